@@ -1,0 +1,129 @@
+import { awscdk, DependencyType, javascript } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+// Dev tooling that runs the emulator, simulations and benchmarks through TypeScript sources.
+const TS_NODE = 'ts-node --transpile-only --project test/tsconfig.json';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-ecs-drain-hook',
+  description:
+    'Drains ECS container instances before their Auto Scaling group terminates them: a lifecycle hook and a level-triggered drain controller.',
+  author: 'cdk-ecs-drain-hook maintainers',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/example/cdk-ecs-drain-hook.git',
+  keywords: ['cdk', 'ecs', 'autoscaling', 'drain', 'lifecycle-hook', 'spot'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  license: 'Apache-2.0',
+
+  // The lowest aws-cdk-lib that has everything the construct uses
+  // (lambda.Runtime.NODEJS_22_X arrived in 2.168.0).
+  cdkVersion: '2.168.0',
+  constructsVersion: '10.0.5',
+  // Build and test against current versions (added below), not against the floor.
+  peerDependencyOptions: { pinnedDevDependency: false },
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+
+  // Python, Java, .NET and Go bindings (their registries are not reachable from the build
+  // machine, so `package` checks their generated code instead of building packages; see below).
+  publishToPypi: { distName: 'cdk-ecs-drain-hook', module: 'cdk_ecs_drain_hook' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkecsdrainhook',
+    mavenGroupId: 'io.github.cdkecsdrainhook',
+    mavenArtifactId: 'cdk-ecs-drain-hook',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkEcsDrainHook', packageId: 'CdkEcsDrainHook' },
+  publishToGo: { moduleName: 'github.com/example/cdk-ecs-drain-hook-go' },
+
+  github: false,
+  release: false,
+  depsUpgrade: false,
+
+  devDeps: [
+    '@aws-sdk/client-ecs@^3',
+    '@aws-sdk/client-auto-scaling@^3',
+    '@types/aws-lambda@^8',
+    '@types/node@^20',
+    'aws-sdk-client-mock@^4',
+    'aws-sdk-client-mock-jest@^4',
+    'cdk-nag@^3',
+    'esbuild@^0.28',
+  ],
+
+  lambdaAutoDiscover: false,
+  bundlerOptions: { esbuildVersion: '^0.28' },
+
+  jestOptions: {
+    // Snapshots are never rewritten by a test run.
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/assets/'],
+      testTimeout: 60_000,
+    },
+  },
+  tsconfigDev: {
+    include: ['../lambda/**/*.ts', '../sim/**/*.ts'],
+    compilerOptions: {},
+  },
+  gitignore: ['/cdk.out/', '/sim-out/', '/assets/'],
+});
+
+// aws-cdk-lib for building and testing is current (cdk-nag v3 needs >= 2.257.0);
+// the peer-dependency floor above stays as low as the construct allows.
+for (const [name, version] of [['aws-cdk-lib', '^2.276.0'], ['constructs', '^10.8.1']]) {
+  project.deps.removeDependency(name, DependencyType.BUILD);
+  project.deps.addDependency(`${name}@${version}`, DependencyType.BUILD);
+}
+
+// The drain controller lives in a top-level lambda/ folder (projen's auto-discovery only
+// searches src/), is bundled at library build time and shipped as an asset under assets/.
+new awscdk.LambdaFunction(project, {
+  entrypoint: 'lambda/drain-controller.lambda.ts',
+  constructFile: 'src/drain-controller-function.ts',
+  constructName: 'DrainControllerFunction',
+  cdkDeps: project.cdkDeps,
+  runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+  bundlingOptions: {
+    // Bundle the SDK clients too, so the function runs the versions it was tested with.
+    externals: [],
+    sourcemap: false,
+  },
+});
+
+for (const pattern of ['/lambda/', '/sim/', '/cdk.out/', '/sim-out/', '/BENCHMARKS.md', '/.ci/']) {
+  project.npmignore?.exclude(pattern);
+}
+
+// projen's LambdaFunction has no minify option: minified, the handler (with its SDK clients)
+// stays small and starts fast.
+const bundleTask = project.tasks.tryFind('bundle:lambda/drain-controller.lambda')!;
+bundleTask.reset(
+  'esbuild --bundle lambda/drain-controller.lambda.ts --target=node22 --platform=node --minify '
+  + '--outfile=assets/lambda/drain-controller.lambda/index.js --tsconfig=test/tsconfig.json',
+);
+
+project.eslint?.addLintPattern('lambda');
+project.eslint?.addLintPattern('sim');
+
+// The generated code of every jsii language is checked on each build; building the
+// Python/Java/.NET/Go packages needs registries that are not reachable here.
+const packageTask = project.tasks.tryFind('package')!;
+packageTask.reset();
+packageTask.spawn(project.tasks.tryFind('package:js')!);
+const codeOnly = project.addTask('package:code-only', {
+  description: 'Generate (not build) the Python, Java, .NET and Go bindings to check them',
+  exec: 'jsii-pacmak --code-only --outdir dist/code-only --targets python java dotnet go',
+});
+packageTask.spawn(codeOnly);
+
+const synthExample = project.addTask('synth:example', {
+  description: 'Synthesize the example app (test/integ.drain-hook.ts) into cdk.out/',
+  env: { CDK_OUTDIR: 'cdk.out' },
+});
+synthExample.spawn(project.tasks.tryFind('bundle')!);
+synthExample.exec(`${TS_NODE} test/integ.drain-hook.ts`);
+
+project.synth();
