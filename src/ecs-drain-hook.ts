@@ -1,0 +1,359 @@
+import {
+  Annotations, ArnFormat, Duration, Lazy, Names, Stack, Token,
+  aws_autoscaling as autoscaling,
+  aws_cloudwatch as cloudwatch,
+  aws_ecs as ecs,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_lambda_destinations as destinations,
+  aws_logs as logs,
+  aws_sqs as sqs,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ENV, EVENT, METRIC } from './constants';
+import { DrainControllerFunction } from './drain-controller-function';
+
+/** Properties of an `EcsDrainHook`. */
+export interface EcsDrainHookProps {
+  /**
+   * The ECS cluster the groups' instances are registered in. Imported clusters work
+   * (`Cluster.fromClusterAttributes`).
+   */
+  readonly cluster: ecs.ICluster;
+
+  /**
+   * The Auto Scaling groups whose terminating instances are drained. More can be added with
+   * `addAutoScalingGroup()`; at least one is needed by synthesis time.
+   *
+   * @default - none yet
+   */
+  readonly autoScalingGroups?: autoscaling.IAutoScalingGroup[];
+
+  /**
+   * How long a drain may take. After this the container instance is force-deregistered (see
+   * `forceDeregisterOnTimeout`) and the instance is released to terminate. At least one minute,
+   * at most the lifecycle action's global timeout of 48 hours less `DRAIN_COMPLETION_MARGIN`.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly drainTimeout?: Duration;
+
+  /**
+   * Whether to deregister the container instance with `force` when the drain timeout passes.
+   * ECS then starts replacements of the instance's service tasks elsewhere at once. When false,
+   * the controller only releases the instance, and ECS deregisters it when it terminates.
+   *
+   * @default true
+   */
+  readonly forceDeregisterOnTimeout?: boolean;
+
+  /**
+   * Whether to set an instance's container instance to DRAINING as soon as EC2 warns that the
+   * Spot instance will be interrupted (two minutes ahead), before its termination lifecycle
+   * action starts.
+   *
+   * @default true
+   */
+  readonly drainOnSpotInterruption?: boolean;
+
+  /**
+   * How long the controller's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Defaults of `EcsDrainHookProps`, used by the code and quoted by the docs. */
+const DEFAULT_DRAIN_TIMEOUT = Duration.hours(1);
+const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/** Time the controller keeps, after the drain timeout, to force and complete the action. */
+const DRAIN_COMPLETION_MARGIN = Duration.minutes(5);
+const MIN_DRAIN_TIMEOUT = Duration.minutes(1);
+/** Heartbeat timeout bounds (Auto Scaling API reference, PutLifecycleHook). */
+const MAX_HEARTBEAT_TIMEOUT = Duration.hours(2);
+/** Global timeout of a lifecycle action: min(48 h, 100 x heartbeat) (Auto Scaling user guide). */
+const MAX_GLOBAL_TIMEOUT = Duration.hours(48);
+const RECONCILE_INTERVAL = Duration.minutes(1);
+
+/**
+ * Drains ECS container instances before their Auto Scaling group terminates them.
+ *
+ * Adds a termination lifecycle hook to each group and one drain controller function for the
+ * cluster. For each terminating instance, the controller sets the container instance to
+ * DRAINING, waits until every task on it has stopped, deregisters it and completes the
+ * lifecycle action. Events wake it up; a one-minute schedule repairs anything an event missed.
+ */
+export class EcsDrainHook extends Construct {
+  /** The drain controller function. */
+  public readonly function: lambda.IFunction;
+
+  /** Asynchronous invocations and EventBridge deliveries that failed land here. */
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  /** The name of the termination lifecycle hook added to every group. */
+  public readonly lifecycleHookName: string;
+
+  /** The drain timeout. */
+  public readonly drainTimeout: Duration;
+
+  /** The heartbeat timeout of the lifecycle hooks, derived from `drainTimeout`. */
+  public readonly heartbeatTimeout: Duration;
+
+  private readonly cluster: ecs.ICluster;
+  private readonly groups: autoscaling.IAutoScalingGroup[] = [];
+
+  constructor(scope: Construct, id: string, props: EcsDrainHookProps) {
+    super(scope, id);
+    this.cluster = props.cluster;
+    this.drainTimeout = props.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
+    validateDrainTimeout(this.drainTimeout);
+    this.heartbeatTimeout = heartbeatTimeoutFor(this.drainTimeout);
+    // Lifecycle hook names allow [A-Za-z0-9\-_\/] up to 255 characters (PutLifecycleHook).
+    this.lifecycleHookName = Names.uniqueResourceName(this, { maxLength: 255, separator: '-' });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    const groupNames = Lazy.list({ produce: () => this.groups.map(g => g.autoScalingGroupName) });
+    const controller = new DrainControllerFunction(this, 'Controller', {
+      description: truncate(`Drains ECS container instances before Auto Scaling terminates them (${this.node.path})`, 256),
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // A reconcile pass stops starting new work well before this (it reads the remaining time).
+      timeout: Duration.minutes(5),
+      logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? DEFAULT_LOG_RETENTION }),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      environment: {
+        [ENV.CLUSTER_NAME]: this.cluster.clusterName,
+        [ENV.AUTO_SCALING_GROUP_NAMES]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.groups.map(g => g.autoScalingGroupName)) }),
+        [ENV.LIFECYCLE_HOOK_NAME]: this.lifecycleHookName,
+        [ENV.DRAIN_TIMEOUT_SECONDS]: this.drainTimeout.toSeconds().toString(),
+        [ENV.HEARTBEAT_TIMEOUT_SECONDS]: this.heartbeatTimeout.toSeconds().toString(),
+        [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: String(props.forceDeregisterOnTimeout ?? true),
+        [ENV.DRAIN_ON_SPOT_INTERRUPTION]: String(props.drainOnSpotInterruption ?? true),
+        [ENV.METRICS_NAMESPACE]: METRIC.DEFAULT_NAMESPACE,
+      },
+    });
+    this.function = controller;
+
+    this.grantControllerPermissions(controller);
+    this.addTriggers(controller, groupNames, props.drainOnSpotInterruption ?? true);
+
+    for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);
+
+    this.node.addValidation({
+      validate: () => {
+        this.warnAboutManagedDraining();
+        return this.groups.length === 0
+          ? [`EcsDrainHook ${this.node.path} has no Auto Scaling group: pass autoScalingGroups or call addAutoScalingGroup()`]
+          : [];
+      },
+    });
+  }
+
+  /** Adds a termination lifecycle hook to `group` and puts its instances under the controller. */
+  public addAutoScalingGroup(group: autoscaling.IAutoScalingGroup): void {
+    const duplicate = this.groups.find(g => g === group || sameResolvedName(g, group));
+    if (duplicate) {
+      throw new Error(`Auto Scaling group ${describeGroup(group)} is already managed by EcsDrainHook ${this.node.path}`);
+    }
+    this.groups.push(group);
+    new autoscaling.CfnLifecycleHook(this, `LifecycleHook${this.groups.length}`, {
+      autoScalingGroupName: group.autoScalingGroupName,
+      lifecycleHookName: this.lifecycleHookName,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      // If the controller cannot act at all, the instance still terminates after the timeout.
+      defaultResult: autoscaling.DefaultResult.CONTINUE,
+      heartbeatTimeout: this.heartbeatTimeout.toSeconds(),
+    });
+  }
+
+  /** Drains the controller started (one per terminating or interrupted instance). */
+  public metricDrainsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.DRAINS_STARTED, { statistic: 'Sum', ...props });
+  }
+
+  /** Drains that ended with every task stopped before the deadline. */
+  public metricDrainsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.DRAINS_COMPLETED, { statistic: 'Sum', ...props });
+  }
+
+  /** Drains that reached the drain timeout and were forced. */
+  public metricDrainsForced(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.DRAINS_FORCED, { statistic: 'Sum', ...props });
+  }
+
+  /** Seconds from the start of a drain to the release of its instance. */
+  public metricDrainDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.DRAIN_DURATION, { statistic: 'Maximum', ...props });
+  }
+
+  /** AWS calls or events the controller could not handle. */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
+  }
+
+  private metric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      ...props,
+      namespace: METRIC.DEFAULT_NAMESPACE,
+      metricName,
+      dimensionsMap: { [METRIC.DIMENSION_CLUSTER]: this.cluster.clusterName },
+    });
+  }
+
+  private grantControllerPermissions(controller: lambda.Function): void {
+    const stack = Stack.of(this);
+    const clusterScoped = (resource: string) => stack.formatArn({
+      service: 'ecs',
+      resource,
+      resourceName: `${this.cluster.clusterName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'DrainContainerInstancesOfTheCluster',
+      actions: [
+        'ecs:DescribeContainerInstances',
+        'ecs:UpdateContainerInstancesState',
+        'ecs:PutAttributes',
+        'ecs:ListTasks',
+      ],
+      resources: [clusterScoped('container-instance')],
+    }));
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadTasksOfTheCluster',
+      actions: ['ecs:DescribeTasks'],
+      resources: [clusterScoped('task')],
+    }));
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ListAndDeregisterInTheCluster',
+      // Both actions take the cluster as their resource (Service Authorization Reference, ECS).
+      actions: ['ecs:ListContainerInstances', 'ecs:DeregisterContainerInstance'],
+      resources: [this.cluster.clusterArn],
+    }));
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'CompleteLifecycleActionsOfManagedGroups',
+      actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+      resources: Lazy.list({ produce: () => this.groups.map(g => g.autoScalingGroupArn) }),
+    }));
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadAutoScalingState',
+      // Describe* of Auto Scaling support no resource-level permissions, so '*' is the only
+      // resource they accept (Service Authorization Reference, Amazon EC2 Auto Scaling).
+      actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances'],
+      resources: ['*'],
+    }));
+  }
+
+  private addTriggers(controller: lambda.IFunction, groupNames: string[], drainOnSpot: boolean): void {
+    const target = new targets.LambdaFunction(controller, {
+      deadLetterQueue: this.deadLetterQueue,
+      maxEventAge: Duration.hours(1),
+      retryAttempts: 8,
+    });
+    new events.Rule(this, 'LifecycleActionRule', {
+      description: `Starts a drain when a managed group's instance waits in ${this.lifecycleHookName}`,
+      eventPattern: {
+        source: [EVENT.AUTOSCALING_SOURCE],
+        detailType: [EVENT.LIFECYCLE_ACTION],
+        detail: {
+          AutoScalingGroupName: groupNames,
+          LifecycleHookName: [this.lifecycleHookName],
+        },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'ContainerInstanceDrainingRule', {
+      description: 'Checks a draining container instance of the cluster as soon as one of its tasks changes',
+      eventPattern: {
+        source: [EVENT.ECS_SOURCE],
+        detailType: [EVENT.CONTAINER_INSTANCE_STATE_CHANGE],
+        detail: { clusterArn: [this.cluster.clusterArn], status: ['DRAINING'] },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Reconciles every terminating instance of the managed groups: repairs lost events, enforces deadlines',
+      schedule: events.Schedule.rate(RECONCILE_INTERVAL),
+      targets: [target],
+    });
+    if (drainOnSpot) {
+      new events.Rule(this, 'SpotInterruptionRule', {
+        description: 'Sets DRAINING as soon as a Spot instance of a managed group is warned of interruption',
+        eventPattern: { source: [EVENT.EC2_SOURCE], detailType: [EVENT.SPOT_INTERRUPTION] },
+        targets: [target],
+      });
+    }
+  }
+
+  /**
+   * ECS managed instance draining of a capacity provider drains the same instances with its own
+   * lifecycle hook: both would act, and the first to complete terminates the instance.
+   */
+  private warnAboutManagedDraining(): void {
+    const providers = Stack.of(this).node.findAll()
+      .filter((c): c is ecs.AsgCapacityProvider => c instanceof ecs.AsgCapacityProvider);
+    for (const provider of providers) {
+      if (!this.groups.includes(provider.autoScalingGroup)) continue;
+      // Left unset, ECS turns managed draining on (CreateCapacityProvider, managedDraining).
+      if (provider.enableManagedDraining !== false) {
+        Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:managedDraining',
+          `Capacity provider ${provider.node.path} has ECS managed instance draining on for group ${describeGroup(provider.autoScalingGroup)}: `
+          + 'two drain hooks would race. Set enableManagedDraining: false on the capacity provider.');
+      }
+    }
+    for (const group of this.groups) {
+      // aws-cdk's own drain hook (taskDrainTime of addCapacity / addAsgCapacityProvider).
+      if (group.node.tryFindChild('DrainECSHook')) {
+        Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:cdkDrainHook',
+          `Group ${describeGroup(group)} also has aws-cdk's own drain hook: set taskDrainTime to Duration.seconds(0) where its capacity is added.`);
+      }
+    }
+  }
+}
+
+function validateDrainTimeout(drainTimeout: Duration): void {
+  const seconds = drainTimeout.toSeconds();
+  if (Token.isUnresolved(seconds)) return;
+  if (seconds < MIN_DRAIN_TIMEOUT.toSeconds()) {
+    throw new Error(`drainTimeout must be at least 1 minute; got ${drainTimeout.toHumanString()}`);
+  }
+  const max = MAX_GLOBAL_TIMEOUT.toSeconds() - DRAIN_COMPLETION_MARGIN.toSeconds();
+  if (seconds > max) {
+    throw new Error(`drainTimeout must be at most ${Duration.seconds(max).toHumanString()} `
+      + `(the lifecycle action's 48-hour global timeout less ${DRAIN_COMPLETION_MARGIN.toHumanString()} to finish); got ${drainTimeout.toHumanString()}`);
+  }
+}
+
+/**
+ * The hook's heartbeat timeout: the drain timeout plus the completion margin, so a drain within
+ * two hours needs no heartbeat at all; longer drains get the maximum and the controller sends
+ * heartbeats. The global timeout, min(48 h, 100 x heartbeat), then always outlasts the drain.
+ */
+function heartbeatTimeoutFor(drainTimeout: Duration): Duration {
+  const seconds = drainTimeout.toSeconds();
+  if (Token.isUnresolved(seconds)) return MAX_HEARTBEAT_TIMEOUT;
+  return Duration.seconds(Math.min(seconds + DRAIN_COMPLETION_MARGIN.toSeconds(), MAX_HEARTBEAT_TIMEOUT.toSeconds()));
+}
+
+function sameResolvedName(a: autoscaling.IAutoScalingGroup, b: autoscaling.IAutoScalingGroup): boolean {
+  const [nameA, nameB] = [a.autoScalingGroupName, b.autoScalingGroupName];
+  return !Token.isUnresolved(nameA) && !Token.isUnresolved(nameB) && nameA === nameB;
+}
+
+function describeGroup(group: autoscaling.IAutoScalingGroup): string {
+  return Token.isUnresolved(group.autoScalingGroupName) ? group.node.path : `'${group.autoScalingGroupName}'`;
+}
+
+function truncate(text: string, maxLength: number): string {
+  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
+}

@@ -1,0 +1,92 @@
+/**
+ * The example app: a VPC, an ECS cluster with an Auto Scaling group of container instances
+ * behind a capacity provider, a load-balanced service, and the drain hook.
+ *
+ * `npx projen synth:example` synthesizes it into cdk.out/; the simulator deploys that
+ * cloud assembly into the local AWS emulator.
+ */
+import {
+  App, Duration, Stack, StackProps,
+  aws_autoscaling as autoscaling,
+  aws_ec2 as ec2,
+  aws_ecs as ecs,
+  aws_elasticloadbalancingv2 as elbv2,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { EcsDrainHook, EcsDrainHookProps } from '../src';
+
+export const EXAMPLE_STACK_NAME = 'EcsDrainHookExample';
+
+/** Options of the example stack that tests vary. */
+export interface ExampleStackProps extends StackProps {
+  readonly drainHook?: Omit<EcsDrainHookProps, 'cluster' | 'autoScalingGroups'>;
+}
+
+export class ExampleStack extends Stack {
+  public readonly cluster: ecs.Cluster;
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly drainHook: EcsDrainHook;
+
+  constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
+    super(scope, id, props);
+
+    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc });
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Instances', {
+      vpc,
+      instanceType: new ec2.InstanceType('m7g.large'),
+      machineImage: ecs.EcsOptimizedImage.amazonLinux2023(ecs.AmiHardwareType.ARM),
+      minCapacity: 0,
+      maxCapacity: 20,
+      requireImdsv2: true,
+    });
+    const capacityProvider = new ecs.AsgCapacityProvider(this, 'CapacityProvider', {
+      autoScalingGroup: this.autoScalingGroup,
+      // The drain hook drains these instances; ECS managed draining would race with it.
+      enableManagedDraining: false,
+      enableManagedTerminationProtection: false,
+    });
+    // taskDrainTime 0: no aws-cdk drain hook beside this one.
+    this.cluster.addAsgCapacityProvider(capacityProvider, { taskDrainTime: Duration.seconds(0) });
+
+    const taskDefinition = new ecs.Ec2TaskDefinition(this, 'WebTask');
+    taskDefinition.addContainer('web', {
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/nginx/nginx:stable'),
+      memoryReservationMiB: 256,
+      portMappings: [{ containerPort: 80 }],
+      stopTimeout: Duration.seconds(30),
+    });
+    const service = new ecs.Ec2Service(this, 'Web', {
+      cluster: this.cluster,
+      taskDefinition,
+      desiredCount: 4,
+      capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
+    });
+    const loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', { vpc, internetFacing: true });
+    loadBalancer.addListener('Http', { port: 80 }).addTargets('Web', {
+      port: 80,
+      targets: [service],
+      // The default: tasks stay DEACTIVATING this long after a drain starts.
+      deregistrationDelay: Duration.seconds(300),
+    });
+
+    this.drainHook = new EcsDrainHook(this, 'DrainHook', {
+      cluster: this.cluster,
+      autoScalingGroups: [this.autoScalingGroup],
+      drainTimeout: Duration.hours(1),
+      ...props.drainHook,
+    });
+  }
+}
+
+/** Builds the example app; `outdir` defaults to CDK_OUTDIR (cdk.out/ under projen). */
+export function buildExampleApp(outdir?: string, props: ExampleStackProps = {}): App {
+  const app = new App({ outdir });
+  new ExampleStack(app, EXAMPLE_STACK_NAME, props);
+  return app;
+}
+
+if (require.main === module) {
+  buildExampleApp().synth();
+}
