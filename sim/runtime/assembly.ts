@@ -1,0 +1,255 @@
+/**
+ * Reads a synthesized cloud assembly (what `cdk synth` writes to cdk.out/) and "deploys" it:
+ * the ECS clusters, Auto Scaling groups and lifecycle hooks go into the emulator; the Lambda
+ * functions and EventBridge rules become a model the Lambda and EventBridge runtimes run.
+ *
+ * Cloud assembly schema: aws-cdk `cloud-assembly-schema` (manifest.json `artifacts`, type
+ * `aws:cloudformation:stack` with `properties.templateFile`, `cdk:cloud-assembly` for stages,
+ * `cdk:asset-manifest` with `files[hash].source.path`).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { SIM_ACCOUNT, SIM_REGION, Template, TemplateResolver } from './intrinsics';
+
+export interface ClusterSpec { readonly stackName: string; readonly logicalId: string; readonly name: string }
+
+export interface AutoScalingGroupSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly name: string;
+  readonly minSize: number;
+  readonly maxSize: number;
+  readonly desiredCapacity: number;
+}
+
+export interface LifecycleHookSpec {
+  readonly groupName: string;
+  readonly hookName: string;
+  readonly transition: string;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: 'CONTINUE' | 'ABANDON';
+}
+
+/** Lambda's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig). */
+export interface InvokeConfigSpec {
+  /** 0..2; Lambda's default is 2 (Lambda developer guide, "Asynchronous invocation"). */
+  readonly maximumRetryAttempts: number;
+  /** 60..21600; default 6 hours. */
+  readonly maximumEventAgeSeconds: number;
+  /** ARN of the on-failure destination, if any. */
+  readonly onFailureDestination?: string;
+}
+
+export interface FunctionSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** `file.export`, resolved against `codeDirectory`. */
+  readonly handler: string;
+  readonly runtime: string;
+  /** Lambda's default timeout is 3 s, memory 128 MB (AWS::Lambda::Function reference). */
+  readonly timeoutSeconds: number;
+  readonly memorySize: number;
+  readonly environment: Record<string, string>;
+  /** Absolute path of the function's asset directory inside the assembly. */
+  readonly codeDirectory: string;
+  readonly invokeConfig: InvokeConfigSpec;
+}
+
+export interface RuleTargetSpec {
+  readonly id: string;
+  readonly arn: string;
+  /** Set when the target is a function of the assembly. */
+  readonly functionName?: string;
+  /** A constant JSON input replacing the event (target `Input`). */
+  readonly input?: unknown;
+}
+
+export interface RuleSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly eventPattern?: Record<string, unknown>;
+  readonly scheduleExpression?: string;
+  readonly enabled: boolean;
+  readonly targets: RuleTargetSpec[];
+}
+
+/** Everything the simulation deploys from one assembly. */
+export interface CloudModel {
+  readonly directory: string;
+  readonly stacks: string[];
+  readonly clusters: ClusterSpec[];
+  readonly autoScalingGroups: AutoScalingGroupSpec[];
+  readonly lifecycleHooks: LifecycleHookSpec[];
+  readonly functions: FunctionSpec[];
+  readonly rules: RuleSpec[];
+}
+
+/** The part of the emulator's world API a deployment uses (sim/README.md, the contract). */
+export interface DeployTarget {
+  createCluster(name: string): unknown;
+  createAutoScalingGroup(group: { name: string; minSize: number; maxSize: number; desiredCapacity: number }): unknown;
+  putLifecycleHook(hook: {
+    groupName: string; hookName: string; transition: string;
+    heartbeatTimeoutSeconds: number; defaultResult: 'CONTINUE' | 'ABANDON';
+  }): unknown;
+}
+
+interface StackArtifact { readonly stackName: string; readonly template: Template; readonly assetPaths: Map<string, string> }
+
+/** Reads every stack of the assembly in `directory` (nested stage assemblies included). */
+export function loadAssembly(directory: string): CloudModel {
+  const root = path.resolve(directory);
+  const model: CloudModel = {
+    directory: root, stacks: [], clusters: [], autoScalingGroups: [], lifecycleHooks: [], functions: [], rules: [],
+  };
+  for (const stack of readStacks(root)) {
+    model.stacks.push(stack.stackName);
+    addStack(model, stack);
+  }
+  return model;
+}
+
+/** Creates the model's clusters, groups and hooks in the emulator. */
+export function deployToEmulator(model: CloudModel, target: DeployTarget): void {
+  for (const cluster of model.clusters) target.createCluster(cluster.name);
+  for (const group of model.autoScalingGroups) {
+    target.createAutoScalingGroup({
+      name: group.name, minSize: group.minSize, maxSize: group.maxSize, desiredCapacity: group.desiredCapacity,
+    });
+  }
+  for (const hook of model.lifecycleHooks) target.putLifecycleHook({ ...hook });
+}
+
+function readStacks(directory: string): StackArtifact[] {
+  const manifest = readJson(path.join(directory, 'manifest.json'));
+  const artifacts: Record<string, any> = manifest.artifacts ?? {};
+  const assetPaths = new Map<string, string>();
+  for (const artifact of Object.values(artifacts)) {
+    if (artifact.type !== 'cdk:asset-manifest') continue;
+    const assets = readJson(path.join(directory, artifact.properties.file));
+    for (const file of Object.values<any>(assets.files ?? {})) {
+      for (const destination of Object.values<any>(file.destinations ?? {})) {
+        assetPaths.set(destination.objectKey, path.join(directory, file.source.path));
+      }
+    }
+  }
+  const stacks: StackArtifact[] = [];
+  for (const [id, artifact] of Object.entries(artifacts)) {
+    if (artifact.type === 'cdk:cloud-assembly') {
+      stacks.push(...readStacks(path.join(directory, artifact.properties.directoryName)));
+    } else if (artifact.type === 'aws:cloudformation:stack') {
+      const template = readJson(path.join(directory, artifact.properties.templateFile));
+      stacks.push({ stackName: artifact.properties.stackName ?? id, template, assetPaths: withMetadataPaths(template, directory, assetPaths) });
+    }
+  }
+  return stacks;
+}
+
+/**
+ * Maps S3 object keys to asset directories. A resource's `aws:asset:path` metadata (written when
+ * the `aws:cdk:enable-asset-metadata` context is on, as the CDK CLI sets it) wins; otherwise the
+ * stack's asset manifest links the template's `Code.S3Key` to the staged directory.
+ */
+function withMetadataPaths(template: Template, directory: string, fromManifest: Map<string, string>): Map<string, string> {
+  const paths = new Map(fromManifest);
+  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    if (typeof assetPath === 'string') paths.set(`logical:${logicalId}`, path.join(directory, assetPath));
+  }
+  return paths;
+}
+
+function addStack(model: CloudModel, stack: StackArtifact): void {
+  const resolver = new TemplateResolver(stack.stackName, stack.template);
+  const resources = Object.entries(stack.template.Resources ?? {})
+    .filter(([, r]) => r.Condition === undefined || resolver.condition(r.Condition));
+  const invokeConfigs = new Map<string, InvokeConfigSpec>();
+  for (const [, resource] of resources.filter(([, r]) => r.Type === 'AWS::Lambda::EventInvokeConfig')) {
+    const p = resolver.resolve(resource.Properties ?? {});
+    invokeConfigs.set(functionNameOf(String(p.FunctionName)), {
+      maximumRetryAttempts: p.MaximumRetryAttempts !== undefined ? Number(p.MaximumRetryAttempts) : 2,
+      maximumEventAgeSeconds: p.MaximumEventAgeInSeconds !== undefined ? Number(p.MaximumEventAgeInSeconds) : 21600,
+      onFailureDestination: p.DestinationConfig?.OnFailure?.Destination,
+    });
+  }
+
+  for (const [logicalId, resource] of resources) {
+    const p = resolver.resolve(resource.Properties ?? {});
+    const base = { stackName: stack.stackName, logicalId };
+    switch (resource.Type) {
+      case 'AWS::ECS::Cluster':
+        model.clusters.push({ ...base, name: resolver.physicalName(logicalId) });
+        break;
+      case 'AWS::AutoScaling::AutoScalingGroup': {
+        const minSize = Number(p.MinSize);
+        model.autoScalingGroups.push({
+          ...base, name: resolver.physicalName(logicalId),
+          minSize, maxSize: Number(p.MaxSize), desiredCapacity: p.DesiredCapacity !== undefined ? Number(p.DesiredCapacity) : minSize,
+        });
+        break;
+      }
+      case 'AWS::AutoScaling::LifecycleHook':
+        model.lifecycleHooks.push({
+          groupName: String(p.AutoScalingGroupName),
+          hookName: resolver.physicalName(logicalId),
+          transition: String(p.LifecycleTransition),
+          // PutLifecycleHook: HeartbeatTimeout defaults to 3600 s, DefaultResult to ABANDON.
+          heartbeatTimeoutSeconds: p.HeartbeatTimeout !== undefined ? Number(p.HeartbeatTimeout) : 3600,
+          defaultResult: p.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
+        });
+        break;
+      case 'AWS::Lambda::Function': {
+        const name = resolver.physicalName(logicalId);
+        const codeDirectory = stack.assetPaths.get(`logical:${logicalId}`) ?? stack.assetPaths.get(p.Code?.S3Key);
+        if (!codeDirectory) {
+          // Inline code (ZipFile) or an asset the assembly does not hold: nothing the simulation can run.
+          continue;
+        }
+        model.functions.push({
+          ...base, name, arn: resolver.attribute(logicalId, 'Arn'),
+          handler: String(p.Handler), runtime: String(p.Runtime),
+          timeoutSeconds: p.Timeout !== undefined ? Number(p.Timeout) : 3,
+          memorySize: p.MemorySize !== undefined ? Number(p.MemorySize) : 128,
+          environment: stringValues(p.Environment?.Variables ?? {}),
+          codeDirectory,
+          invokeConfig: invokeConfigs.get(name) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 },
+        });
+        break;
+      }
+      case 'AWS::Events::Rule':
+        model.rules.push({
+          ...base, name: resolver.physicalName(logicalId), arn: resolver.attribute(logicalId, 'Arn'),
+          eventPattern: typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern,
+          scheduleExpression: p.ScheduleExpression,
+          enabled: (p.State ?? 'ENABLED') === 'ENABLED',
+          targets: (p.Targets ?? []).map((t: any): RuleTargetSpec => ({
+            id: String(t.Id), arn: String(t.Arn),
+            functionName: String(t.Arn).includes(':function:') ? functionNameOf(String(t.Arn)) : undefined,
+            input: t.Input !== undefined ? JSON.parse(t.Input) : undefined,
+          })),
+        });
+        break;
+    }
+  }
+}
+
+/** A function name, from a name, a function ARN or a qualified ARN. */
+export function functionNameOf(nameOrArn: string): string {
+  const match = /:function:([^:]+)/.exec(nameOrArn);
+  return match ? match[1] : nameOrArn;
+}
+
+function stringValues(variables: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
+}
+
+function readJson(file: string): any {
+  return JSON.parse(fs.readFileSync(file, 'utf-8'));
+}
+
+/** The account and region the simulated deployment lives in. */
+export const SIM_ENVIRONMENT = { account: SIM_ACCOUNT, region: SIM_REGION } as const;
