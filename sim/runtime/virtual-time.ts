@@ -66,11 +66,14 @@ export function installVirtualTime(clock: SimClock, options: VirtualTimeOptions 
     if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
     // Timers run from the driver's stack: bind the caller's async context so AsyncLocalStorage
     // (the Lambda runtime's invocation id) follows the callback, as it does with real timers.
-    const bound = AsyncResource.bind(() => fn(...args));
+    // The error is reported inside that context too, so the Lambda runtime knows whose it is.
+    const bound = AsyncResource.bind(() => {
+      try { fn(...args); } catch (error) { reportError(error); }
+    });
     let timeout: VirtualTimeout;
     const run = () => {
       if (!repeat) byId.delete(+timeout);
-      try { bound(); } catch (error) { reportError(error); }
+      bound();
     };
     // Node treats a delay that is not a number, negative or > 2^31-1 as 1 ms.
     const ms = typeof delay === 'number' && delay >= 1 && delay <= 0x7fffffff ? delay : 1;

@@ -1,0 +1,380 @@
+/**
+ * Runs the synthesized functions as Lambda runs them for asynchronous invocation (EventBridge
+ * targets are invoked asynchronously): the bundled asset loaded with the template's environment,
+ * a context object, the configured timeout, retries with Lambda's back-off, and a record of every
+ * event that exhausted its retries, as the on-failure destination would receive it.
+ *
+ * Lambda developer guide: "How Lambda handles errors and retries with asynchronous invocation"
+ * (two retries by default, one minute then two minutes apart; timeouts count as function errors),
+ * "Capturing records of Lambda asynchronous invocations" (the destination record's shape),
+ * "Lambda context object in Node.js".
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { format } from 'util';
+import { SimClock, TimerHandle } from '../clock';
+import { SeededRandom } from '../emulator/random';
+import { FunctionSpec } from './assembly';
+import { ActivityProbe } from './driver';
+import { SIM_REGION } from './intrinsics';
+import { InvocationScope, OutboundHttp } from './outbound-http';
+
+/** Lambda's back-off before retry 1 and retry 2 of a failed asynchronous invocation. */
+const RETRY_DELAYS_MS = [60_000, 120_000];
+/** Virtual time between an event entering the async queue and the function starting. */
+const QUEUE_DELAY_MS: [number, number] = [10, 100];
+
+export type InvocationOutcome = 'success' | 'error' | 'timeout' | 'crash';
+
+export interface InvocationRecord {
+  readonly requestId: string;
+  readonly functionName: string;
+  /** 1 for the first attempt, 2 and 3 for Lambda's retries. */
+  readonly attempt: number;
+  readonly event: unknown;
+  readonly startedAt: number;
+  endedAt?: number;
+  outcome?: InvocationOutcome;
+  errorType?: string;
+  errorMessage?: string;
+  /** AWS API requests the invocation sent. */
+  awsCalls: number;
+  /** What the handler wrote to the console, one entry per call. */
+  readonly logs: string[];
+}
+
+/** What an on-failure destination receives (Lambda developer guide, invocation records). */
+export interface FailureRecord {
+  readonly version: '1.0';
+  readonly timestamp: string;
+  readonly requestContext: {
+    readonly requestId: string;
+    readonly functionArn: string;
+    readonly condition: 'RetriesExhausted' | 'EventAgeExceeded';
+    readonly approximateInvokeCount: number;
+  };
+  readonly requestPayload: unknown;
+  readonly responseContext: { readonly statusCode: 200; readonly executedVersion: '$LATEST'; readonly functionError: 'Unhandled' };
+  readonly responsePayload: { readonly errorType: string; readonly errorMessage: string };
+  /** ARN of the configured destination (undefined: the record would be dropped). */
+  readonly destination?: string;
+}
+
+export interface FunctionStats {
+  invocations: number;
+  errors: number;
+  timeouts: number;
+  crashes: number;
+  /** Virtual milliseconds from start to end of every invocation, summed (what Lambda bills). */
+  busyMs: number;
+}
+
+export interface LambdaFaults {
+  /** Probability that an invocation's process dies after one of its AWS calls. */
+  readonly crashProbability?: number;
+  /** The call after which it dies is drawn from 1..this. @default 4 */
+  readonly crashAfterCallsMax?: number;
+}
+
+export interface LambdaRuntimeOptions {
+  readonly clock: SimClock;
+  /** The emulator's endpoint: both ECS and Auto Scaling are served there. */
+  readonly endpoint: string;
+  readonly http: OutboundHttp;
+  readonly seed?: number;
+  readonly faults?: LambdaFaults;
+  /** Where each function's console output is written (`<name>.log`); none: memory only. */
+  readonly logDirectory?: string;
+}
+
+interface LoadedFunction {
+  readonly spec: FunctionSpec;
+  readonly handler: (...args: any[]) => unknown;
+  readonly stats: FunctionStats;
+  readonly logLines: string[];
+}
+
+interface Running {
+  readonly record: InvocationRecord;
+  readonly fn: LoadedFunction;
+  readonly crashAfterCall?: number;
+  timeout?: TimerHandle;
+  finish(outcome: InvocationOutcome, error?: unknown): void;
+}
+
+const CONSOLE_LEVELS = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' } as const;
+
+export class LambdaRuntime implements ActivityProbe {
+  readonly invocations: InvocationRecord[] = [];
+  readonly failures: FailureRecord[] = [];
+  private ownActivity = 0;
+  private readonly functions = new Map<string, LoadedFunction>();
+  private readonly active = new Map<string, Running>();
+  /** Invocations that ended while their code still runs (timed out, crashed): their requests hang. */
+  private readonly dead = new Set<string>();
+  private readonly random: SeededRandom;
+  private readonly restore: Array<() => void> = [];
+  private queued = 0;
+
+  constructor(private readonly options: LambdaRuntimeOptions) {
+    this.random = new SeededRandom((options.seed ?? 1) ^ 0x1a3bda);
+    this.restore.push(this.captureConsole());
+  }
+
+  /** ActivityProbe: invocations running now (the driver waits longer between turns for them). */
+  get running(): number { return this.active.size; }
+  /** ActivityProbe: requests on their way to the emulator. */
+  get busy(): number { return this.options.http.inTransit; }
+  /** ActivityProbe: every start, end and queued event, plus client-side HTTP steps. */
+  get activity(): number { return this.ownActivity + this.options.http.activity; }
+  /** Events accepted but not started yet (waiting in the queue or for a retry). */
+  get queuedEvents(): number { return this.queued; }
+
+  /** Loads the function's bundle, as a cold start does, with the template's environment. */
+  addFunction(spec: FunctionSpec): void {
+    this.applyEnvironment(spec);
+    const [file, exportName] = splitHandler(spec.handler);
+    const modulePath = require.resolve(path.join(spec.codeDirectory, file));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const handler = require(modulePath)[exportName];
+    if (typeof handler !== 'function') throw new Error(`${spec.name}: ${spec.handler} is not a function in ${modulePath}`);
+    this.functions.set(spec.name, {
+      spec, handler, logLines: [],
+      stats: { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0 },
+    });
+  }
+
+  stats(functionName: string): FunctionStats {
+    return this.loaded(functionName).stats;
+  }
+
+  /** Lambda's `Invoke` with `InvocationType=Event`: queued, run soon, retried on error. */
+  invokeAsync(functionName: string, event: unknown): void {
+    const fn = this.loaded(functionName);
+    const requestId = this.random.uuid();
+    this.schedule(fn, event, requestId, 1, this.options.clock.now(), this.random.between(...QUEUE_DELAY_MS));
+  }
+
+  /** Install as the emulator's `onRequest`: requests of ended invocations never get answered. */
+  onRequest = (info: { invocationId?: string }): 'continue' | 'hang' => {
+    if (info.invocationId === undefined) return 'continue';
+    this.options.http.noteReceived();
+    return this.dead.has(info.invocationId) ? 'hang' : 'continue';
+  };
+
+  /** Install as virtual time's `onTimerError`: a throw in a handler's timer fails its invocation. */
+  onTimerError = (error: unknown): void => {
+    const scope = this.options.http.scope.getStore();
+    const running = scope && this.active.get(scope.invocationId);
+    if (running) running.finish('error', error);
+    else process.nextTick(() => { throw error; });
+  };
+
+  /** Writes each function's log file; restores the console and environment. */
+  close(): void {
+    this.flushLogs();
+    for (const undo of this.restore.splice(0).reverse()) undo();
+    for (const running of this.active.values()) running.timeout?.cancel();
+  }
+
+  flushLogs(): void {
+    const dir = this.options.logDirectory;
+    if (!dir) return;
+    fs.mkdirSync(dir, { recursive: true });
+    for (const fn of this.functions.values()) {
+      fs.appendFileSync(path.join(dir, `${fn.spec.name}.log`), fn.logLines.map(l => `${l}\n`).join(''));
+      fn.logLines.length = 0;
+    }
+  }
+
+  private schedule(fn: LoadedFunction, event: unknown, requestId: string, attempt: number, enqueuedAt: number, delayMs: number): void {
+    const clock = this.options.clock;
+    const config = fn.spec.invokeConfig;
+    if (clock.now() + delayMs - enqueuedAt > config.maximumEventAgeSeconds * 1000) {
+      this.recordFailure(fn, event, requestId, attempt - 1, 'EventAgeExceeded');
+      return;
+    }
+    this.queued++;
+    this.ownActivity++;
+    clock.after(delayMs, () => {
+      this.queued--;
+      this.start(fn, event, requestId, attempt, enqueuedAt);
+    });
+  }
+
+  private start(fn: LoadedFunction, event: unknown, requestId: string, attempt: number, enqueuedAt: number): void {
+    const clock = this.options.clock;
+    const spec = fn.spec;
+    // Each attempt is its own invocation for attribution; Lambda reuses the request id on retries.
+    const invocationId = `${requestId}#${attempt}`;
+    const record: InvocationRecord = {
+      requestId, functionName: spec.name, attempt, event, startedAt: clock.now(), awsCalls: 0, logs: [],
+    };
+    this.invocations.push(record);
+    fn.stats.invocations++;
+    this.ownActivity++;
+    const faults = this.options.faults ?? {};
+    const crashAfterCall = this.random.chance(faults.crashProbability ?? 0)
+      ? this.random.int(1, faults.crashAfterCallsMax ?? 4) : undefined;
+
+    const running: Running = {
+      record, fn, crashAfterCall,
+      finish: (outcome, error) => {
+        if (record.outcome) return;
+        record.outcome = outcome;
+        record.endedAt = clock.now();
+        running.timeout?.cancel();
+        this.active.delete(invocationId);
+        this.ownActivity++;
+        fn.stats.busyMs += record.endedAt - record.startedAt;
+        if (outcome !== 'success') {
+          const e = error as { name?: string; message?: string } | undefined;
+          record.errorType = outcome === 'timeout' ? 'Sandbox.Timedout' : outcome === 'crash' ? 'Runtime.ExitError' : (e?.name ?? 'Error');
+          record.errorMessage = outcome === 'timeout'
+            ? `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`
+            : outcome === 'crash' ? 'Runtime exited with error: signal: killed' : String(e?.message ?? error);
+          if (outcome === 'timeout') fn.stats.timeouts++;
+          else if (outcome === 'crash') fn.stats.crashes++;
+          else fn.stats.errors++;
+          if (outcome !== 'error') this.dead.add(invocationId);
+          this.logLine(fn, record, 'ERROR', `${record.errorType}: ${record.errorMessage}`);
+          this.retryOrGiveUp(fn, event, requestId, attempt, enqueuedAt);
+        }
+      },
+    };
+    this.active.set(invocationId, running);
+    running.timeout = clock.after(spec.timeoutSeconds * 1000, () => running.finish('timeout'));
+
+    const deadline = clock.now() + spec.timeoutSeconds * 1000;
+    const context = {
+      awsRequestId: requestId,
+      functionName: spec.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: spec.arn,
+      memoryLimitInMB: String(spec.memorySize),
+      logGroupName: `/aws/lambda/${spec.name}`,
+      logStreamName: `sim/[$LATEST]${invocationId}`,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
+      done: () => undefined, succeed: () => undefined, fail: () => undefined,
+    };
+    const scope: InvocationScope = {
+      invocationId,
+      onRequestSent: () => ++record.awsCalls,
+      onResponse: index => {
+        // The process dies once this call has been answered: the emulator applied it, the handler never learns.
+        if (crashAfterCall !== undefined && index >= crashAfterCall) running.finish('crash');
+      },
+    };
+    this.applyEnvironment(spec);
+    this.options.http.scope.run(scope, () => {
+      try {
+        const result = new Promise((resolve, reject) => {
+          const returned = fn.handler(event, context, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value)));
+          if (isPromise(returned)) returned.then(resolve, reject);
+          else if (fn.handler.length < 3) resolve(returned);
+        });
+        result.then(() => running.finish('success'), error => running.finish('error', error));
+      } catch (error) {
+        running.finish('error', error);
+      }
+    });
+  }
+
+  private retryOrGiveUp(fn: LoadedFunction, event: unknown, requestId: string, attempt: number, enqueuedAt: number): void {
+    const retriesDone = attempt - 1;
+    if (retriesDone >= fn.spec.invokeConfig.maximumRetryAttempts) {
+      this.recordFailure(fn, event, requestId, attempt, 'RetriesExhausted');
+      return;
+    }
+    this.schedule(fn, event, requestId, attempt + 1, enqueuedAt, RETRY_DELAYS_MS[Math.min(retriesDone, RETRY_DELAYS_MS.length - 1)]);
+  }
+
+  private recordFailure(fn: LoadedFunction, event: unknown, requestId: string, attempts: number, condition: FailureRecord['requestContext']['condition']): void {
+    const last = [...this.invocations].reverse().find(r => r.requestId === requestId);
+    this.failures.push({
+      version: '1.0',
+      timestamp: new Date(this.options.clock.now()).toISOString(),
+      requestContext: { requestId, functionArn: `${fn.spec.arn}:$LATEST`, condition, approximateInvokeCount: attempts },
+      requestPayload: event,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: last?.errorType ?? 'Unknown', errorMessage: last?.errorMessage ?? '' },
+      destination: fn.spec.invokeConfig.onFailureDestination,
+    });
+  }
+
+  /**
+   * The process environment as Lambda sets it: the template's variables, the reserved ones, dummy
+   * credentials, and the emulator as the ECS and Auto Scaling endpoint (the SDK's service-specific
+   * endpoint variables, AWS SDKs and Tools reference guide, "Service-specific endpoints").
+   */
+  private applyEnvironment(spec: FunctionSpec): void {
+    const env: Record<string, string> = {
+      ...spec.environment,
+      AWS_REGION: SIM_REGION,
+      AWS_DEFAULT_REGION: SIM_REGION,
+      AWS_ACCESS_KEY_ID: 'ASIASIMULATEDKEY0000',
+      AWS_SECRET_ACCESS_KEY: 'simulated-secret-access-key',
+      AWS_SESSION_TOKEN: 'simulated-session-token',
+      AWS_LAMBDA_FUNCTION_NAME: spec.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
+      AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
+      LAMBDA_TASK_ROOT: spec.codeDirectory,
+      AWS_ENDPOINT_URL_ECS: this.options.endpoint,
+      AWS_ENDPOINT_URL_AUTO_SCALING: this.options.endpoint,
+      // Keep the developer's ~/.aws files out of the simulation.
+      AWS_CONFIG_FILE: '/nonexistent/sim-aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/sim-aws-credentials',
+    };
+    const previous: Record<string, string | undefined> = {};
+    for (const [key, value] of Object.entries(env)) {
+      if (!(key in previous)) previous[key] = process.env[key];
+      process.env[key] = value;
+    }
+    if (this.restore.length === 1) {
+      this.restore.push(() => {
+        for (const [key, value] of Object.entries(previous)) {
+          if (value === undefined) delete process.env[key]; else process.env[key] = value;
+        }
+      });
+    }
+  }
+
+  /** Console calls inside an invocation go to its log (Lambda's text format), not to stdout. */
+  private captureConsole(): () => void {
+    const originals: Partial<Record<keyof typeof CONSOLE_LEVELS, (...args: unknown[]) => void>> = {};
+    for (const [method, level] of Object.entries(CONSOLE_LEVELS) as Array<[keyof typeof CONSOLE_LEVELS, string]>) {
+      const original = console[method].bind(console);
+      originals[method] = console[method];
+      console[method] = (...args: unknown[]) => {
+        const scope = this.options.http.scope.getStore();
+        const running = scope && this.active.get(scope.invocationId);
+        if (running) this.logLine(running.fn, running.record, level, format(...args));
+        else if (!scope) original(...args);
+        // Output of an invocation that already ended (timed out, crashed) is lost, as in Lambda.
+      };
+    }
+    return () => { Object.assign(console, originals); };
+  }
+
+  private logLine(fn: LoadedFunction, record: InvocationRecord, level: string, message: string): void {
+    record.logs.push(message);
+    fn.logLines.push(`${new Date(this.options.clock.now()).toISOString()}\t${record.requestId}\t${level}\t${message}`);
+  }
+
+  private loaded(functionName: string): LoadedFunction {
+    const fn = this.functions.get(functionName);
+    if (!fn) throw new Error(`no function named ${functionName}`);
+    return fn;
+  }
+}
+
+function splitHandler(handler: string): [string, string] {
+  const dot = handler.lastIndexOf('.');
+  return [handler.slice(0, dot), handler.slice(dot + 1)];
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
