@@ -1,0 +1,175 @@
+/**
+ * Auto Scaling operations over the Query protocol, shapes from the Amazon EC2 Auto Scaling API
+ * reference (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/). Handlers return the
+ * content of `<ActionResult>` (undefined: no Result element) or throw ApiError.
+ */
+import { SimClock } from '../clock';
+import { autoScalingErrors } from './errors';
+import { AutoScalingWorld } from './autoscaling-world';
+import { AutoScalingGroup, Ec2Instance } from './model';
+import { decodePageToken, encodePageToken } from './paging';
+import { memberList, QueryParams, XmlValue } from './query-protocol';
+import { SeededRandom } from './random';
+
+type Result = { [key: string]: XmlValue } | undefined;
+
+export class AutoScalingApi {
+  private readonly handlers: Record<string, (params: QueryParams) => Result> = {
+    DescribeAutoScalingGroups: p => this.describeAutoScalingGroups(p),
+    DescribeAutoScalingInstances: p => this.describeAutoScalingInstances(p),
+    CompleteLifecycleAction: p => this.completeLifecycleAction(p),
+    RecordLifecycleActionHeartbeat: p => this.recordLifecycleActionHeartbeat(p),
+    SetDesiredCapacity: p => this.setDesiredCapacity(p),
+    TerminateInstanceInAutoScalingGroup: p => this.terminateInstanceInAutoScalingGroup(p),
+  };
+
+  constructor(
+    private readonly world: AutoScalingWorld,
+    private readonly clock: SimClock,
+    private readonly random: SeededRandom,
+  ) {}
+
+  supports(action: string): boolean {
+    return action in this.handlers;
+  }
+
+  handle(action: string, params: QueryParams): Result {
+    const handler = this.handlers[action];
+    if (!handler) throw autoScalingErrors.validation(`Action ${action} is not supported by the emulator.`);
+    return handler(params);
+  }
+
+  /** Unknown names are left out silently, as AWS does; MaxRecords ≤ 100, default 50. */
+  private describeAutoScalingGroups(params: QueryParams): Result {
+    const names = memberList(params, 'AutoScalingGroupNames');
+    const groups = names.length > 0
+      ? names.flatMap(name => this.world.allGroups().filter(g => g.name === name))
+      : this.world.allGroups();
+    const page = this.page(groups, params);
+    return { AutoScalingGroups: page.items.map(g => this.groupXml(g)), NextToken: page.nextToken };
+  }
+
+  /** Up to 50 instance IDs (API reference, DescribeAutoScalingInstances). */
+  private describeAutoScalingInstances(params: QueryParams): Result {
+    const ids = memberList(params, 'InstanceIds');
+    if (ids.length > 50) throw autoScalingErrors.validation('The number of instance ids that may be passed in is limited to 50');
+    const instances = ids.length > 0
+      ? ids.map(id => this.world.instance(id)).filter((i): i is Ec2Instance => i !== undefined)
+      : this.world.allGroups().flatMap(g => [...g.instances.values()]);
+    const page = this.page(instances, params);
+    return {
+      AutoScalingInstances: page.items.map(i => ({
+        InstanceId: i.id,
+        InstanceType: i.launch.instanceType ?? 'm5.large',
+        AutoScalingGroupName: i.groupName,
+        AvailabilityZone: i.availabilityZone,
+        LifecycleState: i.lifecycleState,
+        // DescribeAutoScalingInstances spells health in capitals, DescribeAutoScalingGroups does not.
+        HealthStatus: 'HEALTHY',
+        ProtectedFromScaleIn: false,
+      })),
+      NextToken: page.nextToken,
+    };
+  }
+
+  private completeLifecycleAction(params: QueryParams): Result {
+    const result = params.get('LifecycleActionResult');
+    if (result !== 'CONTINUE' && result !== 'ABANDON') {
+      throw autoScalingErrors.validation('LifecycleActionResult must be CONTINUE or ABANDON.');
+    }
+    const { instance, action } = this.findAction(params);
+    this.world.complete(instance, action.hook.name, result, 'api');
+    return {};
+  }
+
+  private recordLifecycleActionHeartbeat(params: QueryParams): Result {
+    const { instance, action } = this.findAction(params);
+    this.world.recordHeartbeat(instance, action);
+    return {};
+  }
+
+  private setDesiredCapacity(params: QueryParams): Result {
+    const name = this.required(params, 'AutoScalingGroupName');
+    const desired = Number(this.required(params, 'DesiredCapacity'));
+    if (!Number.isInteger(desired) || desired < 0) throw autoScalingErrors.validation('DesiredCapacity must be a non-negative integer.');
+    this.world.setDesiredCapacity(name, desired);
+    return undefined;
+  }
+
+  private terminateInstanceInAutoScalingGroup(params: QueryParams): Result {
+    const instanceId = this.required(params, 'InstanceId');
+    const decrement = this.required(params, 'ShouldDecrementDesiredCapacity') === 'true';
+    const instance = this.world.terminateInstanceInAutoScalingGroup(instanceId, decrement);
+    const start = new Date(this.clock.now()).toISOString();
+    return {
+      Activity: {
+        ActivityId: this.random.uuid(),
+        AutoScalingGroupName: instance.groupName,
+        Description: `Terminating EC2 instance: ${instance.id}`,
+        Cause: `At ${start} instance ${instance.id} was taken out of service in response to a user request${decrement ? ', shrinking the capacity' : ''}.`,
+        StartTime: start,
+        StatusCode: 'InProgress',
+        Progress: 0,
+        Details: '{}',
+      },
+    };
+  }
+
+  private findAction(params: QueryParams) {
+    return this.world.findAction(
+      this.required(params, 'AutoScalingGroupName'),
+      this.required(params, 'LifecycleHookName'),
+      params.get('InstanceId'),
+      params.get('LifecycleActionToken'),
+    );
+  }
+
+  /** API reference, AutoScalingGroup data type. */
+  private groupXml(group: AutoScalingGroup): XmlValue {
+    const zones = [...new Set([...group.instances.values()].map(i => i.availabilityZone))].sort();
+    return {
+      AutoScalingGroupName: group.name,
+      AutoScalingGroupARN: group.arn,
+      MinSize: group.minSize,
+      MaxSize: group.maxSize,
+      DesiredCapacity: group.desiredCapacity,
+      DefaultCooldown: 300,
+      AvailabilityZones: zones.length > 0 ? zones : ['us-east-1a'],
+      LoadBalancerNames: [],
+      TargetGroupARNs: [],
+      HealthCheckType: 'EC2',
+      HealthCheckGracePeriod: 0,
+      Instances: [...group.instances.values()].map(i => ({
+        InstanceId: i.id,
+        InstanceType: i.launch.instanceType ?? 'm5.large',
+        AvailabilityZone: i.availabilityZone,
+        LifecycleState: i.lifecycleState,
+        HealthStatus: 'Healthy',
+        ProtectedFromScaleIn: false,
+      })),
+      CreatedTime: new Date(group.createdAt).toISOString(),
+      SuspendedProcesses: [],
+      EnabledMetrics: [],
+      Tags: [],
+      TerminationPolicies: ['Default'],
+      NewInstancesProtectedFromScaleIn: false,
+    };
+  }
+
+  private page<T>(items: T[], params: QueryParams): { items: T[]; nextToken?: string } {
+    const size = params.has('MaxRecords') ? Number(params.get('MaxRecords')) : 50;
+    if (!Number.isInteger(size) || size < 1 || size > 100) throw autoScalingErrors.validation('MaxRecords must be between 1 and 100.');
+    const token = params.get('NextToken');
+    const offset = token === undefined ? 0 : decodePageToken(token, () => autoScalingErrors.validation('The NextToken value is invalid.'));
+    const end = offset + size;
+    return { items: items.slice(offset, end), nextToken: end < items.length ? encodePageToken(end, this.clock.now()) : undefined };
+  }
+
+  private required(params: QueryParams, name: string): string {
+    const value = params.get(name);
+    if (value === undefined || value === '') {
+      throw autoScalingErrors.validation(`1 validation error detected: Value null at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must not be null`);
+    }
+    return value;
+  }
+}

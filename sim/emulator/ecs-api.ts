@@ -1,0 +1,390 @@
+/**
+ * ECS operations over JSON 1.1, one handler per action, shapes from the ECS API reference
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/). Handlers take the parsed JSON
+ * body and return the JSON answer or throw ApiError.
+ */
+import { SimClock } from '../clock';
+import { ApiError, ecsErrors } from './errors';
+import { EcsWorld, LATEST_AGENT_VERSION, resources, versionInfo } from './ecs-world';
+import { Cluster, ContainerInstance, Task } from './model';
+import { decodePageToken, encodePageToken } from './paging';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Json = Record<string, any>;
+
+export interface CallContext {
+  invocationId?: string;
+}
+
+export type OwnershipCheck = (ci: ContainerInstance, operation: string, context: CallContext) => void;
+
+const ATTRIBUTE_PATTERN = /^[A-Za-z0-9\-_.@/: ]{1,128}$/;
+const MAX_CUSTOM_ATTRIBUTES = 10;
+
+export class EcsApi {
+  private readonly handlers: Record<string, (input: Json, context: CallContext) => Json> = {
+    RegisterContainerInstance: i => this.registerContainerInstance(i),
+    DescribeContainerInstances: i => this.describeContainerInstances(i),
+    UpdateContainerInstancesState: (i, c) => this.updateContainerInstancesState(i, c),
+    DeregisterContainerInstance: (i, c) => this.deregisterContainerInstance(i, c),
+    UpdateContainerAgent: (i, c) => this.updateContainerAgent(i, c),
+    ListContainerInstances: i => this.listContainerInstances(i),
+    ListTasks: i => this.listTasks(i),
+    DescribeTasks: i => this.describeTasks(i),
+    StopTask: (i, c) => this.stopTask(i, c),
+    PutAttributes: (i, c) => this.putAttributes(i, c),
+    DeleteAttributes: (i, c) => this.deleteAttributes(i, c),
+    ListAttributes: i => this.listAttributes(i),
+  };
+
+  constructor(
+    private readonly ecs: EcsWorld,
+    private readonly clock: SimClock,
+    private readonly checkOwnership: OwnershipCheck,
+  ) {}
+
+  supports(operation: string): boolean {
+    return operation in this.handlers;
+  }
+
+  handle(operation: string, input: Json, context: CallContext): Json {
+    const handler = this.handlers[operation];
+    if (!handler) throw new ApiError('UnknownOperationException', `Operation ${operation} is not supported by the emulator.`);
+    return this.ecs.batch(() => handler(input, context));
+  }
+
+  // ---- container instances ----------------------------------------------------------------
+
+  private registerContainerInstance(input: Json): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    let identity: Json = {};
+    try {
+      identity = input.instanceIdentityDocument ? JSON.parse(input.instanceIdentityDocument) : {};
+    } catch {
+      throw ecsErrors.invalidParameter('instanceIdentityDocument is not valid JSON.');
+    }
+    if (typeof identity.instanceId !== 'string') {
+      throw ecsErrors.client('instanceIdentityDocument must contain instanceId.');
+    }
+    const total = (name: string) => (input.totalResources as Json[] | undefined)?.find(r => r.name === name)?.integerValue;
+    const ci = this.ecs.registerContainerInstance({
+      cluster: cluster.name,
+      ec2InstanceId: identity.instanceId,
+      cpu: total('CPU'),
+      memory: total('MEMORY'),
+      instanceType: identity.instanceType,
+      availabilityZone: identity.availabilityZone,
+      attributes: input.attributes,
+    });
+    return { containerInstance: this.describe(ci) };
+  }
+
+  private describeContainerInstances(input: Json): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const refs = this.requireList(input.containerInstances, 'containerInstances', 100);
+    const containerInstances: Json[] = [];
+    const failures: Json[] = [];
+    for (const ref of refs) {
+      const ci = this.ecs.findContainerInstance(cluster, ref);
+      if (ci) containerInstances.push(this.describe(ci, (input.include ?? []).includes('TAGS')));
+      else failures.push({ arn: this.containerInstanceArn(cluster, ref), reason: 'MISSING' });
+    }
+    return { containerInstances, failures };
+  }
+
+  /** ECS API reference, UpdateContainerInstancesState: up to 10 instances, ACTIVE or DRAINING. */
+  private updateContainerInstancesState(input: Json, context: CallContext): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const refs = this.requireList(input.containerInstances, 'containerInstances', 10);
+    if (input.status !== 'ACTIVE' && input.status !== 'DRAINING') {
+      throw ecsErrors.invalidParameter('Container instance status can only be updated to ACTIVE or DRAINING.');
+    }
+    const containerInstances: Json[] = [];
+    const failures: Json[] = [];
+    for (const ref of refs) {
+      const ci = this.ecs.findContainerInstance(cluster, ref);
+      if (!ci) {
+        failures.push({ arn: this.containerInstanceArn(cluster, ref), reason: 'MISSING' });
+      } else if (ci.status === 'INACTIVE') {
+        failures.push({ arn: ci.arn, reason: 'INACTIVE', detail: 'The container instance is deregistered.' });
+      } else {
+        this.checkOwnership(ci, 'UpdateContainerInstancesState', context);
+        this.ecs.setStatus(ci, input.status);
+        containerInstances.push(this.describe(ci));
+      }
+    }
+    return { containerInstances, failures };
+  }
+
+  private deregisterContainerInstance(input: Json, context: CallContext): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const ci = this.requireContainerInstance(cluster, input.containerInstance);
+    this.checkOwnership(ci, 'DeregisterContainerInstance', context);
+    this.ecs.deregister(ci, input.force === true);
+    return { containerInstance: this.describe(ci) };
+  }
+
+  /** ECS API reference, UpdateContainerAgent: its documented errors. */
+  private updateContainerAgent(input: Json, context: CallContext): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const ci = this.requireContainerInstance(cluster, input.containerInstance);
+    this.checkOwnership(ci, 'UpdateContainerAgent', context);
+    if (ci.status === 'INACTIVE' || !ci.agentConnected) {
+      throw ecsErrors.client('The container instance agent is not connected.');
+    }
+    const inProgress = ci.agentUpdateStatus && !['UPDATED', 'FAILED'].includes(ci.agentUpdateStatus);
+    if (inProgress) {
+      throw new ApiError('UpdateInProgressException', 'There is already a current Amazon ECS container agent update in progress on the container instance.');
+    }
+    if (ci.agentVersion === LATEST_AGENT_VERSION) {
+      throw new ApiError('NoUpdateAvailableException', 'There is no update available for this Amazon ECS container agent.');
+    }
+    this.ecs.startAgentUpdate(ci);
+    return { containerInstance: this.describe(ci) };
+  }
+
+  /**
+   * ECS API reference, ListContainerInstances. `filter` is the cluster query language; the forms
+   * supported are `ec2InstanceId == 'i-…'` and `ec2InstanceId in ['i-1', 'i-2']` (quotes optional).
+   * Without `status`, every status but INACTIVE is listed.
+   */
+  private listContainerInstances(input: Json): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const validStatuses = ['ACTIVE', 'DRAINING', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'];
+    if (input.status !== undefined && !validStatuses.includes(input.status)) {
+      throw ecsErrors.invalidParameter(`Invalid status: ${input.status}`);
+    }
+    let candidates: ContainerInstance[];
+    if (input.filter) {
+      const ids = parseEc2InstanceFilter(input.filter);
+      candidates = ids.flatMap(id => this.ecs.containerInstancesOf(id)).filter(ci => ci.cluster === cluster);
+      candidates.sort((a, b) => cluster.containerInstances.indexOf(a) - cluster.containerInstances.indexOf(b));
+    } else {
+      candidates = cluster.containerInstances;
+    }
+    const matching = candidates.filter(ci => (input.status ? ci.status === input.status : ci.status !== 'INACTIVE'));
+    const page = this.page(matching, input.maxResults, input.nextToken);
+    return { containerInstanceArns: page.items.map(ci => ci.arn), nextToken: page.nextToken };
+  }
+
+  // ---- tasks ------------------------------------------------------------------------------
+
+  /**
+   * ECS API reference, ListTasks: desiredStatus defaults to RUNNING; PENDING returns nothing;
+   * STOPPED tasks stay listed for about an hour.
+   */
+  private listTasks(input: Json): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const desired = input.desiredStatus ?? 'RUNNING';
+    if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desired)) throw ecsErrors.invalidParameter(`Invalid desiredStatus: ${desired}`);
+    let source: Iterable<Task>;
+    if (input.containerInstance) {
+      const ci = this.ecs.findContainerInstance(cluster, input.containerInstance);
+      source = ci ? ci.tasks : [];
+    } else {
+      source = cluster.tasks.values();
+    }
+    const matching: Task[] = [];
+    if (desired !== 'PENDING') {
+      for (const task of source) {
+        if (task.desiredStatus !== desired || !this.ecs.isListed(task)) continue;
+        if (input.serviceName && task.service?.name !== input.serviceName) continue;
+        if (input.startedBy && task.startedBy !== input.startedBy) continue;
+        if (input.family && !task.taskDefinitionArn.includes(`/${input.family}:`)) continue;
+        matching.push(task);
+      }
+    }
+    const page = this.page(matching, input.maxResults, input.nextToken);
+    return { taskArns: page.items.map(t => t.arn), nextToken: page.nextToken };
+  }
+
+  private describeTasks(input: Json): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const refs = this.requireList(input.tasks, 'tasks', 100);
+    const tasks: Json[] = [];
+    const failures: Json[] = [];
+    for (const ref of refs) {
+      const task = this.ecs.findTask(cluster, ref);
+      if (task) tasks.push(this.describeTask(task));
+      else failures.push({ arn: ref, reason: 'MISSING' });
+    }
+    return { tasks, failures };
+  }
+
+  private stopTask(input: Json, context: CallContext): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    if (typeof input.task !== 'string') throw ecsErrors.invalidParameter('task must be specified.');
+    const task = this.ecs.findTask(cluster, input.task);
+    if (!task) throw ecsErrors.invalidParameter('The referenced task was not found.');
+    this.checkOwnership(task.containerInstance, 'StopTask', context);
+    this.ecs.stopTask(task, 'UserInitiated', input.reason ?? 'Task stopped by user');
+    return { task: this.describeTask(task) };
+  }
+
+  // ---- attributes -------------------------------------------------------------------------
+
+  /** ECS API reference, PutAttributes: up to 10 attributes per call and 10 custom ones per resource. */
+  private putAttributes(input: Json, context: CallContext): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const attributes = this.requireList(input.attributes, 'attributes', 10) as unknown as Json[];
+    const targets = attributes.map(attribute => {
+      this.validateAttribute(attribute);
+      return this.attributeTarget(cluster, attribute);
+    });
+    for (const ci of new Set(targets)) {
+      const names = new Set([...ci.attributes.keys()].filter(n => !n.startsWith('ecs.')));
+      attributes.forEach((a, i) => { if (targets[i] === ci) names.add(a.name); });
+      if (names.size > MAX_CUSTOM_ATTRIBUTES) {
+        throw new ApiError('AttributeLimitExceededException', 'You can apply up to 10 custom attributes for each resource.');
+      }
+    }
+    attributes.forEach((attribute, i) => {
+      this.checkOwnership(targets[i], 'PutAttributes', context);
+      this.ecs.putAttribute(targets[i], attribute.name, attribute.value);
+    });
+    return { attributes: attributes.map((a, i) => this.attributeJson(targets[i], a.name, a.value)) };
+  }
+
+  private deleteAttributes(input: Json, context: CallContext): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const attributes = this.requireList(input.attributes, 'attributes', 10) as unknown as Json[];
+    const targets = attributes.map(attribute => this.attributeTarget(cluster, attribute));
+    attributes.forEach((attribute, i) => {
+      this.checkOwnership(targets[i], 'DeleteAttributes', context);
+      this.ecs.deleteAttribute(targets[i], attribute.name);
+    });
+    return { attributes: attributes.map((a, i) => this.attributeJson(targets[i], a.name, a.value)) };
+  }
+
+  private listAttributes(input: Json): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    if (input.targetType !== 'container-instance') throw ecsErrors.invalidParameter('targetType must be container-instance.');
+    const found: Json[] = [];
+    for (const ci of cluster.containerInstances) {
+      if (ci.status === 'INACTIVE') continue;
+      for (const [name, value] of ci.attributes) {
+        if (input.attributeName && name !== input.attributeName) continue;
+        if (input.attributeValue !== undefined && value !== input.attributeValue) continue;
+        found.push(this.attributeJson(ci, name, value));
+      }
+    }
+    const page = this.page(found, input.maxResults, input.nextToken);
+    return { attributes: page.items, nextToken: page.nextToken };
+  }
+
+  private validateAttribute(attribute: Json): void {
+    if (typeof attribute?.name !== 'string' || !ATTRIBUTE_PATTERN.test(attribute.name)) {
+      throw ecsErrors.invalidParameter('Attribute name is invalid.');
+    }
+    if (attribute.value !== undefined && (typeof attribute.value !== 'string' || !ATTRIBUTE_PATTERN.test(attribute.value))) {
+      throw ecsErrors.invalidParameter('Attribute value is invalid.');
+    }
+    if (attribute.targetType !== undefined && attribute.targetType !== 'container-instance') {
+      throw ecsErrors.invalidParameter('targetType must be container-instance.');
+    }
+  }
+
+  private attributeTarget(cluster: Cluster, attribute: Json): ContainerInstance {
+    if (typeof attribute.targetId !== 'string') throw ecsErrors.invalidParameter('targetId must be specified.');
+    const ci = this.ecs.findContainerInstance(cluster, attribute.targetId);
+    if (!ci || ci.status === 'INACTIVE') {
+      throw new ApiError('TargetNotFoundException', `Could not find ${attribute.targetId}.`);
+    }
+    return ci;
+  }
+
+  private attributeJson(ci: ContainerInstance, name: string, value: string | undefined): Json {
+    return { name, value, targetType: 'container-instance', targetId: ci.arn };
+  }
+
+  // ---- shapes -----------------------------------------------------------------------------
+
+  /** ECS API reference, ContainerInstance data type. */
+  private describe(ci: ContainerInstance, withTags = false): Json {
+    const remaining = this.ecs.remainingResources(ci);
+    return {
+      containerInstanceArn: ci.arn,
+      ec2InstanceId: ci.ec2InstanceId,
+      version: ci.version,
+      versionInfo: versionInfo(ci),
+      remainingResources: resources(remaining.cpu, remaining.memory),
+      registeredResources: resources(ci.registeredCpu, ci.registeredMemory),
+      status: ci.status,
+      agentConnected: ci.agentConnected,
+      runningTasksCount: this.ecs.runningTasksCount(ci),
+      pendingTasksCount: this.ecs.pendingTasksCount(ci),
+      agentUpdateStatus: ci.agentUpdateStatus,
+      attributes: [...ci.attributes].map(([name, value]) => ({ name, value })),
+      registeredAt: ci.registeredAt / 1000,
+      attachments: [],
+      ...(withTags ? { tags: [] } : {}),
+    };
+  }
+
+  /** ECS API reference, Task data type. */
+  private describeTask(task: Task): Json {
+    const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+    return {
+      taskArn: task.arn,
+      clusterArn: task.cluster.arn,
+      containerInstanceArn: task.containerInstance.arn,
+      taskDefinitionArn: task.taskDefinitionArn,
+      group: task.group,
+      startedBy: task.startedBy,
+      lastStatus: task.lastStatus,
+      desiredStatus: task.desiredStatus,
+      launchType: 'EC2',
+      cpu: String(task.cpu),
+      memory: String(task.memory),
+      createdAt: seconds(task.createdAt),
+      startedAt: seconds(task.startedAt),
+      stoppingAt: seconds(task.stoppingAt),
+      stoppedAt: seconds(task.stoppedAt),
+      stopCode: task.stopCode,
+      stoppedReason: task.stoppedReason,
+      availabilityZone: task.containerInstance.attributes.get('ecs.availability-zone'),
+      containers: [],
+      version: 1,
+    };
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  private requireList(value: unknown, name: string, max: number): string[] {
+    if (!Array.isArray(value) || value.length === 0) throw ecsErrors.invalidParameter(`${name} must not be empty.`);
+    if (value.length > max) throw ecsErrors.invalidParameter(`${name} can have at most ${max} elements.`);
+    return value as string[];
+  }
+
+  private requireContainerInstance(cluster: Cluster, ref: unknown): ContainerInstance {
+    if (typeof ref !== 'string') throw ecsErrors.invalidParameter('containerInstance must be specified.');
+    const ci = this.ecs.findContainerInstance(cluster, ref);
+    if (!ci) throw ecsErrors.invalidParameter('The referenced container instance was not found.');
+    return ci;
+  }
+
+  private containerInstanceArn(cluster: Cluster, ref: string): string {
+    if (ref.startsWith('arn:')) return ref;
+    return cluster.arn.replace(/:cluster\/.*$/, `:container-instance/${cluster.name}/${ref}`);
+  }
+
+  /** maxResults 1–100 (default 100), opaque nextToken (ECS API reference, List* actions). */
+  private page<T>(items: T[], maxResults: unknown, nextToken: unknown): { items: T[]; nextToken?: string } {
+    const size = maxResults === undefined ? 100 : Number(maxResults);
+    if (!Number.isInteger(size) || size < 1 || size > 100) throw ecsErrors.invalidParameter('maxResults must be between 1 and 100.');
+    const offset = nextToken === undefined ? 0 : decodePageToken(nextToken, () => ecsErrors.invalidParameter('Invalid nextToken.'));
+    const end = offset + size;
+    return { items: items.slice(offset, end), nextToken: end < items.length ? encodePageToken(end, this.clock.now()) : undefined };
+  }
+}
+
+/** The two cluster-query forms the controller uses; anything else is InvalidParameterException. */
+export function parseEc2InstanceFilter(filter: string): string[] {
+  const single = /^\s*ec2InstanceId\s*==\s*['"]?([\w-]+)['"]?\s*$/.exec(filter);
+  if (single) return [single[1]];
+  const list = /^\s*ec2InstanceId\s+in\s*\[([^\]]*)\]\s*$/.exec(filter);
+  if (list) {
+    return list[1].split(',').map(s => s.trim().replace(/^['"]|['"]$/g, '')).filter(s => s.length > 0);
+  }
+  throw ecsErrors.invalidParameter(`Unsupported filter expression: ${filter}`);
+}

@@ -1,0 +1,35 @@
+/**
+ * An error the emulated API answers with. `code` is what the SDK surfaces as `err.name`;
+ * `fault` picks the HTTP status (client → 400, server → 500) and, for the Query protocol,
+ * the `<Type>` element (Sender / Receiver).
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly fault: 'client' | 'server' = 'client',
+  ) {
+    super(message);
+    this.name = code;
+  }
+
+  get httpStatus(): number {
+    return this.fault === 'client' ? 400 : 500;
+  }
+}
+
+// ECS error codes (ECS API reference, "Common Errors" and each action's "Errors" section).
+export const ecsErrors = {
+  clusterNotFound: () => new ApiError('ClusterNotFoundException', 'Cluster not found.'),
+  invalidParameter: (message: string) => new ApiError('InvalidParameterException', message),
+  client: (message: string) => new ApiError('ClientException', message),
+  server: () => new ApiError('ServerException', 'Service unavailable. Please try again later.', 'server'),
+  throttling: () => new ApiError('ThrottlingException', 'Rate exceeded'),
+};
+
+// Auto Scaling (Query protocol) error codes (Auto Scaling API reference, "Common Errors").
+export const autoScalingErrors = {
+  validation: (message: string) => new ApiError('ValidationError', message),
+  internal: () => new ApiError('InternalFailure', 'An internal error occurred.', 'server'),
+  throttling: () => new ApiError('Throttling', 'Rate exceeded'),
+};

@@ -1,0 +1,221 @@
+/**
+ * `AwsEmulator`: the emulated AWS (ECS + Auto Scaling + the EC2 bits they need) that the
+ * runtime and the tests talk to. See sim/README.md, "Contract between emulator/ and runtime/".
+ */
+import { SimClock } from '../clock';
+import { AutoScalingApi } from './autoscaling-api';
+import { AutoScalingWorld } from './autoscaling-world';
+import { CallContext, EcsApi } from './ecs-api';
+import { EcsWorld, StandaloneTaskOptions } from './ecs-world';
+import { EmittedEvent, EventFactory, EventListener } from './events';
+import { FaultInjector, FaultOptions } from './faults';
+import {
+  AutoScalingGroupOptions, ContainerInstance, LaunchOptions, LifecycleHookOptions, ServiceOptions,
+} from './model';
+import { EmulatorStats, InstanceTimeline, Observer, UntouchedViolation } from './observer';
+import { SeededRandom } from './random';
+import { EmulatorServer, RequestHook } from './server';
+import { Throttler } from './throttling';
+
+export type { EmittedEvent } from './events';
+export type { FaultOptions } from './faults';
+export type { InstanceTimeline, EmulatorStats, UntouchedViolation } from './observer';
+export type { RequestInfo, RequestHook } from './server';
+export * from './model';
+export type { StandaloneTaskOptions } from './ecs-world';
+
+export interface AwsEmulatorOptions {
+  clock: SimClock;
+  region?: string;
+  accountId?: string;
+  /** Seeds every random choice (ids, stop durations, faults): same seed, same run. */
+  seed?: number;
+  /** Token buckets per documented operation group; default true. */
+  throttling?: boolean;
+  faults?: FaultOptions;
+  onEvent?: EventListener;
+}
+
+export class AwsEmulator {
+  readonly clock: SimClock;
+  readonly region: string;
+  readonly accountId: string;
+  /** Replaceable at any time; events emitted before a listener is set are dropped. */
+  onEvent?: EventListener;
+  private readonly observer = new Observer();
+  private readonly faultInjector: FaultInjector;
+  private readonly ecs: EcsWorld;
+  private readonly autoScaling: AutoScalingWorld;
+  private readonly server: EmulatorServer;
+
+  constructor(options: AwsEmulatorOptions) {
+    this.clock = options.clock;
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '123456789012';
+    this.onEvent = options.onEvent;
+    const seed = options.seed ?? 1;
+    // Separate streams, so that e.g. enabling faults does not change the world's ids.
+    const worldRandom = new SeededRandom(seed);
+    const faultRandom = new SeededRandom(seed ^ 0x5eed);
+    const wireRandom = new SeededRandom(seed ^ 0xa11);
+    const events = new EventFactory(worldRandom, this.accountId, this.region, () => this.clock.now());
+    const emit = (event: EmittedEvent) => this.onEvent?.(event);
+    this.ecs = new EcsWorld(this.clock, worldRandom, events, emit, this.observer, this.region, this.accountId);
+    this.autoScaling = new AutoScalingWorld(this.clock, worldRandom, events, emit, this.observer, this.ecs, this.region, this.accountId);
+    this.faultInjector = new FaultInjector(faultRandom, options.faults);
+    const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx));
+    const autoScalingApi = new AutoScalingApi(this.autoScaling, this.clock, wireRandom);
+    const throttler = new Throttler(() => this.clock.now(), options.throttling ?? true);
+    this.server = new EmulatorServer(this.clock, wireRandom, ecsApi, autoScalingApi, throttler, this.faultInjector, this.observer);
+  }
+
+  // ---- server -----------------------------------------------------------------------------
+
+  /** Starts the loopback server on a random port; both services share the endpoint. */
+  listen(): Promise<{ endpoint: string }> {
+    return this.server.listen();
+  }
+
+  close(): void {
+    this.server.close();
+  }
+
+  get busyRequests(): number {
+    return this.server.busyRequests;
+  }
+
+  get activity(): number {
+    return this.server.activity;
+  }
+
+  get onRequest(): RequestHook | undefined {
+    return this.server.onRequest;
+  }
+
+  set onRequest(hook: RequestHook | undefined) {
+    this.server.onRequest = hook;
+  }
+
+  /** Fault settings can change mid-run (e.g. a burst of 5xx). */
+  setFaults(faults: FaultOptions): void {
+    this.faultInjector.options = faults;
+  }
+
+  // ---- world: building ----------------------------------------------------------------------
+
+  createCluster(name: string): string {
+    return this.ecs.createCluster(name).arn;
+  }
+
+  createAutoScalingGroup(options: AutoScalingGroupOptions): string {
+    return this.autoScaling.createAutoScalingGroup(options).arn;
+  }
+
+  putLifecycleHook(options: LifecycleHookOptions): void {
+    this.autoScaling.putLifecycleHook(options);
+  }
+
+  /** Launches an InService instance; with `cluster` it registers as RegisterContainerInstance does. Returns the instance ID. */
+  launchInstance(groupName: string, options: LaunchOptions = {}): string {
+    return this.autoScaling.launchInstance(groupName, options);
+  }
+
+  createService(cluster: string, options: ServiceOptions): string {
+    return this.ecs.createService(cluster, options).arn;
+  }
+
+  /** A RunTask task pinned to one container instance; DRAINING does not stop it. Returns the task ARN. */
+  runStandaloneTask(cluster: string, containerInstanceArn: string, options: StandaloneTaskOptions = {}): string {
+    return this.ecs.runStandaloneTask(cluster, containerInstanceArn, options).arn;
+  }
+
+  // ---- world: events that happen to it --------------------------------------------------------
+
+  /** What SetDesiredCapacity(desired - count) does. */
+  scaleIn(groupName: string, count: number): void {
+    this.autoScaling.scaleIn(groupName, count);
+  }
+
+  spotInterruption(instanceId: string): void {
+    this.autoScaling.spotInterruption(instanceId);
+  }
+
+  /** An operator's manual drain: the controller must leave this container instance alone. */
+  setContainerInstanceDraining(containerInstanceArn: string): void {
+    const ci = this.requireContainerInstance(containerInstanceArn);
+    ci.operatorOwned = true;
+    this.ecs.setStatus(ci, 'DRAINING');
+  }
+
+  /** The agent loses its connection: ECS sees no task progress on the instance until reconnect. */
+  disconnectAgent(instanceId: string): void {
+    this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).forEach(ci => this.ecs.disconnectAgent(ci)));
+  }
+
+  reconnectAgent(instanceId: string): void {
+    this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).forEach(ci => this.ecs.reconnectAgent(ci)));
+  }
+
+  deleteAutoScalingGroup(name: string): void {
+    this.autoScaling.deleteAutoScalingGroup(name);
+  }
+
+  deleteCluster(name: string): void {
+    this.ecs.deleteCluster(name);
+  }
+
+  // ---- world: reading -----------------------------------------------------------------------
+
+  /** ARNs of the container instances registered for an EC2 instance (all statuses). */
+  containerInstanceArns(instanceId: string): string[] {
+    return this.ecs.containerInstancesOf(instanceId).map(ci => ci.arn);
+  }
+
+  /** The instance's lifecycle state, or undefined once terminated / unknown. */
+  lifecycleState(instanceId: string): string | undefined {
+    return this.autoScaling.instance(instanceId)?.lifecycleState;
+  }
+
+  // ---- observation --------------------------------------------------------------------------
+
+  timeline(instanceId: string): InstanceTimeline {
+    const timeline = this.observer.timelines.get(instanceId);
+    if (!timeline) throw new Error(`No instance ${instanceId} was launched.`);
+    return timeline;
+  }
+
+  /** Every launched instance's timeline, by instance ID. */
+  timelines(): Map<string, InstanceTimeline> {
+    return this.observer.timelines;
+  }
+
+  get stats(): EmulatorStats {
+    return this.observer.stats;
+  }
+
+  get untouchedViolations(): readonly UntouchedViolation[] {
+    return this.observer.untouchedViolations;
+  }
+
+  /**
+   * A mutating call on an operator-drained container instance is a violation unless its EC2
+   * instance is terminating in Terminating:Wait (then the drain is legitimately the controller's).
+   */
+  private checkOwnership(ci: ContainerInstance, operation: string, context: CallContext): void {
+    if (!ci.operatorOwned) return;
+    if (this.autoScaling.instance(ci.ec2InstanceId)?.lifecycleState === 'Terminating:Wait') return;
+    this.observer.untouchedViolations.push({
+      at: this.clock.now(),
+      operation,
+      containerInstanceArn: ci.arn,
+      ec2InstanceId: ci.ec2InstanceId,
+      invocationId: context.invocationId,
+    });
+  }
+
+  private requireContainerInstance(arn: string): ContainerInstance {
+    const ci = this.ecs.containerInstanceByArn(arn);
+    if (!ci) throw new Error(`No container instance ${arn}.`);
+    return ci;
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The entities of the emulated world. Plain data; behaviour lives in ecs-world.ts and
+ * autoscaling-world.ts. Times are virtual epoch milliseconds from the SimClock.
+ */
+import { TimerHandle } from '../clock';
+
+/** ECS API reference, ContainerInstance.status. INACTIVE: deregistered or host gone. */
+export type ContainerInstanceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+
+/** ECS developer guide, "Task lifecycle". */
+export type TaskStatus = 'PENDING' | 'RUNNING' | 'DEACTIVATING' | 'STOPPING' | 'DEPROVISIONING' | 'STOPPED';
+
+export type AgentUpdateStatus = 'PENDING' | 'STAGING' | 'STAGED' | 'UPDATING' | 'UPDATED' | 'FAILED';
+
+export interface Cluster {
+  readonly name: string;
+  readonly arn: string;
+  /** Registration order, which is also ListContainerInstances order. */
+  readonly containerInstances: ContainerInstance[];
+  readonly tasks: Map<string, Task>;
+  readonly services: Map<string, Service>;
+}
+
+export interface ContainerInstance {
+  readonly arn: string;
+  readonly id: string;
+  readonly cluster: Cluster;
+  readonly ec2InstanceId: string;
+  readonly registeredAt: number;
+  readonly registeredCpu: number;
+  readonly registeredMemory: number;
+  readonly instanceType: string;
+  status: ContainerInstanceStatus;
+  agentConnected: boolean;
+  /** Bumped on every change that emits an "ECS Container Instance State Change" event. */
+  version: number;
+  updatedAt: number;
+  agentVersion: string;
+  agentUpdateStatus?: AgentUpdateStatus;
+  /** Built-in (ecs.*) and custom attributes, by name. */
+  readonly attributes: Map<string, string | undefined>;
+  /** Every task placed here, STOPPED ones included until they age out of ListTasks. */
+  readonly tasks: Set<Task>;
+  /** Task transitions that came due while the agent was disconnected: ECS sees them on reconnect. */
+  deferredTransitions: Array<() => void>;
+  /** Set by setContainerInstanceDraining: an operator's drain the controller must not touch. */
+  operatorOwned: boolean;
+}
+
+export type TaskKind = 'replica' | 'daemon' | 'standalone';
+
+export interface Task {
+  readonly arn: string;
+  readonly id: string;
+  readonly cluster: Cluster;
+  readonly containerInstance: ContainerInstance;
+  readonly kind: TaskKind;
+  readonly service?: Service;
+  readonly group: string;
+  readonly startedBy?: string;
+  readonly taskDefinitionArn: string;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly stopTimeoutSeconds: number;
+  /** Load-balancer deregistration delay: how long the task stays DEACTIVATING. */
+  readonly deregistrationDelaySeconds: number;
+  lastStatus: TaskStatus;
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  readonly createdAt: number;
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  /** Force-deregistered away from ECS while still alive on the host (ECS API reference, DeregisterContainerInstance). */
+  orphaned: boolean;
+  timer?: TimerHandle;
+}
+
+export interface ServiceOptions {
+  name: string;
+  desiredCount: number;
+  /** Seconds a task stays DEACTIVATING (0: not behind a load balancer). */
+  deregistrationDelaySeconds?: number;
+  /** Seconds between SIGTERM and SIGKILL. ECS default 30. */
+  stopTimeoutSeconds?: number;
+  /** Seconds from PENDING to RUNNING. */
+  startSeconds?: number;
+  /** DAEMON scheduling strategy: one task per ACTIVE container instance, desiredCount ignored. */
+  daemon?: boolean;
+  cpu?: number;
+  memory?: number;
+}
+
+export interface Service {
+  readonly name: string;
+  readonly arn: string;
+  readonly cluster: Cluster;
+  readonly options: Required<Omit<ServiceOptions, 'daemon'>> & { daemon: boolean };
+  /** Tasks whose desiredStatus is RUNNING. */
+  readonly activeTasks: Set<Task>;
+}
+
+export type LifecycleState =
+  | 'Pending' | 'InService' | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated';
+
+export interface LifecycleHook {
+  readonly name: string;
+  readonly transition: 'autoscaling:EC2_INSTANCE_TERMINATING' | 'autoscaling:EC2_INSTANCE_LAUNCHING';
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: 'CONTINUE' | 'ABANDON';
+  readonly notificationMetadata?: string;
+}
+
+export interface LifecycleAction {
+  readonly hook: LifecycleHook;
+  readonly token: string;
+  readonly startedAt: number;
+  /** The global timeout: min(48 h, 100 × heartbeat timeout) from the start. */
+  readonly globalDeadline: number;
+  heartbeatDeadline: number;
+  heartbeatTimer: TimerHandle;
+  globalTimer: TimerHandle;
+}
+
+export interface LaunchOptions {
+  /** Cluster to register in; undefined: the instance never joins ECS. */
+  cluster?: string;
+  spot?: boolean;
+  cpu?: number;
+  memory?: number;
+  instanceType?: string;
+}
+
+export interface Ec2Instance {
+  readonly id: string;
+  readonly groupName: string;
+  readonly launch: LaunchOptions;
+  readonly availabilityZone: string;
+  readonly launchedAt: number;
+  lifecycleState: LifecycleState;
+  /** Pending termination lifecycle actions, by hook name. */
+  readonly actions: Map<string, LifecycleAction>;
+  terminationTimer?: TimerHandle;
+  spotReclaimTimer?: TimerHandle;
+}
+
+export interface AutoScalingGroup {
+  readonly name: string;
+  readonly arn: string;
+  readonly createdAt: number;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  readonly hooks: Map<string, LifecycleHook>;
+  /** Launch order; terminated instances leave the map. */
+  readonly instances: Map<string, Ec2Instance>;
+  /** What scale-out launches; without it the group never launches on its own. */
+  readonly launchTemplate?: LaunchOptions;
+}
+
+export interface AutoScalingGroupOptions {
+  name: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  launchTemplate?: LaunchOptions;
+}
+
+export interface LifecycleHookOptions {
+  groupName: string;
+  hookName: string;
+  transition?: LifecycleHook['transition'];
+  /** 30–7200 s, default 3600 (Auto Scaling API reference, PutLifecycleHook). */
+  heartbeatTimeoutSeconds?: number;
+  /** Default ABANDON (Auto Scaling API reference, PutLifecycleHook). */
+  defaultResult?: 'CONTINUE' | 'ABANDON';
+  notificationMetadata?: string;
+}

@@ -1,0 +1,184 @@
+/**
+ * One loopback HTTP server for both services. ECS requests carry
+ * `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>` (JSON 1.1); Auto Scaling requests are
+ * form-encoded with `Action=<Op>&Version=2011-01-01` (Query protocol). Signatures are not checked.
+ *
+ * Quiescence bookkeeping for the runtime's driver: `busyRequests` counts requests received whose
+ * answer is neither sent nor scheduled on the clock; `activity` ticks on every request received
+ * and every response sent.
+ */
+import * as http from 'node:http';
+import { AddressInfo, Socket } from 'node:net';
+import { SimClock } from '../clock';
+import { AutoScalingApi } from './autoscaling-api';
+import { CallContext, EcsApi } from './ecs-api';
+import { ApiError, autoScalingErrors, ecsErrors } from './errors';
+import { FaultInjector } from './faults';
+import { Observer } from './observer';
+import { errorXml, parseForm, responseXml } from './query-protocol';
+import { SeededRandom } from './random';
+import { Throttler } from './throttling';
+
+const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+
+export type ServiceName = 'ecs' | 'autoscaling';
+
+export interface RequestInfo {
+  invocationId?: string;
+  service: ServiceName;
+  operation: string;
+}
+
+export type RequestHook = (info: RequestInfo) => 'continue' | 'hang';
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export class EmulatorServer {
+  busyRequests = 0;
+  activity = 0;
+  onRequest?: RequestHook;
+  private server?: http.Server;
+  private readonly hungSockets = new Set<Socket>();
+
+  constructor(
+    private readonly clock: SimClock,
+    private readonly random: SeededRandom,
+    private readonly ecsApi: EcsApi,
+    private readonly autoScalingApi: AutoScalingApi,
+    private readonly throttler: Throttler,
+    private readonly faults: FaultInjector,
+    private readonly observer: Observer,
+  ) {}
+
+  async listen(): Promise<{ endpoint: string }> {
+    const server = http.createServer((req, res) => this.receive(req, res));
+    server.keepAliveTimeout = 60_000;
+    this.server = server;
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { endpoint: `http://127.0.0.1:${port}` };
+  }
+
+  close(): void {
+    for (const socket of this.hungSockets) socket.destroy();
+    this.hungSockets.clear();
+    this.server?.closeAllConnections();
+    this.server?.close();
+  }
+
+  private receive(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.busyRequests++;
+    this.activity++;
+    const chunks: Buffer[] = [];
+    req.on('data', chunk => chunks.push(chunk));
+    req.on('end', () => {
+      let reply: Reply | undefined;
+      try {
+        reply = this.dispatch(req, Buffer.concat(chunks).toString('utf8'));
+      } catch (err) {
+        reply = { status: 500, contentType: 'text/plain', body: String(err) };
+      }
+      if (reply === undefined) {
+        // 'hang': never answered, not busy; the socket goes when the emulator closes.
+        this.busyRequests--;
+        this.hungSockets.add(req.socket);
+        return;
+      }
+      this.respond(res, reply);
+    });
+  }
+
+  private respond(res: http.ServerResponse, reply: Reply): void {
+    const send = () => {
+      this.activity++;
+      if (res.destroyed) return;
+      res.writeHead(reply.status, {
+        'content-type': reply.contentType,
+        'content-length': Buffer.byteLength(reply.body),
+        'x-amzn-requestid': this.random.uuid(),
+      });
+      res.end(reply.body);
+    };
+    const latency = this.faults.latency();
+    this.busyRequests--;
+    if (latency > 0) this.clock.after(latency, send);
+    else send();
+  }
+
+  /** Returns the reply, or undefined when the request must hang. */
+  private dispatch(req: http.IncomingMessage, body: string): Reply | undefined {
+    const target = req.headers['x-amz-target'];
+    const context: CallContext = { invocationId: header(req, 'x-sim-invocation') };
+    if (typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)) {
+      const operation = target.slice(ECS_TARGET_PREFIX.length);
+      if (this.onRequest?.({ ...context, service: 'ecs', operation }) === 'hang') return undefined;
+      return this.ecsReply(operation, body, context);
+    }
+    const params = parseForm(body);
+    const action = params.get('Action');
+    if (action !== undefined) {
+      if (this.onRequest?.({ ...context, service: 'autoscaling', operation: action }) === 'hang') return undefined;
+      return this.autoScalingReply(action, params);
+    }
+    return { status: 400, contentType: 'text/plain', body: 'Neither an ECS (X-Amz-Target) nor an Auto Scaling (Action=) request.' };
+  }
+
+  private ecsReply(operation: string, body: string, context: CallContext): Reply {
+    const key = `ecs:${operation}`;
+    this.observer.countCall(key);
+    try {
+      this.admit('ecs', operation, key, ecsErrors.throttling, ecsErrors.server);
+      const input = body.length > 0 ? JSON.parse(body) : {};
+      const output = this.ecsApi.handle(operation, input, context);
+      return { status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify(output) };
+    } catch (err) {
+      const error = err instanceof ApiError ? err : ecsErrors.invalidParameter(`Could not process the request: ${String(err)}`);
+      // JSON 1.1 errors: the SDK reads the code from `__type` (everything after a '#').
+      return {
+        status: error.httpStatus,
+        contentType: 'application/x-amz-json-1.1',
+        body: JSON.stringify({ __type: error.code, message: error.message }),
+      };
+    }
+  }
+
+  private autoScalingReply(action: string, params: Map<string, string>): Reply {
+    const key = `autoscaling:${action}`;
+    const requestId = this.random.uuid();
+    this.observer.countCall(key);
+    try {
+      if (params.get('Version') !== '2011-01-01') throw autoScalingErrors.validation('Version must be 2011-01-01.');
+      this.admit('autoscaling', action, key, autoScalingErrors.throttling, autoScalingErrors.internal);
+      const result = this.autoScalingApi.handle(action, params);
+      return { status: 200, contentType: 'text/xml', body: responseXml(action, result, requestId) };
+    } catch (err) {
+      const error = err instanceof ApiError ? err : autoScalingErrors.internal();
+      return {
+        status: error.httpStatus,
+        contentType: 'text/xml',
+        body: errorXml(error.fault === 'client' ? 'Sender' : 'Receiver', error.code, error.message, requestId),
+      };
+    }
+  }
+
+  /** Throttling first (a throttled call never reaches the service), then injected 5xx faults. */
+  private admit(service: ServiceName, operation: string, key: string, throttled: () => ApiError, failed: () => ApiError): void {
+    if (!this.throttler.admit(service, operation)) {
+      this.observer.countThrottled(key);
+      throw throttled();
+    }
+    if (this.faults.shouldFail()) {
+      this.observer.countInjectedError(key);
+      throw failed();
+    }
+  }
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,85 @@
+/**
+ * Per-operation-group token buckets, refilled in virtual time.
+ *
+ * ECS numbers: "Request throttling for the Amazon ECS API"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html):
+ * each action group has a bucket (burst) and a refill rate (sustained, per second), shared by
+ * every caller in the account and Region.
+ *
+ * Auto Scaling does not publish its limits. The values below are deliberately conservative
+ * (smaller than the ECS read bucket) so a controller that is fine here is fine in AWS.
+ */
+export interface BucketSpec {
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+}
+
+interface GroupSpec extends BucketSpec {
+  readonly operations: readonly string[];
+}
+
+export const ECS_THROTTLING_GROUPS: Record<string, GroupSpec> = {
+  'cluster-resource-read': {
+    capacity: 100, refillPerSecond: 20,
+    operations: ['DescribeContainerInstances', 'DescribeTasks', 'ListAttributes', 'ListContainerInstances', 'ListTasks'],
+  },
+  'cluster-resource-modify': {
+    capacity: 100, refillPerSecond: 40,
+    operations: ['DeleteAttributes', 'DeregisterContainerInstance', 'PutAttributes', 'RunTask', 'StartTask',
+      'StopTask', 'UpdateContainerAgent', 'UpdateContainerInstancesState'],
+  },
+  'agent-modify': {
+    capacity: 200, refillPerSecond: 120,
+    operations: ['RegisterContainerInstance', 'SubmitAttachmentStateChanges', 'SubmitContainerStateChange', 'SubmitTaskStateChange'],
+  },
+};
+
+/** Not published by AWS: conservative choices (see the module comment). */
+export const AUTOSCALING_THROTTLING_GROUPS: Record<string, GroupSpec> = {
+  describe: { capacity: 40, refillPerSecond: 10, operations: ['DescribeAutoScalingGroups', 'DescribeAutoScalingInstances'] },
+  lifecycle: { capacity: 40, refillPerSecond: 10, operations: ['CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat'] },
+  capacity: { capacity: 20, refillPerSecond: 2, operations: ['SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup'] },
+};
+
+/** Operations not listed in any group share this bucket. */
+const FALLBACK: BucketSpec = { capacity: 50, refillPerSecond: 20 };
+
+export class TokenBucket {
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(private readonly spec: BucketSpec, nowMs: number) {
+    this.tokens = spec.capacity;
+    this.refilledAt = nowMs;
+  }
+
+  /** Takes one token if there is one. */
+  tryTake(nowMs: number): boolean {
+    const elapsedSeconds = Math.max(0, nowMs - this.refilledAt) / 1000;
+    this.tokens = Math.min(this.spec.capacity, this.tokens + elapsedSeconds * this.spec.refillPerSecond);
+    this.refilledAt = nowMs;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+export class Throttler {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(private readonly now: () => number, private readonly enabled: boolean) {}
+
+  /** True when the call may proceed; false when it is throttled. */
+  admit(service: 'ecs' | 'autoscaling', operation: string): boolean {
+    if (!this.enabled) return true;
+    const groups = service === 'ecs' ? ECS_THROTTLING_GROUPS : AUTOSCALING_THROTTLING_GROUPS;
+    const entry = Object.entries(groups).find(([, g]) => g.operations.includes(operation));
+    const key = `${service}:${entry ? entry[0] : 'other'}`;
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(entry ? entry[1] : FALLBACK, this.now());
+      this.buckets.set(key, bucket);
+    }
+    return bucket.tryTake(this.now());
+  }
+}
