@@ -1,0 +1,63 @@
+/**
+ * Starts an AwsEmulator on loopback with real SDK clients pointed at it, and moves virtual time.
+ * Not a test file itself (no .test.ts suffix).
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SimClock } from '../../sim/clock';
+import { AwsEmulator, AwsEmulatorOptions, EmittedEvent } from '../../sim/emulator';
+
+export interface Harness {
+  clock: SimClock;
+  emulator: AwsEmulator;
+  ecs: ECSClient;
+  autoScaling: AutoScalingClient;
+  events: EmittedEvent[];
+  /** Runs every timer due within `ms` of virtual time and leaves the clock exactly `ms` later. */
+  advance(ms: number): void;
+  close(): void;
+}
+
+export async function startHarness(options: Partial<AwsEmulatorOptions> = {}): Promise<Harness> {
+  const clock = new SimClock();
+  const events: EmittedEvent[] = [];
+  const emulator = new AwsEmulator({ clock, seed: 7, throttling: false, onEvent: e => events.push(e), ...options });
+  const { endpoint } = await emulator.listen();
+  const common = {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' },
+    maxAttempts: 1,
+  };
+  const ecs = new ECSClient(common);
+  const autoScaling = new AutoScalingClient(common);
+  return {
+    clock,
+    emulator,
+    ecs,
+    autoScaling,
+    events,
+    advance(ms: number) {
+      const target = clock.now() + ms;
+      clock.at(target, () => undefined);
+      while (clock.now() < target || (clock.nextAt() ?? Infinity) <= target) {
+        if (!clock.advance()) break;
+      }
+    },
+    close() {
+      ecs.destroy();
+      autoScaling.destroy();
+      emulator.close();
+    },
+  };
+}
+
+/** Awaits a promise expected to reject and returns the error. */
+export async function failure(promise: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error & { $metadata?: { httpStatusCode?: number } };
+  }
+  throw new Error('expected the call to fail');
+}
