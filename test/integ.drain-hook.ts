@@ -47,8 +47,10 @@ export class ExampleStack extends Stack {
       enableManagedDraining: false,
       enableManagedTerminationProtection: false,
     });
-    // taskDrainTime 0: no aws-cdk drain hook beside this one.
-    this.cluster.addAsgCapacityProvider(capacityProvider, { taskDrainTime: Duration.seconds(0) });
+    // taskDrainTime 0: no aws-cdk drain hook beside this one. aws-cdk-lib still honours the
+    // deprecated option although recent typings no longer declare it (aws-cdk ecs cluster.ts).
+    const noCdkDrainHook = { taskDrainTime: Duration.seconds(0) } as ecs.AddAutoScalingGroupCapacityOptions;
+    this.cluster.addAsgCapacityProvider(capacityProvider, noCdkDrainHook);
 
     const taskDefinition = new ecs.Ec2TaskDefinition(this, 'WebTask');
     taskDefinition.addContainer('web', {

@@ -1,0 +1,281 @@
+/**
+ * The drain controller: a level-triggered reconciler. Whatever woke it up, it reads the state
+ * of the instances concerned from Auto Scaling and ECS, asks decide.ts what to do, and does it.
+ * Lost, duplicated or reordered events and crashed invocations are repaired by the next event
+ * or the one-minute reconcile pass, because nothing is remembered between invocations except
+ * what is recorded on the container instances themselves.
+ */
+import { ClusterApi } from './aws';
+import type { ControllerConfig } from './config';
+import { InstancePlan, InstanceView, Outcome, planSpotInterruption, planTermination, TERMINATING_WAIT } from './decide';
+import { parseTrigger, Trigger } from './events';
+import { describeError, Telemetry } from './telemetry';
+import { ATTRIBUTE, METRIC } from '../src/constants';
+
+/** What one invocation did, per outcome (also returned by the handler, for tests and logs). */
+export interface InvocationSummary {
+  readonly trigger: Trigger['kind'];
+  readonly outcomes: Partial<Record<Outcome, number>>;
+  readonly errors: number;
+  /** Instances a time-bounded pass left for the next one. */
+  readonly deferred: number;
+}
+
+/** A reconcile pass stops taking new instances when less than this is left of the invocation. */
+const RESERVED_TIME_MS = 30_000;
+/** Instances planned together in a reconcile pass (each batch shares its reads). */
+const BATCH_SIZE = 100;
+
+export class DrainController {
+  constructor(
+    private readonly config: ControllerConfig,
+    private readonly api: ClusterApi,
+    private readonly telemetry: Telemetry,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async handle(event: unknown, remainingTimeMs: () => number = () => Infinity): Promise<InvocationSummary> {
+    const trigger = parseTrigger(event);
+    const tally = new Tally(trigger.kind);
+    switch (trigger.kind) {
+      case 'ignored':
+        this.telemetry.log('info', `event ignored: ${trigger.reason}`, { eventId: eventId(event) });
+        break;
+      case 'reconcile':
+        await this.reconcile(tally, remainingTimeMs);
+        break;
+      case 'lifecycle-action':
+        if (!this.config.autoScalingGroupNames.has(trigger.groupName) || trigger.hookName !== this.config.lifecycleHookName) {
+          this.telemetry.log('info', 'event ignored: lifecycle action of another group or hook', { ...trigger });
+          break;
+        }
+        await this.drainInstances(await this.groupInstances([trigger.instanceId]), tally);
+        break;
+      case 'container-instance-change':
+        await this.onContainerInstanceChange(trigger, tally);
+        break;
+      case 'spot-interruption':
+        await this.onSpotInterruption(trigger.instanceId, tally);
+        break;
+    }
+    const summary = tally.summary();
+    if (summary.errors > 0) {
+      // Fail the invocation so Lambda retries it and, in the end, the failure destination holds it.
+      throw new Error(`${summary.errors} instance(s) could not be handled; see the error lines above`);
+    }
+    return summary;
+  }
+
+  /** Every instance of the managed groups that waits in its termination hook, in batches. */
+  private async reconcile(tally: Tally, remainingTimeMs: () => number): Promise<void> {
+    const instances = await this.api.instancesOfGroups([...this.config.autoScalingGroupNames]);
+    const waiting = instances.filter(i => i.lifecycleState === TERMINATING_WAIT);
+    for (let i = 0; i < waiting.length; i += BATCH_SIZE) {
+      if (remainingTimeMs() < RESERVED_TIME_MS) {
+        tally.deferred += waiting.length - i;
+        this.telemetry.log('warn', 'reconcile pass ran out of time; the next pass continues', { deferred: waiting.length - i });
+        break;
+      }
+      await this.drainInstances(waiting.slice(i, i + BATCH_SIZE), tally);
+    }
+  }
+
+  /**
+   * ECS reports a change of a DRAINING container instance: a task stopped or the counts moved.
+   * Only a drain the controller owns and that looks finished is worth reading further.
+   */
+  private async onContainerInstanceChange(trigger: Extract<Trigger, { kind: 'container-instance-change' }>, tally: Tally): Promise<void> {
+    const fields = { containerInstanceArn: trigger.containerInstanceArn, instanceId: trigger.instanceId, version: trigger.version };
+    if (!clusterArnNames(trigger.clusterArn, this.config.clusterName)) {
+      this.telemetry.log('info', 'event ignored: another cluster', { ...fields, clusterArn: trigger.clusterArn });
+      return;
+    }
+    if (trigger.status !== 'DRAINING') return;
+    if ((trigger.runningTasksCount ?? 0) > 0 || (trigger.pendingTasksCount ?? 0) > 0) {
+      // Tasks still run as of this event; the event of the last task's stop will come (and if
+      // it is lost, the reconcile pass looks within a minute).
+      this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
+      return;
+    }
+    let instanceId = trigger.instanceId;
+    if (instanceId === undefined) {
+      [instanceId] = (await this.api.describeContainerInstances([trigger.containerInstanceArn])).map(ci => ci.ec2InstanceId);
+      if (instanceId === undefined) return;
+    }
+    await this.drainInstances(await this.groupInstances([instanceId]), tally);
+  }
+
+  private async onSpotInterruption(instanceId: string, tally: Tally): Promise<void> {
+    const [instance] = await this.groupInstances([instanceId]);
+    const managed = instance.groupName !== undefined && this.config.drainOnSpotInterruption;
+    const registrations = managed ? (await this.api.registrationsOf([instanceId])).get(instanceId) ?? [] : [];
+    const view: InstanceView = { ...instance, containerInstances: registrations };
+    const plan = planSpotInterruption(view, this.now(), this.config);
+    await this.safely(instance, tally, async () => {
+      await this.startDrains([{ view, plan }]);
+      this.report(view, plan, tally);
+    });
+  }
+
+  /** Auto Scaling's view of the instances; those outside the managed groups have no group. */
+  private async groupInstances(instanceIds: readonly string[]): Promise<Candidate[]> {
+    const known = await this.api.autoScalingInstances(instanceIds);
+    return instanceIds.map(instanceId => {
+      const instance = known.get(instanceId);
+      const managed = instance !== undefined && this.config.autoScalingGroupNames.has(instance.groupName);
+      return { instanceId, groupName: managed ? instance.groupName : undefined, lifecycleState: instance?.lifecycleState };
+    });
+  }
+
+  /** Plans and carries out the drain of each instance; reads are shared by the whole batch. */
+  private async drainInstances(instances: readonly Candidate[], tally: Tally): Promise<void> {
+    const owned = instances.filter(i => i.groupName !== undefined && i.lifecycleState === TERMINATING_WAIT);
+    for (const instance of instances.filter(i => !owned.includes(i))) {
+      const view: InstanceView = { ...instance, containerInstances: [] };
+      this.report(view, planTermination(view, this.now(), this.config), tally);
+    }
+    if (owned.length === 0) return;
+
+    const registrations = await this.api.registrationsOf(owned.map(i => i.instanceId));
+    let planned = owned.map(instance => {
+      const view: InstanceView = { ...instance, containerInstances: registrations.get(instance.instanceId) ?? [] };
+      return { view, plan: planTermination(view, this.now(), this.config) };
+    });
+    await this.startDrains(planned);
+
+    // Second look, for instances that are empty by their counts: are their tasks all STOPPED?
+    const toRead = planned.flatMap(p => p.plan.readTasksOf);
+    if (toRead.length > 0) {
+      const tasks = await this.api.tasksNotStopped(toRead);
+      planned = planned.map(({ view, plan }) => {
+        if (plan.readTasksOf.length === 0) return { view, plan };
+        const reread: InstanceView = {
+          ...view,
+          containerInstances: view.containerInstances.map(ci => ({
+            ...ci,
+            status: plan.setDraining.includes(ci.containerInstanceArn) ? 'DRAINING' : ci.status,
+            deadline: ci.deadline ?? plan.recordDrain.find(r => r.containerInstanceArn === ci.containerInstanceArn)?.deadline,
+            drainStartedAt: ci.drainStartedAt ?? plan.drainStartedAt,
+            tasksNotStopped: tasks.get(ci.containerInstanceArn) ?? ci.tasksNotStopped,
+          })),
+        };
+        return { view: reread, plan: planTermination(reread, this.now(), this.config) };
+      });
+    }
+
+    await Promise.all(planned.map(({ view, plan }) => this.safely(view, tally, async () => {
+      await this.finish(view, plan);
+      this.report(view, plan, tally);
+    })));
+  }
+
+  /** DRAINING and drain records for every plan that asks for them, in shared batches. */
+  private async startDrains(planned: readonly { view: InstanceView; plan: InstancePlan }[]): Promise<void> {
+    const setDraining = planned.flatMap(p => p.plan.setDraining);
+    if (setDraining.length > 0) {
+      for (const failure of await this.api.setDraining(setDraining)) {
+        // e.g. MISSING or INACTIVE: the instance left the cluster meanwhile; the next look decides.
+        this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
+          containerInstanceArn: failure.arn, reason: failure.reason, detail: failure.detail,
+        });
+      }
+    }
+    const records = planned.flatMap(p => p.plan.recordDrain);
+    await this.api.putAttributes(records.flatMap(r => [
+      { containerInstanceArn: r.containerInstanceArn, name: ATTRIBUTE.DEADLINE, value: epochSeconds(r.deadline) },
+      { containerInstanceArn: r.containerInstanceArn, name: ATTRIBUTE.STARTED, value: epochSeconds(r.startedAt) },
+    ]));
+    for (const { view, plan } of planned) {
+      if (plan.recordDrain.length > 0) {
+        this.telemetry.metric(METRIC.DRAINS_STARTED, 1, { instanceId: view.instanceId, groupName: view.groupName });
+        this.telemetry.log('info', 'drain started', {
+          instanceId: view.instanceId,
+          groupName: view.groupName,
+          containerInstanceArns: plan.recordDrain.map(r => r.containerInstanceArn),
+          deadline: new Date(plan.recordDrain[0].deadline).toISOString(),
+        });
+      }
+    }
+  }
+
+  /** Heartbeat, deregistration and completion, as the plan says. */
+  private async finish(view: InstanceView, plan: InstancePlan): Promise<void> {
+    const { instanceId, groupName } = view;
+    if (plan.heartbeat && groupName) {
+      const answer = await this.api.recordHeartbeat(groupName, this.config.lifecycleHookName, instanceId);
+      await this.api.putAttributes(view.containerInstances.map(ci => ({
+        containerInstanceArn: ci.containerInstanceArn, name: ATTRIBUTE.HEARTBEAT, value: epochSeconds(this.now()),
+      })));
+      this.telemetry.log('info', 'lifecycle heartbeat sent', { instanceId, groupName, answer });
+    }
+    for (const { containerInstanceArn, force } of plan.deregister) {
+      const { forced } = await this.api.deregister(containerInstanceArn, force);
+      this.telemetry.log(forced ? 'warn' : 'info', forced ? 'container instance deregistered with force' : 'container instance deregistered', {
+        instanceId, groupName, containerInstanceArn,
+      });
+    }
+    if (plan.completeLifecycleAction && groupName) {
+      const answer = await this.api.completeLifecycleAction(groupName, this.config.lifecycleHookName, instanceId);
+      this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', {
+        instanceId, groupName, outcome: plan.outcome,
+      });
+    }
+  }
+
+  private report(view: InstanceView, plan: InstancePlan, tally: Tally): void {
+    tally.count(plan.outcome);
+    const fields = { instanceId: view.instanceId, groupName: view.groupName, outcome: plan.outcome };
+    this.telemetry.log(plan.outcome === 'forced' ? 'warn' : 'info', plan.reason, fields);
+    if (plan.outcome === 'drained' || plan.outcome === 'forced') {
+      this.telemetry.metric(plan.outcome === 'drained' ? METRIC.DRAINS_COMPLETED : METRIC.DRAINS_FORCED, 1, fields);
+      if (plan.drainStartedAt !== undefined) {
+        this.telemetry.metric(METRIC.DRAIN_DURATION, Math.max(0, (this.now() - plan.drainStartedAt) / 1000), fields);
+      }
+    }
+  }
+
+  /** Runs one instance's work; an error is logged and counted, and the others go on. */
+  private async safely(instance: { instanceId: string; groupName?: string }, tally: Tally, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      tally.errors++;
+      this.telemetry.log('error', 'could not handle the instance', { instanceId: instance.instanceId, groupName: instance.groupName, error: describeError(error) });
+      this.telemetry.metric(METRIC.ERRORS, 1, { instanceId: instance.instanceId });
+    }
+  }
+}
+
+/** An instance the controller may act on, as Auto Scaling reports it. */
+interface Candidate {
+  readonly instanceId: string;
+  /** The managed group it belongs to; undefined when it belongs to none of them. */
+  readonly groupName?: string;
+  readonly lifecycleState?: string;
+}
+
+class Tally {
+  errors = 0;
+  deferred = 0;
+  private readonly outcomes: Partial<Record<Outcome, number>> = {};
+  constructor(private readonly trigger: Trigger['kind']) {}
+  count(outcome: Outcome): void {
+    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1;
+  }
+  summary(): InvocationSummary {
+    return { trigger: this.trigger, outcomes: { ...this.outcomes }, errors: this.errors, deferred: this.deferred };
+  }
+}
+
+/** True when `clusterArn` (arn:…:cluster/NAME) names the configured cluster (a name or an ARN). */
+function clusterArnNames(clusterArn: string, configured: string): boolean {
+  return clusterArn === configured || clusterArn.endsWith(`:cluster/${configured}`);
+}
+
+function epochSeconds(ms: number): string {
+  return String(Math.floor(ms / 1000));
+}
+
+function eventId(event: unknown): unknown {
+  return typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined;
+}

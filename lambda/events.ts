@@ -1,0 +1,94 @@
+import { EVENT } from '../src/constants';
+
+/**
+ * What an incoming EventBridge event asks of the controller. Events only wake the controller
+ * up: whatever they say is re-read from ECS and Auto Scaling before anything is changed.
+ */
+export type Trigger =
+  | { readonly kind: 'lifecycle-action'; readonly instanceId: string; readonly groupName: string; readonly hookName: string }
+  | {
+    readonly kind: 'container-instance-change';
+    readonly containerInstanceArn: string;
+    readonly clusterArn: string;
+    readonly instanceId?: string;
+    readonly status: string;
+    /** Task counts as of this event; ECS may deliver events late and out of order. */
+    readonly runningTasksCount?: number;
+    readonly pendingTasksCount?: number;
+    readonly version?: number;
+  }
+  | { readonly kind: 'spot-interruption'; readonly instanceId: string }
+  | { readonly kind: 'reconcile' }
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+const EC2_INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+
+/** Classifies an event without trusting its shape: anything unexpected becomes 'ignored'. */
+export function parseTrigger(event: unknown): Trigger {
+  if (!isRecord(event)) return ignored('event is not a JSON object');
+  const source = event.source;
+  const detailType = event['detail-type'];
+  const detail = event.detail;
+  if (typeof source !== 'string' || typeof detailType !== 'string') return ignored('event has no source or detail-type');
+
+  if (source === EVENT.SCHEDULE_SOURCE && detailType === EVENT.SCHEDULED_EVENT) return { kind: 'reconcile' };
+  if (!isRecord(detail)) return ignored(`${detailType} event has no detail object`);
+
+  if (source === EVENT.AUTOSCALING_SOURCE && detailType === EVENT.LIFECYCLE_ACTION) {
+    const instanceId = detail.EC2InstanceId;
+    const groupName = detail.AutoScalingGroupName;
+    const hookName = detail.LifecycleHookName;
+    if (detail.LifecycleTransition !== undefined && detail.LifecycleTransition !== 'autoscaling:EC2_INSTANCE_TERMINATING') {
+      return ignored(`lifecycle transition ${String(detail.LifecycleTransition)} is not a termination`);
+    }
+    if (!isInstanceId(instanceId)) return ignored('lifecycle action event has no valid EC2InstanceId');
+    if (!isNonEmptyString(groupName) || !isNonEmptyString(hookName)) return ignored('lifecycle action event has no group or hook name');
+    return { kind: 'lifecycle-action', instanceId, groupName, hookName };
+  }
+
+  if (source === EVENT.ECS_SOURCE && detailType === EVENT.CONTAINER_INSTANCE_STATE_CHANGE) {
+    const arn = detail.containerInstanceArn;
+    const clusterArn = detail.clusterArn;
+    const status = detail.status;
+    if (!isNonEmptyString(arn) || !arn.includes(':container-instance/')) return ignored('container instance event has no valid containerInstanceArn');
+    if (!isNonEmptyString(clusterArn) || !isNonEmptyString(status)) return ignored('container instance event has no clusterArn or status');
+    return {
+      kind: 'container-instance-change',
+      containerInstanceArn: arn,
+      clusterArn,
+      status,
+      instanceId: isInstanceId(detail.ec2InstanceId) ? detail.ec2InstanceId : undefined,
+      runningTasksCount: countOrUndefined(detail.runningTasksCount),
+      pendingTasksCount: countOrUndefined(detail.pendingTasksCount),
+      version: countOrUndefined(detail.version),
+    };
+  }
+
+  if (source === EVENT.EC2_SOURCE && detailType === EVENT.SPOT_INTERRUPTION) {
+    const instanceId = detail['instance-id'];
+    if (!isInstanceId(instanceId)) return ignored('Spot interruption warning has no valid instance-id');
+    return { kind: 'spot-interruption', instanceId };
+  }
+
+  return ignored(`no handling for ${source} / ${detailType}`);
+}
+
+function ignored(reason: string): Trigger {
+  return { kind: 'ignored', reason };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 2048;
+}
+
+function isInstanceId(value: unknown): value is string {
+  return typeof value === 'string' && EC2_INSTANCE_ID.test(value);
+}
+
+function countOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+}
