@@ -22,10 +22,12 @@ export interface AutoScalingGroupSpec {
   readonly desiredCapacity: number;
 }
 
+export type LifecycleTransition = 'autoscaling:EC2_INSTANCE_TERMINATING' | 'autoscaling:EC2_INSTANCE_LAUNCHING';
+
 export interface LifecycleHookSpec {
   readonly groupName: string;
   readonly hookName: string;
-  readonly transition: string;
+  readonly transition: LifecycleTransition;
   readonly heartbeatTimeoutSeconds: number;
   readonly defaultResult: 'CONTINUE' | 'ABANDON';
 }
@@ -93,7 +95,7 @@ export interface DeployTarget {
   createCluster(name: string): unknown;
   createAutoScalingGroup(group: { name: string; minSize: number; maxSize: number; desiredCapacity: number }): unknown;
   putLifecycleHook(hook: {
-    groupName: string; hookName: string; transition: string;
+    groupName: string; hookName: string; transition: LifecycleTransition;
     heartbeatTimeoutSeconds: number; defaultResult: 'CONTINUE' | 'ABANDON';
   }): unknown;
 }
@@ -196,7 +198,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
         model.lifecycleHooks.push({
           groupName: String(p.AutoScalingGroupName),
           hookName: resolver.physicalName(logicalId),
-          transition: String(p.LifecycleTransition),
+          transition: String(p.LifecycleTransition) as LifecycleTransition,
           // PutLifecycleHook: HeartbeatTimeout defaults to 3600 s, DefaultResult to ABANDON.
           heartbeatTimeoutSeconds: p.HeartbeatTimeout !== undefined ? Number(p.HeartbeatTimeout) : 3600,
           defaultResult: p.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',

@@ -1,0 +1,111 @@
+/**
+ * One simulated AWS account in this process: the clock, virtual time, the emulator, the deployed
+ * assembly, Lambda, EventBridge and the driver, wired together and torn down together.
+ * `simulate`, the e2e tests and later `bench`/`chaos` commands all start from here.
+ */
+import { SimClock } from '../clock';
+import { AwsEmulator, AwsEmulatorOptions } from '../emulator';
+import { CloudModel, deployToEmulator, loadAssembly } from './assembly';
+import { ActivityProbe, Driver, RunResult } from './driver';
+import { EventBridge, EventBridgeFaults } from './eventbridge';
+import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
+import { LambdaFaults, LambdaRuntime } from './lambda';
+import { OutboundHttp } from './outbound-http';
+import { installVirtualTime } from './virtual-time';
+
+export interface SimulationOptions {
+  /** A synthesized cloud assembly directory (cdk.out). */
+  readonly assemblyDirectory: string;
+  readonly seed?: number;
+  /** @default true */
+  readonly throttling?: boolean;
+  readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
+  readonly eventFaults?: EventBridgeFaults;
+  readonly lambdaFaults?: LambdaFaults;
+  /** Where the functions' console output goes; none: kept in memory only. */
+  readonly logDirectory?: string;
+  /** Builds the emulator (a test may wrap or subclass it); default: `new AwsEmulator(options)`. */
+  readonly createEmulator?: (options: AwsEmulatorOptions) => AwsEmulator;
+}
+
+export class Simulation {
+  /** Starts everything and deploys the assembly. Only one simulation may run per process. */
+  static async start(options: SimulationOptions): Promise<Simulation> {
+    const simulation = new Simulation(options);
+    await simulation.init();
+    return simulation;
+  }
+
+  readonly clock = new SimClock();
+  readonly model: CloudModel;
+  readonly emulator: AwsEmulator;
+  readonly eventBridge: EventBridge;
+  readonly driver: Driver;
+  lambda!: LambdaRuntime;
+  private readonly http = new OutboundHttp();
+  private readonly teardown: Array<() => void> = [];
+  private readonly seed: number;
+
+  private constructor(private readonly options: SimulationOptions) {
+    this.seed = options.seed ?? 1;
+    this.model = loadAssembly(options.assemblyDirectory);
+    this.teardown.push(installVirtualTime(this.clock, { onTimerError: error => this.lambda.onTimerError(error) }));
+    this.teardown.push(this.http.install());
+    const create = options.createEmulator ?? ((o: AwsEmulatorOptions) => new AwsEmulator(o));
+    this.eventBridge = new EventBridge({
+      clock: this.clock, seed: this.seed, faults: options.eventFaults,
+      invokeFunction: (name, payload) => this.lambda.invokeAsync(name, payload),
+    });
+    this.emulator = create({
+      clock: this.clock, region: SIM_REGION, accountId: SIM_ACCOUNT, seed: this.seed,
+      throttling: options.throttling ?? true,
+      faults: { errorRate: options.emulatorFaults?.errorRate ?? 0, latencyMs: options.emulatorFaults?.latencyMs ?? [0, 0] },
+      onEvent: event => this.eventBridge.putEvent(event),
+    });
+    const emulator = this.emulator;
+    const emulatorProbe: ActivityProbe = {
+      get busy() { return emulator.busyRequests; },
+      get activity() { return emulator.activity; },
+    };
+    this.driver = new Driver(this.clock, [emulatorProbe]);
+  }
+
+  /** The function's environment variable (the first function that sets it). */
+  functionEnv(name: string): string | undefined {
+    return this.model.functions.find(f => f.environment[name] !== undefined)?.environment[name];
+  }
+
+  runUntil(done: () => boolean, maxSimMs: number): Promise<RunResult> {
+    return this.driver.runUntil(done, { maxSimMs });
+  }
+
+  runFor(ms: number): Promise<RunResult> {
+    return this.driver.runFor(ms);
+  }
+
+  /** Stops schedules, writes logs, closes the emulator, restores real time and http. */
+  stop(): void {
+    this.eventBridge.stop();
+    this.lambda?.close();
+    this.emulator.close();
+    for (const undo of this.teardown.splice(0).reverse()) undo();
+  }
+
+  private async init(): Promise<void> {
+    try {
+      const { endpoint } = await this.emulator.listen();
+      this.lambda = new LambdaRuntime({
+        clock: this.clock, endpoint, http: this.http, seed: this.seed,
+        faults: this.options.lambdaFaults, logDirectory: this.options.logDirectory,
+      });
+      this.emulator.onRequest = this.lambda.onRequest;
+      this.driver.addProbe(this.lambda);
+      deployToEmulator(this.model, this.emulator);
+      for (const fn of this.model.functions) this.lambda.addFunction(fn);
+      for (const rule of this.model.rules) this.eventBridge.addRule(rule);
+    } catch (error) {
+      this.stop();
+      throw error;
+    }
+  }
+}
