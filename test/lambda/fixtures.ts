@@ -1,0 +1,268 @@
+/**
+ * Shared fixtures of the drain controller's handler tests: mocked SDK clients that answer from a
+ * small staged "world", a controller whose logs and metrics land in an array, and the sample
+ * events. Not a test file itself (no .test.ts suffix).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  AutoScalingClient,
+  AutoScalingServiceException,
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  ClientException,
+  DeregisterContainerInstanceCommand,
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  PutAttributesCommand,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ClusterApi } from '../../lambda/aws';
+import type { ControllerConfig } from '../../lambda/config';
+import { DrainController } from '../../lambda/controller';
+import { Telemetry } from '../../lambda/telemetry';
+import { ATTRIBUTE } from '../../src/constants';
+
+export const CLUSTER = 'my-cluster';
+export const CLUSTER_ARN = `arn:aws:ecs:us-east-1:123456789012:cluster/${CLUSTER}`;
+export const GROUP = 'my-ecs-asg';
+export const OTHER_GROUP = 'someone-elses-asg';
+export const HOOK = 'my-drain-hook';
+export const NAMESPACE = 'EcsDrainHook';
+/** The tests' "now": 2026-11-28T10:00:00Z. */
+export const NOW = Date.parse('2026-11-28T10:00:00Z');
+export const INSTANCE = 'i-0123456789abcdef0';
+
+export const CONFIG: ControllerConfig = {
+  clusterName: CLUSTER,
+  autoScalingGroupNames: new Set([GROUP]),
+  lifecycleHookName: HOOK,
+  drainTimeoutSeconds: 3600,
+  heartbeatTimeoutSeconds: 3600,
+  forceDeregisterOnTimeout: true,
+  drainOnSpotInterruption: true,
+  metricsNamespace: NAMESPACE,
+};
+
+export const ecsMock = mockClient(ECSClient);
+export const autoScalingMock = mockClient(AutoScalingClient);
+
+export function ciArn(id: string): string {
+  return `arn:aws:ecs:us-east-1:123456789012:container-instance/${CLUSTER}/${id}`;
+}
+
+export function taskArn(id: string): string {
+  return `arn:aws:ecs:us-east-1:123456789012:task/${CLUSTER}/${id}`;
+}
+
+/** An EC2 instance as Auto Scaling knows it. */
+export interface FakeInstance {
+  readonly instanceId: string;
+  readonly groupName: string;
+  readonly lifecycleState: string;
+}
+
+/** A container instance as ECS knows it. */
+export interface FakeContainerInstance {
+  readonly arn: string;
+  readonly ec2InstanceId: string;
+  readonly status: string;
+  readonly running?: number;
+  readonly pending?: number;
+  /** Custom attributes, e.g. the drain record (epoch seconds as strings). */
+  readonly attributes?: Record<string, string>;
+  /** Tasks with desiredStatus STOPPED and their lastStatus. */
+  readonly tasks?: readonly { arn: string; lastStatus: string }[];
+}
+
+export interface World {
+  readonly instances?: readonly FakeInstance[];
+  readonly containerInstances?: readonly FakeContainerInstance[];
+}
+
+/** A drain record as the controller writes it, `startedSecondsAgo` before NOW. */
+export function drainRecord(startedSecondsAgo: number, timeoutSeconds = CONFIG.drainTimeoutSeconds, heartbeatSecondsAgo?: number): Record<string, string> {
+  const started = Math.floor(NOW / 1000) - startedSecondsAgo;
+  return {
+    [ATTRIBUTE.STARTED]: String(started),
+    [ATTRIBUTE.DEADLINE]: String(started + timeoutSeconds),
+    ...heartbeatSecondsAgo === undefined ? {} : { [ATTRIBUTE.HEARTBEAT]: String(Math.floor(NOW / 1000) - heartbeatSecondsAgo) },
+  };
+}
+
+/**
+ * Resets both mocks and makes them answer every command the controller sends from `world`,
+ * the way ECS and Auto Scaling would (filters, ARNs, lifecycle states). Tests stage
+ * exceptions on top with `.on(Command, input)`, which wins over these generic answers.
+ */
+export function stageWorld(world: World = {}): void {
+  ecsMock.reset();
+  autoScalingMock.reset();
+  const instances = world.instances ?? [];
+  const cis = world.containerInstances ?? [];
+
+  autoScalingMock.on(DescribeAutoScalingInstancesCommand).callsFake(input => ({
+    AutoScalingInstances: instances
+      .filter(i => (input.InstanceIds as string[]).includes(i.instanceId))
+      .map(i => ({ InstanceId: i.instanceId, AutoScalingGroupName: i.groupName, LifecycleState: i.lifecycleState })),
+  }));
+  autoScalingMock.on(DescribeAutoScalingGroupsCommand).callsFake(input => ({
+    AutoScalingGroups: (input.AutoScalingGroupNames as string[]).map(name => ({
+      AutoScalingGroupName: name,
+      Instances: instances.filter(i => i.groupName === name).map(i => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
+    })),
+  }));
+  autoScalingMock.on(CompleteLifecycleActionCommand).resolves({});
+  autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+
+  ecsMock.on(ListContainerInstancesCommand).callsFake(input => {
+    const ids = parseInstanceFilter(input.filter);
+    return { containerInstanceArns: cis.filter(ci => ids.includes(ci.ec2InstanceId)).map(ci => ci.arn) };
+  });
+  ecsMock.on(DescribeContainerInstancesCommand).callsFake(input => ({
+    containerInstances: cis.filter(ci => (input.containerInstances as string[]).includes(ci.arn)).map(toContainerInstance),
+    failures: [],
+  }));
+  ecsMock.on(UpdateContainerInstancesStateCommand).callsFake(input => ({
+    containerInstances: cis.filter(ci => (input.containerInstances as string[]).includes(ci.arn)).map(ci => ({ ...toContainerInstance(ci), status: 'DRAINING' })),
+    failures: [],
+  }));
+  ecsMock.on(PutAttributesCommand).callsFake(input => ({ attributes: input.attributes }));
+  ecsMock.on(ListTasksCommand).callsFake(input => ({
+    taskArns: (cis.find(ci => ci.arn === input.containerInstance)?.tasks ?? []).map(t => t.arn),
+  }));
+  ecsMock.on(DescribeTasksCommand).callsFake(input => ({
+    tasks: cis.flatMap(ci => (ci.tasks ?? [])
+      .filter(t => (input.tasks as string[]).includes(t.arn))
+      .map(t => ({ taskArn: t.arn, containerInstanceArn: ci.arn, lastStatus: t.lastStatus, desiredStatus: 'STOPPED' }))),
+    failures: [],
+  }));
+  ecsMock.on(DeregisterContainerInstanceCommand).callsFake(input => ({
+    containerInstance: { containerInstanceArn: input.containerInstance, status: 'INACTIVE' },
+  }));
+}
+
+/** The instance ids of a cluster query `ec2InstanceId in [a, b]` or `ec2InstanceId == a`. */
+export function parseInstanceFilter(filter: unknown): string[] {
+  const text = String(filter ?? '');
+  const list = /^ec2InstanceId in \[([^\]]*)\]$/.exec(text);
+  if (list) return list[1].split(',').map(s => s.trim()).filter(s => s.length > 0);
+  const one = /^ec2InstanceId == (\S+)$/.exec(text);
+  if (one) return [one[1]];
+  throw new Error(`the fake does not understand the filter '${text}'`);
+}
+
+function toContainerInstance(ci: FakeContainerInstance) {
+  return {
+    containerInstanceArn: ci.arn,
+    ec2InstanceId: ci.ec2InstanceId,
+    status: ci.status,
+    runningTasksCount: ci.running ?? 0,
+    pendingTasksCount: ci.pending ?? 0,
+    attributes: Object.entries(ci.attributes ?? {}).map(([name, value]) => ({ name, value })),
+  };
+}
+
+/** The calls that change something in ECS or Auto Scaling. */
+export function mutatingCalls(): { command: string; input: unknown }[] {
+  const ecs = [UpdateContainerInstancesStateCommand, PutAttributesCommand, DeregisterContainerInstanceCommand] as const;
+  const autoScaling = [CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand] as const;
+  return [
+    ...ecs.flatMap(c => ecsMock.commandCalls(c as never).map(call => ({ command: c.name, input: call.args[0].input }))),
+    ...autoScaling.flatMap(c => autoScalingMock.commandCalls(c as never).map(call => ({ command: c.name, input: call.args[0].input }))),
+  ];
+}
+
+/** Every call to either client. */
+export function allCalls(): unknown[] {
+  return [...ecsMock.calls(), ...autoScalingMock.calls()];
+}
+
+export interface Harness {
+  readonly controller: DrainController;
+  readonly api: ClusterApi;
+  /** Every line written, as written. */
+  readonly lines: string[];
+  /** The log lines (not EMF records), parsed. */
+  logs(): Record<string, unknown>[];
+  /** The EMF records, parsed. */
+  metrics(): Record<string, unknown>[];
+  /** The values of one metric, in order. */
+  metricValues(name: string): number[];
+  clock: { now: number };
+}
+
+/** A controller over the mocked clients, with its telemetry captured and time injected. */
+export function harness(overrides: Partial<ControllerConfig> = {}, now = NOW): Harness {
+  const config = { ...CONFIG, ...overrides };
+  const clock = { now };
+  const lines: string[] = [];
+  const common = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' }, maxAttempts: 1 };
+  const api = new ClusterApi(new ECSClient(common), new AutoScalingClient(common), config.clusterName);
+  const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => clock.now, line => lines.push(line));
+  const controller = new DrainController(config, api, telemetry, () => clock.now);
+  const parsed = () => lines.map(line => JSON.parse(line) as Record<string, unknown>);
+  return {
+    controller,
+    api,
+    lines,
+    clock,
+    logs: () => parsed().filter(r => r._aws === undefined),
+    metrics: () => parsed().filter(r => r._aws !== undefined),
+    metricValues: name => parsed().filter(r => r._aws !== undefined && name in r).map(r => r[name] as number),
+  };
+}
+
+/** Auto Scaling's answer when the lifecycle action is already over. */
+export function noActiveLifecycleAction(instanceId: string): AutoScalingServiceException {
+  return new AutoScalingServiceException({
+    name: 'ValidationError',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message: `No active Lifecycle Action found with instance ID ${instanceId}`,
+  });
+}
+
+export function ecsClientException(message: string): ClientException {
+  return new ClientException({ $metadata: { httpStatusCode: 400 }, message });
+}
+
+/** Copies of the samples in the design's shared/events folder. */
+const EVENTS_DIR = path.join(__dirname, 'events');
+const LOCAL_EVENTS: Record<string, unknown> = {};
+
+/** A fresh copy of a sample event of /work/shared/events (the file name without .json). */
+export function sampleEvent(name: 'ec2-instance-terminate-lifecycle-action' | 'ec2-spot-instance-interruption-warning' | 'ecs-container-instance-state-change' | 'scheduled-event'): any {
+  LOCAL_EVENTS[name] ??= JSON.parse(fs.readFileSync(path.join(EVENTS_DIR, `${name}.json`), 'utf8'));
+  return structuredClone(LOCAL_EVENTS[name]);
+}
+
+export function lifecycleEvent(instanceId = INSTANCE, groupName = GROUP, hookName = HOOK): any {
+  const event = sampleEvent('ec2-instance-terminate-lifecycle-action');
+  Object.assign(event.detail, { EC2InstanceId: instanceId, AutoScalingGroupName: groupName, LifecycleHookName: hookName });
+  return event;
+}
+
+export function containerInstanceEvent(detail: Record<string, unknown> = {}): any {
+  const event = sampleEvent('ecs-container-instance-state-change');
+  Object.assign(event.detail, detail);
+  return event;
+}
+
+export function spotEvent(instanceId = INSTANCE): any {
+  const event = sampleEvent('ec2-spot-instance-interruption-warning');
+  event.detail['instance-id'] = instanceId;
+  return event;
+}
+
+export function scheduledEvent(): any {
+  return sampleEvent('scheduled-event');
+}
