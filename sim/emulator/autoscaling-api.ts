@@ -4,8 +4,8 @@
  * content of `<ActionResult>` (undefined: no Result element) or throw ApiError.
  */
 import { SimClock } from '../clock';
-import { autoScalingErrors } from './errors';
 import { AutoScalingWorld } from './autoscaling-world';
+import { autoScalingErrors } from './errors';
 import { AutoScalingGroup, Ec2Instance } from './model';
 import { decodePageToken, encodePageToken } from './paging';
 import { memberList, QueryParams, XmlValue } from './query-protocol';

@@ -9,9 +9,9 @@
  * the remaining hooks.
  */
 import { SimClock } from '../clock';
+import { EcsWorld } from './ecs-world';
 import { autoScalingErrors } from './errors';
 import { EmittedEvent, EventFactory } from './events';
-import { EcsWorld } from './ecs-world';
 import {
   AutoScalingGroup, AutoScalingGroupOptions, Ec2Instance, LaunchOptions, LifecycleAction, LifecycleHook, LifecycleHookOptions,
 } from './model';

@@ -4,8 +4,8 @@
  * body and return the JSON answer or throw ApiError.
  */
 import { SimClock } from '../clock';
-import { ApiError, ecsErrors } from './errors';
 import { EcsWorld, LATEST_AGENT_VERSION, resources, versionInfo } from './ecs-world';
+import { ApiError, ecsErrors } from './errors';
 import { Cluster, ContainerInstance, Task } from './model';
 import { decodePageToken, encodePageToken } from './paging';
 

@@ -415,8 +415,15 @@ export class EcsWorld {
   // ---- internals ----------------------------------------------------------------------------
 
   private createTask(ci: ContainerInstance, spec: {
-    kind: TaskKind; group: string; startedBy?: string; service?: Service; cpu: number; memory: number;
-    stopTimeoutSeconds: number; deregistrationDelaySeconds: number; startSeconds: number;
+    kind: TaskKind;
+    group: string;
+    startedBy?: string;
+    service?: Service;
+    cpu: number;
+    memory: number;
+    stopTimeoutSeconds: number;
+    deregistrationDelaySeconds: number;
+    startSeconds: number;
   }): Task {
     const id = this.random.hex(32);
     const cluster = ci.cluster;

@@ -2,15 +2,15 @@ import { SeededRandom } from './random';
 
 /** The EventBridge envelope every event the emulated world emits is wrapped in (see shared/events/). */
 export interface EmittedEvent {
-  version: '0';
-  id: string;
+  'version': '0';
+  'id': string;
   'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
+  'source': string;
+  'account': string;
+  'time': string;
+  'region': string;
+  'resources': string[];
+  'detail': Record<string, unknown>;
 }
 
 export type EventListener = (event: EmittedEvent) => void;

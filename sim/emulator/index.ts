@@ -56,8 +56,8 @@ export class AwsEmulator {
     const seed = options.seed ?? 1;
     // Separate streams, so that e.g. enabling faults does not change the world's ids.
     const worldRandom = new SeededRandom(seed);
-    const faultRandom = new SeededRandom(seed ^ 0x5eed);
-    const wireRandom = new SeededRandom(seed ^ 0xa11);
+    const faultRandom = new SeededRandom(seed + 1_000_003);
+    const wireRandom = new SeededRandom(seed + 2_000_003);
     const events = new EventFactory(worldRandom, this.accountId, this.region, () => this.clock.now());
     const emit = (event: EmittedEvent) => this.onEvent?.(event);
     this.ecs = new EcsWorld(this.clock, worldRandom, events, emit, this.observer, this.region, this.accountId);

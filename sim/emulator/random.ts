@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise -- a PRNG is bit mixing by nature: 32-bit integer arithmetic is the point. */
 /**
  * A small seeded PRNG (mulberry32) so that the same seed gives the same run: every identifier,
  * stop duration and injected fault in the emulator comes from here, never from Math.random().

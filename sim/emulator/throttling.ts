@@ -20,16 +20,19 @@ interface GroupSpec extends BucketSpec {
 
 export const ECS_THROTTLING_GROUPS: Record<string, GroupSpec> = {
   'cluster-resource-read': {
-    capacity: 100, refillPerSecond: 20,
+    capacity: 100,
+    refillPerSecond: 20,
     operations: ['DescribeContainerInstances', 'DescribeTasks', 'ListAttributes', 'ListContainerInstances', 'ListTasks'],
   },
   'cluster-resource-modify': {
-    capacity: 100, refillPerSecond: 40,
+    capacity: 100,
+    refillPerSecond: 40,
     operations: ['DeleteAttributes', 'DeregisterContainerInstance', 'PutAttributes', 'RunTask', 'StartTask',
       'StopTask', 'UpdateContainerAgent', 'UpdateContainerInstancesState'],
   },
   'agent-modify': {
-    capacity: 200, refillPerSecond: 120,
+    capacity: 200,
+    refillPerSecond: 120,
     operations: ['RegisterContainerInstance', 'SubmitAttachmentStateChanges', 'SubmitContainerStateChange', 'SubmitTaskStateChange'],
   },
 };

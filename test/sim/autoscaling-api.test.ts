@@ -54,10 +54,17 @@ describe('Auto Scaling API over the Query protocol through the real SDK', () => 
     const lifecycleEvents = h.events.filter(e => e['detail-type'] === 'EC2 Instance-terminate Lifecycle Action');
     expect(lifecycleEvents).toHaveLength(1);
     expect(lifecycleEvents[0]).toMatchObject({
-      'source': 'aws.autoscaling', 'version': '0', 'account': '123456789012', 'region': 'us-east-1',
-      'detail': {
-        AutoScalingGroupName: 'asg', LifecycleHookName: 'drain', EC2InstanceId: victim,
-        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', Origin: 'AutoScalingGroup', Destination: 'EC2',
+      source: 'aws.autoscaling',
+      version: '0',
+      account: '123456789012',
+      region: 'us-east-1',
+      detail: {
+        AutoScalingGroupName: 'asg',
+        LifecycleHookName: 'drain',
+        EC2InstanceId: victim,
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        Origin: 'AutoScalingGroup',
+        Destination: 'EC2',
       },
     });
     expect(lifecycleEvents[0].time).toBe('2026-11-28T10:00:00Z');
@@ -124,7 +131,9 @@ describe('Auto Scaling API over the Query protocol through the real SDK', () => 
       InstanceId: 'i-00000000000000000', ShouldDecrementDesiredCapacity: true,
     })));
     expect(unknown.name).toBe('ValidationError');
-    const activity = await h.autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instances[0], ShouldDecrementDesiredCapacity: true }));
+    const activity = await h.autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({
+      InstanceId: instances[0], ShouldDecrementDesiredCapacity: true,
+    }));
     expect(activity.Activity).toMatchObject({ AutoScalingGroupName: 'asg', StatusCode: 'InProgress' });
   });
 });

@@ -29,8 +29,12 @@ describe('ECS API over JSON 1.1 through the real SDK', () => {
     }));
     const ci = out.containerInstances![0];
     expect(ci).toMatchObject({
-      containerInstanceArn: arns[0], ec2InstanceId: instances[0], status: 'ACTIVE', agentConnected: true,
-      runningTasksCount: 1, pendingTasksCount: 0,
+      containerInstanceArn: arns[0],
+      ec2InstanceId: instances[0],
+      status: 'ACTIVE',
+      agentConnected: true,
+      runningTasksCount: 1,
+      pendingTasksCount: 0,
     });
     expect(ci.registeredAt).toBeInstanceOf(Date);
     expect(ci.registeredAt!.getTime()).toBe(h.clock.now() - 10_000);

@@ -101,7 +101,8 @@ describe('world model in virtual time', () => {
     expect(events).toHaveLength(1);
     const ci = (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'main', containerInstances: [arns[0]] }))).containerInstances![0];
     expect(events[0]).toMatchObject({
-      source: 'aws.ecs', resources: [arns[0]],
+      source: 'aws.ecs',
+      resources: [arns[0]],
       detail: { status: 'DRAINING', version: ci.version, containerInstanceArn: arns[0], ec2InstanceId: instanceIds[0], runningTasksCount: 0 },
     });
     expect(Object.keys(events[0].detail).sort()).toEqual(expect.arrayContaining([
@@ -129,7 +130,8 @@ describe('world model in virtual time', () => {
     h.emulator.putLifecycleHook({ groupName: 'asg', hookName: 'drain', heartbeatTimeoutSeconds: 3600 });
     h.emulator.spotInterruption(instanceIds[1]);
     expect(h.events.at(-1)).toMatchObject({
-      'detail-type': 'EC2 Spot Instance Interruption Warning', 'source': 'aws.ec2',
+      'detail-type': 'EC2 Spot Instance Interruption Warning',
+      'source': 'aws.ec2',
       'detail': { 'instance-id': instanceIds[1], 'instance-action': 'terminate' },
     });
     h.advance(5_000);
