@@ -325,12 +325,12 @@ function validateDrainTimeout(drainTimeout: Duration): void {
   const seconds = drainTimeout.toSeconds();
   if (Token.isUnresolved(seconds)) return;
   if (seconds < MIN_DRAIN_TIMEOUT.toSeconds()) {
-    throw new Error(`drainTimeout must be at least 1 minute; got ${drainTimeout.toHumanString()}`);
+    throw new Error(`drainTimeout must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
   }
   const max = MAX_GLOBAL_TIMEOUT.toSeconds() - DRAIN_COMPLETION_MARGIN.toSeconds();
   if (seconds > max) {
-    throw new Error(`drainTimeout must be at most ${Duration.seconds(max).toHumanString()} `
-      + `(the lifecycle action's 48-hour global timeout less ${DRAIN_COMPLETION_MARGIN.toHumanString()} to finish); got ${drainTimeout.toHumanString()}`);
+    throw new Error(`drainTimeout must be at most ${inHoursAndMinutes(max)} (the lifecycle action's 48-hour global `
+      + `timeout less ${inHoursAndMinutes(DRAIN_COMPLETION_MARGIN.toSeconds())} to finish); got ${inHoursAndMinutes(seconds)}`);
   }
 }
 
@@ -352,6 +352,16 @@ function sameResolvedName(a: autoscaling.IAutoScalingGroup, b: autoscaling.IAuto
 
 function describeGroup(group: autoscaling.IAutoScalingGroup): string {
   return Token.isUnresolved(group.autoScalingGroupName) ? group.node.path : `'${group.autoScalingGroupName}'`;
+}
+
+/** "47 hours 55 minutes": exact, unlike Duration.toHumanString(), which rounds to two units. */
+function inHoursAndMinutes(totalSeconds: number): string {
+  const parts: [number, string][] = [
+    [Math.floor(totalSeconds / 3600), 'hour'],
+    [Math.floor((totalSeconds % 3600) / 60), 'minute'],
+    [totalSeconds % 60, 'second'],
+  ];
+  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ') || '0 seconds';
 }
 
 function truncate(text: string, maxLength: number): string {

@@ -1,0 +1,327 @@
+import {
+  App, Duration, Stack, Token,
+  aws_autoscaling as autoscaling,
+  aws_ec2 as ec2,
+  aws_ecs as ecs,
+  aws_logs as logs,
+} from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { EcsDrainHook, EcsDrainHookProps } from '../src';
+import { ENV } from '../src/constants';
+
+interface Fixture {
+  readonly stack: Stack;
+  readonly vpc: ec2.Vpc;
+  readonly cluster: ecs.Cluster;
+  readonly group: autoscaling.AutoScalingGroup;
+}
+
+function fixture(): Fixture {
+  const stack = new Stack(new App(), 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, clusterName: 'prod' });
+  const group = newGroup(stack, vpc, 'Group');
+  return { stack, vpc, cluster, group };
+}
+
+function newGroup(stack: Stack, vpc: ec2.IVpc, id: string): autoscaling.AutoScalingGroup {
+  return new autoscaling.AutoScalingGroup(stack, id, {
+    vpc,
+    instanceType: new ec2.InstanceType('t3.micro'),
+    machineImage: ecs.EcsOptimizedImage.amazonLinux2023(),
+  });
+}
+
+function hook(f: Fixture, props: Partial<EcsDrainHookProps> = {}): EcsDrainHook {
+  return new EcsDrainHook(f.stack, 'Drain', { cluster: f.cluster, autoScalingGroups: [f.group], ...props });
+}
+
+describe('EcsDrainHook', () => {
+  test('adds a termination lifecycle hook with CONTINUE and a heartbeat derived from the drain timeout', () => {
+    // GIVEN
+    const f = fixture();
+    // WHEN
+    const drain = hook(f, { drainTimeout: Duration.minutes(30) });
+    // THEN
+    Template.fromStack(f.stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+      AutoScalingGroupName: { Ref: Match.stringLikeRegexp('^Group') },
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      DefaultResult: 'CONTINUE',
+      HeartbeatTimeout: 35 * 60, // drain timeout + 5 minutes to finish
+      LifecycleHookName: drain.lifecycleHookName,
+      NotificationTargetARN: Match.absent(),
+    });
+  });
+
+  test('caps the heartbeat timeout at 2 hours for longer drains', () => {
+    const f = fixture();
+    const drain = hook(f, { drainTimeout: Duration.hours(6) });
+    expect(drain.heartbeatTimeout.toSeconds()).toBe(7200);
+    Template.fromStack(f.stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 7200 });
+  });
+
+  test('defaults: one hour drain, force on timeout, drain on Spot, one-month logs', () => {
+    const f = fixture();
+    hook(f);
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.DRAIN_TIMEOUT_SECONDS]: '3600',
+          [ENV.HEARTBEAT_TIMEOUT_SECONDS]: '3900',
+          [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: 'true',
+          [ENV.DRAIN_ON_SPOT_INTERRUPTION]: 'true',
+          [ENV.CLUSTER_NAME]: { Ref: Match.stringLikeRegexp('^Cluster') },
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.resourceCountIs('AWS::Events::Rule', 4);
+  });
+
+  test('one function per cluster on a pinned Node.js runtime of 22 or newer, with the construct path in its description', () => {
+    const f = fixture();
+    hook(f);
+    const functions = Template.fromStack(f.stack).findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(1);
+    const props = Object.values(functions)[0].Properties;
+    expect(props.Runtime).toMatch(/^nodejs(\d+)\.x$/);
+    expect(Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)![1])).toBeGreaterThanOrEqual(22);
+    expect(props.Description).toContain('Stack/Drain');
+    expect(props.Handler).toBe('index.handler');
+  });
+
+  test('passes the managed group names as a JSON list', () => {
+    const f = fixture();
+    const other = newGroup(f.stack, f.vpc, 'Other');
+    const drain = hook(f);
+    drain.addAutoScalingGroup(other);
+    const env = Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+    expect(env[ENV.AUTO_SCALING_GROUP_NAMES]).toEqual({
+      'Fn::Join': ['', ['["', { Ref: expect.stringMatching(/^Group/) }, '","', { Ref: expect.stringMatching(/^Other/) }, '"]']],
+    });
+    Template.fromStack(f.stack).resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
+  });
+
+  test('routes lifecycle actions of the managed groups and this hook, DRAINING events of this cluster, a one-minute schedule and Spot warnings', () => {
+    const f = fixture();
+    const drain = hook(f);
+    const template = Template.fromStack(f.stack);
+    const fnArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainController'), 'Arn'] };
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+        'detail': { AutoScalingGroupName: [{ Ref: Match.stringLikeRegexp('^Group') }], LifecycleHookName: [drain.lifecycleHookName] },
+      },
+      Targets: [Match.objectLike({ Arn: fnArn, DeadLetterConfig: Match.anyValue() })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.ecs'],
+        'detail-type': ['ECS Container Instance State Change'],
+        'detail': { clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }], status: ['DRAINING'] },
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: fnArn })] });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
+    });
+  });
+
+  test('drainOnSpotInterruption: false removes the Spot rule and tells the controller', () => {
+    const f = fixture();
+    hook(f, { drainOnSpotInterruption: false, forceDeregisterOnTimeout: false, logRetention: logs.RetentionDays.ONE_WEEK });
+    const template = Template.fromStack(f.stack);
+    template.resourceCountIs('AWS::Events::Rule', 3);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.DRAIN_ON_SPOT_INTERRUPTION]: 'false', [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: 'false' }) },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  test('failed asynchronous invocations land in an encrypted dead-letter queue', () => {
+    const f = fixture();
+    hook(f);
+    const template = Template.fromStack(f.stack);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainDeadLetterQueue'), 'Arn'] } } },
+    });
+  });
+
+  describe('IAM', () => {
+    function statements(f: Fixture): any[] {
+      const policies = Template.fromStack(f.stack).findResources('AWS::IAM::Policy');
+      return Object.entries(policies)
+        .filter(([id]) => id.startsWith('DrainController'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    }
+    const actionsOf = (s: any): string[] => [s.Action].flat();
+    const WRITE_ACTIONS = [
+      'ecs:UpdateContainerInstancesState', 'ecs:DeregisterContainerInstance', 'ecs:PutAttributes',
+      'autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat',
+    ];
+
+    test('allows what the controller calls', () => {
+      const f = fixture();
+      hook(f);
+      const allowed = statements(f).flatMap(actionsOf);
+      expect(allowed).toEqual(expect.arrayContaining([
+        'ecs:UpdateContainerInstancesState', 'ecs:DescribeContainerInstances', 'ecs:DeregisterContainerInstance',
+        'ecs:ListContainerInstances', 'ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:PutAttributes',
+        'autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat',
+        'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances',
+      ]));
+    });
+
+    test('no write action on a * resource and no * action', () => {
+      const f = fixture();
+      hook(f);
+      for (const statement of statements(f)) {
+        expect(actionsOf(statement).some(a => a.includes('*'))).toBe(false);
+        if (statement.Resource === '*') {
+          expect(actionsOf(statement).filter(a => WRITE_ACTIONS.includes(a))).toEqual([]);
+        }
+      }
+    });
+
+    test('ECS writes are scoped to this cluster, Auto Scaling writes to the managed groups', () => {
+      const f = fixture();
+      hook(f);
+      const all = statements(f);
+      const drain = all.find(s => actionsOf(s).includes('ecs:UpdateContainerInstancesState'));
+      expect(JSON.stringify(drain.Resource)).toContain(':container-instance/');
+      expect(JSON.stringify(drain.Resource)).toContain('Cluster');
+      const deregister = all.find(s => actionsOf(s).includes('ecs:DeregisterContainerInstance'));
+      expect(JSON.stringify(deregister.Resource)).toMatch(/Cluster[0-9A-Z]+","Arn"/);
+      const complete = all.find(s => actionsOf(s).includes('autoscaling:CompleteLifecycleAction'));
+      expect(JSON.stringify(complete.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/');
+      expect(JSON.stringify(complete.Resource)).toMatch(/"Ref":"Group[0-9A-Z]+"/);
+    });
+  });
+
+  describe('imported resources', () => {
+    test('works with an imported cluster and an imported group', () => {
+      const stack = new Stack(new App(), 'Imported', { env: { account: '111111111111', region: 'eu-west-1' } });
+      const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Cluster', {
+        clusterName: 'legacy', vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+      });
+      const group = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'Group', 'legacy-asg');
+      new EcsDrainHook(stack, 'Drain', { cluster, autoScalingGroups: [group] });
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { AutoScalingGroupName: 'legacy-asg' });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [ENV.CLUSTER_NAME]: 'legacy', [ENV.AUTO_SCALING_GROUP_NAMES]: '["legacy-asg"]' }) },
+      });
+      const ecsRule = Object.values(template.findResources('AWS::Events::Rule'))
+        .find(r => r.Properties.EventPattern?.source?.[0] === 'aws.ecs');
+      expect(JSON.stringify(ecsRule?.Properties.EventPattern.detail.clusterArn)).toContain(':ecs:eu-west-1:111111111111:cluster/legacy');
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({
+            Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+            Resource: [{ 'Fn::Join': ['', Match.arrayWith([':autoscaling:eu-west-1:111111111111:autoScalingGroup:*:autoScalingGroupName/legacy-asg'])] }],
+          })]),
+        },
+      });
+    });
+
+    test('works with a group behind an AsgCapacityProvider and warns when ECS managed draining is on', () => {
+      const f = fixture();
+      const provider = new ecs.AsgCapacityProvider(f.stack, 'Provider', { autoScalingGroup: f.group, enableManagedTerminationProtection: false });
+      f.cluster.addAsgCapacityProvider(provider);
+      hook(f);
+      Annotations.fromStack(f.stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp('managed instance draining on'));
+      Template.fromStack(f.stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', { LifecycleHookName: Match.stringLikeRegexp('Drain') });
+    });
+
+    test('no managed-draining warning when the capacity provider turns it off', () => {
+      const f = fixture();
+      const provider = new ecs.AsgCapacityProvider(f.stack, 'Provider', {
+        autoScalingGroup: f.group, enableManagedTerminationProtection: false, enableManagedDraining: false,
+      });
+      f.cluster.addAsgCapacityProvider(provider, { taskDrainTime: Duration.seconds(0) } as ecs.AddAutoScalingGroupCapacityOptions);
+      hook(f);
+      Annotations.fromStack(f.stack).hasNoWarning('/Stack/Drain', Match.anyValue());
+    });
+
+    test('warns when aws-cdk\'s own drain hook is also on the group', () => {
+      const f = fixture();
+      const provider = new ecs.AsgCapacityProvider(f.stack, 'Provider', {
+        autoScalingGroup: f.group, enableManagedTerminationProtection: false, enableManagedDraining: false,
+      });
+      f.cluster.addAsgCapacityProvider(provider);
+      hook(f);
+      Annotations.fromStack(f.stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp("aws-cdk's own drain hook"));
+    });
+  });
+
+  describe('validation', () => {
+    test.each([
+      [Duration.seconds(59), 'drainTimeout must be at least 1 minute; got 59 seconds'],
+      [Duration.hours(48), 'drainTimeout must be at most 47 hours 55 minutes (the lifecycle action\'s 48-hour global timeout less 5 minutes to finish); got 48 hours'],
+      [Duration.days(3), 'drainTimeout must be at most 47 hours 55 minutes (the lifecycle action\'s 48-hour global timeout less 5 minutes to finish); got 72 hours'],
+    ])('drainTimeout %s is rejected', (drainTimeout, message) => {
+      const f = fixture();
+      expect(() => hook(f, { drainTimeout })).toThrow(message);
+    });
+
+    test.each([Duration.minutes(1), Duration.hours(47)])('drainTimeout %s is accepted', drainTimeout => {
+      const f = fixture();
+      expect(() => hook(f, { drainTimeout })).not.toThrow();
+    });
+
+    test('an unresolved drainTimeout is not validated and gets the maximum heartbeat', () => {
+      const f = fixture();
+      const drain = hook(f, { drainTimeout: Duration.seconds(Token.asNumber({ Ref: 'DrainSeconds' })) });
+      expect(drain.heartbeatTimeout.toSeconds()).toBe(7200);
+    });
+
+    test('the same group added twice is rejected with its name', () => {
+      const f = fixture();
+      const drain = hook(f);
+      expect(() => drain.addAutoScalingGroup(f.group)).toThrow(/Auto Scaling group Stack\/Group is already managed by EcsDrainHook Stack\/Drain/);
+    });
+
+    test('the same imported group name added twice is rejected with its name', () => {
+      const f = fixture();
+      const a = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(f.stack, 'A', 'workers');
+      const b = autoscaling.AutoScalingGroup.fromAutoScalingGroupName(f.stack, 'B', 'workers');
+      expect(() => hook(f, { autoScalingGroups: [a, b] })).toThrow("Auto Scaling group 'workers' is already managed by EcsDrainHook Stack/Drain");
+    });
+
+    test('no group at all fails synthesis', () => {
+      const f = fixture();
+      new EcsDrainHook(f.stack, 'Drain', { cluster: f.cluster });
+      expect(() => Template.fromStack(f.stack)).toThrow('EcsDrainHook Stack/Drain has no Auto Scaling group: pass autoScalingGroups or call addAutoScalingGroup()');
+    });
+
+    test('a group added later satisfies the validation', () => {
+      const f = fixture();
+      const drain = new EcsDrainHook(f.stack, 'Drain', { cluster: f.cluster });
+      drain.addAutoScalingGroup(f.group);
+      expect(() => Template.fromStack(f.stack)).not.toThrow();
+    });
+  });
+
+  describe('metrics', () => {
+    test.each([
+      ['metricDrainsStarted', 'DrainsStarted', 'Sum'],
+      ['metricDrainsCompleted', 'DrainsCompleted', 'Sum'],
+      ['metricDrainsForced', 'DrainsForced', 'Sum'],
+      ['metricDrainDuration', 'DrainDuration', 'Maximum'],
+      ['metricErrors', 'Errors', 'Sum'],
+    ] as const)('%s reads %s in the controller\'s namespace by cluster', (method, metricName, statistic) => {
+      const f = fixture();
+      const drain = hook(f);
+      const metric = drain[method]({ period: Duration.minutes(5) });
+      expect(metric.namespace).toBe('EcsDrainHook');
+      expect(metric.metricName).toBe(metricName);
+      expect(metric.statistic).toBe(statistic);
+      expect(metric.period.toMinutes()).toBe(5);
+      expect(f.stack.resolve(metric.dimensions)).toEqual({ ClusterName: { Ref: expect.stringMatching(/^Cluster/) } });
+    });
+  });
+});
