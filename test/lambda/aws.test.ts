@@ -1,0 +1,190 @@
+/**
+ * ClusterApi: paging, batching and the answers that mean "already done", over mocked SDK clients.
+ */
+import { CompleteLifecycleActionCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DeregisterContainerInstanceCommand,
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
+import { chunk, forEachLimited, isNoActiveLifecycleAction, LIMITS } from '../../lambda/aws';
+import {
+  autoScalingMock, ciArn, CLUSTER, ecsClientException, ecsMock, GROUP, harness, HOOK, noActiveLifecycleAction, stageWorld, taskArn,
+} from './fixtures';
+
+beforeEach(() => stageWorld());
+
+describe('registrationsOf', () => {
+  test('follows nextToken past 100 container instances and describes them in batches of at most 100 ARNs', async () => {
+    // GIVEN three EC2 instances with 150 registrations between them, listed over two pages
+    const ids = ['i-00000000000000001', 'i-00000000000000002', 'i-00000000000000003'];
+    const arns = Array.from({ length: 150 }, (_, i) => ciArn(`ci-${i}`));
+    ecsMock.on(ListContainerInstancesCommand)
+      .resolvesOnce({ containerInstanceArns: arns.slice(0, 100), nextToken: 'token-1' })
+      .resolvesOnce({ containerInstanceArns: arns.slice(100) });
+    ecsMock.on(DescribeContainerInstancesCommand).callsFake(input => ({
+      containerInstances: (input.containerInstances as string[]).map((arn, i) => ({
+        containerInstanceArn: arn, ec2InstanceId: ids[i % 3], status: i % 10 === 0 ? 'INACTIVE' : 'DRAINING', runningTasksCount: 0, pendingTasksCount: 0,
+      })),
+    }));
+    const { api } = harness();
+
+    // WHEN their registrations are read
+    const result = await api.registrationsOf(ids);
+
+    // THEN both pages were read with the `in` filter, and each describe took ≤ 100 ARNs
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input)).toEqual([
+      { cluster: CLUSTER, filter: `ec2InstanceId in [${ids.join(', ')}]`, maxResults: 100, nextToken: undefined },
+      { cluster: CLUSTER, filter: `ec2InstanceId in [${ids.join(', ')}]`, maxResults: 100, nextToken: 'token-1' },
+    ]);
+    const batches = ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances!);
+    expect(batches.map(b => b.length).sort()).toEqual([100, 50]);
+    expect(batches.flat().sort()).toEqual([...arns].sort());
+    // INACTIVE ones (every tenth) are dropped
+    const kept = [...result.values()].flat();
+    expect(kept).toHaveLength(135);
+    expect(kept.every(ci => ci.status !== 'INACTIVE')).toBe(true);
+    expect(result.get(ids[0])!.length + result.get(ids[1])!.length + result.get(ids[2])!.length).toBe(135);
+  });
+
+  test('splits many EC2 instances over several filters of at most LIMITS.instanceIdsPerFilter ids', async () => {
+    // GIVEN 45 EC2 instances, none in the cluster
+    const ids = Array.from({ length: 45 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    const { api } = harness();
+
+    // WHEN their registrations are read
+    const result = await api.registrationsOf(ids);
+
+    // THEN three filters cover them all, and every id maps to no registration
+    const filters = ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input.filter!);
+    expect(filters).toHaveLength(Math.ceil(45 / LIMITS.instanceIdsPerFilter));
+    expect(filters.flatMap(f => f.slice('ec2InstanceId in ['.length, -1).split(', ')).sort()).toEqual(ids);
+    expect([...result.entries()].every(([, cis]) => cis.length === 0)).toBe(true);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
+  });
+
+  test('reads the drain record attributes as epoch milliseconds and ignores malformed ones', async () => {
+    // GIVEN a container instance with a valid deadline and a malformed start
+    ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [ciArn('a')] });
+    ecsMock.on(DescribeContainerInstancesCommand).resolves({
+      containerInstances: [{
+        containerInstanceArn: ciArn('a'), ec2InstanceId: 'i-00000000000000001', status: 'DRAINING',
+        attributes: [{ name: 'ecs-drain-hook.deadline', value: '1800000000' }, { name: 'ecs-drain-hook.started', value: 'soon' }],
+      }],
+    });
+    const { api } = harness();
+
+    // WHEN it is read
+    const [ci] = (await api.registrationsOf(['i-00000000000000001'])).get('i-00000000000000001')!;
+
+    // THEN
+    expect(ci).toMatchObject({ deadline: 1_800_000_000_000, drainStartedAt: undefined, runningTasksCount: 0, pendingTasksCount: 0 });
+  });
+});
+
+describe('tasksNotStopped', () => {
+  test('pages ListTasks per container instance and batches DescribeTasks by 100', async () => {
+    // GIVEN one container instance with 130 tasks over two pages, one of them still STOPPING
+    const tasks = Array.from({ length: 130 }, (_, i) => taskArn(`t${i}`));
+    ecsMock.on(ListTasksCommand)
+      .resolvesOnce({ taskArns: tasks.slice(0, 100), nextToken: 'more' })
+      .resolvesOnce({ taskArns: tasks.slice(100) });
+    ecsMock.on(DescribeTasksCommand).callsFake(input => ({
+      tasks: (input.tasks as string[]).map(arn => ({
+        taskArn: arn, containerInstanceArn: ciArn('a'), lastStatus: arn === tasks[129] ? 'STOPPING' : 'STOPPED', desiredStatus: 'STOPPED',
+      })),
+    }));
+    const { api } = harness();
+
+    // WHEN its tasks are read
+    const result = await api.tasksNotStopped([ciArn('a')]);
+
+    // THEN
+    expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input.nextToken)).toEqual([undefined, 'more']);
+    expect(ecsMock.commandCalls(DescribeTasksCommand).map(c => c.args[0].input.tasks!.length).sort()).toEqual([100, 30]);
+    expect(result.get(ciArn('a'))).toEqual([{ taskArn: tasks[129], lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]);
+  });
+});
+
+describe('deregister', () => {
+  test('rethrows when even force=true fails and the instance is not INACTIVE', async () => {
+    // GIVEN both deregistrations fail and the instance stays DRAINING
+    ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsClientException('boom'));
+    ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: ciArn('a'), status: 'DRAINING' }] });
+    const { api } = harness();
+
+    // WHEN / THEN
+    await expect(api.deregister(ciArn('a'), false)).rejects.toThrow('boom');
+    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false, true]);
+  });
+
+  test('counts a container instance ECS no longer knows as deregistered', async () => {
+    // GIVEN deregistration fails and describe answers nothing
+    ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsClientException('not found'));
+    ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [], failures: [{ arn: ciArn('a'), reason: 'MISSING' }] });
+    const { api } = harness();
+
+    // WHEN / THEN
+    await expect(api.deregister(ciArn('a'), true)).resolves.toEqual({ forced: false });
+  });
+});
+
+describe('lifecycle action answers', () => {
+  test('"No active Lifecycle Action found" is reported as no-active-action', async () => {
+    // GIVEN
+    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction('i-00000000000000001'));
+    const { api } = harness();
+
+    // WHEN / THEN
+    await expect(api.completeLifecycleAction(GROUP, HOOK, 'i-00000000000000001')).resolves.toBe('no-active-action');
+  });
+
+  test.each([
+    [{ name: 'ValidationError', message: 'No active Lifecycle Action found with instance ID i-1' }, true],
+    [{ Code: 'ValidationError', message: 'no active lifecycle action found' }, true],
+    [{ name: 'ValidationError', message: 'Rate exceeded' }, false],
+    [{ name: 'Throttling', message: 'No active Lifecycle Action found' }, false],
+    [undefined, false],
+    ['a string', false],
+  ])('isNoActiveLifecycleAction(%j) is %s', (error, expected) => {
+    expect(isNoActiveLifecycleAction(error)).toBe(expected);
+  });
+
+  test('DescribeAutoScalingInstances is batched by 50', async () => {
+    // GIVEN 120 instances
+    const ids = Array.from({ length: 120 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    const { api } = harness();
+
+    // WHEN they are looked up
+    await api.autoScalingInstances(ids);
+
+    // THEN
+    expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand).map(c => c.args[0].input.InstanceIds!.length).sort()).toEqual([20, 50, 50]);
+  });
+});
+
+describe('helpers', () => {
+  test('chunk splits into slices of the given size', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([], 3)).toEqual([]);
+  });
+
+  test('forEachLimited runs every item, at most LIMITS.concurrency at once, and rethrows the first error after all settle', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const seen: number[] = [];
+    const run = forEachLimited(Array.from({ length: 30 }, (_, i) => i), async i => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise(resolve => setImmediate(resolve));
+      seen.push(i);
+      inFlight--;
+      if (i === 3) throw new Error('three');
+    });
+    await expect(run).rejects.toThrow('three');
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(most).toBe(LIMITS.concurrency);
+  });
+});
