@@ -1,0 +1,178 @@
+/**
+ * Bad input: parseTrigger classifies anything it does not expect as 'ignored', and the
+ * controller answers an ignored event with one log line and no AWS call. Includes a seeded
+ * fuzz test over mutations of the sample events.
+ */
+import { parseTrigger } from '../../lambda/events';
+import {
+  allCalls, containerInstanceEvent, GROUP, harness, HOOK, INSTANCE, lifecycleEvent, mutatingCalls, OTHER_GROUP, sampleEvent,
+  scheduledEvent, spotEvent, stageWorld,
+} from './fixtures';
+
+beforeEach(() => stageWorld({
+  instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }],
+  containerInstances: [],
+}));
+
+describe('parseTrigger on the sample events', () => {
+  test('classifies each sample event', () => {
+    expect(parseTrigger(lifecycleEvent())).toEqual({ kind: 'lifecycle-action', instanceId: INSTANCE, groupName: GROUP, hookName: HOOK });
+    expect(parseTrigger(containerInstanceEvent())).toMatchObject({
+      kind: 'container-instance-change', status: 'DRAINING', instanceId: INSTANCE, runningTasksCount: 0, pendingTasksCount: 0, version: 14,
+    });
+    expect(parseTrigger(spotEvent())).toEqual({ kind: 'spot-interruption', instanceId: INSTANCE });
+    expect(parseTrigger(scheduledEvent())).toEqual({ kind: 'reconcile' });
+  });
+
+  test('a scheduled event needs no detail', () => {
+    const event = scheduledEvent();
+    delete event.detail;
+    expect(parseTrigger(event)).toEqual({ kind: 'reconcile' });
+  });
+});
+
+function withDetail(event: any, change: (detail: any) => void): any {
+  change(event.detail);
+  return event;
+}
+
+const MALFORMED: [string, unknown][] = [
+  ['null', null],
+  ['undefined', undefined],
+  ['a string', 'hello'],
+  ['a number', 42],
+  ['an array', [lifecycleEvent()]],
+  ['an empty object', {}],
+  ['no source', (() => { const e = lifecycleEvent(); delete e.source; return e; })()],
+  ['a numeric detail-type', { ...lifecycleEvent(), 'detail-type': 7 }],
+  ['a null detail', { ...lifecycleEvent(), detail: null }],
+  ['an array detail', { ...lifecycleEvent(), detail: [] }],
+  ['a string detail', { ...spotEvent(), detail: 'i-0123456789abcdef0' }],
+  ['a lifecycle event without EC2InstanceId', withDetail(lifecycleEvent(), d => delete d.EC2InstanceId)],
+  ['a lifecycle event with a numeric EC2InstanceId', withDetail(lifecycleEvent(), d => { d.EC2InstanceId = 123; })],
+  ['a lifecycle event with a malformed EC2InstanceId', withDetail(lifecycleEvent(), d => { d.EC2InstanceId = 'i-XYZ; DROP'; })],
+  ['a lifecycle event without a group name', withDetail(lifecycleEvent(), d => delete d.AutoScalingGroupName)],
+  ['a lifecycle event with an array hook name', withDetail(lifecycleEvent(), d => { d.LifecycleHookName = [HOOK]; })],
+  ['a launch lifecycle transition', withDetail(lifecycleEvent(), d => { d.LifecycleTransition = 'autoscaling:EC2_INSTANCE_LAUNCHING'; })],
+  ['a test notification (as a transition)', withDetail(lifecycleEvent(), d => { d.LifecycleTransition = 'autoscaling:TEST_NOTIFICATION'; })],
+  ['a test notification (as Auto Scaling sends it)', {
+    ...lifecycleEvent(),
+    detail: { AccountId: '123456789012', AutoScalingGroupName: GROUP, Event: 'autoscaling:TEST_NOTIFICATION', RequestId: 'r', Service: 'AWS Auto Scaling', Time: '2026-11-28T10:00:00Z' },
+  }],
+  ['a container instance event without containerInstanceArn', withDetail(containerInstanceEvent(), d => delete d.containerInstanceArn)],
+  ['a container instance event with a task ARN', withDetail(containerInstanceEvent(), d => { d.containerInstanceArn = 'arn:aws:ecs:us-east-1:1:task/c/x'; })],
+  ['a container instance event without clusterArn', withDetail(containerInstanceEvent(), d => delete d.clusterArn)],
+  ['a container instance event with a numeric status', withDetail(containerInstanceEvent(), d => { d.status = 3; })],
+  ['a Spot warning without instance-id', withDetail(spotEvent(), d => delete d['instance-id'])],
+  ['an unknown detail-type', { ...lifecycleEvent(), 'detail-type': 'EC2 Instance Launch Successful' }],
+  ['an unknown source', { ...scheduledEvent(), source: 'my.app' }],
+];
+
+describe('malformed events', () => {
+  test.each(MALFORMED)('%s is ignored with one structured log line and no AWS call', async (_name, event) => {
+    // GIVEN a controller
+    const h = harness();
+    // WHEN the event arrives
+    expect(parseTrigger(event).kind).toBe('ignored');
+    const summary = await h.controller.handle(event);
+    // THEN
+    expect(summary).toEqual({ trigger: 'ignored', outcomes: {}, errors: 0, deferred: 0 });
+    expect(allCalls()).toHaveLength(0);
+    expect(h.lines).toHaveLength(1);
+    expect(h.logs()[0]).toMatchObject({ level: 'info', cluster: 'my-cluster', message: expect.stringMatching(/^event ignored: /) });
+  });
+
+  test.each([
+    ['another group', lifecycleEvent(INSTANCE, OTHER_GROUP, HOOK)],
+    ['another hook', lifecycleEvent(INSTANCE, GROUP, 'someone-elses-hook')],
+  ])('a lifecycle action of %s is ignored with one log line naming the instance and no AWS call', async (_name, event) => {
+    // GIVEN a controller
+    const h = harness();
+    // WHEN
+    await h.controller.handle(event);
+    // THEN
+    expect(allCalls()).toHaveLength(0);
+    expect(h.lines).toHaveLength(1);
+    expect(h.logs()[0]).toMatchObject({ level: 'info', message: 'event ignored: lifecycle action of another group or hook', instanceId: INSTANCE });
+  });
+});
+
+/** mulberry32: a small seeded PRNG, so a failure reproduces. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const REPLACEMENTS: unknown[] = [null, 0, -1, 1.5, '', 'x', 'i-0123456789abcdef0', true, [], [1], {}, { a: 1 }, 'DRAINING', 2 ** 53];
+
+/** Drops or retypes one random field (top level or in detail), or replaces the whole event. */
+function mutate(event: any, random: () => number): unknown {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const roll = random();
+  if (roll < 0.05) return pick(REPLACEMENTS);
+  const inDetail = roll < 0.75 && event.detail !== null && typeof event.detail === 'object' && Object.keys(event.detail).length > 0;
+  const target = inDetail ? event.detail : event;
+  const key = pick(Object.keys(target));
+  if (random() < 0.4) delete target[key];
+  else target[key] = pick(REPLACEMENTS);
+  return event;
+}
+
+describe('fuzzing the sample events', () => {
+  const NAMES = ['ec2-instance-terminate-lifecycle-action', 'ec2-spot-instance-interruption-warning', 'ecs-container-instance-state-change', 'scheduled-event'] as const;
+
+  test('parseTrigger never throws, and an ignored event makes no AWS call (seeded, 400 cases)', async () => {
+    const random = prng(20261128);
+    let ignored = 0;
+    for (let i = 0; i < 400; i++) {
+      // GIVEN a sample event with one to three random mutations
+      let event: unknown = sampleEvent(NAMES[i % NAMES.length]);
+      const mutations = 1 + Math.floor(random() * 3);
+      for (let m = 0; m < mutations && typeof event === 'object' && event !== null && !Array.isArray(event); m++) event = mutate(event, random);
+      const description = `case ${i}: ${JSON.stringify(event)}`;
+
+      // WHEN it is classified
+      let trigger: ReturnType<typeof parseTrigger> | undefined;
+      expect(() => { trigger = parseTrigger(event); }).not.toThrow();
+      if (trigger!.kind !== 'ignored') continue;
+      ignored++;
+
+      // THEN an ignored event gets one log line and no call, mutating or not
+      stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }] });
+      const h = harness();
+      await expect(h.controller.handle(event)).resolves.toMatchObject({ trigger: 'ignored', errors: 0 });
+      expect({ description, calls: allCalls().length, mutating: mutatingCalls().length, lines: h.lines.length }).toEqual({
+        description, calls: 0, mutating: 0, lines: 1,
+      });
+    }
+    // The mutations do reach the ignored path often enough to mean something.
+    expect(ignored).toBeGreaterThan(50);
+  });
+
+  test('the controller never crashes on a mutated event, whatever it classifies it as (seeded, 200 cases)', async () => {
+    const random = prng(7);
+    for (let i = 0; i < 200; i++) {
+      // GIVEN a mutated event, and a world where the instance is InService in the managed group
+      let event: unknown = sampleEvent(NAMES[i % NAMES.length]);
+      event = mutate(event, random);
+      stageWorld({
+        instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
+        containerInstances: [{ arn: (sampleEvent('ecs-container-instance-state-change') as any).detail.containerInstanceArn, ec2InstanceId: INSTANCE, status: 'DRAINING' }],
+      });
+      const h = harness();
+
+      // WHEN it is handled THEN it resolves, and every line is JSON
+      const summary = await h.controller.handle(event);
+      expect(summary.errors).toBe(0);
+      for (const line of h.lines) expect(() => JSON.parse(line)).not.toThrow();
+      // Only a Spot warning may change anything for an InService instance.
+      if (summary.trigger !== 'spot-interruption') expect(mutatingCalls()).toEqual([]);
+    }
+  });
+});
