@@ -10,6 +10,7 @@
  * "Lambda context object in Node.js".
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { format } from 'util';
 import { SimClock, TimerHandle } from '../clock';
@@ -115,6 +116,7 @@ export class LambdaRuntime implements ActivityProbe {
   private readonly random: SeededRandom;
   private readonly restore: Array<() => void> = [];
   private queued = 0;
+  private environmentSaved = false;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
     this.random = new SeededRandom((options.seed ?? 1) ^ 0x1a3bda);
@@ -134,7 +136,13 @@ export class LambdaRuntime implements ActivityProbe {
   addFunction(spec: FunctionSpec): void {
     this.applyEnvironment(spec);
     const [file, exportName] = splitHandler(spec.handler);
-    const modulePath = require.resolve(path.join(spec.codeDirectory, file));
+    // Lambda unpacks the code into a fresh /var/task for every new execution environment. A copy
+    // per runtime does the same here: a module cached by an earlier simulation in this process
+    // (its SDK clients bound to that simulation's endpoint) is never reused.
+    const taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), `sim-lambda-${spec.name.slice(0, 40)}-`));
+    fs.cpSync(spec.codeDirectory, taskRoot, { recursive: true });
+    this.restore.push(() => fs.rmSync(taskRoot, { recursive: true, force: true }));
+    const modulePath = require.resolve(path.join(taskRoot, file));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const handler = require(modulePath)[exportName];
     if (typeof handler !== 'function') throw new Error(`${spec.name}: ${spec.handler} is not a function in ${modulePath}`);
@@ -332,7 +340,8 @@ export class LambdaRuntime implements ActivityProbe {
       if (!(key in previous)) previous[key] = process.env[key];
       process.env[key] = value;
     }
-    if (this.restore.length === 1) {
+    if (!this.environmentSaved) {
+      this.environmentSaved = true;
       this.restore.push(() => {
         for (const [key, value] of Object.entries(previous)) {
           if (value === undefined) delete process.env[key]; else process.env[key] = value;
