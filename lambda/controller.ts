@@ -37,6 +37,25 @@ export class DrainController {
   async handle(event: unknown, remainingTimeMs: () => number = () => Infinity): Promise<InvocationSummary> {
     const trigger = parseTrigger(event);
     const tally = new Tally(trigger.kind);
+    try {
+      await this.dispatch(event, trigger, tally, remainingTimeMs);
+    } catch (error) {
+      // A read or a batched write shared by several instances failed: no one instance's
+      // `safely` saw it. Log it as structured JSON and count it before Lambda retries.
+      const fields = instanceFields(trigger);
+      this.telemetry.log('error', 'could not handle the event', { trigger: trigger.kind, ...fields, error: describeError(error) });
+      this.telemetry.metric(METRIC.ERRORS, 1, fields);
+      throw error;
+    }
+    const summary = tally.summary();
+    if (summary.errors > 0) {
+      // Fail the invocation so Lambda retries it and, in the end, the failure destination holds it.
+      throw new Error(`${summary.errors} instance(s) could not be handled; see the error lines above`);
+    }
+    return summary;
+  }
+
+  private async dispatch(event: unknown, trigger: Trigger, tally: Tally, remainingTimeMs: () => number): Promise<void> {
     switch (trigger.kind) {
       case 'ignored':
         this.telemetry.log('info', `event ignored: ${trigger.reason}`, { eventId: eventId(event) });
@@ -58,12 +77,6 @@ export class DrainController {
         await this.onSpotInterruption(trigger.instanceId, tally);
         break;
     }
-    const summary = tally.summary();
-    if (summary.errors > 0) {
-      // Fail the invocation so Lambda retries it and, in the end, the failure destination holds it.
-      throw new Error(`${summary.errors} instance(s) could not be handled; see the error lines above`);
-    }
-    return summary;
   }
 
   /** Every instance of the managed groups that waits in its termination hook, in batches. */
@@ -274,6 +287,16 @@ function clusterArnNames(clusterArn: string, configured: string): boolean {
 
 function epochSeconds(ms: number): string {
   return String(Math.floor(ms / 1000));
+}
+
+/** The log fields of the instance a trigger is about, if it is about one. */
+function instanceFields(trigger: Trigger): { instanceId?: string; groupName?: string; containerInstanceArn?: string } {
+  switch (trigger.kind) {
+    case 'lifecycle-action': return { instanceId: trigger.instanceId, groupName: trigger.groupName };
+    case 'spot-interruption': return { instanceId: trigger.instanceId };
+    case 'container-instance-change': return { instanceId: trigger.instanceId, containerInstanceArn: trigger.containerInstanceArn };
+    default: return {};
+  }
 }
 
 function eventId(event: unknown): unknown {

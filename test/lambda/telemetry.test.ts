@@ -1,0 +1,142 @@
+/**
+ * Structured logs and EMF metrics, and what happens when one instance's work fails.
+ */
+import { CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { PutAttributesCommand } from '@aws-sdk/client-ecs';
+import { describeError, Telemetry } from '../../lambda/telemetry';
+import {
+  autoScalingMock, ciArn, drainRecord, ecsMock, GROUP, harness, lifecycleEvent, NAMESPACE, NOW, scheduledEvent, stageWorld,
+} from './fixtures';
+import { METRIC } from '../../src/constants';
+
+const A = 'i-0000000000000000a';
+const B = 'i-0000000000000000b';
+const C = 'i-0000000000000000c';
+
+/** Three terminating instances, all drained. */
+function stageThreeDrained(): void {
+  stageWorld({
+    instances: [A, B, C].map(instanceId => ({ instanceId, groupName: GROUP, lifecycleState: 'Terminating:Wait' })),
+    containerInstances: [A, B, C].map(id => ({ arn: ciArn(`ci-${id}`), ec2InstanceId: id, status: 'DRAINING', attributes: drainRecord(60) })),
+  });
+}
+
+beforeEach(() => stageWorld());
+
+describe('Telemetry', () => {
+  test('writes log lines as one JSON object with level, message and cluster', () => {
+    const lines: string[] = [];
+    new Telemetry('c1', 'Ns', () => NOW, l => lines.push(l)).log('warn', 'hello', { instanceId: 'i-1', groupName: 'g' });
+    expect(lines.map(l => JSON.parse(l))).toEqual([{ level: 'warn', message: 'hello', cluster: 'c1', instanceId: 'i-1', groupName: 'g' }]);
+  });
+
+  test('writes EMF records with the _aws.CloudWatchMetrics shape and the cluster dimension', () => {
+    const lines: string[] = [];
+    const telemetry = new Telemetry('c1', 'Ns', () => NOW, l => lines.push(l));
+    telemetry.metric(METRIC.DRAIN_DURATION, 12.5, { instanceId: 'i-1' });
+    telemetry.metric(METRIC.ERRORS, 1);
+    expect(lines.map(l => JSON.parse(l))).toEqual([
+      {
+        _aws: { Timestamp: NOW, CloudWatchMetrics: [{ Namespace: 'Ns', Dimensions: [['ClusterName']], Metrics: [{ Name: 'DrainDuration', Unit: 'Seconds' }] }] },
+        ClusterName: 'c1',
+        DrainDuration: 12.5,
+        instanceId: 'i-1',
+      },
+      {
+        _aws: { Timestamp: NOW, CloudWatchMetrics: [{ Namespace: 'Ns', Dimensions: [['ClusterName']], Metrics: [{ Name: 'Errors', Unit: 'Count' }] }] },
+        ClusterName: 'c1',
+        Errors: 1,
+      },
+    ]);
+  });
+
+  test('describeError keeps name and message only', () => {
+    expect(describeError(Object.assign(new TypeError('bad'), { $metadata: { big: true } }))).toEqual({ name: 'TypeError', message: 'bad' });
+    expect(describeError('plain')).toEqual({ name: 'Error', message: 'plain' });
+    expect(describeError(undefined)).toEqual({ name: 'Error', message: 'undefined' });
+  });
+});
+
+describe('the controller\'s telemetry', () => {
+  test('every line of a reconcile pass is JSON, log lines carry level/message/cluster, and lines about an instance carry its id and group', async () => {
+    // GIVEN three drained instances
+    stageThreeDrained();
+    const h = harness();
+
+    // WHEN the schedule fires
+    await h.controller.handle(scheduledEvent());
+
+    // THEN
+    expect(h.lines.length).toBeGreaterThan(0);
+    for (const line of h.lines) expect(() => JSON.parse(line)).not.toThrow();
+    for (const log of h.logs()) {
+      expect(log).toMatchObject({ level: expect.stringMatching(/^(debug|info|warn|error)$/), message: expect.any(String), cluster: 'my-cluster' });
+      if ('instanceId' in log) expect(log.groupName).toBe(GROUP);
+    }
+    const about = (id: string) => h.logs().filter(l => l.instanceId === id).map(l => l.message);
+    expect(about(A)).toEqual(expect.arrayContaining(['container instance deregistered', 'lifecycle action completed', 'no task is left that is not STOPPED']));
+    for (const record of h.metrics()) {
+      expect(record).toMatchObject({
+        _aws: { Timestamp: NOW, CloudWatchMetrics: [{ Namespace: NAMESPACE, Dimensions: [['ClusterName']], Metrics: [{ Name: expect.any(String) }] }] },
+        ClusterName: 'my-cluster',
+      });
+      const name = (record._aws as any).CloudWatchMetrics[0].Metrics[0].Name as string;
+      expect(typeof record[name]).toBe('number');
+    }
+    expect(h.metricValues(METRIC.DRAINS_COMPLETED)).toEqual([1, 1, 1]);
+  });
+
+  test('an error on one instance is logged with its id and counted, the others are still handled, and handle() rejects at the end', async () => {
+    // GIVEN three drained instances, and Auto Scaling failing to complete B's action
+    stageThreeDrained();
+    autoScalingMock.on(CompleteLifecycleActionCommand, { InstanceId: B }).rejects(Object.assign(new Error('Internal failure'), { name: 'InternalFailure' }));
+    const h = harness();
+
+    // WHEN the schedule fires
+    await expect(h.controller.handle(scheduledEvent())).rejects.toThrow('1 instance(s) could not be handled; see the error lines above');
+
+    // THEN B's error is logged with its id, the Errors metric emitted, and A and C completed
+    expect(h.logs().filter(l => l.level === 'error')).toEqual([{
+      level: 'error', message: 'could not handle the instance', cluster: 'my-cluster', instanceId: B, groupName: GROUP,
+      error: { name: 'InternalFailure', message: 'Internal failure' },
+    }]);
+    expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
+    expect(h.metrics().find(m => METRIC.ERRORS in m)).toMatchObject({ instanceId: B });
+    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input.InstanceId).sort()).toEqual([A, B, C]);
+    expect(h.metricValues(METRIC.DRAINS_COMPLETED)).toEqual([1, 1]);
+  });
+
+  test('an error before any instance could be handled (reading the groups) is logged as JSON, counted, and rejects', async () => {
+    // GIVEN Auto Scaling is down
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+    const h = harness();
+
+    // WHEN the schedule fires
+    await expect(h.controller.handle(scheduledEvent())).rejects.toThrow('Service unavailable');
+
+    // THEN one error line and the Errors metric
+    expect(h.logs().filter(l => l.level === 'error')).toEqual([expect.objectContaining({
+      cluster: 'my-cluster', error: { name: 'ServiceUnavailable', message: 'Service unavailable' }, trigger: 'reconcile',
+    })]);
+    expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
+  });
+
+  test('a failed drain record of a lifecycle action is logged with the instance id and rejects', async () => {
+    // GIVEN an ACTIVE container instance and PutAttributes failing
+    stageWorld({
+      instances: [{ instanceId: A, groupName: GROUP, lifecycleState: 'Terminating:Wait' }],
+      containerInstances: [{ arn: ciArn('a'), ec2InstanceId: A, status: 'ACTIVE', running: 1 }],
+    });
+    ecsMock.on(PutAttributesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    await expect(h.controller.handle(lifecycleEvent(A))).rejects.toThrow();
+
+    // THEN the error line names the instance, and the Errors metric is emitted
+    expect(h.logs().filter(l => l.level === 'error')).toEqual([expect.objectContaining({
+      instanceId: A, error: { name: 'ThrottlingException', message: 'Rate exceeded' },
+    })]);
+    expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
+  });
+});
