@@ -29,10 +29,17 @@ export function readConfig(env: NodeJS.ProcessEnv): ControllerConfig {
     if (value !== 'true' && value !== 'false') throw new Error(`environment variable ${name} must be 'true' or 'false'; got '${value}'`);
     return value === 'true';
   };
-  const groupNames: unknown = JSON.parse(required(ENV.AUTO_SCALING_GROUP_NAMES));
-  if (!Array.isArray(groupNames) || groupNames.some(n => typeof n !== 'string' || n === '')) {
-    throw new Error(`environment variable ${ENV.AUTO_SCALING_GROUP_NAMES} must be a JSON array of group names; got '${env[ENV.AUTO_SCALING_GROUP_NAMES]}'`);
+  const groupNamesError = () => new Error(
+    `environment variable ${ENV.AUTO_SCALING_GROUP_NAMES} must be a JSON array of group names; got '${env[ENV.AUTO_SCALING_GROUP_NAMES]}'`,
+  );
+  let groupNames: unknown;
+  try {
+    groupNames = JSON.parse(required(ENV.AUTO_SCALING_GROUP_NAMES));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw groupNamesError();
+    throw error;
   }
+  if (!Array.isArray(groupNames) || groupNames.some(n => typeof n !== 'string' || n === '')) throw groupNamesError();
   return {
     clusterName: required(ENV.CLUSTER_NAME),
     autoScalingGroupNames: new Set(groupNames as string[]),
