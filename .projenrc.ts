@@ -17,8 +17,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   license: 'Apache-2.0',
 
-  // The lowest aws-cdk-lib that has everything the construct uses
-  // (lambda.Runtime.NODEJS_22_X arrived in 2.168.0).
+  // The lowest aws-cdk-lib that has everything the construct uses.
   cdkVersion: '2.168.0',
   constructsVersion: '10.0.5',
   // Build and test against current versions (added below), not against the floor.
@@ -85,7 +84,7 @@ new awscdk.LambdaFunction(project, {
   constructFile: 'src/drain-controller-function.ts',
   constructName: 'DrainControllerFunction',
   cdkDeps: project.cdkDeps,
-  runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+  runtime: awscdk.LambdaRuntime.NODEJS_24_X,
   bundlingOptions: {
     // Bundle the SDK clients too, so the function runs the versions it was tested with.
     externals: [],
@@ -101,7 +100,8 @@ for (const pattern of ['/lambda/', '/sim/', '/cdk.out/', '/sim-out/', '/BENCHMAR
 // stays small and starts fast.
 const bundleTask = project.tasks.tryFind('bundle:lambda/drain-controller.lambda')!;
 bundleTask.reset(
-  'esbuild --bundle lambda/drain-controller.lambda.ts --target=node22 --platform=node --minify '
+  // target node20: the same bundle also runs in the local emulator on the build machine's Node.js 20.
+  'esbuild --bundle lambda/drain-controller.lambda.ts --target=node20 --platform=node --minify '
   + '--outfile=assets/lambda/drain-controller.lambda/index.js --tsconfig=test/tsconfig.json',
 );
 

@@ -1,5 +1,5 @@
 import {
-  Annotations, ArnFormat, Duration, Lazy, Names, Stack, Token,
+  Annotations, ArnFormat, Duration, Lazy, Names, Stack, Token, Validations,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -104,6 +104,7 @@ export class EcsDrainHook extends Construct {
   public readonly heartbeatTimeout: Duration;
 
   private readonly cluster: ecs.ICluster;
+  private readonly logGroupArn: string;
   private readonly groups: autoscaling.IAutoScalingGroup[] = [];
 
   constructor(scope: Construct, id: string, props: EcsDrainHookProps) {
@@ -122,13 +123,22 @@ export class EcsDrainHook extends Construct {
     });
 
     const groupNames = Lazy.list({ produce: () => this.groups.map(g => g.autoScalingGroupName) });
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? DEFAULT_LOG_RETENTION });
+    // An own role instead of AWSLambdaBasicExecutionRole: logs go to this log group only.
+    const role = new iam.Role(this, 'ControllerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Drain controller of ${this.node.path}`,
+    });
+    logGroup.grantWrite(role);
+    this.logGroupArn = logGroup.logGroupArn;
     const controller = new DrainControllerFunction(this, 'Controller', {
+      role,
       description: truncate(`Drains ECS container instances before Auto Scaling terminates them (${this.node.path})`, 256),
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       // A reconcile pass stops starting new work well before this (it reads the remaining time).
       timeout: Duration.minutes(5),
-      logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? DEFAULT_LOG_RETENTION }),
+      logGroup,
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
@@ -153,6 +163,7 @@ export class EcsDrainHook extends Construct {
     this.node.addValidation({
       validate: () => {
         this.warnAboutManagedDraining();
+        this.acknowledgeNagFindings();
         return this.groups.length === 0
           ? [`EcsDrainHook ${this.node.path} has no Auto Scaling group: pass autoScalingGroups or call addAutoScalingGroup()`]
           : [];
@@ -211,14 +222,18 @@ export class EcsDrainHook extends Construct {
     });
   }
 
-  private grantControllerPermissions(controller: lambda.Function): void {
-    const stack = Stack.of(this);
-    const clusterScoped = (resource: string) => stack.formatArn({
+  /** arn:…:ecs:…:RESOURCE/CLUSTER/*: every container instance or task of this cluster. */
+  private clusterScopedArn(resource: 'container-instance' | 'task'): string {
+    return Stack.of(this).formatArn({
       service: 'ecs',
       resource,
       resourceName: `${this.cluster.clusterName}/*`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+  }
+
+  private grantControllerPermissions(controller: lambda.Function): void {
+    const clusterScoped = (resource: 'container-instance' | 'task') => this.clusterScopedArn(resource);
     controller.addToRolePolicy(new iam.PolicyStatement({
       sid: 'DrainContainerInstancesOfTheCluster',
       actions: [
@@ -296,6 +311,28 @@ export class EcsDrainHook extends Construct {
   }
 
   /**
+   * Findings of policy-validation packs such as cdk-nag's AwsSolutions that are by design,
+   * each with its reason. `Validations` exists from aws-cdk-lib 2.257.0 on; with an older
+   * aws-cdk-lib there is no such validation to inform, so nothing is done. Runs at synthesis,
+   * when every group is known.
+   */
+  private acknowledgeNagFindings(): void {
+    if (typeof Validations?.of !== 'function') return;
+    const acknowledge = (id: string, reason: string) => Validations.of(this).acknowledge({ id, reason });
+    acknowledge('AwsSolutions-SQS3', 'The queue is itself the dead-letter queue of the drain controller.');
+    acknowledge('AwsSolutions-IAM5[Resource::*]',
+      'Only autoscaling:DescribeAutoScalingGroups and DescribeAutoScalingInstances use Resource *: they support no resource-level permissions.');
+    const stack = Stack.of(this);
+    const scoped = [
+      [this.clusterScopedArn('container-instance'), 'Container instance ids are only known at run time; the ARN is scoped to this cluster.'],
+      [this.clusterScopedArn('task'), 'Task ids are only known at run time; the ARN is scoped to this cluster.'],
+      ...this.groups.map(g => [g.autoScalingGroupArn, 'A group ARN holds a generated id; the ARN is scoped to the group name.']),
+      [`${this.logGroupArn}:*`, 'Log streams are created at run time in the controller\'s own log group.'],
+    ];
+    for (const [arn, reason] of scoped) acknowledge(`AwsSolutions-IAM5[Resource::${renderAsNagFinding(stack.resolve(arn))}]`, reason);
+  }
+
+  /**
    * ECS managed instance draining of a capacity provider drains the same instances with its own
    * lifecycle hook: both would act, and the first to complete terminates the instance.
    */
@@ -362,6 +399,19 @@ function inHoursAndMinutes(totalSeconds: number): string {
     [totalSeconds % 60, 'second'],
   ];
   return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ') || '0 seconds';
+}
+
+/**
+ * A resolved CloudFormation value the way cdk-nag names it in a finding id: a reference to a
+ * resource or attribute becomes <LogicalId> or <LogicalId.Attribute>.
+ */
+function renderAsNagFinding(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, any>;
+  if (v.Ref !== undefined) return `<${v.Ref}>`;
+  if (v['Fn::GetAtt'] !== undefined) return `<${[v['Fn::GetAtt']].flat().join('.')}>`;
+  if (v['Fn::Join'] !== undefined) return (v['Fn::Join'][1] as unknown[]).map(renderAsNagFinding).join(v['Fn::Join'][0]);
+  return JSON.stringify(value);
 }
 
 function truncate(text: string, maxLength: number): string {
