@@ -82,8 +82,8 @@ export class ExampleStack extends Stack {
 
     // cdk-nag (AwsSolutions) findings on the example's own resources, which only stand in for
     // a user's cluster here; the drain hook acknowledges its own findings itself.
-    const exampleOnly = (scope: Construct, id: string, reason: string) =>
-      Validations.of(scope).acknowledge({ id, reason: `Example app: ${reason}` });
+    const exampleOnly = (resource: Construct, ruleId: string, reason: string) =>
+      Validations.of(resource).acknowledge({ id: ruleId, reason: `Example app: ${reason}` });
     exampleOnly(vpc, 'AwsSolutions-VPC7', 'no VPC flow logs needed to show draining.');
     exampleOnly(this.cluster, 'AwsSolutions-ECS4', 'Container Insights is not what this example shows.');
     exampleOnly(this.autoScalingGroup, 'AwsSolutions-EC26', 'instances hold no data; EBS encryption is the user\'s choice.');
