@@ -59,6 +59,22 @@ export interface EcsDrainHookProps {
   readonly drainOnSpotInterruption?: boolean;
 
   /**
+   * Whether to create alarms on failed controller invocations, messages in the dead-letter
+   * queue and forced drains (see `alarms`; add your actions to them).
+   *
+   * @default false
+   */
+  readonly createAlarms?: boolean;
+
+  /**
+   * Whether to create a CloudWatch dashboard of drains, their duration, errors and the
+   * controller's invocations.
+   *
+   * @default false
+   */
+  readonly createDashboard?: boolean;
+
+  /**
    * How long the controller's logs are kept.
    *
    * @default logs.RetentionDays.ONE_MONTH
@@ -96,6 +112,12 @@ export class EcsDrainHook extends Construct {
 
   /** The name of the termination lifecycle hook added to every group. */
   public readonly lifecycleHookName: string;
+
+  /** The alarms created with `createAlarms` (empty otherwise). */
+  public readonly alarms: cloudwatch.IAlarm[] = [];
+
+  /** The dashboard created with `createDashboard`. */
+  public readonly dashboard?: cloudwatch.Dashboard;
 
   /** The drain timeout. */
   public readonly drainTimeout: Duration;
@@ -159,6 +181,8 @@ export class EcsDrainHook extends Construct {
     this.addTriggers(controller, groupNames, props.drainOnSpotInterruption ?? true);
 
     for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);
+    if (props.createAlarms) this.alarms.push(...this.createAlarms(controller));
+    if (props.createDashboard) this.dashboard = this.createDashboard(controller);
 
     this.node.addValidation({
       validate: () => {
@@ -211,6 +235,50 @@ export class EcsDrainHook extends Construct {
   /** AWS calls or events the controller could not handle. */
   public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
+  }
+
+  private createAlarms(controller: lambda.Function): cloudwatch.IAlarm[] {
+    const period = Duration.minutes(5);
+    const atLeastOnce = {
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    return [
+      new cloudwatch.Alarm(this, 'FailedInvocationsAlarm', {
+        ...atLeastOnce,
+        alarmDescription: `The drain controller of ${this.node.path} failed; Lambda retries, then the event goes to the dead-letter queue.`,
+        metric: controller.metricErrors({ period }),
+      }),
+      new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
+        ...atLeastOnce,
+        alarmDescription: `Events the drain controller of ${this.node.path} could not handle wait in its dead-letter queue.`,
+        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      }),
+      new cloudwatch.Alarm(this, 'ForcedDrainsAlarm', {
+        ...atLeastOnce,
+        alarmDescription: `A drain of ${this.node.path} reached its ${inHoursAndMinutes(this.drainTimeout.toSeconds())} timeout and was forced.`,
+        metric: this.metricDrainsForced({ period }),
+      }),
+    ];
+  }
+
+  private createDashboard(controller: lambda.Function): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard');
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Drains',
+        left: [this.metricDrainsStarted(), this.metricDrainsCompleted(), this.metricDrainsForced()],
+      }),
+      new cloudwatch.GraphWidget({ title: 'Drain duration (seconds)', left: [this.metricDrainDuration()] }),
+      new cloudwatch.GraphWidget({
+        title: 'Controller',
+        left: [controller.metricInvocations(), controller.metricErrors(), this.metricErrors()],
+        right: [controller.metricDuration({ statistic: 'Maximum' })],
+      }),
+    );
+    return dashboard;
   }
 
   private metric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {

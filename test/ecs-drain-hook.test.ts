@@ -306,6 +306,40 @@ describe('EcsDrainHook', () => {
     });
   });
 
+  describe('operations', () => {
+    test('no alarm and no dashboard unless asked for', () => {
+      const f = fixture();
+      const drain = hook(f);
+      const template = Template.fromStack(f.stack);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+      expect(drain.alarms).toEqual([]);
+      expect(drain.dashboard).toBeUndefined();
+    });
+
+    test('createAlarms: failed invocations, dead-letter queue depth and forced drains', () => {
+      const f = fixture();
+      const drain = hook(f, { createAlarms: true });
+      const template = Template.fromStack(f.stack);
+      expect(drain.alarms).toHaveLength(3);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'EcsDrainHook', MetricName: 'DrainsForced', Dimensions: [{ Name: 'ClusterName', Value: { Ref: Match.stringLikeRegexp('^Cluster') } }],
+      });
+    });
+
+    test('createDashboard: one dashboard of drains and the controller', () => {
+      const f = fixture();
+      const drain = hook(f, { createDashboard: true });
+      expect(drain.dashboard).toBeDefined();
+      const body = JSON.stringify(Template.fromStack(f.stack).findResources('AWS::CloudWatch::Dashboard'));
+      for (const name of ['DrainsStarted', 'DrainsCompleted', 'DrainsForced', 'DrainDuration', 'Invocations']) expect(body).toContain(name);
+    });
+  });
+
   describe('metrics', () => {
     test.each([
       ['metricDrainsStarted', 'DrainsStarted', 'Sum'],
