@@ -9,10 +9,10 @@ import {
   ListContainerInstancesCommand,
   ListTasksCommand,
 } from '@aws-sdk/client-ecs';
-import { chunk, forEachLimited, isNoActiveLifecycleAction, LIMITS } from '../../lambda/aws';
 import {
   autoScalingMock, ciArn, CLUSTER, ecsClientException, ecsMock, GROUP, harness, HOOK, noActiveLifecycleAction, stageWorld, taskArn,
 } from './fixtures';
+import { chunk, forEachLimited, isNoActiveLifecycleAction, LIMITS } from '../../lambda/aws';
 
 beforeEach(() => stageWorld());
 
@@ -70,7 +70,9 @@ describe('registrationsOf', () => {
     ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [ciArn('a')] });
     ecsMock.on(DescribeContainerInstancesCommand).resolves({
       containerInstances: [{
-        containerInstanceArn: ciArn('a'), ec2InstanceId: 'i-00000000000000001', status: 'DRAINING',
+        containerInstanceArn: ciArn('a'),
+        ec2InstanceId: 'i-00000000000000001',
+        status: 'DRAINING',
         attributes: [{ name: 'ecs-drain-hook.deadline', value: '1800000000' }, { name: 'ecs-drain-hook.started', value: 'soon' }],
       }],
     });
@@ -161,7 +163,8 @@ describe('lifecycle action answers', () => {
     await api.autoScalingInstances(ids);
 
     // THEN
-    expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand).map(c => c.args[0].input.InstanceIds!.length).sort()).toEqual([20, 50, 50]);
+    const sizes = autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand).map(c => c.args[0].input.InstanceIds!.length);
+    expect(sizes.sort()).toEqual([20, 50, 50]);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * decide.ts: direct unit tests of the pure decisions.
  */
-import { ContainerInstanceView, InstanceView, planSpotInterruption, planTermination, TERMINATING_WAIT } from '../../lambda/decide';
 import { CONFIG, GROUP, INSTANCE, NOW } from './fixtures';
+import { ContainerInstanceView, InstanceView, planSpotInterruption, planTermination, TERMINATING_WAIT } from '../../lambda/decide';
 
 const MINUTE = 60_000;
 
@@ -23,8 +23,14 @@ describe('planTermination', () => {
   ])('leaves alone an instance %s, and plans nothing', (_name, view: InstanceView, reason) => {
     const plan = planTermination(view, NOW, CONFIG);
     expect(plan).toEqual({
-      outcome: 'left-alone', reason: expect.stringMatching(reason),
-      setDraining: [], recordDrain: [], readTasksOf: [], heartbeat: false, deregister: [], completeLifecycleAction: false,
+      outcome: 'left-alone',
+      reason: expect.stringMatching(reason),
+      setDraining: [],
+      recordDrain: [],
+      readTasksOf: [],
+      heartbeat: false,
+      deregister: [],
+      completeLifecycleAction: false,
     });
   });
 
@@ -69,7 +75,8 @@ describe('planTermination', () => {
     );
     const plan = planTermination(view, NOW, CONFIG);
     expect(plan).toMatchObject({
-      outcome: 'forced', completeLifecycleAction: true,
+      outcome: 'forced',
+      completeLifecycleAction: true,
       deregister: [{ containerInstanceArn: 'arn:ci/a', force: true }, { containerInstanceArn: 'arn:ci/b', force: true }],
     });
   });
@@ -97,7 +104,8 @@ describe('planTermination', () => {
     expect(partly.reason).toContain('1 task(s) not yet STOPPED');
     const done = planTermination(terminating(ci('a', { tasksNotStopped: [] }), ci('b', { tasksNotStopped: [] })), NOW, CONFIG);
     expect(done).toMatchObject({
-      outcome: 'drained', completeLifecycleAction: true,
+      outcome: 'drained',
+      completeLifecycleAction: true,
       deregister: [{ containerInstanceArn: 'arn:ci/a', force: false }, { containerInstanceArn: 'arn:ci/b', force: false }],
     });
   });
@@ -127,12 +135,19 @@ describe('planTermination', () => {
 describe('planSpotInterruption', () => {
   test('drains the live registrations of a managed instance, whatever its lifecycle state, and completes nothing', () => {
     const view: InstanceView = {
-      instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService',
+      instanceId: INSTANCE,
+      groupName: GROUP,
+      lifecycleState: 'InService',
       containerInstances: [ci('a', { status: 'ACTIVE', runningTasksCount: 2 }), ci('b', { status: 'INACTIVE' }), ci('c', { deadline: NOW + MINUTE })],
     };
     const plan = planSpotInterruption(view, NOW, CONFIG);
     expect(plan).toMatchObject({
-      outcome: 'draining', setDraining: ['arn:ci/a'], completeLifecycleAction: false, deregister: [], heartbeat: false, drainStartedAt: NOW,
+      outcome: 'draining',
+      setDraining: ['arn:ci/a'],
+      completeLifecycleAction: false,
+      deregister: [],
+      heartbeat: false,
+      drainStartedAt: NOW,
       recordDrain: [{ containerInstanceArn: 'arn:ci/a', startedAt: NOW, deadline: NOW + 3600_000 }],
     });
   });

@@ -3,11 +3,11 @@
  * controller answers an ignored event with one log line and no AWS call. Includes a seeded
  * fuzz test over mutations of the sample events.
  */
-import { parseTrigger } from '../../lambda/events';
 import {
-  allCalls, containerInstanceEvent, GROUP, harness, HOOK, INSTANCE, lifecycleEvent, mutatingCalls, OTHER_GROUP, sampleEvent,
+  allCalls, autoScalingMock, containerInstanceEvent, ecsMock, GROUP, harness, HOOK, INSTANCE, lifecycleEvent, mutatingCalls, OTHER_GROUP, sampleEvent,
   scheduledEvent, spotEvent, stageWorld,
 } from './fixtures';
+import { parseTrigger } from '../../lambda/events';
 
 beforeEach(() => stageWorld({
   instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }],
@@ -97,6 +97,7 @@ describe('malformed events', () => {
   });
 });
 
+/* eslint-disable no-bitwise -- mulberry32 is bit arithmetic */
 /** mulberry32: a small seeded PRNG, so a failure reproduces. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -108,6 +109,7 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+/* eslint-enable no-bitwise */
 
 const REPLACEMENTS: unknown[] = [null, 0, -1, 1.5, '', 'x', 'i-0123456789abcdef0', true, [], [1], {}, { a: 1 }, 'DRAINING', 2 ** 53];
 
@@ -130,6 +132,8 @@ describe('fuzzing the sample events', () => {
   test('parseTrigger never throws, and an ignored event makes no AWS call (seeded, 400 cases)', async () => {
     const random = prng(20261128);
     let ignored = 0;
+    stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }] });
+    const h = harness();
     for (let i = 0; i < 400; i++) {
       // GIVEN a sample event with one to three random mutations
       let event: unknown = sampleEvent(NAMES[i % NAMES.length]);
@@ -144,8 +148,9 @@ describe('fuzzing the sample events', () => {
       ignored++;
 
       // THEN an ignored event gets one log line and no call, mutating or not
-      stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }] });
-      const h = harness();
+      ecsMock.resetHistory();
+      autoScalingMock.resetHistory();
+      h.lines.length = 0;
       await expect(h.controller.handle(event)).resolves.toMatchObject({ trigger: 'ignored', errors: 0 });
       expect({ description, calls: allCalls().length, mutating: mutatingCalls().length, lines: h.lines.length }).toEqual({
         description, calls: 0, mutating: 0, lines: 1,
@@ -157,15 +162,19 @@ describe('fuzzing the sample events', () => {
 
   test('the controller never crashes on a mutated event, whatever it classifies it as (seeded, 200 cases)', async () => {
     const random = prng(7);
+    // A world where the instance is InService in the managed group, its container instance DRAINING
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
+      containerInstances: [{ arn: (sampleEvent('ecs-container-instance-state-change') as any).detail.containerInstanceArn, ec2InstanceId: INSTANCE, status: 'DRAINING' }],
+    });
+    const h = harness();
     for (let i = 0; i < 200; i++) {
-      // GIVEN a mutated event, and a world where the instance is InService in the managed group
+      // GIVEN a mutated event
       let event: unknown = sampleEvent(NAMES[i % NAMES.length]);
       event = mutate(event, random);
-      stageWorld({
-        instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
-        containerInstances: [{ arn: (sampleEvent('ecs-container-instance-state-change') as any).detail.containerInstanceArn, ec2InstanceId: INSTANCE, status: 'DRAINING' }],
-      });
-      const h = harness();
+      ecsMock.resetHistory();
+      autoScalingMock.resetHistory();
+      h.lines.length = 0;
 
       // WHEN it is handled THEN it resolves, and every line is JSON
       const summary = await h.controller.handle(event);

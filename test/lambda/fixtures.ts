@@ -89,7 +89,9 @@ export interface World {
 }
 
 /** A drain record as the controller writes it, `startedSecondsAgo` before NOW. */
-export function drainRecord(startedSecondsAgo: number, timeoutSeconds = CONFIG.drainTimeoutSeconds, heartbeatSecondsAgo?: number): Record<string, string> {
+export function drainRecord(
+  startedSecondsAgo: number, timeoutSeconds = CONFIG.drainTimeoutSeconds, heartbeatSecondsAgo?: number,
+): Record<string, string> {
   const started = Math.floor(NOW / 1000) - startedSecondsAgo;
   return {
     [ATTRIBUTE.STARTED]: String(started),
@@ -191,13 +193,14 @@ export interface Harness {
   readonly api: ClusterApi;
   /** Every line written, as written. */
   readonly lines: string[];
+  /** The injected time; tests may move it. */
+  readonly clock: { now: number };
   /** The log lines (not EMF records), parsed. */
   logs(): Record<string, unknown>[];
   /** The EMF records, parsed. */
   metrics(): Record<string, unknown>[];
   /** The values of one metric, in order. */
   metricValues(name: string): number[];
-  clock: { now: number };
 }
 
 /** A controller over the mocked clients, with its telemetry captured and time injected. */

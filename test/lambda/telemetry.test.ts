@@ -3,10 +3,10 @@
  */
 import { CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { PutAttributesCommand } from '@aws-sdk/client-ecs';
-import { describeError, Telemetry } from '../../lambda/telemetry';
 import {
   autoScalingMock, ciArn, drainRecord, ecsMock, GROUP, harness, lifecycleEvent, NAMESPACE, NOW, scheduledEvent, stageWorld,
 } from './fixtures';
+import { describeError, Telemetry } from '../../lambda/telemetry';
 import { METRIC } from '../../src/constants';
 
 const A = 'i-0000000000000000a';
@@ -97,7 +97,11 @@ describe('the controller\'s telemetry', () => {
 
     // THEN B's error is logged with its id, the Errors metric emitted, and A and C completed
     expect(h.logs().filter(l => l.level === 'error')).toEqual([{
-      level: 'error', message: 'could not handle the instance', cluster: 'my-cluster', instanceId: B, groupName: GROUP,
+      level: 'error',
+      message: 'could not handle the instance',
+      cluster: 'my-cluster',
+      instanceId: B,
+      groupName: GROUP,
       error: { name: 'InternalFailure', message: 'Internal failure' },
     }]);
     expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);

@@ -33,8 +33,8 @@ describe('the reconcile schedule pass', () => {
           Instances: [
             { InstanceId: 'i-00000000000000001', LifecycleState: 'InService' },
             { InstanceId: 'i-00000000000000002', LifecycleState: 'Terminating:Wait' },
-          ] as never,
-        }],
+          ],
+        } as never],
         NextToken: 'page-2',
       })
       .resolvesOnce({
@@ -43,8 +43,8 @@ describe('the reconcile schedule pass', () => {
           Instances: [
             { InstanceId: 'i-00000000000000003', LifecycleState: 'Pending' },
             { InstanceId: 'i-00000000000000004', LifecycleState: 'Terminating:Wait' },
-          ] as never,
-        }],
+          ],
+        } as never],
       });
     const h = harness();
 
