@@ -7,7 +7,7 @@
 export const ENV = {
   /** Name of the ECS cluster whose container instances the controller drains. */
   CLUSTER_NAME: 'DRAIN_CLUSTER_NAME',
-  /** Comma-separated names of the managed Auto Scaling groups. */
+  /** Names of the managed Auto Scaling groups, as a JSON array of strings. */
   AUTO_SCALING_GROUP_NAMES: 'DRAIN_AUTO_SCALING_GROUP_NAMES',
   /** Name of the termination lifecycle hook the construct adds to each managed group. */
   LIFECYCLE_HOOK_NAME: 'DRAIN_LIFECYCLE_HOOK_NAME',
