@@ -42,7 +42,9 @@ async function main(): Promise<number> {
       + `${sim.model.autoScalingGroups.length} group(s), ${sim.model.lifecycleHooks.length} lifecycle hook(s)`);
     log('time is simulated: a virtual clock moves only when the system is idle; every duration is scaled alike.');
     const run = await runScenario(sim, {
-      scenario, instances, seed,
+      scenario,
+      instances,
+      seed,
       onProgress: p => log(`${offset(p.elapsedMs, 0).padStart(8)}  draining=${p.draining} drained=${p.drained} completed=${p.completed}`),
     });
     const summary = summarize(sim, run);

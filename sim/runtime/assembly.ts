@@ -95,8 +95,11 @@ export interface DeployTarget {
   createCluster(name: string): unknown;
   createAutoScalingGroup(group: { name: string; minSize: number; maxSize: number; desiredCapacity: number }): unknown;
   putLifecycleHook(hook: {
-    groupName: string; hookName: string; transition: LifecycleTransition;
-    heartbeatTimeoutSeconds: number; defaultResult: 'CONTINUE' | 'ABANDON';
+    groupName: string;
+    hookName: string;
+    transition: LifecycleTransition;
+    heartbeatTimeoutSeconds: number;
+    defaultResult: 'CONTINUE' | 'ABANDON';
   }): unknown;
 }
 
@@ -189,8 +192,11 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
       case 'AWS::AutoScaling::AutoScalingGroup': {
         const minSize = Number(p.MinSize);
         model.autoScalingGroups.push({
-          ...base, name: resolver.physicalName(logicalId),
-          minSize, maxSize: Number(p.MaxSize), desiredCapacity: p.DesiredCapacity !== undefined ? Number(p.DesiredCapacity) : minSize,
+          ...base,
+          name: resolver.physicalName(logicalId),
+          minSize,
+          maxSize: Number(p.MaxSize),
+          desiredCapacity: p.DesiredCapacity !== undefined ? Number(p.DesiredCapacity) : minSize,
         });
         break;
       }
@@ -212,8 +218,11 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
           continue;
         }
         model.functions.push({
-          ...base, name, arn: resolver.attribute(logicalId, 'Arn'),
-          handler: String(p.Handler), runtime: String(p.Runtime),
+          ...base,
+          name,
+          arn: resolver.attribute(logicalId, 'Arn'),
+          handler: String(p.Handler),
+          runtime: String(p.Runtime),
           timeoutSeconds: p.Timeout !== undefined ? Number(p.Timeout) : 3,
           memorySize: p.MemorySize !== undefined ? Number(p.MemorySize) : 128,
           environment: stringValues(p.Environment?.Variables ?? {}),
@@ -224,12 +233,15 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
       }
       case 'AWS::Events::Rule':
         model.rules.push({
-          ...base, name: resolver.physicalName(logicalId), arn: resolver.attribute(logicalId, 'Arn'),
+          ...base,
+          name: resolver.physicalName(logicalId),
+          arn: resolver.attribute(logicalId, 'Arn'),
           eventPattern: typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern,
           scheduleExpression: p.ScheduleExpression,
           enabled: (p.State ?? 'ENABLED') === 'ENABLED',
           targets: (p.Targets ?? []).map((t: any): RuleTargetSpec => ({
-            id: String(t.Id), arn: String(t.Arn),
+            id: String(t.Id),
+            arn: String(t.Arn),
             functionName: String(t.Arn).includes(':function:') ? functionNameOf(String(t.Arn)) : undefined,
             input: t.Input !== undefined ? JSON.parse(t.Input) : undefined,
           })),

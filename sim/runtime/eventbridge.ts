@@ -7,10 +7,11 @@
  * The faults exaggerate that on purpose: lost, duplicated and reordered events.
  */
 import { SimClock, TimerHandle } from '../clock';
-import { SeededRandom } from '../emulator/random';
 import { RuleSpec } from './assembly';
 import { matchesPattern } from './event-pattern';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
+import { deriveSeed } from './seeds';
+import { SeededRandom } from '../emulator/random';
 
 /** An event on the bus (EventBridge event structure; see shared/events/). */
 export interface BusEvent {
@@ -68,7 +69,7 @@ export class EventBridge {
   private readonly random: SeededRandom;
 
   constructor(private readonly options: EventBridgeOptions) {
-    this.random = new SeededRandom((options.seed ?? 1) ^ 0xeb);
+    this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 2));
   }
 
   /** Adds an enabled rule; a scheduled rule starts firing one period from now. */

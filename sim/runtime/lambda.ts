@@ -14,11 +14,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { format } from 'util';
 import { SimClock, TimerHandle } from '../clock';
-import { SeededRandom } from '../emulator/random';
 import { FunctionSpec } from './assembly';
 import { ActivityProbe } from './driver';
 import { SIM_REGION } from './intrinsics';
 import { InvocationScope, OutboundHttp } from './outbound-http';
+import { deriveSeed } from './seeds';
+import { SeededRandom } from '../emulator/random';
 
 /** Lambda's back-off before retry 1 and retry 2 of a failed asynchronous invocation. */
 const RETRY_DELAYS_MS = [60_000, 120_000];
@@ -119,7 +120,7 @@ export class LambdaRuntime implements ActivityProbe {
   private environmentSaved = false;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
-    this.random = new SeededRandom((options.seed ?? 1) ^ 0x1a3bda);
+    this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 3));
     this.restore.push(this.captureConsole());
   }
 
@@ -147,7 +148,9 @@ export class LambdaRuntime implements ActivityProbe {
     const handler = require(modulePath)[exportName];
     if (typeof handler !== 'function') throw new Error(`${spec.name}: ${spec.handler} is not a function in ${modulePath}`);
     this.functions.set(spec.name, {
-      spec, handler, logLines: [],
+      spec,
+      handler,
+      logLines: [],
       stats: { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0 },
     });
   }
@@ -226,7 +229,9 @@ export class LambdaRuntime implements ActivityProbe {
       ? this.random.int(1, faults.crashAfterCallsMax ?? 4) : undefined;
 
     const running: Running = {
-      record, fn, crashAfterCall,
+      record,
+      fn,
+      crashAfterCall,
       finish: (outcome, error) => {
         if (record.outcome) return;
         record.outcome = outcome;
@@ -264,7 +269,9 @@ export class LambdaRuntime implements ActivityProbe {
       logStreamName: `sim/[$LATEST]${invocationId}`,
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - clock.now()),
-      done: () => undefined, succeed: () => undefined, fail: () => undefined,
+      done: () => undefined,
+      succeed: () => undefined,
+      fail: () => undefined,
     };
     const scope: InvocationScope = {
       invocationId,

@@ -7,6 +7,7 @@
  */
 import { AsyncLocalStorage } from 'async_hooks';
 // `import =` keeps the real module object: a namespace import's properties are read-only getters.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 import http = require('http');
 
 /** The header the emulator reads to attribute a request to an invocation (sim/README.md). */

@@ -3,9 +3,10 @@
  * what happens to them, and when the scenario is over. Shared by `simulate`, the e2e tests and
  * later `bench`/`chaos`.
  */
-import { SeededRandom } from '../emulator/random';
-import { ENV } from '../../src/constants';
+import { deriveSeed } from './seeds';
 import { Simulation } from './simulation';
+import { ENV } from '../../src/constants';
+import { SeededRandom } from '../emulator/random';
 
 export const SCENARIOS = ['plain', 'mixed', 'spot', 'never-registered', 'manual-draining', 'long-drain'] as const;
 export type ScenarioName = typeof SCENARIOS[number];
@@ -56,7 +57,7 @@ const WEB_TASKS_PER_INSTANCE = 4;
 const DEREGISTRATION_DELAY_SECONDS = 300;
 
 export async function runScenario(sim: Simulation, options: ScenarioOptions): Promise<ScenarioRun> {
-  const random = new SeededRandom((options.seed ?? 1) ^ 0x5ce7);
+  const random = new SeededRandom(deriveSeed(options.seed ?? 1, 4));
   const emulator = sim.emulator;
   const clusterName = sim.functionEnv(ENV.CLUSTER_NAME) ?? sim.model.clusters[0]?.name;
   const groupName = groupNamesOf(sim.functionEnv(ENV.AUTO_SCALING_GROUP_NAMES))[0] ?? sim.model.autoScalingGroups[0]?.name;
@@ -86,8 +87,11 @@ export async function runScenario(sim: Simulation, options: ScenarioOptions): Pr
   // Services go in after the instances so that placement spreads them over all of them.
   if (registered.length > 0) {
     emulator.createService(clusterName, {
-      name: 'web', desiredCount: WEB_TASKS_PER_INSTANCE * registered.length,
-      deregistrationDelaySeconds: DEREGISTRATION_DELAY_SECONDS, stopTimeoutSeconds: 30, startSeconds: 20,
+      name: 'web',
+      desiredCount: WEB_TASKS_PER_INSTANCE * registered.length,
+      deregistrationDelaySeconds: DEREGISTRATION_DELAY_SECONDS,
+      stopTimeoutSeconds: 30,
+      startSeconds: 20,
     });
     emulator.createService(clusterName, { name: 'log-router', desiredCount: 0, daemon: true, stopTimeoutSeconds: 10, startSeconds: 5 });
   }
@@ -139,8 +143,17 @@ export async function runScenario(sim: Simulation, options: ScenarioOptions): Pr
   };
   const result = await sim.runUntil(allTerminated, drainTimeoutMs + heartbeatTimeoutMs + 30 * MINUTE);
   return {
-    clusterName, groupName, instanceIds, terminating, operatorDrained, neverRegistered, foreverTasks, scaleInAt,
-    drainTimeoutMs, heartbeatTimeoutMs, outcome: result.reason,
+    clusterName,
+    groupName,
+    instanceIds,
+    terminating,
+    operatorDrained,
+    neverRegistered,
+    foreverTasks,
+    scaleInAt,
+    drainTimeoutMs,
+    heartbeatTimeoutMs,
+    outcome: result.reason,
   };
 }
 

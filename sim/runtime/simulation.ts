@@ -53,11 +53,16 @@ export class Simulation {
     this.teardown.push(this.http.install());
     const create = options.createEmulator ?? ((o: AwsEmulatorOptions) => new AwsEmulator(o));
     this.eventBridge = new EventBridge({
-      clock: this.clock, seed: this.seed, faults: options.eventFaults,
+      clock: this.clock,
+      seed: this.seed,
+      faults: options.eventFaults,
       invokeFunction: (name, payload) => this.lambda.invokeAsync(name, payload),
     });
     this.emulator = create({
-      clock: this.clock, region: SIM_REGION, accountId: SIM_ACCOUNT, seed: this.seed,
+      clock: this.clock,
+      region: SIM_REGION,
+      accountId: SIM_ACCOUNT,
+      seed: this.seed,
       throttling: options.throttling ?? true,
       faults: { errorRate: options.emulatorFaults?.errorRate ?? 0, latencyMs: options.emulatorFaults?.latencyMs ?? [0, 0] },
       onEvent: event => this.eventBridge.putEvent(event),
@@ -95,8 +100,12 @@ export class Simulation {
     try {
       const { endpoint } = await this.emulator.listen();
       this.lambda = new LambdaRuntime({
-        clock: this.clock, endpoint, http: this.http, seed: this.seed,
-        faults: this.options.lambdaFaults, logDirectory: this.options.logDirectory,
+        clock: this.clock,
+        endpoint,
+        http: this.http,
+        seed: this.seed,
+        faults: this.options.lambdaFaults,
+        logDirectory: this.options.logDirectory,
       });
       this.emulator.onRequest = this.lambda.onRequest;
       this.driver.addProbe(this.lambda);

@@ -30,7 +30,7 @@ export function timelineSvg(summary: Summary, scaleInAt: number, title: string, 
   const parts: string[] = [];
 
   parts.push(`<text x="10" y="20" font-size="14" font-weight="bold">${escape(title)}</text>`);
-  parts.push(`<text x="10" y="38" font-size="11" fill="#555">Simulated time (virtual clock; every duration scaled alike). `
+  parts.push('<text x="10" y="38" font-size="11" fill="#555">Simulated time (virtual clock; every duration scaled alike). '
     + `${rows.length} of ${summary.rows.length} instances shown.</text>`);
 
   // Axis: a tick every few simulated minutes, labelled relative to the scale-in.

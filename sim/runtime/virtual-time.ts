@@ -11,9 +11,9 @@ import { SimClock, TimerHandle } from '../clock';
 
 /** What a virtual `setTimeout` returns: the subset of Node's `Timeout` that libraries call. */
 export class VirtualTimeout {
+  private static nextId = 1;
   private handle: TimerHandle | undefined;
   private referenced = true;
-  private static nextId = 1;
   private readonly id = VirtualTimeout.nextId++;
 
   constructor(
@@ -55,8 +55,11 @@ export interface VirtualTimeOptions {
 export function installVirtualTime(clock: SimClock, options: VirtualTimeOptions = {}): () => void {
   const g = globalThis as any;
   const real = {
-    setTimeout: g.setTimeout, clearTimeout: g.clearTimeout,
-    setInterval: g.setInterval, clearInterval: g.clearInterval, Date: g.Date as DateConstructor,
+    setTimeout: g.setTimeout,
+    clearTimeout: g.clearTimeout,
+    setInterval: g.setInterval,
+    clearInterval: g.clearInterval,
+    Date: g.Date as DateConstructor,
   };
   const reportError = options.onTimerError ?? ((error: unknown) => process.nextTick(() => { throw error; }));
   // Keyed by numeric id too: some code stores `+timeout` and clears by number.
@@ -107,11 +110,11 @@ export function installVirtualTime(clock: SimClock, options: VirtualTimeOptions 
  */
 function virtualDate(RealDate: DateConstructor, clock: SimClock): DateConstructor {
   class VirtualDate extends RealDate {
+    static now(): number { return clock.now(); }
     constructor(...args: any[]) {
       if (args.length === 0) super(clock.now());
       else super(...(args as [any]));
     }
-    static now(): number { return clock.now(); }
   }
   // `Date()` called without `new` returns a string of the current time.
   return new Proxy(VirtualDate, {

@@ -4,10 +4,10 @@
  * EventBridge rules. Every duration is simulated, so an hour-long drain takes seconds.
  */
 import { Duration } from 'aws-cdk-lib';
+import { synthesizeExample, withSimulation } from './support';
 import { summarize } from '../../sim/runtime/report';
 import { runScenario, ScenarioName } from '../../sim/runtime/scenario';
 import { Simulation } from '../../sim/runtime/simulation';
-import { synthesizeExample, withSimulation } from './support';
 
 const MINUTE = 60_000;
 let assembly: string;
@@ -25,7 +25,10 @@ async function scenario(name: ScenarioName, instances: number, directory = () =>
 
 /** Lifecycle state and container instance arns, read before the simulation stops. */
 function stateOf(sim: Simulation, instanceIds: string[]) {
-  return new Map(instanceIds.map(id => [id, { lifecycle: sim.emulator.lifecycleState(id), containerInstances: sim.emulator.containerInstanceArns(id) }]));
+  return new Map(instanceIds.map(id => [id, {
+    lifecycle: sim.emulator.lifecycleState(id),
+    containerInstances: sim.emulator.containerInstanceArns(id),
+  }]));
 }
 
 test('plain scale-in: every instance drains, deregisters and is released by the controller', async () => {

@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SIM_EPOCH_MS } from '../../sim/clock';
 import { withSimulation } from './support';
+import { SIM_EPOCH_MS } from '../../sim/clock';
 
 const STUB = `
 exports.handler = async (event, context) => {
