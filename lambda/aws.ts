@@ -20,7 +20,8 @@ import {
   PutAttributesCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import type { ContainerInstanceView, TaskView } from './decide';
+import { ContainerInstanceView, resourcesReleased, TaskView } from './decide';
+import { parseDrainRecord } from './drain-record';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
@@ -33,6 +34,8 @@ export const LIMITS = {
   describeAutoScalingGroups: 100,
   /** EC2 instance ids per `ec2InstanceId in [...]` cluster query, keeping the filter short. */
   instanceIdsPerFilter: 20,
+  /** Above this many instances, one cluster-wide task listing replaces per-instance listings. */
+  perInstanceTaskListings: 20,
   /** Calls the controller has in flight at once. */
   concurrency: 8,
 };
@@ -102,26 +105,32 @@ export class ClusterApi {
    * page (aws-samples/ecs-cid-sample#7).
    */
   async registrationsOf(instanceIds: readonly string[]): Promise<Map<string, RegisteredInstance[]>> {
+    return groupByInstance(instanceIds, await this.describeContainerInstances(await this.registrationArnsOf(instanceIds)));
+  }
+
+  /** The ARNs of every registration that is not INACTIVE of each EC2 instance. */
+  async registrationArnsOf(instanceIds: readonly string[]): Promise<string[]> {
     const arns: string[] = [];
     await forEachLimited(chunk(instanceIds, LIMITS.instanceIdsPerFilter), async ids => {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.ecs.send(new ListContainerInstancesCommand({
-          cluster: this.cluster,
-          filter: `ec2InstanceId in [${ids.join(', ')}]`,
-          maxResults: 100,
-          nextToken,
-        }));
-        arns.push(...page.containerInstanceArns ?? []);
-        nextToken = page.nextToken;
-      } while (nextToken);
+      arns.push(...await this.listContainerInstances({ filter: `ec2InstanceId in [${ids.join(', ')}]` }));
     });
-    const result = new Map<string, RegisteredInstance[]>(instanceIds.map(id => [id, []]));
-    for (const ci of await this.describeContainerInstances(arns)) {
-      if (ci.status === 'INACTIVE' || !ci.ec2InstanceId) continue;
-      result.get(ci.ec2InstanceId)?.push(ci);
-    }
-    return result;
+    return arns;
+  }
+
+  /** Every DRAINING container instance of the cluster, read in full (a reconcile pass starts here). */
+  async drainingContainerInstances(): Promise<RegisteredInstance[]> {
+    return this.describeContainerInstances(await this.listContainerInstances({ status: 'DRAINING' }));
+  }
+
+  private async listContainerInstances(query: { filter?: string; status?: 'DRAINING' }): Promise<string[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.ecs.send(new ListContainerInstancesCommand({ cluster: this.cluster, ...query, maxResults: 100, nextToken }));
+      arns.push(...page.containerInstanceArns ?? []);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return arns;
   }
 
   async describeContainerInstances(arns: readonly string[]): Promise<RegisteredInstance[]> {
@@ -133,16 +142,21 @@ export class ClusterApi {
     return result;
   }
 
-  /** Sets DRAINING; returns the per-instance failures ECS reports in a successful answer. */
-  async setDraining(arns: readonly string[]): Promise<DrainingFailure[]> {
+  /**
+   * Sets DRAINING. Returns the container instances as ECS answers (already DRAINING: no
+   * describe needed) and the per-instance failures ECS reports in a successful answer.
+   */
+  async setDraining(arns: readonly string[]): Promise<{ containerInstances: RegisteredInstance[]; failures: DrainingFailure[] }> {
+    const containerInstances: RegisteredInstance[] = [];
     const failures: DrainingFailure[] = [];
     await forEachLimited(chunk(arns, LIMITS.updateContainerInstancesState), async batch => {
       const answer = await this.ecs.send(new UpdateContainerInstancesStateCommand({
         cluster: this.cluster, containerInstances: batch, status: 'DRAINING',
       }));
+      containerInstances.push(...(answer.containerInstances ?? []).map(toView));
       failures.push(...(answer.failures ?? []).map(f => ({ arn: f.arn, reason: f.reason, detail: f.detail })));
     });
-    return failures;
+    return { containerInstances, failures };
   }
 
   /** Writes custom attributes on container instances (the controller's drain records). */
@@ -162,25 +176,39 @@ export class ClusterApi {
    */
   async tasksNotStopped(containerInstanceArns: readonly string[]): Promise<Map<string, TaskView[]>> {
     const taskArns: string[] = [];
-    await forEachLimited(containerInstanceArns, async containerInstance => {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, containerInstance, desiredStatus: 'STOPPED', nextToken }));
-        taskArns.push(...page.taskArns ?? []);
-        nextToken = page.nextToken;
-      } while (nextToken);
-    });
+    const wanted = new Set(containerInstanceArns);
+    if (containerInstanceArns.length > LIMITS.perInstanceTaskListings) {
+      // Many instances at once (a large scale-in): one listing of the whole cluster's stopping
+      // tasks, 100 a page, costs far fewer calls than one listing per instance.
+      taskArns.push(...await this.listTasks({}));
+    } else {
+      await forEachLimited(containerInstanceArns, async containerInstance => {
+        taskArns.push(...await this.listTasks({ containerInstance }));
+      });
+    }
     const result = new Map<string, TaskView[]>(containerInstanceArns.map(arn => [arn, []]));
     await forEachLimited(chunk([...new Set(taskArns)], LIMITS.describeTasks), async batch => {
       const answer = await this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }));
       for (const task of answer.tasks ?? []) {
-        if (task.lastStatus === 'STOPPED' || !task.containerInstanceArn) continue;
-        result.get(task.containerInstanceArn)?.push({
+        if (task.lastStatus === 'STOPPED' || !task.containerInstanceArn || !wanted.has(task.containerInstanceArn)) continue;
+        result.get(task.containerInstanceArn)!.push({
           taskArn: task.taskArn!, lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN',
         });
       }
     });
     return result;
+  }
+
+  /** Tasks whose desired status is STOPPED (of one container instance, or of the cluster), all pages. */
+  private async listTasks(query: { containerInstance?: string }): Promise<string[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...query, desiredStatus: 'STOPPED', nextToken }));
+      arns.push(...page.taskArns ?? []);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return arns;
   }
 
   /**
@@ -249,22 +277,31 @@ export function isNoActiveLifecycleAction(error: unknown): boolean {
   return (e?.name === 'ValidationError' || e?.Code === 'ValidationError') && /no active lifecycle action/i.test(e.message ?? '');
 }
 
-function toView(ci: ContainerInstance): RegisteredInstance {
-  const attribute = (name: string): number | undefined => {
-    const value = ci.attributes?.find(a => a.name === name)?.value;
-    const seconds = value === undefined ? NaN : Number(value);
-    return Number.isFinite(seconds) ? seconds * 1000 : undefined;
-  };
+export function toView(ci: ContainerInstance): RegisteredInstance {
+  const attribute = (name: string) => ci.attributes?.find(a => a.name === name)?.value;
+  const record = parseDrainRecord(attribute(ATTRIBUTE.DRAIN));
+  const heartbeat = Number(attribute(ATTRIBUTE.HEARTBEAT));
   return {
     containerInstanceArn: ci.containerInstanceArn!,
     ec2InstanceId: ci.ec2InstanceId,
     status: ci.status ?? 'UNKNOWN',
     runningTasksCount: ci.runningTasksCount ?? 0,
     pendingTasksCount: ci.pendingTasksCount ?? 0,
-    drainStartedAt: attribute(ATTRIBUTE.STARTED),
-    deadline: attribute(ATTRIBUTE.DEADLINE),
-    lastHeartbeatAt: attribute(ATTRIBUTE.HEARTBEAT),
+    drainStartedAt: record?.startedAt,
+    deadline: record?.deadline,
+    recordedRegistrations: record?.registrations,
+    lastHeartbeatAt: Number.isFinite(heartbeat) && heartbeat > 0 ? heartbeat * 1000 : undefined,
+    resourcesReleased: resourcesReleased(ci.registeredResources, ci.remainingResources),
   };
+}
+
+function groupByInstance(instanceIds: readonly string[], registrations: readonly RegisteredInstance[]): Map<string, RegisteredInstance[]> {
+  const result = new Map<string, RegisteredInstance[]>(instanceIds.map(id => [id, []]));
+  for (const ci of registrations) {
+    if (ci.status === 'INACTIVE' || !ci.ec2InstanceId) continue;
+    result.get(ci.ec2InstanceId)?.push(ci);
+  }
+  return result;
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {

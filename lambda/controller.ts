@@ -5,9 +5,12 @@
  * or the one-minute reconcile pass, because nothing is remembered between invocations except
  * what is recorded on the container instances themselves.
  */
-import { ClusterApi } from './aws';
+import { ClusterApi, RegisteredInstance } from './aws';
 import type { ControllerConfig } from './config';
-import { InstancePlan, InstanceView, Outcome, planSpotInterruption, planTermination, TERMINATING_WAIT } from './decide';
+import {
+  InstancePlan, InstanceView, mayBeDrained, Outcome, planSpotInterruption, planTermination, recordedAsOnlyRegistration, TERMINATING_WAIT,
+} from './decide';
+import { formatDrainRecord } from './drain-record';
 import { parseTrigger, Trigger } from './events';
 import { describeError, Telemetry } from './telemetry';
 import { ATTRIBUTE, METRIC } from '../src/constants';
@@ -68,7 +71,7 @@ export class DrainController {
           this.telemetry.log('info', 'event ignored: lifecycle action of another group or hook', { ...trigger });
           break;
         }
-        await this.drainInstances(await this.groupInstances([trigger.instanceId]), tally);
+        await this.onLifecycleAction(trigger, tally);
         break;
       case 'container-instance-change':
         await this.onContainerInstanceChange(trigger, tally);
@@ -79,23 +82,52 @@ export class DrainController {
     }
   }
 
-  /** Every instance of the managed groups that waits in its termination hook, in batches. */
+  /**
+   * The lifecycle action event is itself the word that the instance waits in this hook: set
+   * its registrations to DRAINING straight away, and use ECS's answer as the fresh read. A
+   * stale or duplicated copy of the event finds them DRAINING or gone already: harmless.
+   */
+  private async onLifecycleAction(trigger: Extract<Trigger, { kind: 'lifecycle-action' }>, tally: Tally): Promise<void> {
+    const arns = await this.api.registrationArnsOf([trigger.instanceId]);
+    const registrations = await this.setDraining(arns);
+    const candidate: Candidate = { instanceId: trigger.instanceId, groupName: trigger.groupName, lifecycleState: TERMINATING_WAIT };
+    await this.drainInstances([candidate], tally, new Map([[trigger.instanceId, registrations]]));
+  }
+
+  /**
+   * Every instance of the managed groups that waits in its termination hook, in batches. The
+   * registrations come from one listing of the cluster's DRAINING container instances; only
+   * instances not fully known from it (a lost lifecycle event, several registrations) are
+   * looked up by instance id.
+   */
   private async reconcile(tally: Tally, remainingTimeMs: () => number): Promise<void> {
     const instances = await this.api.instancesOfGroups([...this.config.autoScalingGroupNames]);
     const waiting = instances.filter(i => i.lifecycleState === TERMINATING_WAIT);
+    if (waiting.length === 0) return;
+    const waitingIds = new Set(waiting.map(i => i.instanceId));
+    const registrations = new Map<string, RegisteredInstance[]>();
+    for (const ci of await this.api.drainingContainerInstances()) {
+      if (!ci.ec2InstanceId || !waitingIds.has(ci.ec2InstanceId)) continue;
+      registrations.set(ci.ec2InstanceId, [...registrations.get(ci.ec2InstanceId) ?? [], ci]);
+    }
+    const unknown = waiting
+      .filter(i => !(registrations.get(i.instanceId)?.length === 1 && recordedAsOnlyRegistration(registrations.get(i.instanceId)![0])))
+      .map(i => i.instanceId);
+    for (const [instanceId, found] of await this.api.registrationsOf(unknown)) registrations.set(instanceId, found);
+
     for (let i = 0; i < waiting.length; i += BATCH_SIZE) {
       if (remainingTimeMs() < RESERVED_TIME_MS) {
         tally.deferred += waiting.length - i;
         this.telemetry.log('warn', 'reconcile pass ran out of time; the next pass continues', { deferred: waiting.length - i });
         break;
       }
-      await this.drainInstances(waiting.slice(i, i + BATCH_SIZE), tally);
+      await this.drainInstances(waiting.slice(i, i + BATCH_SIZE), tally, registrations);
     }
   }
 
   /**
    * ECS reports a change of a DRAINING container instance: a task stopped or the counts moved.
-   * Only a drain the controller owns and that looks finished is worth reading further.
+   * Only a drain that looks finished is worth reading further.
    */
   private async onContainerInstanceChange(trigger: Extract<Trigger, { kind: 'container-instance-change' }>, tally: Tally): Promise<void> {
     const fields = { containerInstanceArn: trigger.containerInstanceArn, instanceId: trigger.instanceId, version: trigger.version };
@@ -104,18 +136,27 @@ export class DrainController {
       return;
     }
     if (trigger.status !== 'DRAINING') return;
-    if ((trigger.runningTasksCount ?? 0) > 0 || (trigger.pendingTasksCount ?? 0) > 0) {
-      // Tasks still run as of this event; the event of the last task's stop will come (and if
-      // it is lost, the reconcile pass looks within a minute).
+    if (!mayBeDrained(trigger)) {
+      // Tasks still run, or still hold CPU or memory while they stop: the event of the last
+      // task's stop will come (and if it is lost, the reconcile pass looks within a minute).
       this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
       return;
     }
-    let instanceId = trigger.instanceId;
-    if (instanceId === undefined) {
-      [instanceId] = (await this.api.describeContainerInstances([trigger.containerInstanceArn])).map(ci => ci.ec2InstanceId);
-      if (instanceId === undefined) return;
+    // Events may be late, duplicated or out of order: judge on a fresh read.
+    const [current] = await this.api.describeContainerInstances([trigger.containerInstanceArn]);
+    if (!current?.ec2InstanceId || current.status !== 'DRAINING' || !mayBeDrained(current)) return;
+    const instanceId = current.ec2InstanceId;
+    const groups = [...this.config.autoScalingGroupNames];
+    if (current.deadline === undefined || groups.length > 1) {
+      // Not a drain this controller recorded (maybe an operator's), or one of several groups:
+      // Auto Scaling says whose it is.
+      await this.drainInstances(await this.groupInstances([instanceId]), tally);
+      return;
     }
-    await this.drainInstances(await this.groupInstances([instanceId]), tally);
+    // A recorded drain is this controller's: it is only written for an instance waiting in this
+    // hook (or warned of a Spot interruption); CompleteLifecycleAction confirms the rest.
+    const candidate: Candidate = { instanceId, groupName: groups[0], lifecycleState: TERMINATING_WAIT };
+    await this.drainInstances([candidate], tally, recordedAsOnlyRegistration(current) ? new Map([[instanceId, [current]]]) : undefined);
   }
 
   private async onSpotInterruption(instanceId: string, tally: Tally): Promise<void> {
@@ -140,8 +181,11 @@ export class DrainController {
     });
   }
 
-  /** Plans and carries out the drain of each instance; reads are shared by the whole batch. */
-  private async drainInstances(instances: readonly Candidate[], tally: Tally): Promise<void> {
+  /**
+   * Plans and carries out the drain of each instance; reads are shared by the whole batch.
+   * `known` holds registrations the caller has read already.
+   */
+  private async drainInstances(instances: readonly Candidate[], tally: Tally, known?: ReadonlyMap<string, RegisteredInstance[]>): Promise<void> {
     const owned = instances.filter(i => i.groupName !== undefined && i.lifecycleState === TERMINATING_WAIT);
     for (const instance of instances.filter(i => !owned.includes(i))) {
       const view: InstanceView = { ...instance, containerInstances: [] };
@@ -149,7 +193,8 @@ export class DrainController {
     }
     if (owned.length === 0) return;
 
-    const registrations = await this.api.registrationsOf(owned.map(i => i.instanceId));
+    const unknown = owned.filter(i => !known?.has(i.instanceId)).map(i => i.instanceId);
+    const registrations = new Map([...known ?? [], ...await this.api.registrationsOf(unknown)]);
     let planned = owned.map(instance => {
       const view: InstanceView = { ...instance, containerInstances: registrations.get(instance.instanceId) ?? [] };
       return { view, plan: planTermination(view, this.now(), this.config) };
@@ -164,13 +209,16 @@ export class DrainController {
         if (plan.readTasksOf.length === 0) return { view, plan };
         const reread: InstanceView = {
           ...view,
-          containerInstances: view.containerInstances.map(ci => ({
-            ...ci,
-            status: plan.setDraining.includes(ci.containerInstanceArn) ? 'DRAINING' : ci.status,
-            deadline: ci.deadline ?? plan.recordDrain.find(r => r.containerInstanceArn === ci.containerInstanceArn)?.deadline,
-            drainStartedAt: ci.drainStartedAt ?? plan.drainStartedAt,
-            tasksNotStopped: tasks.get(ci.containerInstanceArn) ?? ci.tasksNotStopped,
-          })),
+          containerInstances: view.containerInstances.map(ci => {
+            const record = plan.recordDrain.find(r => r.containerInstanceArn === ci.containerInstanceArn);
+            return {
+              ...ci,
+              status: plan.setDraining.includes(ci.containerInstanceArn) ? 'DRAINING' : ci.status,
+              deadline: ci.deadline ?? record?.deadline,
+              drainStartedAt: ci.drainStartedAt ?? record?.startedAt,
+              tasksNotStopped: tasks.get(ci.containerInstanceArn) ?? ci.tasksNotStopped,
+            };
+          }),
         };
         return { view: reread, plan: planTermination(reread, this.now(), this.config) };
       });
@@ -184,20 +232,11 @@ export class DrainController {
 
   /** DRAINING and drain records for every plan that asks for them, in shared batches. */
   private async startDrains(planned: readonly { view: InstanceView; plan: InstancePlan }[]): Promise<void> {
-    const setDraining = planned.flatMap(p => p.plan.setDraining);
-    if (setDraining.length > 0) {
-      for (const failure of await this.api.setDraining(setDraining)) {
-        // e.g. MISSING or INACTIVE: the instance left the cluster meanwhile; the next look decides.
-        this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
-          containerInstanceArn: failure.arn, reason: failure.reason, detail: failure.detail,
-        });
-      }
-    }
+    await this.setDraining(planned.flatMap(p => p.plan.setDraining));
     const records = planned.flatMap(p => p.plan.recordDrain);
-    await this.api.putAttributes(records.flatMap(r => [
-      { containerInstanceArn: r.containerInstanceArn, name: ATTRIBUTE.DEADLINE, value: epochSeconds(r.deadline) },
-      { containerInstanceArn: r.containerInstanceArn, name: ATTRIBUTE.STARTED, value: epochSeconds(r.startedAt) },
-    ]));
+    await this.api.putAttributes(records.map(r => ({
+      containerInstanceArn: r.containerInstanceArn, name: ATTRIBUTE.DRAIN, value: formatDrainRecord(r),
+    })));
     for (const { view, plan } of planned) {
       if (plan.recordDrain.length > 0) {
         this.telemetry.metric(METRIC.DRAINS_STARTED, 1, { instanceId: view.instanceId, groupName: view.groupName });
@@ -209,6 +248,19 @@ export class DrainController {
         });
       }
     }
+  }
+
+  /** Sets DRAINING; returns the container instances as ECS answered (a fresh read). */
+  private async setDraining(arns: readonly string[]): Promise<RegisteredInstance[]> {
+    if (arns.length === 0) return [];
+    const { containerInstances, failures } = await this.api.setDraining(arns);
+    for (const failure of failures) {
+      // e.g. MISSING or INACTIVE: the instance left the cluster meanwhile; the next look decides.
+      this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
+        containerInstanceArn: failure.arn, reason: failure.reason, detail: failure.detail,
+      });
+    }
+    return containerInstances;
   }
 
   /** Heartbeat, deregistration and completion, as the plan says. */

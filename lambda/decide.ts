@@ -26,8 +26,16 @@ export interface ContainerInstanceView {
   readonly drainStartedAt?: number;
   /** When the drain is forced (epoch ms), from the attribute the controller recorded, if any. */
   readonly deadline?: number;
+  /** How many registrations of the EC2 instance the recorded drain covers, if recorded. */
+  readonly recordedRegistrations?: number;
   /** When the controller last sent a lifecycle heartbeat (epoch ms), if it ever did. */
   readonly lastHeartbeatAt?: number;
+  /**
+   * Whether every CPU and memory unit is free again (remaining equals registered). A task holds
+   * its resources until it is STOPPED, so false means a task is still stopping; undefined when
+   * the resources are not known.
+   */
+  readonly resourcesReleased?: boolean;
   /** The instance's tasks whose lastStatus is not STOPPED; undefined while not read. */
   readonly tasksNotStopped?: readonly TaskView[];
 }
@@ -47,6 +55,7 @@ export interface DrainRecord {
   readonly containerInstanceArn: string;
   readonly startedAt: number;
   readonly deadline: number;
+  readonly registrations: number;
 }
 
 export type Outcome =
@@ -114,7 +123,7 @@ export function planTermination(view: InstanceView, now: number, config: Control
     : now;
   const recordDrain = registrations
     .filter(ci => ci.deadline === undefined)
-    .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, startedAt, deadline }));
+    .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, startedAt, deadline, registrations: registrations.length }));
   const setDraining = registrations.filter(ci => ci.status === 'ACTIVE').map(ci => ci.containerInstanceArn);
   const common = { ...NOTHING, setDraining, recordDrain, drainStartedAt: startedAt };
 
@@ -173,9 +182,42 @@ export function planSpotInterruption(view: InstanceView, now: number, config: Co
     setDraining: registrations.filter(ci => ci.status === 'ACTIVE').map(ci => ci.containerInstanceArn),
     recordDrain: registrations
       .filter(ci => ci.deadline === undefined)
-      .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, startedAt: now, deadline })),
+      .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, startedAt: now, deadline, registrations: registrations.length })),
     drainStartedAt: now,
   };
+}
+
+/**
+ * Whether a container instance reported by an ECS event is worth a closer look: nothing runs or
+ * waits to run, and no task still holds resources. Events only say "look now"; the drain is
+ * judged on fresh reads.
+ */
+export function mayBeDrained(ci: { runningTasksCount?: number; pendingTasksCount?: number; resourcesReleased?: boolean }): boolean {
+  return (ci.runningTasksCount ?? 0) === 0 && (ci.pendingTasksCount ?? 0) === 0 && ci.resourcesReleased !== false;
+}
+
+/** A resource of a container instance as ECS reports it (API and events alike). */
+export interface ResourceAmount {
+  readonly name?: string;
+  readonly integerValue?: number;
+}
+
+/**
+ * Remaining CPU and memory equal to registered: no task holds any (ECS API reference,
+ * ContainerInstance.remainingResources). Undefined when either list is missing.
+ */
+export function resourcesReleased(registered?: readonly ResourceAmount[], remaining?: readonly ResourceAmount[]): boolean | undefined {
+  if (!Array.isArray(registered) || !Array.isArray(remaining)) return undefined;
+  const value = (list: readonly ResourceAmount[], name: string) => list.find(r => r?.name === name)?.integerValue;
+  return ['CPU', 'MEMORY'].every(name => value(registered, name) === value(remaining, name));
+}
+
+/**
+ * Whether the drain record of this registration says it is the only one of its EC2 instance,
+ * so that no other registration needs to be looked up before the instance is released.
+ */
+export function recordedAsOnlyRegistration(ci: Pick<ContainerInstanceView, 'deadline' | 'recordedRegistrations'>): boolean {
+  return ci.deadline !== undefined && ci.recordedRegistrations === 1;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ResourceAmount, resourcesReleased } from './decide';
 import { EVENT } from '../src/constants';
 
 /**
@@ -16,6 +17,8 @@ export type Trigger =
     readonly runningTasksCount?: number;
     readonly pendingTasksCount?: number;
     readonly version?: number;
+    /** Whether the event shows every CPU and memory unit free (see decide.ts resourcesReleased). */
+    readonly resourcesReleased?: boolean;
   }
   | { readonly kind: 'spot-interruption'; readonly instanceId: string }
   | { readonly kind: 'reconcile' }
@@ -61,6 +64,8 @@ export function parseTrigger(event: unknown): Trigger {
       runningTasksCount: countOrUndefined(detail.runningTasksCount),
       pendingTasksCount: countOrUndefined(detail.pendingTasksCount),
       version: countOrUndefined(detail.version),
+      resourcesReleased: resourcesReleased(
+        detail.registeredResources as ResourceAmount[] | undefined, detail.remainingResources as ResourceAmount[] | undefined),
     };
   }
 

@@ -30,10 +30,12 @@ export const ENV = {
  * 128 characters (ECS API reference, Attribute).
  */
 export const ATTRIBUTE = {
-  /** Epoch seconds after which the drain is forced. Its presence marks a drain the controller owns. */
-  DEADLINE: 'ecs-drain-hook.deadline',
-  /** Epoch seconds when the drain started. */
-  STARTED: 'ecs-drain-hook.started',
+  /**
+   * The drain record: `deadline:<epoch s> started:<epoch s> registrations:<n>`. Its presence marks
+   * a drain the controller owns. One attribute, because ECS allows only 10 custom attributes per
+   * container instance and users have their own.
+   */
+  DRAIN: 'ecs-drain-hook.drain',
   /** Epoch seconds of the last lifecycle heartbeat the controller sent. */
   HEARTBEAT: 'ecs-drain-hook.heartbeat',
 } as const;

@@ -45,7 +45,10 @@ function rowOf(instanceId: string, t: InstanceTimeline, drainTimeoutMs: number):
   const deadline = (t.terminatingAt ?? Infinity) + drainTimeoutMs;
   const premature = t.tasksAliveAtTermination.length > 0 && (t.terminatedAt ?? Infinity) < deadline;
   const emptyAt = t.lastTaskStoppedAt ?? t.drainingAt ?? t.terminatingAt;
-  const reactionMs = t.completedBy === 'api' && t.lifecycleCompletedAt !== undefined && emptyAt !== undefined
+  // Reaction is defined for drains that ended with every task stopped: a forced drain or an
+  // instance released with tasks alive has no "last task stopped" to react to.
+  const drainedClean = !t.forced && t.tasksAliveAtTermination.length === 0;
+  const reactionMs = drainedClean && t.completedBy === 'api' && t.lifecycleCompletedAt !== undefined && emptyAt !== undefined
     ? Math.max(0, t.lifecycleCompletedAt - emptyAt) : undefined;
   return { instanceId, timeline: t, premature, reactionMs };
 }
