@@ -148,4 +148,13 @@ const simulate = project.addTask('simulate', {
 simulate.spawn(synthExample);
 simulate.exec(`${TS_NODE} sim/simulate.ts`, { receiveArgs: true });
 
+for (const [name, description] of [
+  ['bench', 'Benchmark the controller against the aws-cdk drain hook algorithm on the emulator; writes BENCHMARKS.md'],
+  ['chaos', 'Run the fault matrix against the emulator'],
+]) {
+  const task = project.addTask(name, { description, receiveArgs: true });
+  task.spawn(synthExample);
+  task.exec(`${TS_NODE} sim/${name}.ts`, { receiveArgs: true });
+}
+
 project.synth();
