@@ -20,10 +20,17 @@ export function formatDrainRecord(record: DrainRecordValue): string {
 /** Parses a record; anything malformed yields undefined (the drain is then treated as unrecorded). */
 export function parseDrainRecord(value: string | undefined): DrainRecordValue | undefined {
   if (value === undefined) return undefined;
-  const fields = new Map(value.split(' ').map(part => part.split(':') as [string, string]));
-  const deadline = Number(fields.get('deadline'));
-  const started = Number(fields.get('started'));
-  const registrations = Number(fields.get('registrations'));
-  if (![deadline, started, registrations].every(n => Number.isInteger(n) && n >= 0)) return undefined;
+  const fields = new Map<string, number>();
+  for (const part of value.split(' ')) {
+    // Digits only: Number('') is 0 and Number('1e3') is 1000, which would make a damaged
+    // record look like a drain whose deadline passed long ago.
+    const field = /^([a-z]+):(\d+)$/.exec(part);
+    if (!field) return undefined;
+    fields.set(field[1], Number(field[2]));
+  }
+  const deadline = fields.get('deadline');
+  const started = fields.get('started');
+  const registrations = fields.get('registrations');
+  if (deadline === undefined || started === undefined || registrations === undefined || registrations < 1) return undefined;
   return { deadline: deadline * 1000, startedAt: started * 1000, registrations };
 }
