@@ -77,7 +77,12 @@ export interface FakeContainerInstance {
   readonly status: string;
   readonly running?: number;
   readonly pending?: number;
-  /** Custom attributes, e.g. the drain record (epoch seconds as strings). */
+  /**
+   * CPU and memory units a task still holds while it stops (remainingResources below
+   * registeredResources); none by default.
+   */
+  readonly held?: { readonly cpu?: number; readonly memory?: number };
+  /** Custom attributes, e.g. the drain record (see drainRecord). */
   readonly attributes?: Record<string, string>;
   /** Tasks with desiredStatus STOPPED and their lastStatus. */
   readonly tasks?: readonly { arn: string; lastStatus: string }[];
@@ -88,28 +93,54 @@ export interface World {
   readonly containerInstances?: readonly FakeContainerInstance[];
 }
 
-/** A drain record as the controller writes it, `startedSecondsAgo` before NOW. */
+/** The registered CPU and memory of every fake container instance (an m5.large). */
+export const REGISTERED = { cpu: 2048, memory: 7680 };
+
+/** The drain record attribute value, as written by hand (not by the code under test). */
+export function drainRecordValue(deadlineSeconds: number, startedSeconds: number, registrations = 1): string {
+  return `deadline:${deadlineSeconds} started:${startedSeconds} registrations:${registrations}`;
+}
+
+/**
+ * A drain record as the controller writes it, `startedSecondsAgo` before NOW, covering
+ * `registrations` registrations of the EC2 instance.
+ */
 export function drainRecord(
-  startedSecondsAgo: number, timeoutSeconds = CONFIG.drainTimeoutSeconds, heartbeatSecondsAgo?: number,
+  startedSecondsAgo: number, timeoutSeconds = CONFIG.drainTimeoutSeconds, heartbeatSecondsAgo?: number, registrations = 1,
 ): Record<string, string> {
   const started = Math.floor(NOW / 1000) - startedSecondsAgo;
   return {
-    [ATTRIBUTE.STARTED]: String(started),
-    [ATTRIBUTE.DEADLINE]: String(started + timeoutSeconds),
+    [ATTRIBUTE.DRAIN]: drainRecordValue(started + timeoutSeconds, started, registrations),
     ...heartbeatSecondsAgo === undefined ? {} : { [ATTRIBUTE.HEARTBEAT]: String(Math.floor(NOW / 1000) - heartbeatSecondsAgo) },
   };
 }
 
+/** A fake container instance as the fake world changes it. */
+type LiveContainerInstance = Omit<FakeContainerInstance, 'status' | 'attributes'> & { status: string; attributes: Record<string, string> };
+
+/** Page size of the fake's list calls when the caller names none (ECS's default is 100). */
+const PAGE = 100;
+
+/** One page of `items`: nextToken is the offset of the next page. */
+function page<T>(items: readonly T[], nextToken: unknown, maxResults: unknown): { items: T[]; nextToken?: string } {
+  const from = nextToken === undefined ? 0 : Number(nextToken);
+  const size = typeof maxResults === 'number' ? maxResults : PAGE;
+  const to = from + size;
+  return { items: items.slice(from, to), nextToken: to < items.length ? String(to) : undefined };
+}
+
 /**
  * Resets both mocks and makes them answer every command the controller sends from `world`,
- * the way ECS and Auto Scaling would (filters, ARNs, lifecycle states). Tests stage
- * exceptions on top with `.on(Command, input)`, which wins over these generic answers.
+ * the way ECS and Auto Scaling would (filters, statuses, paging, ARNs, lifecycle states).
+ * The world is a copy the fake changes as ECS would (DRAINING, attributes, deregistration).
+ * Tests stage exceptions on top with `.on(Command, input)`, which wins over these answers.
  */
 export function stageWorld(world: World = {}): void {
   ecsMock.reset();
   autoScalingMock.reset();
   const instances = world.instances ?? [];
-  const cis = world.containerInstances ?? [];
+  const cis: LiveContainerInstance[] = (world.containerInstances ?? []).map(ci => ({ ...ci, attributes: { ...ci.attributes } }));
+  const byArn = (arn: unknown) => cis.find(ci => ci.arn === arn);
 
   autoScalingMock.on(DescribeAutoScalingInstancesCommand).callsFake(input => ({
     AutoScalingInstances: instances
@@ -126,30 +157,59 @@ export function stageWorld(world: World = {}): void {
   autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
 
   ecsMock.on(ListContainerInstancesCommand).callsFake(input => {
-    const ids = parseInstanceFilter(input.filter);
-    return { containerInstanceArns: cis.filter(ci => ids.includes(ci.ec2InstanceId)).map(ci => ci.arn) };
+    // Without a status filter ECS lists every status but INACTIVE (ECS API reference, ListContainerInstances).
+    const ids = input.filter === undefined ? undefined : parseInstanceFilter(input.filter);
+    const listed = cis
+      .filter(ci => (input.status === undefined ? ci.status !== 'INACTIVE' : ci.status === input.status))
+      .filter(ci => ids === undefined || ids.includes(ci.ec2InstanceId));
+    const { items, nextToken } = page(listed.map(ci => ci.arn), input.nextToken, input.maxResults);
+    return { containerInstanceArns: items, nextToken };
   });
-  ecsMock.on(DescribeContainerInstancesCommand).callsFake(input => ({
-    containerInstances: cis.filter(ci => (input.containerInstances as string[]).includes(ci.arn)).map(toContainerInstance),
-    failures: [],
-  }));
-  ecsMock.on(UpdateContainerInstancesStateCommand).callsFake(input => ({
-    containerInstances: cis.filter(ci => (input.containerInstances as string[]).includes(ci.arn)).map(ci => ({ ...toContainerInstance(ci), status: 'DRAINING' })),
-    failures: [],
-  }));
-  ecsMock.on(PutAttributesCommand).callsFake(input => ({ attributes: input.attributes }));
-  ecsMock.on(ListTasksCommand).callsFake(input => ({
-    taskArns: (cis.find(ci => ci.arn === input.containerInstance)?.tasks ?? []).map(t => t.arn),
-  }));
-  ecsMock.on(DescribeTasksCommand).callsFake(input => ({
-    tasks: cis.flatMap(ci => (ci.tasks ?? [])
-      .filter(t => (input.tasks as string[]).includes(t.arn))
-      .map(t => ({ taskArn: t.arn, containerInstanceArn: ci.arn, lastStatus: t.lastStatus, desiredStatus: 'STOPPED' }))),
-    failures: [],
-  }));
-  ecsMock.on(DeregisterContainerInstanceCommand).callsFake(input => ({
-    containerInstance: { containerInstanceArn: input.containerInstance, status: 'INACTIVE' },
-  }));
+  ecsMock.on(DescribeContainerInstancesCommand).callsFake(input => {
+    if ((input.containerInstances as string[]).length > 100) throw ecsClientException('too many container instances');
+    return {
+      containerInstances: cis.filter(ci => (input.containerInstances as string[]).includes(ci.arn)).map(toContainerInstance),
+      failures: (input.containerInstances as string[]).filter(arn => !byArn(arn)).map(arn => ({ arn, reason: 'MISSING' })),
+    };
+  });
+  ecsMock.on(UpdateContainerInstancesStateCommand).callsFake(input => {
+    // ECS answers with the container instances as they now are, and a failure for each it could not change.
+    const arns = input.containerInstances as string[];
+    if (arns.length > 10) throw ecsClientException('too many container instances');
+    const changed = cis.filter(ci => arns.includes(ci.arn) && ci.status !== 'INACTIVE');
+    for (const ci of changed) ci.status = 'DRAINING';
+    return {
+      containerInstances: changed.map(toContainerInstance),
+      failures: arns.filter(arn => !changed.some(ci => ci.arn === arn)).map(arn => ({ arn, reason: byArn(arn) ? 'INACTIVE' : 'MISSING' })),
+    };
+  });
+  ecsMock.on(PutAttributesCommand).callsFake(input => {
+    for (const attribute of input.attributes ?? []) {
+      const ci = byArn(attribute.targetId);
+      if (ci) ci.attributes[attribute.name] = attribute.value;
+    }
+    return { attributes: input.attributes };
+  });
+  ecsMock.on(ListTasksCommand).callsFake(input => {
+    // Of one container instance, or of the whole cluster without one.
+    const owners = input.containerInstance === undefined ? cis : cis.filter(ci => ci.arn === input.containerInstance);
+    const { items, nextToken } = page(owners.flatMap(ci => (ci.tasks ?? []).map(t => t.arn)), input.nextToken, input.maxResults);
+    return { taskArns: items, nextToken };
+  });
+  ecsMock.on(DescribeTasksCommand).callsFake(input => {
+    if ((input.tasks as string[]).length > 100) throw ecsClientException('too many tasks');
+    return {
+      tasks: cis.flatMap(ci => (ci.tasks ?? [])
+        .filter(t => (input.tasks as string[]).includes(t.arn))
+        .map(t => ({ taskArn: t.arn, containerInstanceArn: ci.arn, lastStatus: t.lastStatus, desiredStatus: 'STOPPED' }))),
+      failures: [],
+    };
+  });
+  ecsMock.on(DeregisterContainerInstanceCommand).callsFake(input => {
+    const ci = byArn(input.containerInstance);
+    if (ci) ci.status = 'INACTIVE';
+    return { containerInstance: { containerInstanceArn: input.containerInstance, status: 'INACTIVE' } };
+  });
 }
 
 /** The instance ids of a cluster query `ec2InstanceId in [a, b]` or `ec2InstanceId == a`. */
@@ -162,14 +222,25 @@ export function parseInstanceFilter(filter: unknown): string[] {
   throw new Error(`the fake does not understand the filter '${text}'`);
 }
 
-function toContainerInstance(ci: FakeContainerInstance) {
+/** A resource list as ECS reports it. */
+export function resources(cpu: number, memory: number) {
+  return [
+    { name: 'CPU', type: 'INTEGER', integerValue: cpu },
+    { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
+    { name: 'PORTS', type: 'STRINGSET', stringSetValue: ['22'] },
+  ];
+}
+
+function toContainerInstance(ci: LiveContainerInstance) {
   return {
     containerInstanceArn: ci.arn,
     ec2InstanceId: ci.ec2InstanceId,
     status: ci.status,
     runningTasksCount: ci.running ?? 0,
     pendingTasksCount: ci.pending ?? 0,
-    attributes: Object.entries(ci.attributes ?? {}).map(([name, value]) => ({ name, value })),
+    registeredResources: resources(REGISTERED.cpu, REGISTERED.memory),
+    remainingResources: resources(REGISTERED.cpu - (ci.held?.cpu ?? 0), REGISTERED.memory - (ci.held?.memory ?? 0)),
+    attributes: Object.entries(ci.attributes).map(([name, value]) => ({ name, value })),
   };
 }
 
@@ -181,6 +252,13 @@ export function mutatingCalls(): { command: string; input: unknown }[] {
     ...ecs.flatMap(c => ecsMock.commandCalls(c as never).map(call => ({ command: c.name, input: call.args[0].input }))),
     ...autoScaling.flatMap(c => autoScalingMock.commandCalls(c as never).map(call => ({ command: c.name, input: call.args[0].input }))),
   ];
+}
+
+/** The command names of every call to either client, in the order they were sent. */
+export function callSequence(): string[] {
+  return [...ecsMock.calls(), ...autoScalingMock.calls()]
+    .sort((a, b) => (a as unknown as { callId: number }).callId - (b as unknown as { callId: number }).callId)
+    .map(call => (call.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''));
 }
 
 /** Every call to either client. */

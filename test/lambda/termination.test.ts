@@ -1,6 +1,7 @@
 /**
- * The drain of one terminating instance, driven by its lifecycle action event: lookup, DRAINING,
- * drain record, "drained" check, deregistration, completion, deadline, heartbeat and races.
+ * The drain of one terminating instance, driven by its lifecycle action event: lookup, DRAINING
+ * (ECS's answer is the fresh read), drain record, "drained" check, deregistration, completion,
+ * deadline, heartbeat and races.
  */
 import {
   CompleteLifecycleActionCommand,
@@ -17,8 +18,8 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import {
-  autoScalingMock, ciArn, drainRecord, ecsClientException, ecsMock, FakeContainerInstance, GROUP, harness, HOOK, INSTANCE,
-  lifecycleEvent, mutatingCalls, noActiveLifecycleAction, NOW, stageWorld, taskArn,
+  autoScalingMock, callSequence, ciArn, drainRecord, drainRecordValue, ecsClientException, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
+  INSTANCE, lifecycleEvent, mutatingCalls, noActiveLifecycleAction, NOW, stageWorld, taskArn,
 } from './fixtures';
 import { ATTRIBUTE, METRIC } from '../../src/constants';
 
@@ -32,6 +33,11 @@ function stageTerminating(ci: Partial<FakeContainerInstance> = {}): void {
   });
 }
 
+/** The mutating calls other than the (idempotent) DRAINING a lifecycle action event always sends. */
+function changesBeyondDraining() {
+  return mutatingCalls().filter(c => c.command !== 'UpdateContainerInstancesStateCommand');
+}
+
 const completeInput = {
   AutoScalingGroupName: GROUP, LifecycleHookName: HOOK, InstanceId: INSTANCE, LifecycleActionResult: 'CONTINUE',
 };
@@ -39,8 +45,8 @@ const completeInput = {
 beforeEach(() => stageWorld());
 
 describe('lookup of the container instances of an EC2 instance', () => {
-  test('queries the cluster with the ec2InstanceId filter and acts on every registration that is not INACTIVE', async () => {
-    // GIVEN two live registrations and an INACTIVE old one of the terminating instance
+  test('queries the cluster with the ec2InstanceId filter and sets every listed registration DRAINING at once', async () => {
+    // GIVEN two live registrations and an INACTIVE old one (which ECS does not list) of the terminating instance
     stageWorld({
       instances: [TERMINATING],
       containerInstances: [
@@ -54,13 +60,28 @@ describe('lookup of the container instances of an EC2 instance', () => {
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN the query used the filter, and only the live registrations are drained
-    expect(ecsMock.commandCalls(ListContainerInstancesCommand)[0].args[0].input).toMatchObject({
-      cluster: 'my-cluster', filter: `ec2InstanceId in [${INSTANCE}]`,
-    });
-    const drained = ecsMock.commandCalls(UpdateContainerInstancesStateCommand).flatMap(c => c.args[0].input.containerInstances);
-    expect(drained.sort()).toEqual([ciArn('new'), ciArn('older')]);
+    // THEN the query used the filter, only the live registrations are drained, in one call
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input)).toEqual([
+      { cluster: 'my-cluster', filter: `ec2InstanceId in [${INSTANCE}]`, maxResults: 100, nextToken: undefined },
+    ]);
+    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input)).toEqual([
+      { cluster: 'my-cluster', containerInstances: [ciArn('new'), ciArn('older')], status: 'DRAINING' },
+    ]);
     expect(summary).toEqual({ trigger: 'lifecycle-action', outcomes: { draining: 1 }, errors: 0, deferred: 0 });
+  });
+
+  test('trusts the event and ECS\'s answer: no Auto Scaling read and no DescribeContainerInstances', async () => {
+    // GIVEN a terminating instance with one ACTIVE registration with tasks
+    stageTerminating({ status: 'ACTIVE', running: 2, attributes: {} });
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    await h.controller.handle(lifecycleEvent());
+
+    // THEN list, DRAINING, record: three calls in all
+    expect(callSequence()).toEqual(['ListContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes']);
+    expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand)).toHaveLength(0);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
   });
 });
 
@@ -73,9 +94,9 @@ describe('an instance that is not in the cluster', () => {
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN the action is completed and nothing else changes
+    // THEN the listing finds nothing and the action is completed: two calls in all
+    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input)).toEqual([completeInput]);
-    expect(mutatingCalls().map(c => c.command)).toEqual(['CompleteLifecycleActionCommand']);
     expect(summary.outcomes).toEqual({ 'not-registered': 1 });
   });
 
@@ -92,10 +113,25 @@ describe('an instance that is not in the cluster', () => {
     expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand)).toHaveLength(0);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
   });
+
+  test('completes at once when the listed registration left the cluster before DRAINING (ECS answers a failure)', async () => {
+    // GIVEN ECS lists the registration, but answers the DRAINING call with a MISSING failure for it
+    stageTerminating({ status: 'ACTIVE', running: 1, attributes: {} });
+    ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [{ arn: CI, reason: 'MISSING' }] });
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    const summary = await h.controller.handle(lifecycleEvent());
+
+    // THEN the failure is logged, nothing is recorded, and the action is completed
+    expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'warn', containerInstanceArn: CI, reason: 'MISSING' }));
+    expect(changesBeyondDraining().map(c => c.command)).toEqual(['CompleteLifecycleActionCommand']);
+    expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
+  });
 });
 
 describe('starting a drain', () => {
-  test('sets DRAINING and records the drain start and deadline as custom attributes', async () => {
+  test('sets DRAINING and records deadline, start and registration count in the one drain attribute', async () => {
     // GIVEN an ACTIVE container instance with tasks and no drain record
     stageTerminating({ status: 'ACTIVE', running: 3, attributes: {} });
     const h = harness();
@@ -107,45 +143,76 @@ describe('starting a drain', () => {
     expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input)).toEqual([
       { cluster: 'my-cluster', containerInstances: [CI], status: 'DRAINING' },
     ]);
-    const attributes = ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes ?? []);
-    expect(attributes).toEqual(expect.arrayContaining([
-      { name: ATTRIBUTE.DEADLINE, value: String(NOW / 1000 + 3600), targetType: 'container-instance', targetId: CI },
-      { name: ATTRIBUTE.STARTED, value: String(NOW / 1000), targetType: 'container-instance', targetId: CI },
-    ]));
-    expect(attributes).toHaveLength(2);
+    expect(ecsMock.commandCalls(PutAttributesCommand).map(c => c.args[0].input)).toEqual([{
+      cluster: 'my-cluster',
+      attributes: [{ name: ATTRIBUTE.DRAIN, value: drainRecordValue(NOW / 1000 + 3600, NOW / 1000, 1), targetType: 'container-instance', targetId: CI }],
+    }]);
     expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
     expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand)).toHaveLength(0);
   });
 
-  test('reads the failures array of UpdateContainerInstancesState and logs each failure without crashing', async () => {
-    // GIVEN ECS answers the DRAINING call with a failure for the container instance
-    stageTerminating({ status: 'ACTIVE', running: 1, attributes: {} });
+  test('records the number of registrations drained together on each of them', async () => {
+    // GIVEN two ACTIVE registrations of the terminating instance
+    stageWorld({
+      instances: [TERMINATING],
+      containerInstances: [
+        { arn: ciArn('a'), ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 1 },
+        { arn: ciArn('b'), ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 1 },
+      ],
+    });
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    await h.controller.handle(lifecycleEvent());
+
+    // THEN both carry the same record saying registrations:2, written in one call
+    const value = drainRecordValue(NOW / 1000 + 3600, NOW / 1000, 2);
+    expect(ecsMock.commandCalls(PutAttributesCommand).map(c => c.args[0].input.attributes)).toEqual([[
+      { name: ATTRIBUTE.DRAIN, value, targetType: 'container-instance', targetId: ciArn('a') },
+      { name: ATTRIBUTE.DRAIN, value, targetType: 'container-instance', targetId: ciArn('b') },
+    ]]);
+    expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
+  });
+
+  test('reads the failures array of UpdateContainerInstancesState, logs each failure, and drains what ECS answered', async () => {
+    // GIVEN two registrations, and ECS answering the DRAINING call with a failure for one of them
+    stageWorld({
+      instances: [TERMINATING],
+      containerInstances: [
+        { arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 1 },
+        { arn: ciArn('gone'), ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 1 },
+      ],
+    });
     ecsMock.on(UpdateContainerInstancesStateCommand).resolves({
-      containerInstances: [], failures: [{ arn: CI, reason: 'MISSING', detail: 'gone meanwhile' }],
+      containerInstances: [{ containerInstanceArn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', runningTasksCount: 1, pendingTasksCount: 0 }],
+      failures: [{ arn: ciArn('gone'), reason: 'MISSING', detail: 'gone meanwhile' }],
     });
     const h = harness();
 
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN the failure is one warn line naming the container instance, and the invocation succeeds
+    // THEN the failure is one warn line naming the container instance, the other one is recorded, and the invocation succeeds
     expect(h.logs()).toContainEqual(expect.objectContaining({
-      level: 'warn', containerInstanceArn: CI, reason: 'MISSING', detail: 'gone meanwhile', cluster: 'my-cluster',
+      level: 'warn', containerInstanceArn: ciArn('gone'), reason: 'MISSING', detail: 'gone meanwhile', cluster: 'my-cluster',
     }));
-    expect(summary.errors).toBe(0);
+    expect(ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes!.map(a => a.targetId))).toEqual([CI]);
+    expect(summary).toEqual({ trigger: 'lifecycle-action', outcomes: { draining: 1 }, errors: 0, deferred: 0 });
   });
 
-  test('does not set DRAINING again nor rewrite the record of a drain already started', async () => {
+  test('a duplicate event sets DRAINING again (idempotent) but does not rewrite the record of a drain already started', async () => {
     // GIVEN a DRAINING container instance with a drain record
     stageTerminating({ running: 1 });
     const h = harness();
 
     // WHEN the lifecycle action is delivered again
-    await h.controller.handle(lifecycleEvent());
+    const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN nothing is changed
-    expect(mutatingCalls()).toEqual([]);
+    // THEN only the DRAINING call, which changes nothing
+    expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand']);
+    expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([]);
+    expect(summary.outcomes).toEqual({ draining: 1 });
   });
 });
 
@@ -164,7 +231,7 @@ describe('when is an instance drained', () => {
     // THEN it is left draining
     expect(summary.outcomes).toEqual({ draining: 1 });
     expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(0);
-    expect(mutatingCalls()).toEqual([]);
+    expect(changesBeyondDraining()).toEqual([]);
   });
 
   test.each(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING'])(
@@ -196,8 +263,11 @@ describe('when is an instance drained', () => {
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN deregister (force=false) comes before CompleteLifecycleAction
-    expect(mutatingCalls()).toEqual([
+    // THEN deregister (force=false) comes before CompleteLifecycleAction, and the record is not rewritten
+    expect(callSequence()).toEqual([
+      'ListContainerInstances', 'UpdateContainerInstancesState', 'ListTasks', 'DescribeTasks', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
+    ]);
+    expect(changesBeyondDraining()).toEqual([
       { command: 'DeregisterContainerInstanceCommand', input: { cluster: 'my-cluster', containerInstance: CI, force: false } },
       { command: 'CompleteLifecycleActionCommand', input: completeInput },
     ]);
@@ -206,19 +276,23 @@ describe('when is an instance drained', () => {
     expect(h.metricValues(METRIC.DRAIN_DURATION)).toEqual([60]);
   });
 
-  test('an ACTIVE instance without tasks is set DRAINING, recorded and released in the same invocation', async () => {
-    // GIVEN an ACTIVE container instance with nothing on it
-    stageTerminating({ status: 'ACTIVE', attributes: {} });
+  test('an ACTIVE instance whose tasks all STOPPED is set DRAINING, recorded and released in the same invocation', async () => {
+    // GIVEN an ACTIVE container instance with counts 0 and one STOPPED task, and no drain record
+    stageTerminating({ status: 'ACTIVE', attributes: {}, tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
     const h = harness();
 
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN it goes all the way
-    expect(mutatingCalls().map(c => c.command)).toEqual([
-      'UpdateContainerInstancesStateCommand', 'PutAttributesCommand', 'DeregisterContainerInstanceCommand', 'CompleteLifecycleActionCommand',
+    // THEN it goes all the way: list, DRAINING (ECS's answer is the read), record, tasks, deregister, complete
+    expect(callSequence()).toEqual([
+      'ListContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes', 'ListTasks', 'DescribeTasks',
+      'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
     expect(summary.outcomes).toEqual({ drained: 1 });
+    expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
+    expect(h.metricValues(METRIC.DRAINS_COMPLETED)).toEqual([1]);
+    expect(h.metricValues(METRIC.DRAIN_DURATION)).toEqual([0]);
   });
 });
 
@@ -242,15 +316,14 @@ describe('deregistration', () => {
     // GIVEN deregistration fails and the container instance turns out INACTIVE on a second look
     stageTerminating();
     ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsClientException('The referenced container instance is not active'));
-    ecsMock.on(DescribeContainerInstancesCommand)
-      .resolvesOnce({ containerInstances: [{ containerInstanceArn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', runningTasksCount: 0, pendingTasksCount: 0, attributes: Object.entries(drainRecord(60)).map(([name, value]) => ({ name, value })) }] })
-      .resolves({ containerInstances: [{ containerInstanceArn: CI, status: 'INACTIVE' }] });
+    ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: CI, status: 'INACTIVE' }] });
     const h = harness();
 
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN no force retry, the action is completed, and no error
+    // THEN the only describe is that second look, no force retry, the action is completed, and no error
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances)).toEqual([[CI]]);
     expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false]);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
     expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
@@ -266,8 +339,9 @@ describe('the drain deadline', () => {
     // WHEN the lifecycle action is looked at
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN deregister with force, complete, and DrainsForced
-    expect(mutatingCalls()).toEqual([
+    // THEN deregister with force, complete, and DrainsForced; no task is read
+    expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(0);
+    expect(changesBeyondDraining()).toEqual([
       { command: 'DeregisterContainerInstanceCommand', input: { cluster: 'my-cluster', containerInstance: CI, force: true } },
       { command: 'CompleteLifecycleActionCommand', input: completeInput },
     ]);
@@ -286,7 +360,7 @@ describe('the drain deadline', () => {
     await h.controller.handle(lifecycleEvent());
 
     // THEN only the completion
-    expect(mutatingCalls()).toEqual([{ command: 'CompleteLifecycleActionCommand', input: completeInput }]);
+    expect(changesBeyondDraining()).toEqual([{ command: 'CompleteLifecycleActionCommand', input: completeInput }]);
     expect(h.metricValues(METRIC.DRAINS_FORCED)).toEqual([1]);
   });
 
@@ -300,7 +374,7 @@ describe('the drain deadline', () => {
 
     // THEN still draining
     expect(summary.outcomes).toEqual({ draining: 1 });
-    expect(mutatingCalls()).toEqual([]);
+    expect(changesBeyondDraining()).toEqual([]);
   });
 });
 
@@ -351,7 +425,7 @@ describe('lifecycle heartbeats', () => {
 
     // THEN no heartbeat
     expect(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
-    expect(mutatingCalls()).toEqual([]);
+    expect(changesBeyondDraining()).toEqual([]);
   });
 
   test('a heartbeat answered "no active lifecycle action" is no error', async () => {
@@ -396,21 +470,36 @@ describe('races with other invocations', () => {
     expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
   });
 
-  test('an instance Auto Scaling no longer reports as Terminating:Wait is left alone', async () => {
-    // GIVEN the lifecycle action already completed: the instance is Terminating:Proceed
+  test('a late duplicate event, after the container instance was deregistered, only completes again: "no active action" is no error', async () => {
+    // GIVEN the drain already finished: the registration is INACTIVE and the lifecycle action is over
     stageWorld({
       instances: [{ ...TERMINATING, lifecycleState: 'Terminating:Proceed' }],
-      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING' }],
+      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'INACTIVE', attributes: drainRecord(600) }],
     });
+    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
     const h = harness();
 
     // WHEN a duplicate lifecycle event arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN nothing is read from ECS and nothing changes
-    expect(summary.outcomes).toEqual({ 'left-alone': 1 });
-    expect(ecsMock.calls()).toHaveLength(0);
+    // THEN nothing in ECS changes, and the completion's answer is logged as "already over"
+    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
+    expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action was already over', instanceId: INSTANCE }));
+  });
+
+  test('a failing listing rejects the invocation (Lambda retries) and is logged with the instance', async () => {
+    // GIVEN ECS throttles the listing
+    stageTerminating();
+    ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const h = harness();
+
+    // WHEN / THEN
+    await expect(h.controller.handle(lifecycleEvent())).rejects.toThrow('Rate exceeded');
+    expect(h.logs()).toContainEqual(expect.objectContaining({
+      level: 'error', message: 'could not handle the event', trigger: 'lifecycle-action', instanceId: INSTANCE, groupName: GROUP,
+    }));
+    expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
     expect(mutatingCalls()).toEqual([]);
-    expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand)).toHaveLength(1);
   });
 });
