@@ -9,15 +9,15 @@ interface Phase { readonly name: string; readonly colour: string }
 const PHASES = {
   running: { name: 'running', colour: '#9ccc65' },
   waitingForDrain: { name: 'terminating, drain not started', colour: '#ffd54f' },
-  draining: { name: 'draining: tasks DEACTIVATING / STOPPING', colour: '#ff9800' },
-  drained: { name: 'empty, not yet deregistered', colour: '#ab47bc' },
+  draining: { name: 'draining: tasks still on it (DEACTIVATING, STOPPING, standalone)', colour: '#ff9800' },
+  drained: { name: 'every task STOPPED, not yet deregistered', colour: '#ab47bc' },
   released: { name: 'deregistered → terminated', colour: '#90a4ae' },
 } satisfies Record<string, Phase>;
 
 const ROW_HEIGHT = 14;
 const LABEL_WIDTH = 190;
 const PLOT_WIDTH = 900;
-const TOP = 50;
+const TOP = 64;
 
 export function timelineSvg(summary: Summary, scaleInAt: number, title: string, maxRows = 80): string {
   const rows = summary.rows.length > maxRows ? sample(summary.rows, maxRows) : summary.rows;
@@ -74,13 +74,16 @@ function segments(row: InstanceRow, end: number): Array<[Phase, number, number]>
   const finish = t.terminatedAt ?? end;
   const terminating = t.terminatingAt ?? finish;
   const draining = t.drainingAt ?? terminating;
-  const empty = t.lastTaskStoppedAt ?? (t.drainingAt !== undefined ? t.deregisteredAt ?? finish : draining);
+  // An instance released with tasks alive (a forced drain) never became empty: it drains until
+  // it is deregistered.
+  const neverEmpty = t.forced || t.tasksAliveAtTermination.length > 0;
+  const empty = neverEmpty ? Infinity : t.lastTaskStoppedAt ?? (t.drainingAt !== undefined ? t.deregisteredAt ?? finish : draining);
   const deregistered = t.deregisteredAt ?? t.lifecycleCompletedAt ?? finish;
   return [
     [PHASES.running, t.launchedAt, Math.min(terminating, draining)],
     [PHASES.waitingForDrain, terminating, draining],
     [PHASES.draining, draining, Math.min(empty, deregistered)],
-    [PHASES.drained, empty, deregistered],
+    [PHASES.drained, Math.min(empty, deregistered), deregistered],
     [PHASES.released, deregistered, finish],
   ];
 }
