@@ -33,8 +33,9 @@ export interface EcsDrainHookProps {
 
   /**
    * How long a drain may take. After this the container instance is force-deregistered (see
-   * `forceDeregisterOnTimeout`) and the instance is released to terminate. At least one minute,
-   * at most the lifecycle action's global timeout of 48 hours less `DRAIN_COMPLETION_MARGIN`.
+   * `forceDeregisterOnTimeout`) and the instance is released to terminate. At least 1 minute,
+   * at most 47 hours 55 minutes (the lifecycle action's global timeout of 48 hours, less
+   * 5 minutes to finish). The hooks' heartbeat timeout is derived from it.
    *
    * @default Duration.hours(1)
    */
