@@ -156,6 +156,30 @@ export class AwsEmulator {
     this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).forEach(ci => this.ecs.reconnectAgent(ci)));
   }
 
+  /**
+   * Someone else (an operator, another tool) deregisters a container instance through the API.
+   * Returns the ARNs of the tasks a forced deregistration orphaned (ECS stops tracking them; they
+   * keep running on the host until it terminates).
+   */
+  deregisterContainerInstance(containerInstanceArn: string, force: boolean): string[] {
+    const ci = this.requireContainerInstance(containerInstanceArn);
+    const orphaned = force && ci.status !== 'INACTIVE'
+      ? [...ci.tasks].filter(t => t.lastStatus !== 'STOPPED' && !t.orphaned).map(t => t.arn) : [];
+    this.ecs.deregister(ci, force);
+    return orphaned;
+  }
+
+  /**
+   * Someone else completes the instance's lifecycle action (CompleteLifecycleAction by instance
+   * ID, outside any invocation). Returns false when there was no active action.
+   */
+  completeLifecycleAction(instanceId: string, hookName: string, result: 'CONTINUE' | 'ABANDON' = 'CONTINUE'): boolean {
+    const instance = this.autoScaling.instance(instanceId);
+    if (!instance?.actions.has(hookName)) return false;
+    this.autoScaling.complete(instance, hookName, result, 'api');
+    return true;
+  }
+
   deleteAutoScalingGroup(name: string): void {
     this.autoScaling.deleteAutoScalingGroup(name);
   }

@@ -1,0 +1,72 @@
+/**
+ * `chaos`: the fault matrix. Every scenario of sim/chaos/scenarios.ts (throttling storms, 5xx,
+ * slow answers, crashes mid-drain, lost/duplicated/reordered/stale events, agent disconnects,
+ * unregistered and deregistered instances, completed and expired actions, deleted group and
+ * cluster, concurrent invocations, junk events) runs the same scale-in of the synthesized example
+ * over several seeds, through the real bundled controller and the emulator, in virtual time.
+ *
+ *   ts-node --transpile-only --project test/tsconfig.json sim/chaos.ts \
+ *     [--seeds N] [--scenario NAME[,NAME...]] [--instances N] [--assembly cdk.out] [--verbose]
+ *
+ * Ends with `CHAOS scenarios=… runs=… lifecycle_actions=… completed=… premature=… untouched_violations=… unhandled_errors=…`;
+ * exits 1 when completed differs from lifecycle_actions or any other count is not 0.
+ */
+import { parseArgs } from 'util';
+import { chaosLine, DEFINITIONS, rowsOf, scenarioTable, totalsOf } from './chaos/report';
+import { ChaosRunResult, runChaos } from './chaos/run';
+import { CHAOS_SCENARIOS, scenarioNamed } from './chaos/scenarios';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string', default: '3' },
+      scenario: { type: 'string' },
+      instances: { type: 'string', default: '6' },
+      assembly: { type: 'string', default: 'cdk.out' },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  const seeds = positiveInt('--seeds', values.seeds!);
+  const instances = positiveInt('--instances', values.instances!);
+  const scenarios = values.scenario ? values.scenario.split(',').map(s => scenarioNamed(s.trim())) : CHAOS_SCENARIOS;
+  const realStart = process.hrtime.bigint();
+  log(`chaos: ${scenarios.length} scenario(s) x ${seeds} seed(s), ${instances} instances each, assembly ${values.assembly}`);
+  const results: ChaosRunResult[] = [];
+  for (const scenario of scenarios) {
+    for (let seed = 1; seed <= seeds; seed++) {
+      const result = await runChaos({ scenario, seed, instances, assemblyDirectory: values.assembly! });
+      results.push(result);
+      const bad = result.completed !== result.actions || result.premature + result.violations + result.unhandled > 0;
+      log(`  ${scenario.name.padEnd(20)} seed=${seed}  actions=${result.actions} excluded=${result.excluded} completed=${result.completed} `
+        + `premature=${result.premature} violations=${result.violations} unhandled=${result.unhandled} forced=${result.forced} `
+        + `invocations=${result.invocations} injected_failures=${result.injectedFailures} (${(result.realMs / 1000).toFixed(1)} s)${bad ? '  <-- FAIL' : ''}`);
+      if (bad || values.verbose) for (const problem of result.problems.slice(0, 12)) log(`      ${problem}`);
+    }
+  }
+  log('');
+  for (const s of scenarios) log(`${s.name.padEnd(20)} ${s.description}`);
+  log('');
+  log(scenarioTable(rowsOf(results)));
+  log('');
+  for (const line of DEFINITIONS) log(line);
+  log(`real time ${(Number(process.hrtime.bigint() - realStart) / 1e9).toFixed(1)} s`);
+  const totals = totalsOf(results);
+  log(chaosLine(totals));
+  const ok = totals.completed === totals.actions && totals.premature === 0 && totals.violations === 0 && totals.unhandled === 0;
+  return ok ? 0 : 1;
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer; got ${value}`);
+  return n;
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+main().then(code => { process.exitCode = code; }, error => {
+  process.stderr.write(`chaos: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 2;
+});

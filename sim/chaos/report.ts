@@ -1,0 +1,102 @@
+/**
+ * The chaos matrix's report: one row per scenario (all its seeds together) and the final line.
+ */
+import { ChaosRunResult } from './run';
+import { percentile } from '../runtime/report';
+
+export interface ScenarioRow {
+  readonly scenario: string;
+  readonly seeds: number;
+  readonly actions: number;
+  readonly excluded: number;
+  readonly completed: number;
+  readonly premature: number;
+  readonly violations: number;
+  readonly unhandled: number;
+  readonly forced: number;
+  readonly injectedFailures: number;
+  readonly p99ReactionSeconds: number;
+  readonly maxConcurrentInvocations: number;
+  readonly junkInvocations: number;
+}
+
+export interface ChaosTotals {
+  readonly scenarios: number;
+  readonly runs: number;
+  readonly actions: number;
+  readonly completed: number;
+  readonly premature: number;
+  readonly violations: number;
+  readonly unhandled: number;
+}
+
+export function rowsOf(results: readonly ChaosRunResult[]): ScenarioRow[] {
+  const names = [...new Set(results.map(r => r.scenario))];
+  return names.map(scenario => {
+    const runs = results.filter(r => r.scenario === scenario);
+    const sum = (pick: (r: ChaosRunResult) => number) => runs.reduce((total, r) => total + pick(r), 0);
+    const reactions = runs.flatMap(r => r.reactionsMs).sort((a, b) => a - b);
+    return {
+      scenario,
+      seeds: runs.length,
+      actions: sum(r => r.actions),
+      excluded: sum(r => r.excluded),
+      completed: sum(r => r.completed),
+      premature: sum(r => r.premature),
+      violations: sum(r => r.violations),
+      unhandled: sum(r => r.unhandled),
+      forced: sum(r => r.forced),
+      injectedFailures: sum(r => r.injectedFailures),
+      p99ReactionSeconds: percentile(reactions, 0.99) / 1000,
+      maxConcurrentInvocations: Math.max(0, ...runs.map(r => r.maxConcurrentInvocations)),
+      junkInvocations: sum(r => r.junkInvocations),
+    };
+  });
+}
+
+export function totalsOf(results: readonly ChaosRunResult[]): ChaosTotals {
+  const sum = (pick: (r: ChaosRunResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    scenarios: new Set(results.map(r => r.scenario)).size,
+    runs: results.length,
+    actions: sum(r => r.actions),
+    completed: sum(r => r.completed),
+    premature: sum(r => r.premature),
+    violations: sum(r => r.violations),
+    unhandled: sum(r => r.unhandled),
+  };
+}
+
+export function scenarioTable(rows: readonly ScenarioRow[]): string {
+  const header = ['scenario', 'seeds', 'actions', 'excluded', 'completed', 'premature', 'violations', 'unhandled', 'forced',
+    'injected failures', 'p99 reaction', 'max concurrent'];
+  const lines = rows.map(r => [
+    r.scenario, String(r.seeds), String(r.actions), String(r.excluded), String(r.completed), String(r.premature),
+    String(r.violations), String(r.unhandled), String(r.forced), String(r.injectedFailures),
+    `${r.p99ReactionSeconds.toFixed(1)} s`, String(r.maxConcurrentInvocations),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map(l => l[i].length)));
+  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [format(header), format(widths.map(w => '-'.repeat(w))), ...lines.map(format)].join('\n');
+}
+
+/** The line `chaos` ends with. */
+export function chaosLine(t: ChaosTotals): string {
+  return `CHAOS scenarios=${t.scenarios} runs=${t.runs} lifecycle_actions=${t.actions} completed=${t.completed} `
+    + `premature=${t.premature} untouched_violations=${t.violations} unhandled_errors=${t.unhandled}`;
+}
+
+/** How each number is counted, printed above the final line. */
+export const DEFINITIONS = [
+  'lifecycle_actions: termination lifecycle actions started, minus those a scenario makes impossible for the controller to',
+  '  complete by construction ("excluded": group deleted with its instances, action completed by someone else, hook',
+  '  redefined to expire before any drain can end). completed: of those, actions ended by CompleteLifecycleAction before the',
+  "  hook's timeout (only the controller calls it for them). The goal is completed == lifecycle_actions.",
+  'premature: of those, instances terminated before lifecycle-action start + drain timeout with a task not STOPPED (tasks',
+  "  orphaned by someone else's forced deregistration excluded: ECS no longer tracks them).",
+  'untouched_violations: mutating ECS calls on the operator-drained container instance while it was not Terminating:Wait.',
+  'unhandled_errors: failed invocations (error, or timeout when answers were not slowed) whose handler wrote no structured',
+  '  JSON error line, or logged an error name the scenario\'s faults do not produce (5xx: ServerException/InternalFailure;',
+  '  throttling: ThrottlingException/Throttling; cluster deleted: ClusterNotFoundException; crashes are injected by',
+  '  definition); plus junk events whose invocation did not succeed with exactly one JSON log line and no mutating call.',
+];

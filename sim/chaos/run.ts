@@ -1,0 +1,349 @@
+/**
+ * Runs one chaos scenario for one seed on the deployed example and measures what must hold:
+ *
+ * - actions: lifecycle actions started (instances that entered Terminating:Wait), minus those the
+ *   scenario took out of the controller's reach by construction (`excluded`: group deleted,
+ *   action completed by someone else, hook expiring before any drain can end);
+ * - completed: of those, actions completed with CompleteLifecycleAction (not by the hook's
+ *   timeout); only the controller calls the API for them, so these are the controller's;
+ * - premature: of those, instances terminated before their drain deadline (lifecycle action
+ *   start + drain timeout) with a task still not STOPPED (tasks orphaned by someone else's forced
+ *   deregistration do not count: ECS no longer tracks them);
+ * - violations: mutating calls on the operator-drained container instance (emulator rule);
+ * - unhandled: invocations that failed (error or timeout) where the handler logged no
+ *   structured JSON error line, or logged an error whose name is not one the scenario's faults
+ *   produce; timeouts count unless the scenario slows answers down; crashes are injected by
+ *   definition. A junk event whose invocation did not succeed with exactly one JSON log line and
+ *   no mutating call also counts.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ChaosContext } from './context';
+import { isMutating } from './junk-events';
+import { ChaosScenario } from './scenarios';
+import { ENV } from '../../src/constants';
+import { SeededRandom } from '../emulator/random';
+import { AUTOSCALING_THROTTLING_GROUPS, ECS_THROTTLING_GROUPS } from '../emulator/throttling';
+import { percentile } from '../runtime/report';
+import { deriveSeed } from '../runtime/seeds';
+import { Simulation } from '../runtime/simulation';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const WEB_TASKS_PER_INSTANCE = 4;
+/** Watch this long after the last termination, for late events acting on what is left. */
+const AFTERMATH_MS = 5 * MINUTE;
+
+export interface ChaosRunOptions {
+  readonly scenario: ChaosScenario;
+  readonly seed: number;
+  readonly instances: number;
+  /** The synthesized example (cdk.out). */
+  readonly assemblyDirectory: string;
+  /** The example synthesized with a 3 h drain timeout; built on first use when absent. */
+  readonly longDrainAssemblyDirectory?: () => string;
+}
+
+export interface ChaosRunResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly actions: number;
+  readonly excluded: number;
+  readonly completed: number;
+  readonly premature: number;
+  readonly violations: number;
+  readonly unhandled: number;
+  readonly forced: number;
+  /** Ms from the instance being empty (or drained from the start) to completion, per clean drain. */
+  readonly reactionsMs: number[];
+  readonly invocations: number;
+  readonly injectedFailures: number;
+  readonly maxConcurrentInvocations: number;
+  readonly junkInvocations: number;
+  readonly outcome: 'done' | 'limit' | 'idle';
+  /** Why each unhandled error, premature release or missed completion counted. */
+  readonly problems: string[];
+  readonly notes: string[];
+  readonly realMs: number;
+}
+
+export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult> {
+  const { scenario, seed } = options;
+  const realStart = process.hrtime.bigint();
+  const assemblyDirectory = scenario.assembly === 'long-drain'
+    ? (options.longDrainAssemblyDirectory ?? synthesizeLongDrainExample)()
+    : options.assemblyDirectory;
+  const restoreBuckets = scenario.buckets ? shrinkBuckets(scenario.buckets) : () => undefined;
+  let sim: Simulation | undefined;
+  try {
+    sim = await Simulation.start({
+      assemblyDirectory,
+      seed,
+      emulatorFaults: scenario.emulatorFaults,
+      eventFaults: scenario.eventFaults,
+      lambdaFaults: scenario.lambdaFaults,
+    });
+    const calls = attributeCalls(sim);
+    const context = contextOf(sim, options);
+    const run = await drive(context, scenario);
+    const result = measure(context, scenario, run.terminating, calls, run.outcome);
+    return { ...result, realMs: Number(process.hrtime.bigint() - realStart) / 1e6 };
+  } finally {
+    sim?.stop();
+    restoreBuckets();
+  }
+}
+
+function contextOf(sim: Simulation, options: ChaosRunOptions): ChaosContext {
+  const clusterName = sim.functionEnv(ENV.CLUSTER_NAME);
+  const groupName = (JSON.parse(sim.functionEnv(ENV.AUTO_SCALING_GROUP_NAMES) ?? '[]') as string[])[0];
+  const hookName = sim.functionEnv(ENV.LIFECYCLE_HOOK_NAME);
+  const functionName = sim.model.functions.find(f => f.environment[ENV.CLUSTER_NAME] !== undefined)?.name;
+  if (!clusterName || !groupName || !hookName || !functionName) throw new Error('the assembly has no drain controller to put under chaos');
+  return {
+    sim,
+    seed: options.seed,
+    random: new SeededRandom(deriveSeed(options.seed, 11)),
+    instances: options.instances,
+    clusterName,
+    groupName,
+    hookName,
+    functionName,
+    drainTimeoutMs: Number(sim.functionEnv(ENV.DRAIN_TIMEOUT_SECONDS)) * SECOND,
+    heartbeatTimeoutMs: Number(sim.functionEnv(ENV.HEARTBEAT_TIMEOUT_SECONDS)) * SECOND,
+    instanceIds: [],
+    excluded: new Map(),
+    orphanedByOthers: new Set(),
+    deregisteredByOthers: new Set(),
+    junk: new Set(),
+    notes: [],
+  };
+}
+
+/** The scale-in every scenario shares, with the scenario's hooks at their moments. */
+async function drive(context: ChaosContext, scenario: ChaosScenario): Promise<{ terminating: string[]; outcome: 'done' | 'limit' | 'idle' }> {
+  const { sim, clusterName, groupName } = context;
+  const emulator = sim.emulator;
+  const startedAt = sim.clock.now();
+  const n = context.instances;
+  const neverRegistered = Math.min(n, scenario.neverRegistered?.(n) ?? 0);
+  for (let i = 0; i < n; i++) {
+    context.instanceIds.push(emulator.launchInstance(groupName, { cluster: i < neverRegistered ? undefined : clusterName }));
+  }
+  const registered = context.instanceIds.slice(neverRegistered);
+  // The newest registered instance is an operator's maintenance drain: never scaled in (Auto
+  // Scaling's default policy picks the oldest), never to be touched by the controller.
+  const operatorDrained = registered.length >= 2 ? registered[registered.length - 1] : undefined;
+  if (registered.length > 0) {
+    emulator.createService(clusterName, {
+      name: 'web',
+      desiredCount: WEB_TASKS_PER_INSTANCE * registered.length,
+      deregistrationDelaySeconds: 300,
+      stopTimeoutSeconds: 30,
+      startSeconds: 20,
+    });
+    emulator.createService(clusterName, { name: 'log-router', desiredCount: 0, daemon: true, stopTimeoutSeconds: 10, startSeconds: 5 });
+  }
+  for (const id of registered) {
+    const arn = emulator.containerInstanceArns(id)[0];
+    if (scenario.standaloneTasks === 'long') {
+      const runSeconds = Math.round((context.heartbeatTimeoutMs + 15 * MINUTE) / SECOND);
+      emulator.runStandaloneTask(clusterName, arn, { runSeconds, stopTimeoutSeconds: 30 });
+    } else if (context.random.chance(0.3)) {
+      emulator.runStandaloneTask(clusterName, arn, { runSeconds: context.random.int(6 * 60, 20 * 60), stopTimeoutSeconds: 30 });
+    }
+  }
+  await sim.runFor(2 * MINUTE);
+  if (operatorDrained) emulator.setContainerInstanceDraining(emulator.containerInstanceArns(operatorDrained)[0]);
+  await sim.runFor(MINUTE);
+  await scenario.beforeScaleIn?.(context);
+  await sim.runFor(MINUTE);
+  if (scenario.scaleInBeforeTickMs !== undefined) {
+    // Schedules tick every minute from deployment (EventBridge here starts them at `startedAt`).
+    const sinceStart = sim.clock.now() - startedAt;
+    const toTick = MINUTE - (sinceStart % MINUTE);
+    await sim.runFor((toTick - scenario.scaleInBeforeTickMs + MINUTE) % MINUTE || MINUTE);
+  }
+
+  const terminating = context.instanceIds.filter(id => id !== operatorDrained);
+  emulator.scaleIn(groupName, terminating.length);
+  scenario.afterScaleIn?.(context, terminating);
+  const allTerminated = () => terminating.every(id => emulator.timeline(id).terminatedAt !== undefined);
+  const limit = context.drainTimeoutMs + context.heartbeatTimeoutMs + 30 * MINUTE;
+  const result = await sim.runUntil(allTerminated, limit);
+  if (result.reason === 'done') await sim.runFor(AFTERMATH_MS);
+  return { terminating, outcome: result.reason };
+}
+
+interface CallRecord { readonly invocationId?: string; readonly service: string; readonly operation: string }
+
+/** Records every request the emulator receives (and still lets the Lambda runtime decide). */
+function attributeCalls(sim: Simulation): CallRecord[] {
+  const calls: CallRecord[] = [];
+  const inner = sim.emulator.onRequest;
+  sim.emulator.onRequest = info => {
+    calls.push({ invocationId: info.invocationId, service: info.service, operation: info.operation });
+    return inner ? inner(info) : 'continue';
+  };
+  return calls;
+}
+
+function measure(
+  context: ChaosContext, scenario: ChaosScenario, scaledIn: readonly string[], calls: readonly CallRecord[], outcome: ChaosRunResult['outcome'],
+): Omit<ChaosRunResult, 'realMs'> {
+  const { sim } = context;
+  const problems: string[] = [];
+  const timelines = sim.emulator.timelines();
+  const started = [...timelines.entries()].filter(([, t]) => t.terminatingAt !== undefined).map(([id]) => id);
+  const eligible = started.filter(id => !context.excluded.has(id));
+  let completed = 0;
+  let premature = 0;
+  let forced = 0;
+  const reactionsMs: number[] = [];
+  for (const id of eligible) {
+    const t = timelines.get(id)!;
+    const alive = t.tasksAliveAtTermination.filter(task => !context.orphanedByOthers.has(task));
+    const deadline = t.terminatingAt! + context.drainTimeoutMs;
+    if (t.completedBy === 'api') completed++;
+    else problems.push(`${id}: lifecycle action ${t.completedBy === 'timeout' ? 'timed out' : 'never completed'}`);
+    if (alive.length > 0 && t.terminatedAt !== undefined && t.terminatedAt < deadline) {
+      premature++;
+      problems.push(`${id}: terminated ${((deadline - t.terminatedAt) / SECOND).toFixed(0)} s before its deadline with ${alive.length} task(s) not STOPPED`);
+    }
+    const controllerForced = t.forced === true && !context.deregisteredByOthers.has(id);
+    if (controllerForced) forced++;
+    const emptyAt = t.lastTaskStoppedAt ?? t.drainingAt ?? t.terminatingAt;
+    if (t.completedBy === 'api' && !controllerForced && alive.length === 0 && t.lifecycleCompletedAt !== undefined && emptyAt !== undefined) {
+      reactionsMs.push(Math.max(0, t.lifecycleCompletedAt - emptyAt));
+    }
+  }
+  if (outcome !== 'done') problems.push(`run ended by ${outcome}: ${scaledIn.filter(id => timelines.get(id)?.terminatedAt === undefined).length} instance(s) not terminated`);
+
+  const fn = context.functionName;
+  const invocations = sim.lambda.invocations.filter(r => r.functionName === fn);
+  const injected = new Set(scenario.injectedErrors ?? []);
+  const crashesInjected = (scenario.lambdaFaults?.crashProbability ?? 0) > 0;
+  let unhandled = 0;
+  let injectedFailures = 0;
+  let junkInvocations = 0;
+  const mutatingBy = new Map<string, number>();
+  for (const call of calls) {
+    if (!call.invocationId || !isMutating(call.service, call.operation)) continue;
+    mutatingBy.set(call.invocationId, (mutatingBy.get(call.invocationId) ?? 0) + 1);
+  }
+  for (const record of invocations) {
+    const lines = handlerLines(record);
+    const where = `${record.requestId}#${record.attempt}`;
+    if (context.junk.has(record.event)) {
+      junkInvocations++;
+      const structured = lines.filter(isStructured);
+      const mutations = mutatingBy.get(where) ?? 0;
+      if (record.outcome !== 'success' || lines.length !== 1 || structured.length !== 1 || mutations > 0) {
+        unhandled++;
+        problems.push(`junk event ${JSON.stringify(record.event).slice(0, 160)}: outcome ${record.outcome}, ${lines.length} log line(s) `
+          + `(${structured.length} JSON), ${mutations} mutating call(s)`);
+      }
+      continue;
+    }
+    if (record.outcome === undefined || record.outcome === 'success') continue;
+    if (record.outcome === 'crash' && crashesInjected) { injectedFailures++; continue; }
+    if (record.outcome === 'timeout' && scenario.timeoutsInjected) { injectedFailures++; continue; }
+    const errors = lines.map(parse).filter(l => l?.level === 'error' && typeof l.error === 'object' && l.error !== null);
+    const names = errors.map(l => String((l!.error as { name?: unknown }).name));
+    const foreign = names.filter(name => !injected.has(name));
+    if (record.outcome === 'error' && errors.length > 0 && foreign.length === 0) { injectedFailures++; continue; }
+    unhandled++;
+    problems.push(`invocation ${where} (${eventKind(record.event)}) ${record.outcome}: ${record.errorType}: ${record.errorMessage}`
+      + (errors.length === 0 ? ' — no structured error line' : ` — logged ${[...new Set(foreign)].join(', ')}`));
+  }
+  const violations = sim.emulator.untouchedViolations.length;
+  for (const v of sim.emulator.untouchedViolations) problems.push(`violation: ${v.operation} on ${v.containerInstanceArn} (${v.ec2InstanceId})`);
+  const notes = [...context.notes];
+  const maxConcurrent = maxOverlap(invocations, sim.clock.now());
+  return {
+    scenario: scenario.name,
+    seed: context.seed,
+    actions: eligible.length,
+    excluded: started.length - eligible.length,
+    completed,
+    premature,
+    violations,
+    unhandled,
+    forced,
+    reactionsMs,
+    invocations: invocations.length,
+    injectedFailures,
+    maxConcurrentInvocations: maxConcurrent,
+    junkInvocations,
+    outcome,
+    problems,
+    notes,
+  };
+}
+
+/** What the handler wrote (the runtime's own closing "ErrorType: message" line removed). */
+function handlerLines(record: { logs: string[]; outcome?: string; errorType?: string; errorMessage?: string }): string[] {
+  const lines = [...record.logs];
+  if (record.outcome && record.outcome !== 'success' && lines[lines.length - 1] === `${record.errorType}: ${record.errorMessage}`) lines.pop();
+  return lines;
+}
+
+function parse(line: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(line) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isStructured(line: string): boolean {
+  const value = parse(line);
+  return typeof value?.level === 'string' && typeof value.message === 'string';
+}
+
+function eventKind(event: unknown): string {
+  const e = event as { 'detail-type'?: unknown } | undefined;
+  return typeof e?.['detail-type'] === 'string' ? e['detail-type'] : typeof event;
+}
+
+/** The most invocations running at the same virtual instant. */
+function maxOverlap(records: readonly { startedAt: number; endedAt?: number }[], now: number): number {
+  const edges = records.flatMap(r => [[r.startedAt, 1], [r.endedAt ?? now, -1]] as Array<[number, number]>)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let running = 0;
+  let max = 0;
+  for (const [, delta] of edges) { running += delta; max = Math.max(max, running); }
+  return max;
+}
+
+/** Replaces every documented token bucket with a tiny one; returns the undo. */
+function shrinkBuckets(spec: { capacity: number; refillPerSecond: number }): () => void {
+  const saved: Array<() => void> = [];
+  for (const groups of [ECS_THROTTLING_GROUPS, AUTOSCALING_THROTTLING_GROUPS]) {
+    for (const [key, group] of Object.entries(groups)) {
+      groups[key] = { ...group, capacity: spec.capacity, refillPerSecond: spec.refillPerSecond };
+      saved.push(() => { groups[key] = group; });
+    }
+  }
+  return () => saved.forEach(undo => undo());
+}
+
+let longDrainAssembly: string | undefined;
+
+/** The example with a 3 h drain timeout (hook heartbeat 2 h), synthesized once per process. */
+export function synthesizeLongDrainExample(): string {
+  if (longDrainAssembly) return longDrainAssembly;
+  // Loaded on first use: aws-cdk-lib takes seconds to load and most scenarios do not need it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Duration } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildExampleApp } = require('../../test/integ.drain-hook') as typeof import('../../test/integ.drain-hook');
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'drain-hook-chaos-'));
+  buildExampleApp(outdir, { drainHook: { drainTimeout: Duration.hours(3) } }).synth();
+  longDrainAssembly = outdir;
+  return outdir;
+}
+
+export { percentile };

@@ -1,0 +1,239 @@
+/**
+ * The fault matrix: reusable chaos scenarios for the emulator. Each one is the same scale-in
+ * (see run.ts: services behind a load balancer, a daemon, one operator-drained instance that
+ * must stay untouched) with one kind of fault turned on. A scenario says which error names its
+ * faults produce, so that an error the controller raises for any other reason is reported as
+ * unhandled, and which lifecycle actions it takes out of the controller's reach by construction.
+ */
+import { between, ChaosContext } from './context';
+import { injectJunkEvents } from './junk-events';
+import { BusEvent, EventBridgeFaults } from '../runtime/eventbridge';
+import { LambdaFaults } from '../runtime/lambda';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+export interface ChaosScenario {
+  readonly name: string;
+  readonly description: string;
+  /** `long-drain`: the example synthesized with a 3 h drain timeout (the hook needs heartbeats). */
+  readonly assembly?: 'default' | 'long-drain';
+  readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
+  readonly eventFaults?: EventBridgeFaults;
+  readonly lambdaFaults?: LambdaFaults;
+  /** Token buckets replacing every documented one (throttling storm). */
+  readonly buckets?: { capacity: number; refillPerSecond: number };
+  /** Error names (`err.name` as the SDK surfaces it) the scenario's faults cause. */
+  readonly injectedErrors?: readonly string[];
+  /** Invocation timeouts are a consequence of the fault (slow or hanging answers). */
+  readonly timeoutsInjected?: boolean;
+  /** Instances launched without registering with the cluster. */
+  readonly neverRegistered?: (n: number) => number;
+  /** Standalone tasks: `long` runs past the hook's heartbeat timeout on every instance. */
+  readonly standaloneTasks?: 'long';
+  /** Scale in this long before a schedule tick (so the tick lands among the lifecycle invocations). */
+  readonly scaleInBeforeTickMs?: number;
+  /** Before the scale-in, once every task runs. */
+  readonly beforeScaleIn?: (context: ChaosContext) => void | Promise<void>;
+  /** Right after the scale-in; schedule faults on the clock from here. */
+  readonly afterScaleIn?: (context: ChaosContext, terminating: readonly string[]) => void;
+}
+
+const THROTTLED = ['ThrottlingException', 'Throttling'];
+const SERVER_ERRORS = ['ServerException', 'InternalFailure'];
+
+export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
+  {
+    name: 'baseline',
+    description: 'no fault: the control row',
+  },
+  {
+    name: 'throttling-storm',
+    description: 'every token bucket shrunk to 3 tokens refilled at 1 per second',
+    buckets: { capacity: 3, refillPerSecond: 1 },
+    injectedErrors: THROTTLED,
+  },
+  {
+    name: 'server-errors',
+    description: '25% of API calls answered with a 5xx',
+    emulatorFaults: { errorRate: 0.25 },
+    injectedErrors: SERVER_ERRORS,
+  },
+  {
+    name: 'slow-answers',
+    description: 'every API answer takes 0.5 to 8 s',
+    emulatorFaults: { latencyMs: [500, 8000] },
+    timeoutsInjected: true,
+  },
+  {
+    name: 'crash-mid-drain',
+    description: '30% of invocations die after one of their first 6 API calls',
+    lambdaFaults: { crashProbability: 0.3, crashAfterCallsMax: 6 },
+  },
+  {
+    name: 'lost-events',
+    description: 'half of all deliveries (lifecycle, ECS, schedule) never arrive',
+    eventFaults: { lossRate: 0.5 },
+  },
+  {
+    name: 'duplicate-events',
+    description: 'half of all deliveries arrive twice',
+    eventFaults: { duplicateRate: 0.5 },
+  },
+  {
+    name: 'reordered-events',
+    description: 'half of all deliveries held back by up to 2 minutes',
+    eventFaults: { reorderRate: 0.5, reorderMaxDelayMs: 2 * MINUTE },
+  },
+  {
+    name: 'stale-versions',
+    description: 'ECS events replayed 1-15 min late, plus a forged stale "empty" DRAINING event (older version) right after each drain starts',
+    afterScaleIn: context => replayStaleEcsEvents(context),
+  },
+  {
+    name: 'agent-disconnect',
+    description: 'half the draining instances lose their agent for 5-20 min; one never reconnects (forced at the deadline)',
+    afterScaleIn: (context, terminating) => {
+      const victims = terminating.filter((_, i) => i % 2 === 0);
+      victims.forEach((id, i) => {
+        context.sim.clock.after(between(context, 20 * SECOND, 2 * MINUTE), () => context.sim.emulator.disconnectAgent(id));
+        if (i === 0) return;
+        context.sim.clock.after(between(context, 7 * MINUTE, 22 * MINUTE), () => context.sim.emulator.reconnectAgent(id));
+      });
+    },
+  },
+  {
+    name: 'never-registered',
+    description: 'instances whose agent never registered with the cluster',
+    neverRegistered: n => Math.max(1, Math.floor(n / 2)),
+  },
+  {
+    name: 'inactive-mid-drain',
+    description: 'someone else force-deregisters half the draining container instances (INACTIVE mid-drain)',
+    afterScaleIn: (context, terminating) => {
+      for (const id of terminating.filter((_, i) => i % 2 === 1)) {
+        context.sim.clock.after(between(context, 30 * SECOND, 4 * MINUTE), () => {
+          for (const arn of context.sim.emulator.containerInstanceArns(id)) {
+            for (const task of context.sim.emulator.deregisterContainerInstance(arn, true)) context.orphanedByOthers.add(task);
+            context.deregisteredByOthers.add(id);
+          }
+        });
+      }
+    },
+  },
+  {
+    name: 'completed-by-other',
+    description: 'someone else completes half the lifecycle actions mid-drain (excluded from actions)',
+    afterScaleIn: (context, terminating) => {
+      for (const id of terminating.filter((_, i) => i % 2 === 0)) {
+        context.excluded.set(id, 'lifecycle action completed by someone else');
+        context.sim.clock.after(between(context, 30 * SECOND, 4 * MINUTE), () => {
+          context.sim.emulator.completeLifecycleAction(id, context.hookName);
+        });
+      }
+    },
+  },
+  {
+    name: 'action-expired',
+    description: 'the hook is redefined with a 60 s heartbeat timeout, shorter than any drain (every action expires; excluded)',
+    beforeScaleIn: context => {
+      context.sim.emulator.putLifecycleHook({
+        groupName: context.groupName,
+        hookName: context.hookName,
+        transition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        heartbeatTimeoutSeconds: 60,
+        defaultResult: 'CONTINUE',
+      });
+    },
+    afterScaleIn: (context, terminating) => {
+      // Every instance runs service tasks behind a 300 s deregistration delay: no drain can end in 60 s.
+      for (const id of terminating) context.excluded.set(id, 'the hook expires (60 s) before any drain can end (300 s deregistration delay)');
+    },
+  },
+  {
+    name: 'heartbeat',
+    description: '3 h drain timeout (hook heartbeat 2 h); a job runs 2 h 15 min on each instance; 30% of deliveries lost',
+    assembly: 'long-drain',
+    standaloneTasks: 'long',
+    eventFaults: { lossRate: 0.3 },
+  },
+  {
+    name: 'group-deleted',
+    description: 'the Auto Scaling group is force-deleted mid-drain (every action excluded)',
+    afterScaleIn: (context, terminating) => {
+      for (const id of terminating) context.excluded.set(id, 'the group was deleted with its instances');
+      context.sim.clock.after(between(context, MINUTE, 3 * MINUTE), () => context.sim.emulator.deleteAutoScalingGroup(context.groupName));
+    },
+  },
+  {
+    name: 'cluster-deleted',
+    description: 'the ECS cluster is deleted mid-drain: nothing is left to drain, the actions should still be completed',
+    injectedErrors: ['ClusterNotFoundException'],
+    afterScaleIn: context => {
+      context.sim.clock.after(between(context, MINUTE, 3 * MINUTE), () => context.sim.emulator.deleteCluster(context.clusterName));
+    },
+  },
+  {
+    name: 'concurrent',
+    description: 'each lifecycle event also invoked 3 more times at once, the scale-in 0.3 s before a schedule tick, answers 0.2-1.5 s',
+    emulatorFaults: { latencyMs: [200, 1500] },
+    scaleInBeforeTickMs: 300,
+    afterScaleIn: context => triplicateLifecycleEvents(context),
+  },
+  {
+    name: 'junk-events',
+    description: 'malformed and foreign events on the bus and straight to the function, before and during the drain',
+    beforeScaleIn: context => injectJunkEvents(context),
+    afterScaleIn: context => {
+      context.sim.clock.after(90 * SECOND, () => injectJunkEvents(context));
+    },
+  },
+];
+
+export function scenarioNamed(name: string): ChaosScenario {
+  const scenario = CHAOS_SCENARIOS.find(s => s.name === name);
+  if (!scenario) throw new Error(`no chaos scenario ${name}; one of ${CHAOS_SCENARIOS.map(s => s.name).join(', ')}`);
+  return scenario;
+}
+
+/**
+ * Old ECS events delivered late: each container-instance event is, with probability 0.5, put on
+ * the bus again 1-15 minutes later. And once a container instance is DRAINING, a forged copy of
+ * that event claiming it is empty, with a smaller `version`, arrives 5 s later: a controller that
+ * trusted event contents would release the instance with its tasks still running.
+ */
+function replayStaleEcsEvents(context: ChaosContext): void {
+  const { sim } = context;
+  const forged = new Set<string>();
+  const inner = sim.emulator.onEvent;
+  sim.emulator.onEvent = event => {
+    inner?.(event);
+    if (event.source !== 'aws.ecs') return;
+    const detail = event.detail as Record<string, unknown>;
+    const copy = JSON.parse(JSON.stringify(event)) as BusEvent;
+    if (context.random.chance(0.5)) sim.clock.after(between(context, MINUTE, 15 * MINUTE), () => sim.eventBridge.putEvent(copy));
+    const arn = String(detail.containerInstanceArn);
+    if (detail.status === 'DRAINING' && !forged.has(arn) && Number(detail.runningTasksCount) > 0) {
+      forged.add(arn);
+      const stale = JSON.parse(JSON.stringify(event)) as { detail: Record<string, unknown> };
+      stale.detail.runningTasksCount = 0;
+      stale.detail.pendingTasksCount = 0;
+      stale.detail.remainingResources = stale.detail.registeredResources;
+      stale.detail.version = Math.max(0, Number(detail.version) - 1);
+      sim.clock.after(5 * SECOND, () => sim.eventBridge.putEvent(stale as unknown as BusEvent));
+    }
+  };
+}
+
+/** Each lifecycle action event also goes to the function twice more, straight away (same instant). */
+function triplicateLifecycleEvents(context: ChaosContext): void {
+  const { sim } = context;
+  const inner = sim.emulator.onEvent;
+  sim.emulator.onEvent = event => {
+    inner?.(event);
+    if (event.source !== 'aws.autoscaling') return;
+    sim.clock.after(0, () => {
+      for (let i = 0; i < 3; i++) sim.lambda.invokeAsync(context.functionName, event);
+    });
+  };
+}
