@@ -1,0 +1,161 @@
+/**
+ * One bench case: a strategy (our controller or the aws-cdk baseline), a size, an event mode.
+ * Starts a simulation, runs the workload, and measures what issue 4 asks for. Runs in its own
+ * process (see bench.ts), so that one case's heap never slows the next.
+ */
+import { writeBaselineAssembly, BASELINE_CLUSTER, BASELINE_DRAIN_TIME_SECONDS, BASELINE_GROUP } from './baseline-assembly';
+import { runWorkload } from './workload';
+import { ENV } from '../../src/constants';
+import { percentile, summarize } from '../runtime/report';
+import { Simulation } from '../runtime/simulation';
+
+export type Strategy = 'ours' | 'baseline';
+export type EventMode = 'events' | 'ecs-events-lost';
+
+export interface CaseSpec {
+  readonly strategy: Strategy;
+  readonly instances: number;
+  readonly events: EventMode;
+  readonly seed: number;
+  /** Our controller's cloud assembly (cdk.out). */
+  readonly assembly: string;
+  /** Response latency drawn per API call, virtual ms. */
+  readonly latencyMs: [number, number];
+}
+
+export interface CaseResult {
+  readonly spec: CaseSpec;
+  readonly outcome: 'done' | 'limit' | 'idle';
+  readonly instances: number;
+  /** Every ECS + Auto Scaling request after the scale-in, throttled and failed ones included. */
+  readonly apiCalls: number;
+  readonly throttled: number;
+  readonly callsByOperation: Record<string, number>;
+  readonly throttledByOperation: Record<string, number>;
+  /** Lifecycle actions not completed by the drainer (hook timed out) or drains forced. */
+  readonly failedDrains: number;
+  readonly lifecycleTimeouts: number;
+  readonly forced: number;
+  readonly premature: number;
+  /** Instances terminated with a task not yet STOPPED (premature or at the deadline). */
+  readonly releasedWithTasks: number;
+  readonly reactionP50Seconds: number;
+  readonly reactionP99Seconds: number;
+  readonly reactionSamples: number;
+  readonly busySeconds: number;
+  readonly invocations: number;
+  readonly invocationErrors: number;
+  readonly invocationTimeouts: number;
+  readonly failureRecords: number;
+  /** Scale-in to the last instance terminated, simulated seconds. */
+  readonly scaleInSeconds: number;
+  readonly realSeconds: number;
+  readonly simulatedSeconds: number;
+}
+
+const HOUR = 3_600_000;
+
+export async function runCase(spec: CaseSpec): Promise<CaseResult> {
+  const realStart = process.hrtime.bigint();
+  const assemblyDirectory = spec.strategy === 'ours' ? spec.assembly : writeBaselineAssembly();
+  const sim = await Simulation.start({
+    assemblyDirectory,
+    seed: spec.seed,
+    throttling: true,
+    emulatorFaults: { errorRate: 0, latencyMs: spec.latencyMs },
+    eventFaults: spec.events === 'ecs-events-lost' ? { lossRate: 1, lossOnlyEcs: true } : undefined,
+  });
+  try {
+    const fn = sim.model.functions[0];
+    if (!fn) throw new Error(`${assemblyDirectory}: no function to run`);
+    const clusterName = spec.strategy === 'ours' ? sim.functionEnv(ENV.CLUSTER_NAME)! : BASELINE_CLUSTER;
+    const groupName = spec.strategy === 'ours' ? groupNamesOf(sim.functionEnv(ENV.AUTO_SCALING_GROUP_NAMES))[0] : BASELINE_GROUP;
+    const drainTimeoutMs = spec.strategy === 'ours'
+      ? Number(sim.functionEnv(ENV.DRAIN_TIMEOUT_SECONDS) ?? 3600) * 1000
+      : BASELINE_DRAIN_TIME_SECONDS * 1000;
+
+    let callsBefore: Record<string, number> = {};
+    let throttledBefore: Record<string, number> = {};
+    let busyBefore = 0;
+    let invocationsBefore = 0;
+    const run = await runWorkload(sim, {
+      clusterName,
+      groupName,
+      instances: spec.instances,
+      maxSimMs: 3 * HOUR,
+      beforeScaleIn: () => {
+        callsBefore = { ...sim.emulator.stats.calls };
+        throttledBefore = { ...sim.emulator.stats.throttled };
+        busyBefore = sim.lambda.stats(fn.name).busyMs;
+        invocationsBefore = sim.lambda.invocations.length;
+      },
+    });
+    const callsByOperation = diff(sim.emulator.stats.calls, callsBefore);
+    const throttledByOperation = diff(sim.emulator.stats.throttled, throttledBefore);
+    const summary = summarize(sim, {
+      clusterName,
+      groupName,
+      instanceIds: run.instanceIds,
+      terminating: run.instanceIds,
+      operatorDrained: [],
+      neverRegistered: [],
+      foreverTasks: [],
+      scaleInAt: run.scaleInAt,
+      drainTimeoutMs,
+      heartbeatTimeoutMs: 0,
+      outcome: run.outcome,
+    });
+    const reactions = summary.rows.flatMap(r => (r.reactionMs !== undefined ? [r.reactionMs] : [])).sort((a, b) => a - b);
+    // Busy time of invocations still running at the end counts up to now.
+    const stillRunning = sim.lambda.invocations.filter(i => i.endedAt === undefined)
+      .reduce((total, i) => total + (sim.clock.now() - i.startedAt), 0);
+    const after = sim.lambda.invocations.slice(invocationsBefore);
+    const lastTerminated = Math.max(...summary.rows.map(r => r.timeline.terminatedAt ?? sim.clock.now()));
+    return {
+      spec,
+      outcome: run.outcome,
+      instances: summary.instances,
+      apiCalls: sum(callsByOperation),
+      throttled: sum(throttledByOperation),
+      callsByOperation,
+      throttledByOperation,
+      failedDrains: summary.rows.filter(r => r.timeline.completedBy !== 'api' || r.timeline.forced).length,
+      lifecycleTimeouts: summary.lostActions,
+      forced: summary.forced,
+      premature: summary.premature,
+      releasedWithTasks: summary.rows.filter(r => r.timeline.tasksAliveAtTermination.length > 0).length,
+      reactionP50Seconds: percentile(reactions, 0.5) / 1000,
+      reactionP99Seconds: percentile(reactions, 0.99) / 1000,
+      reactionSamples: reactions.length,
+      busySeconds: (sim.lambda.stats(fn.name).busyMs - busyBefore + stillRunning) / 1000,
+      invocations: after.length,
+      invocationErrors: after.filter(i => i.outcome === 'error' || i.outcome === 'crash').length,
+      invocationTimeouts: after.filter(i => i.outcome === 'timeout').length,
+      failureRecords: sim.lambda.failures.length,
+      scaleInSeconds: (lastTerminated - run.scaleInAt) / 1000,
+      realSeconds: Number(process.hrtime.bigint() - realStart) / 1e9,
+      simulatedSeconds: (sim.clock.now() - run.scaleInAt) / 1000,
+    };
+  } finally {
+    sim.stop();
+  }
+}
+
+function diff(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(now)) {
+    const d = value - (before[key] ?? 0);
+    if (d > 0) out[key] = d;
+  }
+  return out;
+}
+
+function sum(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+function groupNamesOf(value: string | undefined): string[] {
+  if (!value) return [];
+  if (value.trim().startsWith('[')) return (JSON.parse(value) as unknown[]).map(String);
+  return value.split(',').map(s => s.trim()).filter(Boolean);
+}
