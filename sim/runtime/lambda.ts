@@ -118,6 +118,7 @@ export class LambdaRuntime implements ActivityProbe {
   private readonly restore: Array<() => void> = [];
   private queued = 0;
   private environmentSaved = false;
+  private appliedSpec: FunctionSpec | undefined;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
     this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 3));
@@ -324,6 +325,10 @@ export class LambdaRuntime implements ActivityProbe {
    * endpoint variables, AWS SDKs and Tools reference guide, "Service-specific endpoints").
    */
   private applyEnvironment(spec: FunctionSpec): void {
+    // Writing process.env is slow (a native interceptor per key): skip it when the last
+    // invocation set this very function's environment.
+    if (this.appliedSpec === spec) return;
+    this.appliedSpec = spec;
     const env: Record<string, string> = {
       ...spec.environment,
       AWS_REGION: SIM_REGION,
