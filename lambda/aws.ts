@@ -122,11 +122,22 @@ export class ClusterApi {
     return this.describeContainerInstances(await this.listContainerInstances({ status: 'DRAINING' }));
   }
 
+  /**
+   * A deleted cluster has no container instances: its instances are then released like ones that
+   * never registered, instead of waiting out the hook on ClusterNotFoundException (sim/chaos.ts,
+   * scenario cluster-deleted).
+   */
   private async listContainerInstances(query: { filter?: string; status?: 'DRAINING' }): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.ecs.send(new ListContainerInstancesCommand({ cluster: this.cluster, ...query, maxResults: 100, nextToken }));
+      let page;
+      try {
+        page = await this.ecs.send(new ListContainerInstancesCommand({ cluster: this.cluster, ...query, maxResults: 100, nextToken }));
+      } catch (error) {
+        if ((error as { name?: string })?.name === 'ClusterNotFoundException') return [];
+        throw error;
+      }
       arns.push(...page.containerInstanceArns ?? []);
       nextToken = page.nextToken;
     } while (nextToken);
@@ -270,11 +281,14 @@ export class ClusterApi {
 
 /**
  * Auto Scaling answers ValidationError "No active Lifecycle Action found with instance ID …"
- * when the action was already completed or has expired: for the controller, that is done.
+ * when the action was already completed or has expired, and "AutoScalingGroup name not found"
+ * once the group was deleted (with its instances and their actions): for the controller, that
+ * is done.
  */
 export function isNoActiveLifecycleAction(error: unknown): boolean {
   const e = error as { name?: string; Code?: string; message?: string };
-  return (e?.name === 'ValidationError' || e?.Code === 'ValidationError') && /no active lifecycle action/i.test(e.message ?? '');
+  return (e?.name === 'ValidationError' || e?.Code === 'ValidationError')
+    && /no active lifecycle action|autoscalinggroup name not found/i.test(e.message ?? '');
 }
 
 export function toView(ci: ContainerInstance): RegisteredInstance {

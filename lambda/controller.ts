@@ -135,7 +135,11 @@ export class DrainController {
       this.telemetry.log('info', 'event ignored: another cluster', { ...fields, clusterArn: trigger.clusterArn });
       return;
     }
-    if (trigger.status !== 'DRAINING') return;
+    if (trigger.status !== 'DRAINING') {
+      // The rule matches DRAINING only; anything else came another way. One line, nothing done.
+      this.telemetry.log('info', `event ignored: container instance is ${trigger.status}, not DRAINING`, fields);
+      return;
+    }
     if (!mayBeDrained(trigger)) {
       // Tasks still run, or still hold CPU or memory while they stop: the event of the last
       // task's stop will come (and if it is lost, the reconcile pass looks within a minute).
