@@ -213,7 +213,8 @@ function measure(
     }
     const controllerForced = t.forced === true && !context.deregisteredByOthers.has(id);
     if (controllerForced) forced++;
-    const emptyAt = t.lastTaskStoppedAt ?? t.drainingAt ?? t.terminatingAt;
+    // Someone else's deregistration is the moment there is nothing left to drain.
+    const emptyAt = context.deregisteredByOthers.has(id) ? t.deregisteredAt : t.lastTaskStoppedAt ?? t.drainingAt ?? t.terminatingAt;
     if (t.completedBy === 'api' && !controllerForced && alive.length === 0 && t.lifecycleCompletedAt !== undefined && emptyAt !== undefined) {
       reactionsMs.push(Math.max(0, t.lifecycleCompletedAt - emptyAt));
     }
