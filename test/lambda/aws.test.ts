@@ -8,11 +8,14 @@ import {
   DescribeTasksCommand,
   ListContainerInstancesCommand,
   ListTasksCommand,
+  UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import {
-  autoScalingMock, ciArn, CLUSTER, ecsClientException, ecsMock, GROUP, harness, HOOK, noActiveLifecycleAction, stageWorld, taskArn,
+  autoScalingMock, ciArn, CLUSTER, drainRecordValue, ecsClientException, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
+  noActiveLifecycleAction, resources, stageWorld, taskArn,
 } from './fixtures';
-import { chunk, forEachLimited, isNoActiveLifecycleAction, LIMITS } from '../../lambda/aws';
+import { chunk, forEachLimited, isNoActiveLifecycleAction, LIMITS, toView } from '../../lambda/aws';
+import { ATTRIBUTE } from '../../src/constants';
 
 beforeEach(() => stageWorld());
 
@@ -65,15 +68,19 @@ describe('registrationsOf', () => {
     expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
   });
 
-  test('reads the drain record attributes as epoch milliseconds and ignores malformed ones', async () => {
-    // GIVEN a container instance with a valid deadline and a malformed start
+  test('reads the drain record as epoch milliseconds with its registration count, and the heartbeat', async () => {
+    // GIVEN a container instance with a drain record and a heartbeat
     ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [ciArn('a')] });
     ecsMock.on(DescribeContainerInstancesCommand).resolves({
       containerInstances: [{
         containerInstanceArn: ciArn('a'),
         ec2InstanceId: 'i-00000000000000001',
         status: 'DRAINING',
-        attributes: [{ name: 'ecs-drain-hook.deadline', value: '1800000000' }, { name: 'ecs-drain-hook.started', value: 'soon' }],
+        attributes: [
+          { name: 'ecs.os-type', value: 'linux' },
+          { name: ATTRIBUTE.DRAIN, value: drainRecordValue(1800000000, 1799996400, 2) },
+          { name: ATTRIBUTE.HEARTBEAT, value: '1799998000' },
+        ],
       }],
     });
     const { api } = harness();
@@ -82,12 +89,136 @@ describe('registrationsOf', () => {
     const [ci] = (await api.registrationsOf(['i-00000000000000001'])).get('i-00000000000000001')!;
 
     // THEN
-    expect(ci).toMatchObject({ deadline: 1_800_000_000_000, drainStartedAt: undefined, runningTasksCount: 0, pendingTasksCount: 0 });
+    expect(ci).toEqual({
+      containerInstanceArn: ciArn('a'),
+      ec2InstanceId: 'i-00000000000000001',
+      status: 'DRAINING',
+      runningTasksCount: 0,
+      pendingTasksCount: 0,
+      deadline: 1_800_000_000_000,
+      drainStartedAt: 1_799_996_400_000,
+      recordedRegistrations: 2,
+      lastHeartbeatAt: 1_799_998_000_000,
+      resourcesReleased: undefined,
+    });
+  });
+});
+
+describe('toView', () => {
+  const base = { containerInstanceArn: ciArn('a'), ec2InstanceId: 'i-00000000000000001', status: 'DRAINING' };
+
+  test.each([
+    ['a malformed drain record', [{ name: ATTRIBUTE.DRAIN, value: 'deadline:soon started:1 registrations:1' }]],
+    ['the old separate deadline and start attributes', [{ name: 'ecs-drain-hook.deadline', value: '1800000000' }, { name: 'ecs-drain-hook.started', value: '1799996400' }]],
+    ['no attribute at all', undefined],
+  ])('treats %s as no record', (_name, attributes) => {
+    expect(toView({ ...base, attributes })).toMatchObject({ deadline: undefined, drainStartedAt: undefined, recordedRegistrations: undefined });
+  });
+
+  test.each([
+    ['not a number', 'soon'],
+    ['empty', ''],
+    ['zero', '0'],
+  ])('ignores a heartbeat attribute that is %s', (_name, value) => {
+    expect(toView({ ...base, attributes: [{ name: ATTRIBUTE.HEARTBEAT, value }] }).lastHeartbeatAt).toBeUndefined();
+  });
+
+  test.each([
+    ['equal CPU and memory', resources(2048, 7680), true],
+    ['less CPU remaining', resources(1024, 7680), false],
+    ['less memory remaining', resources(2048, 512), false],
+  ])('resourcesReleased with %s registered vs remaining is %s', (_name, remaining, expected) => {
+    expect(toView({ ...base, registeredResources: resources(2048, 7680), remainingResources: remaining }).resourcesReleased).toBe(expected);
+  });
+
+  test('resourcesReleased is unknown without the resource lists', () => {
+    expect(toView({ ...base, registeredResources: resources(2048, 7680) }).resourcesReleased).toBeUndefined();
+  });
+});
+
+describe('drainingContainerInstances', () => {
+  test('lists the cluster\'s DRAINING container instances over every page and describes them at most 100 at a time', async () => {
+    // GIVEN 230 DRAINING container instances and some ACTIVE ones
+    stageWorld({
+      containerInstances: [
+        ...Array.from({ length: 230 }, (_, i) => ({ arn: ciArn(`d${i}`), ec2InstanceId: `i-${String(i).padStart(17, '0')}`, status: 'DRAINING' })),
+        { arn: ciArn('active'), ec2InstanceId: 'i-0ffffffffffffffff', status: 'ACTIVE' },
+      ],
+    });
+    const { api } = harness();
+
+    // WHEN read
+    const draining = await api.drainingContainerInstances();
+
+    // THEN three pages with status=DRAINING, three describes, only DRAINING ones
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input)).toEqual([
+      { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: undefined },
+      { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: '100' },
+      { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: '200' },
+    ]);
+    const described = ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances!.length);
+    expect(described.sort()).toEqual([100, 100, 30]);
+    expect(draining).toHaveLength(230);
+    expect(draining.every(ci => ci.status === 'DRAINING')).toBe(true);
+  });
+
+  test('describes nothing when nothing is DRAINING', async () => {
+    const { api } = harness();
+    await expect(api.drainingContainerInstances()).resolves.toEqual([]);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
+  });
+});
+
+describe('setDraining', () => {
+  test('sends at most 10 ARNs a call and returns ECS\'s answer as views, with every failure', async () => {
+    // GIVEN 23 ACTIVE container instances, one of them with a drain record
+    const arns = Array.from({ length: 23 }, (_, i) => ciArn(`c${i}`));
+    stageWorld({
+      containerInstances: arns.map((arn, i): FakeContainerInstance => ({
+        arn,
+        ec2InstanceId: `i-${String(i).padStart(17, '0')}`,
+        status: 'ACTIVE',
+        attributes: i === 0 ? { [ATTRIBUTE.DRAIN]: drainRecordValue(1800000000, 1799996400, 1) } : {},
+      })),
+    });
+    const { api } = harness();
+
+    // WHEN they and an unknown one are set DRAINING
+    const { containerInstances, failures } = await api.setDraining([...arns, ciArn('unknown')]);
+
+    // THEN three calls, the answer read as DRAINING views (records included), and the unknown one as a failure
+    const batches = ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input.containerInstances!.length);
+    expect(batches.sort()).toEqual([10, 10, 4]);
+    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).every(c => c.args[0].input.status === 'DRAINING')).toBe(true);
+    expect(containerInstances.map(ci => ci.containerInstanceArn).sort()).toEqual([...arns].sort());
+    expect(containerInstances.every(ci => ci.status === 'DRAINING')).toBe(true);
+    expect(containerInstances.find(ci => ci.containerInstanceArn === arns[0])).toMatchObject({
+      deadline: 1_800_000_000_000, recordedRegistrations: 1,
+    });
+    expect(failures).toEqual([{ arn: ciArn('unknown'), reason: 'MISSING', detail: undefined }]);
+  });
+});
+
+describe('registrationArnsOf', () => {
+  test('returns the listed ARNs without describing them', async () => {
+    // GIVEN two registrations of one instance, one of another
+    stageWorld({
+      containerInstances: [
+        { arn: ciArn('a'), ec2InstanceId: 'i-00000000000000001', status: 'ACTIVE' },
+        { arn: ciArn('b'), ec2InstanceId: 'i-00000000000000001', status: 'DRAINING' },
+        { arn: ciArn('c'), ec2InstanceId: 'i-00000000000000002', status: 'ACTIVE' },
+      ],
+    });
+    const { api } = harness();
+
+    // WHEN / THEN
+    await expect(api.registrationArnsOf(['i-00000000000000001'])).resolves.toEqual([ciArn('a'), ciArn('b')]);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
   });
 });
 
 describe('tasksNotStopped', () => {
-  test('pages ListTasks per container instance and batches DescribeTasks by 100', async () => {
+  test(`pages ListTasks per container instance (${LIMITS.perInstanceTaskListings} or fewer) and batches DescribeTasks by 100`, async () => {
     // GIVEN one container instance with 130 tasks over two pages, one of them still STOPPING
     const tasks = Array.from({ length: 130 }, (_, i) => taskArn(`t${i}`));
     ecsMock.on(ListTasksCommand)
@@ -107,6 +238,35 @@ describe('tasksNotStopped', () => {
     expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input.nextToken)).toEqual([undefined, 'more']);
     expect(ecsMock.commandCalls(DescribeTasksCommand).map(c => c.args[0].input.tasks!.length).sort()).toEqual([100, 30]);
     expect(result.get(ciArn('a'))).toEqual([{ taskArn: tasks[129], lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]);
+    expect(ecsMock.commandCalls(ListTasksCommand).every(c => c.args[0].input.containerInstance === ciArn('a'))).toBe(true);
+  });
+
+  test(`above ${LIMITS.perInstanceTaskListings} container instances, lists the whole cluster once and keeps only the wanted instances' tasks`, async () => {
+    // GIVEN 25 wanted container instances with a STOPPING task each, and another instance's STOPPING task
+    const wanted = Array.from({ length: LIMITS.perInstanceTaskListings + 5 }, (_, i) => ciArn(`w${i}`));
+    stageWorld({
+      containerInstances: [
+        ...wanted.map((arn, i) => ({ arn, ec2InstanceId: `i-${String(i).padStart(17, '0')}`, status: 'DRAINING', tasks: [{ arn: taskArn(`t${i}`), lastStatus: 'STOPPING' }] })),
+        { arn: ciArn('other'), ec2InstanceId: 'i-0ffffffffffffffff', status: 'ACTIVE', tasks: [{ arn: taskArn('other'), lastStatus: 'STOPPING' }] },
+      ],
+    });
+    const { api } = harness();
+
+    // WHEN their tasks are read
+    const result = await api.tasksNotStopped(wanted);
+
+    // THEN one listing without a container instance, and the other instance's task is dropped
+    expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input)).toEqual([{ cluster: CLUSTER, desiredStatus: 'STOPPED', nextToken: undefined }]);
+    expect([...result.keys()].sort()).toEqual([...wanted].sort());
+    expect(result.get(wanted[3])).toEqual([{ taskArn: taskArn('t3'), lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]);
+    expect([...result.values()].flat().map(t => t.taskArn)).not.toContain(taskArn('other'));
+  });
+
+  test('a wanted instance without any stopping task maps to an empty list', async () => {
+    const { api } = harness();
+    const result = await api.tasksNotStopped([ciArn('a')]);
+    expect(result).toEqual(new Map([[ciArn('a'), []]]));
+    expect(ecsMock.commandCalls(DescribeTasksCommand)).toHaveLength(0);
   });
 });
 

@@ -2,7 +2,10 @@
  * decide.ts: direct unit tests of the pure decisions.
  */
 import { CONFIG, GROUP, INSTANCE, NOW } from './fixtures';
-import { ContainerInstanceView, InstanceView, planSpotInterruption, planTermination, TERMINATING_WAIT } from '../../lambda/decide';
+import {
+  ContainerInstanceView, InstanceView, mayBeDrained, planSpotInterruption, planTermination, recordedAsOnlyRegistration, resourcesReleased,
+  TERMINATING_WAIT,
+} from '../../lambda/decide';
 
 const MINUTE = 60_000;
 
@@ -47,8 +50,8 @@ describe('planTermination', () => {
     expect(plan.outcome).toBe('draining');
     expect(plan.setDraining).toEqual(['arn:ci/a']);
     expect(plan.recordDrain).toEqual([
-      { containerInstanceArn: 'arn:ci/a', startedAt: NOW, deadline: NOW + 3600_000 },
-      { containerInstanceArn: 'arn:ci/b', startedAt: NOW, deadline: NOW + 3600_000 },
+      { containerInstanceArn: 'arn:ci/a', startedAt: NOW, deadline: NOW + 3600_000, registrations: 2 },
+      { containerInstanceArn: 'arn:ci/b', startedAt: NOW, deadline: NOW + 3600_000, registrations: 2 },
     ]);
     expect(plan.reason).toBe('waiting: 1 running and 0 pending task(s); 2 running and 0 pending task(s)');
   });
@@ -63,8 +66,8 @@ describe('planTermination', () => {
     );
     // WHEN planned
     const plan = planTermination(view, NOW, CONFIG);
-    // THEN the new one gets the earliest deadline and start
-    expect(plan.recordDrain).toEqual([{ containerInstanceArn: 'arn:ci/c', startedAt: early, deadline: early + 60 * MINUTE }]);
+    // THEN the new one gets the earliest deadline and start, and a record of all three registrations
+    expect(plan.recordDrain).toEqual([{ containerInstanceArn: 'arn:ci/c', startedAt: early, deadline: early + 60 * MINUTE, registrations: 3 }]);
     expect(plan.drainStartedAt).toBe(early);
   });
 
@@ -79,6 +82,16 @@ describe('planTermination', () => {
       completeLifecycleAction: true,
       deregister: [{ containerInstanceArn: 'arn:ci/a', force: true }, { containerInstanceArn: 'arn:ci/b', force: true }],
     });
+  });
+
+  test('the registration count of a record leaves out INACTIVE registrations', () => {
+    const plan = planTermination(terminating(ci('a', { status: 'ACTIVE', runningTasksCount: 1 }), ci('old', { status: 'INACTIVE' })), NOW, CONFIG);
+    expect(plan.recordDrain).toEqual([{ containerInstanceArn: 'arn:ci/a', startedAt: NOW, deadline: NOW + 3600_000, registrations: 1 }]);
+  });
+
+  test('a recorded drain is not recorded again, whatever its registration count says', () => {
+    const plan = planTermination(terminating(ci('a', { deadline: NOW + MINUTE, drainStartedAt: NOW - MINUTE, recordedRegistrations: 1, runningTasksCount: 1 })), NOW, CONFIG);
+    expect(plan).toMatchObject({ outcome: 'draining', recordDrain: [], setDraining: [] });
   });
 
   test('a deadline exactly now is passed', () => {
@@ -148,7 +161,7 @@ describe('planSpotInterruption', () => {
       deregister: [],
       heartbeat: false,
       drainStartedAt: NOW,
-      recordDrain: [{ containerInstanceArn: 'arn:ci/a', startedAt: NOW, deadline: NOW + 3600_000 }],
+      recordDrain: [{ containerInstanceArn: 'arn:ci/a', startedAt: NOW, deadline: NOW + 3600_000, registrations: 2 }],
     });
   });
 
@@ -166,5 +179,53 @@ describe('planSpotInterruption', () => {
   test('with no registration, plans nothing to write', () => {
     const plan = planSpotInterruption({ instanceId: INSTANCE, groupName: GROUP, containerInstances: [] }, NOW, CONFIG);
     expect(plan).toMatchObject({ setDraining: [], recordDrain: [], completeLifecycleAction: false });
+  });
+});
+
+describe('mayBeDrained', () => {
+  test.each([
+    ['counts 0 and resources released', { runningTasksCount: 0, pendingTasksCount: 0, resourcesReleased: true }, true],
+    ['counts 0 and resources unknown', { runningTasksCount: 0, pendingTasksCount: 0 }, true],
+    ['no counts at all', {}, true],
+    ['a running task', { runningTasksCount: 1, pendingTasksCount: 0, resourcesReleased: true }, false],
+    ['a pending task', { runningTasksCount: 0, pendingTasksCount: 2, resourcesReleased: true }, false],
+    ['counts 0 but resources still held', { runningTasksCount: 0, pendingTasksCount: 0, resourcesReleased: false }, false],
+  ])('with %s is %s', (_name, counts, expected) => {
+    expect(mayBeDrained(counts)).toBe(expected);
+  });
+});
+
+describe('resourcesReleased', () => {
+  const amounts = (cpu?: number, memory?: number) => [
+    { name: 'CPU', integerValue: cpu }, { name: 'MEMORY', integerValue: memory }, { name: 'PORTS' },
+  ];
+
+  test.each([
+    ['CPU and memory all remaining', amounts(2048, 7680), amounts(2048, 7680), true],
+    ['CPU held', amounts(2048, 7680), amounts(1792, 7680), false],
+    ['memory held', amounts(2048, 7680), amounts(2048, 7168), false],
+    ['memory missing from the remaining list', amounts(2048, 7680), [{ name: 'CPU', integerValue: 2048 }], false],
+    ['no registered list', undefined, amounts(2048, 7680), undefined],
+    ['no remaining list', amounts(2048, 7680), undefined, undefined],
+  ])('with %s is %s', (_name, registered, remaining, expected) => {
+    expect(resourcesReleased(registered, remaining)).toBe(expected);
+  });
+
+  test('ignores other resources (ports, GPUs)', () => {
+    expect(resourcesReleased(
+      [...amounts(1024, 2048), { name: 'GPU', integerValue: 1 }],
+      [...amounts(1024, 2048), { name: 'GPU', integerValue: 0 }],
+    )).toBe(true);
+  });
+});
+
+describe('recordedAsOnlyRegistration', () => {
+  test.each([
+    ['a record of one registration', { deadline: NOW, recordedRegistrations: 1 }, true],
+    ['a record of two registrations', { deadline: NOW, recordedRegistrations: 2 }, false],
+    ['no record', {}, false],
+    ['a count without a deadline', { recordedRegistrations: 1 }, false],
+  ])('with %s is %s', (_name, record, expected) => {
+    expect(recordedAsOnlyRegistration(record)).toBe(expected);
   });
 });
