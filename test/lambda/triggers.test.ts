@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   allCalls, autoScalingMock, callSequence, ciArn, CLUSTER, CLUSTER_ARN, containerInstanceEvent, drainRecord, drainRecordValue, ecsMock,
-  FakeContainerInstance, GROUP, harness, HOOK, INSTANCE, lifecycleEvent, mutatingCalls, NOW, OTHER_GROUP, resources, scheduledEvent, spotEvent, stageWorld, taskArn,
+  FakeContainerInstance, GROUP, harness, HOOK, INSTANCE, lifecycleEvent, mutatingCalls, NOW, OTHER_GROUP, resources, scheduledEvent, spotEvent,
+  stageWorld, taskArn,
 } from './fixtures';
 import { LIMITS } from '../../lambda/aws';
 import { ATTRIBUTE, METRIC } from '../../src/constants';
@@ -338,7 +339,9 @@ describe('ECS container instance state change events', () => {
     expect(callSequence()).toEqual([
       'DescribeContainerInstances', 'ListTasks', 'DescribeTasks', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
-    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input)).toEqual([{ cluster: CLUSTER, containerInstances: [CI] }]);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input)).toEqual([
+      { cluster: CLUSTER, containerInstances: [CI] },
+    ]);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input)).toEqual([
       { AutoScalingGroupName: GROUP, LifecycleHookName: HOOK, InstanceId: INSTANCE, LifecycleActionResult: 'CONTINUE' },
     ]);
