@@ -308,6 +308,7 @@ describe('lifecycle action answers', () => {
     [{ Code: 'ValidationError', message: 'no active lifecycle action found' }, true],
     [{ name: 'ValidationError', message: 'Rate exceeded' }, false],
     [{ name: 'Throttling', message: 'No active Lifecycle Action found' }, false],
+    [{ name: 'ValidationError', message: 'AutoScalingGroup name not found - AutoScalingGroup my-ecs-asg not found' }, true],
     [undefined, false],
     ['a string', false],
   ])('isNoActiveLifecycleAction(%j) is %s', (error, expected) => {

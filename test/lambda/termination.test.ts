@@ -488,6 +488,36 @@ describe('races with other invocations', () => {
     expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action was already over', instanceId: INSTANCE }));
   });
 
+  test('a deleted cluster has no registrations: the action is completed instead of waiting out the hook', async () => {
+    // GIVEN ECS answers ClusterNotFoundException
+    stageTerminating({ running: 2 });
+    ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    const summary = await h.controller.handle(lifecycleEvent());
+
+    // THEN released as not registered
+    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
+  });
+
+  test('a completion answered "AutoScalingGroup name not found" (group deleted) counts as done', async () => {
+    // GIVEN a drained instance whose group was deleted meanwhile
+    stageTerminating();
+    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(Object.assign(noActiveLifecycleAction(INSTANCE), {
+      message: `AutoScalingGroup name not found - AutoScalingGroup ${GROUP} not found`,
+    }));
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    const summary = await h.controller.handle(lifecycleEvent());
+
+    // THEN no error
+    expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
+    expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action was already over', instanceId: INSTANCE }));
+  });
+
   test('a failing listing rejects the invocation (Lambda retries) and is logged with the instance', async () => {
     // GIVEN ECS throttles the listing
     stageTerminating();

@@ -522,8 +522,9 @@ describe('ECS container instance state change events', () => {
     // WHEN an ACTIVE instance reports 0 tasks
     await h.controller.handle(containerInstanceEvent({ status: 'ACTIVE', runningTasksCount: 0 }));
 
-    // THEN no call
+    // THEN no call, and one line saying why
     expect(allCalls()).toHaveLength(0);
+    expect(h.logs()).toEqual([expect.objectContaining({ level: 'info', message: 'event ignored: container instance is ACTIVE, not DRAINING', containerInstanceArn: CI })]);
   });
 });
 
