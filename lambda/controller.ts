@@ -259,12 +259,18 @@ export class DrainController {
     if (arns.length === 0) return [];
     const { containerInstances, failures } = await this.api.setDraining(arns);
     for (const failure of failures) {
-      // e.g. MISSING or INACTIVE: the instance left the cluster meanwhile; the next look decides.
       this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
         containerInstanceArn: failure.arn, reason: failure.reason, detail: failure.detail,
       });
     }
-    return containerInstances;
+    // MISSING or INACTIVE: the registration left the cluster. Any other reason is not taken
+    // as gone: the registration is read, so that one still running tasks keeps the instance
+    // waiting instead of releasing it.
+    const failed = failures
+      .filter(f => f.reason !== 'MISSING' && f.reason !== 'INACTIVE')
+      .map(f => f.arn).filter((arn): arn is string => arn !== undefined && arns.includes(arn));
+    const stillThere = failed.length > 0 ? await this.api.describeContainerInstances(failed) : [];
+    return [...containerInstances, ...stillThere.filter(ci => ci.status !== 'INACTIVE')];
   }
 
   /** Heartbeat, deregistration and completion, as the plan says. */

@@ -201,6 +201,21 @@ describe('starting a drain', () => {
     expect(summary).toEqual({ trigger: 'lifecycle-action', outcomes: { draining: 1 }, errors: 0, deferred: 0 });
   });
 
+  test('a failure of another reason than MISSING or INACTIVE is read again: a registration still running tasks keeps the instance waiting', async () => {
+    // GIVEN one registration with a running task, and ECS refusing DRAINING for an unexpected reason
+    stageWorld({ instances: [TERMINATING], containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 1 }] });
+    ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ failures: [{ arn: CI, reason: 'AGENT_BUSY', detail: 'try later' }] });
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    const summary = await h.controller.handle(lifecycleEvent());
+
+    // THEN the registration is described, found running, and the action is not completed
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
+    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
+    expect(summary.outcomes).toEqual({ draining: 1 });
+  });
+
   test('a duplicate event sets DRAINING again (idempotent) but does not rewrite the record of a drain already started', async () => {
     // GIVEN a DRAINING container instance with a drain record
     stageTerminating({ running: 1 });
