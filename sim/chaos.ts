@@ -41,6 +41,7 @@ async function main(): Promise<number> {
         + `premature=${result.premature} violations=${result.violations} unhandled=${result.unhandled} forced=${result.forced} `
         + `invocations=${result.invocations} injected_failures=${result.injectedFailures} (${(result.realMs / 1000).toFixed(1)} s)${bad ? '  <-- FAIL' : ''}`);
       if (bad || values.verbose) for (const problem of result.problems.slice(0, 12)) log(`      ${problem}`);
+      if (values.verbose) for (const note of result.notes) log(`      ${note}`);
     }
   }
   log('');

@@ -260,7 +260,12 @@ function measure(
   }
   const violations = sim.emulator.untouchedViolations.length;
   for (const v of sim.emulator.untouchedViolations) problems.push(`violation: ${v.operation} on ${v.containerInstanceArn} (${v.ec2InstanceId})`);
-  const notes = [...context.notes];
+  const e = sim.emulator.stats;
+  const bus = sim.eventBridge.stats;
+  const stats = sim.lambda.stats(fn);
+  // Evidence that the faults bit: what the emulator, the bus and the runtime injected.
+  const notes = [...context.notes, `faults: ${e.totalThrottled} throttled and ${e.totalInjectedErrors} 5xx of ${e.totalCalls} calls; `
+    + `bus lost ${bus.lost}, duplicated ${bus.duplicated}, reordered ${bus.reordered}; ${stats.crashes} crashes, ${stats.timeouts} timeouts`];
   const maxConcurrent = maxOverlap(invocations, sim.clock.now());
   return {
     scenario: scenario.name,

@@ -49,8 +49,8 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
   },
   {
     name: 'throttling-storm',
-    description: 'every token bucket shrunk to 3 tokens refilled at 1 per second',
-    buckets: { capacity: 3, refillPerSecond: 1 },
+    description: 'every token bucket shrunk to 2 tokens refilled at 1 per 4 seconds',
+    buckets: { capacity: 2, refillPerSecond: 0.25 },
     injectedErrors: THROTTLED,
   },
   {
