@@ -14,6 +14,13 @@ export interface ActivityProbe {
   readonly activity: number;
   /** Work that may still produce activity after a pause of a few event-loop turns (invocations). */
   readonly running?: number;
+  /**
+   * A counter bumped on the steps after which running work may continue unseen for several
+   * event-loop turns (a response read to its end, an invocation started). Only after such a step
+   * does the driver wait `quietTurnsWhileRunning`; otherwise `quietTurnsAfterColdStep`.
+   * A probe without it counts every step as hot.
+   */
+  readonly hotActivity?: number;
 }
 
 export interface DriverOptions {
@@ -26,6 +33,12 @@ export interface DriverOptions {
   readonly quietTurnsWhileRunning?: number;
   /** Quiet turns required when nothing runs (only timers are left). @default 1 */
   readonly quietTurnsWhenIdle?: number;
+  /**
+   * Quiet turns required while something runs but no hot step (see `ActivityProbe.hotActivity`)
+   * happened since the settle began: e.g. a timer fired that only moved the emulator's world, or
+   * a request went out and its answer waits on the clock. @default 3
+   */
+  readonly quietTurnsAfterColdStep?: number;
 }
 
 export interface RunOptions {
@@ -40,11 +53,11 @@ export interface RunResult {
   readonly advances: number;
 }
 
-const nextTurn = () => new Promise<void>(resolve => setImmediate(resolve));
 
 export class Driver {
   private readonly quietTurnsWhileRunning: number;
   private readonly quietTurnsWhenIdle: number;
+  private readonly quietTurnsAfterColdStep: number;
 
   constructor(
     private readonly clock: SimClock,
@@ -53,6 +66,7 @@ export class Driver {
   ) {
     this.quietTurnsWhileRunning = options.quietTurnsWhileRunning ?? 12;
     this.quietTurnsWhenIdle = options.quietTurnsWhenIdle ?? 1;
+    this.quietTurnsAfterColdStep = Math.min(options.quietTurnsAfterColdStep ?? 3, this.quietTurnsWhileRunning);
   }
 
   /** Adds a probe (the Lambda runtime registers itself once it exists). */
@@ -60,22 +74,32 @@ export class Driver {
     this.probes.push(probe);
   }
 
-  /** Resolves once nothing is busy and no activity happened for enough turns. */
-  async settle(): Promise<void> {
-    let quiet = 0;
-    let last = this.activity();
-    for (;;) {
-      await nextTurn();
-      const now = this.activity();
-      if (this.busy() > 0 || now !== last) {
-        quiet = 0;
-        last = now;
-        continue;
-      }
-      quiet++;
-      const needed = this.running() > 0 ? this.quietTurnsWhileRunning : this.quietTurnsWhenIdle;
-      if (quiet >= needed) return;
-    }
+  /**
+   * Resolves once nothing is busy and no activity happened for enough turns. One callback per
+   * `setImmediate` turn, not a promise per turn: with AsyncLocalStorage's hooks on, every promise
+   * costs hook work, and a 1,000-instance run spins millions of turns.
+   */
+  settle(): Promise<void> {
+    return new Promise<void>(resolve => {
+      let quiet = 0;
+      let last = this.activity();
+      const hotAtStart = this.hotActivity();
+      const turn = () => {
+        const now = this.activity();
+        if (this.busy() > 0 || now !== last) {
+          quiet = 0;
+          last = now;
+          setImmediate(turn);
+          return;
+        }
+        quiet++;
+        const needed = this.running() === 0 ? this.quietTurnsWhenIdle
+          : this.hotActivity() !== hotAtStart ? this.quietTurnsWhileRunning : this.quietTurnsAfterColdStep;
+        if (quiet >= needed) resolve();
+        else setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
   }
 
   /** Advances virtual time timer by timer until `done()` holds, the limit is reached or nothing is left. */
@@ -118,6 +142,12 @@ export class Driver {
   private running(): number {
     let sum = 0;
     for (const p of this.probes) sum += p.running ?? 0;
+    return sum;
+  }
+
+  private hotActivity(): number {
+    let sum = 0;
+    for (const p of this.probes) sum += p.hotActivity ?? p.activity;
     return sum;
   }
 

@@ -110,6 +110,7 @@ export class LambdaRuntime implements ActivityProbe {
   readonly invocations: InvocationRecord[] = [];
   readonly failures: FailureRecord[] = [];
   private ownActivity = 0;
+  private invocationSteps = 0;
   private readonly functions = new Map<string, LoadedFunction>();
   private readonly active = new Map<string, Running>();
   /** Invocations that ended while their code still runs (timed out, crashed): their requests hang. */
@@ -131,6 +132,8 @@ export class LambdaRuntime implements ActivityProbe {
   get busy(): number { return this.options.http.inTransit; }
   /** ActivityProbe: every start, end and queued event, plus client-side HTTP steps. */
   get activity(): number { return this.ownActivity + this.options.http.activity; }
+  /** ActivityProbe: invocation starts and ends, and responses read to their end (see driver.ts). */
+  get hotActivity(): number { return this.invocationSteps + this.options.http.hotActivity; }
   /** Events accepted but not started yet (waiting in the queue or for a retry). */
   get queuedEvents(): number { return this.queued; }
 
@@ -225,6 +228,7 @@ export class LambdaRuntime implements ActivityProbe {
     this.invocations.push(record);
     fn.stats.invocations++;
     this.ownActivity++;
+    this.invocationSteps++;
     const faults = this.options.faults ?? {};
     const crashAfterCall = this.random.chance(faults.crashProbability ?? 0)
       ? this.random.int(1, faults.crashAfterCallsMax ?? 4) : undefined;
@@ -240,6 +244,7 @@ export class LambdaRuntime implements ActivityProbe {
         running.timeout?.cancel();
         this.active.delete(invocationId);
         this.ownActivity++;
+        this.invocationSteps++;
         fn.stats.busyMs += record.endedAt - record.startedAt;
         if (outcome !== 'success') {
           const e = error as { name?: string; message?: string } | undefined;

@@ -32,6 +32,8 @@ export class OutboundHttp {
   private failedUnreceived = 0;
   /** Bumped on every client-side step (sent, response, end, error), for the driver. */
   activity = 0;
+  /** Bumped when a response ends or a request fails: the SDK's next steps may take several turns. */
+  hotActivity = 0;
   private original: typeof http.request | undefined;
 
   /** Requests on their way to the emulator: time must not move while one is in the wire. */
@@ -79,10 +81,11 @@ export class OutboundHttp {
       answered = true;
       this.activity++;
       scope.onResponse(index);
-      response.on('end', () => { this.activity++; });
+      response.on('end', () => { this.activity++; this.hotActivity++; });
     });
     request.on('error', () => {
       this.activity++;
+      this.hotActivity++;
       // Refused before the emulator saw it (ECONNREFUSED, socket reset on connect).
       if (!answered && !request.reusedSocket && request.socket?.bytesWritten === 0) this.failedUnreceived++;
     });
