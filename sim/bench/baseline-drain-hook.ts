@@ -33,8 +33,12 @@ import {
 const MAX_ATTEMPTS = 5;
 const POLL_INTERVAL_MS = 10_000;
 
-const ecs = new ECSClient({ maxAttempts: MAX_ATTEMPTS });
-const autoScaling = new AutoScalingClient({ maxAttempts: MAX_ATTEMPTS });
+/**
+ * Clients per invocation: in AWS every concurrent invocation runs in its own execution
+ * environment with its own clients (and the SDK's retry quota), whereas the simulated Lambda
+ * runtime loads one module for all of them. One pair per invocation models the 1,000 separate
+ * environments of a 1,000-instance scale-in.
+ */
 
 interface LifecycleMessage {
   EC2InstanceId?: string;
@@ -44,6 +48,17 @@ interface LifecycleMessage {
 }
 
 export async function handler(event: any): Promise<void> {
+  const ecs = new ECSClient({ maxAttempts: MAX_ATTEMPTS });
+  const autoScaling = new AutoScalingClient({ maxAttempts: MAX_ATTEMPTS });
+  try {
+    await drain(event, ecs, autoScaling);
+  } finally {
+    ecs.destroy();
+    autoScaling.destroy();
+  }
+}
+
+async function drain(event: any, ecs: ECSClient, autoScaling: AutoScalingClient): Promise<void> {
   const cluster = process.env.CLUSTER!;
   const message = lifecycleMessage(event);
   const instanceId = message.EC2InstanceId;
@@ -57,7 +72,7 @@ export async function handler(event: any): Promise<void> {
   if (!containerInstanceArn) return;
   const taskArns = (await ecs.send(new ListTasksCommand({ cluster, containerInstance: containerInstanceArn }))).taskArns ?? [];
 
-  while (await hasTasks(cluster, containerInstanceArn, taskArns)) {
+  while (await hasTasks(ecs, cluster, containerInstanceArn, taskArns)) {
     await new Promise(resolve => setTimeout(resolve, POLL_INTERVAL_MS));
   }
 
@@ -74,7 +89,7 @@ export async function handler(event: any): Promise<void> {
   }
 }
 
-async function hasTasks(cluster: string, containerInstanceArn: string, taskArns: string[]): Promise<boolean> {
+async function hasTasks(ecs: ECSClient, cluster: string, containerInstanceArn: string, taskArns: string[]): Promise<boolean> {
   const described = await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [containerInstanceArn] }));
   const instance = described.containerInstances?.[0];
   if (!instance) return false;

@@ -1,0 +1,45 @@
+/**
+ * Smoke test of the `bench` command (sim/bench.ts): sizes 1 and 10, ECS events flowing only.
+ * Asserts the shape of what it prints and writes, never a timing or a figure's value.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { synthesizeExample } from '../e2e/support';
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+test('bench --sizes 1,10 --modes events prints the tables and ends with the BENCH line', () => {
+  const assembly = synthesizeExample();
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-')), 'BENCHMARKS.md');
+  const result = spawnSync(process.execPath, [
+    '-r', 'ts-node/register/transpile-only', path.join(REPO, 'sim', 'bench.ts'),
+    '--sizes', '1,10', '--modes', 'events', '--assembly', assembly, '--out', out, '--init-runs', '1',
+  ], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, 'test', 'tsconfig.json') },
+  });
+  expect(result.stderr).not.toMatch(/bench: /);
+  expect(result.status).toBe(0);
+
+  const lines = result.stdout.trimEnd().split('\n');
+  const last = lines[lines.length - 1];
+  const number = '(?:\\d+(?:\\.\\d+)?)';
+  expect(last).toMatch(new RegExp(
+    `^BENCH n=10 api_calls_per_instance=${number} baseline_api_calls_per_instance=${number} `
+    + `p99_reaction_s=${number} baseline_p99_reaction_s=${number} busy_s_per_instance=${number} `
+    + `baseline_busy_s_per_instance=${number} premature=\\d+ baseline_premature=\\d+$`,
+  ));
+  for (const row of ['| 1 | ours |', '| 1 | baseline |', '| 10 | ours |', '| 10 | baseline |', '| 10 | ours / baseline |']) {
+    expect(result.stdout).toContain(row);
+  }
+
+  const markdown = fs.readFileSync(out, 'utf8');
+  for (const heading of ['# Benchmarks', '## Results', '## Targets', '## Throttling', '## API latency model', '## Handler cost', '## Machine', '## Reproduce']) {
+    expect(markdown).toContain(heading);
+  }
+  expect(markdown).toContain(last);
+  expect(markdown).not.toContain('every ECS event lost (the one-minute schedule alone)\n\n|');
+}, 600_000);
