@@ -24,7 +24,6 @@ import { isMutating } from './junk-events';
 import { ChaosScenario } from './scenarios';
 import { ENV } from '../../src/constants';
 import { SeededRandom } from '../emulator/random';
-import { AUTOSCALING_THROTTLING_GROUPS, ECS_THROTTLING_GROUPS } from '../emulator/throttling';
 import { percentile } from '../runtime/report';
 import { deriveSeed } from '../runtime/seeds';
 import { Simulation } from '../runtime/simulation';
@@ -74,12 +73,12 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   const assemblyDirectory = scenario.assembly === 'long-drain'
     ? (options.longDrainAssemblyDirectory ?? synthesizeLongDrainExample)()
     : options.assemblyDirectory;
-  const restoreBuckets = scenario.buckets ? shrinkBuckets(scenario.buckets) : () => undefined;
   let sim: Simulation | undefined;
   try {
     sim = await Simulation.start({
       assemblyDirectory,
       seed,
+      throttling: scenario.buckets ?? true,
       emulatorFaults: scenario.emulatorFaults,
       eventFaults: scenario.eventFaults,
       lambdaFaults: scenario.lambdaFaults,
@@ -91,7 +90,6 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     return { ...result, realMs: Number(process.hrtime.bigint() - realStart) / 1e6 };
   } finally {
     sim?.stop();
-    restoreBuckets();
   }
 }
 
@@ -322,18 +320,6 @@ function maxOverlap(records: readonly { startedAt: number; endedAt?: number }[],
   let max = 0;
   for (const [, delta] of edges) { running += delta; max = Math.max(max, running); }
   return max;
-}
-
-/** Replaces every documented token bucket with a tiny one; returns the undo. */
-function shrinkBuckets(spec: { capacity: number; refillPerSecond: number }): () => void {
-  const saved: Array<() => void> = [];
-  for (const groups of [ECS_THROTTLING_GROUPS, AUTOSCALING_THROTTLING_GROUPS]) {
-    for (const [key, group] of Object.entries(groups)) {
-      groups[key] = { ...group, capacity: spec.capacity, refillPerSecond: spec.refillPerSecond };
-      saved.push(() => { groups[key] = group; });
-    }
-  }
-  return () => saved.forEach(undo => undo());
 }
 
 let longDrainAssembly: string | undefined;

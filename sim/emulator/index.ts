@@ -15,7 +15,7 @@ import {
 import { EmulatorStats, InstanceTimeline, Observer, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
 import { EmulatorServer, RequestHook } from './server';
-import { Throttler } from './throttling';
+import { BucketSpec, Throttler } from './throttling';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
@@ -31,7 +31,8 @@ export interface AwsEmulatorOptions {
   /** Seeds every random choice (ids, stop durations, faults): same seed, same run. */
   seed?: number;
   /** Token buckets per documented operation group; default true. */
-  throttling?: boolean;
+  /** Documented token buckets (true, the default), none (false), or one spec replacing every bucket. */
+  throttling?: boolean | BucketSpec;
   faults?: FaultOptions;
   onEvent?: EventListener;
 }

@@ -70,17 +70,22 @@ export class TokenBucket {
 export class Throttler {
   private readonly buckets = new Map<string, TokenBucket>();
 
-  constructor(private readonly now: () => number, private readonly enabled: boolean) {}
+  /**
+   * `throttling`: true for the documented buckets, false for none, or one bucket spec that
+   * replaces every group's (a throttling storm).
+   */
+  constructor(private readonly now: () => number, private readonly throttling: boolean | BucketSpec) {}
 
   /** True when the call may proceed; false when it is throttled. */
   admit(service: 'ecs' | 'autoscaling', operation: string): boolean {
-    if (!this.enabled) return true;
+    if (this.throttling === false) return true;
     const groups = service === 'ecs' ? ECS_THROTTLING_GROUPS : AUTOSCALING_THROTTLING_GROUPS;
     const entry = Object.entries(groups).find(([, g]) => g.operations.includes(operation));
     const key = `${service}:${entry ? entry[0] : 'other'}`;
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = new TokenBucket(entry ? entry[1] : FALLBACK, this.now());
+      const spec = typeof this.throttling === 'object' ? this.throttling : entry ? entry[1] : FALLBACK;
+      bucket = new TokenBucket(spec, this.now());
       this.buckets.set(key, bucket);
     }
     return bucket.tryTake(this.now());

@@ -12,13 +12,14 @@ import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
 import { LambdaFaults, LambdaRuntime } from './lambda';
 import { OutboundHttp } from './outbound-http';
 import { installVirtualTime } from './virtual-time';
+import type { BucketSpec } from '../emulator/throttling';
 
 export interface SimulationOptions {
   /** A synthesized cloud assembly directory (cdk.out). */
   readonly assemblyDirectory: string;
   readonly seed?: number;
   /** @default true */
-  readonly throttling?: boolean;
+  readonly throttling?: boolean | BucketSpec;
   readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
   readonly eventFaults?: EventBridgeFaults;
   readonly lambdaFaults?: LambdaFaults;
