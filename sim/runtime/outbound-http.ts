@@ -73,10 +73,19 @@ export class OutboundHttp {
   }
 
   private track(request: http.ClientRequest, scope: InvocationScope): void {
-    this.sent++;
     this.activity++;
     const index = scope.onRequestSent();
     let answered = false;
+    // In transit from the moment it has a socket. A request queued in the agent (the SDK allows
+    // 50 sockets; more concurrent requests wait for one) cannot reach the emulator until an
+    // earlier answer ends, and that answer may wait on the clock (latency): counting it as busy
+    // would stop time for good.
+    let dispatched = false;
+    request.once('socket', () => {
+      dispatched = true;
+      this.sent++;
+      this.activity++;
+    });
     request.on('response', response => {
       answered = true;
       this.activity++;
@@ -87,7 +96,7 @@ export class OutboundHttp {
       this.activity++;
       this.hotActivity++;
       // Refused before the emulator saw it (ECONNREFUSED, socket reset on connect).
-      if (!answered && !request.reusedSocket && request.socket?.bytesWritten === 0) this.failedUnreceived++;
+      if (dispatched && !answered && !request.reusedSocket && request.socket?.bytesWritten === 0) this.failedUnreceived++;
     });
   }
 }
