@@ -3,7 +3,7 @@ import * as path from 'path';
 import { matchesPattern } from '../../sim/runtime/event-pattern';
 import { parseRate } from '../../sim/runtime/eventbridge';
 
-const sample = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '../../../shared/events', `${name}.json`), 'utf-8'));
+const sample = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '../events', `${name}.json`), 'utf-8'));
 const lifecycle = sample('ec2-instance-terminate-lifecycle-action');
 const ecs = sample('ecs-container-instance-state-change');
 

@@ -316,11 +316,11 @@ export function ecsClientException(message: string): ClientException {
   return new ClientException({ $metadata: { httpStatusCode: 400 }, message });
 }
 
-/** Copies of the samples in the design's shared/events folder. */
-const EVENTS_DIR = path.join(__dirname, 'events');
+/** Copies of the design's sample events (shared/events), kept in the repository so tests need nothing outside it. */
+const EVENTS_DIR = path.join(__dirname, '..', 'events');
 const LOCAL_EVENTS: Record<string, unknown> = {};
 
-/** A fresh copy of a sample event of /work/shared/events (the file name without .json). */
+/** A fresh copy of a sample event of test/events (the file name without .json). */
 export function sampleEvent(name: 'ec2-instance-terminate-lifecycle-action' | 'ec2-spot-instance-interruption-warning' | 'ecs-container-instance-state-change' | 'scheduled-event'): any {
   LOCAL_EVENTS[name] ??= JSON.parse(fs.readFileSync(path.join(EVENTS_DIR, `${name}.json`), 'utf8'));
   return structuredClone(LOCAL_EVENTS[name]);
