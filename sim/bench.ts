@@ -485,6 +485,22 @@ function notes(options: Options, results: CaseResult[]): string[] {
         + 'finished drain and each completes or deregisters it again (the second answer is treated as success). See the per-operation table.');
     }
   }
+  for (const mode of options.modes) {
+    const ours = find(results, 'ours', n, mode);
+    if (!ours || ours.peakEmptiedPerMinute === 0) continue;
+    const readOps = ECS_THROTTLING_GROUPS['cluster-resource-read'].operations;
+    const reads = readOps.reduce((total, op) => total + (ours.callsByOperation[`ecs:${op}`] ?? 0), 0) / ours.instances;
+    const refill = ECS_THROTTLING_GROUPS['cluster-resource-read'].refillPerSecond;
+    const lifecycle = AUTOSCALING_THROTTLING_GROUPS.lifecycle.refillPerSecond;
+    const completes = (ours.callsByOperation['autoscaling:CompleteLifecycleAction'] ?? 0) / ours.instances;
+    out.push(`- **Throughput bound at ${n} instances (${mode})**: up to ${ours.peakEmptiedPerMinute} instances emptied within one minute `
+      + `(${fmt(ours.peakEmptiedPerMinute / 60, 1)}/s: the 300 s deregistration delay ends for most of them together). ECS's read bucket refills `
+      + `${refill}/s, so keeping up needs at most ${fmt(refill * 60 / ours.peakEmptiedPerMinute, 2)} reads per completed drain in that minute; ours `
+      + `spent ${fmt(reads, 2)} reads per instance over the whole drain (ListContainerInstances, ListTasks, DescribeTasks, `
+      + `DescribeContainerInstances). Auto Scaling's lifecycle bucket (our assumption) refills ${lifecycle}/s, i.e. ${fmt(lifecycle * 60 / ours.peakEmptiedPerMinute, 2)} `
+      + `CompleteLifecycleAction per completion; ours sent ${fmt(completes, 2)} per instance. Completions beyond either rate queue, and `
+      + 'that queue is the p99 reaction latency at this size.');
+  }
   out.push('- **One execution environment for all concurrent invocations.** The simulated Lambda runtime loads each bundle once, '
     + 'so concurrent invocations share module state that in AWS each execution environment has on its own: the SDK clients\' '
     + 'connection pool (50 sockets; further requests queue in the agent) and, for our controller (SDK `retryMode: \'adaptive\'`), '

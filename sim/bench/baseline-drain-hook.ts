@@ -28,6 +28,7 @@ import {
   DescribeContainerInstancesCommand, DescribeTasksCommand, ECSClient, ListContainerInstancesCommand, ListTasksCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
+import { WARM_UP } from './warm-up';
 
 /** boto3's default ("legacy") retry mode makes up to 5 attempts; the JS SDK's default is 3. */
 const MAX_ATTEMPTS = 5;
@@ -60,6 +61,11 @@ export async function handler(event: any): Promise<void> {
 
 async function drain(event: any, ecs: ECSClient, autoScaling: AutoScalingClient): Promise<void> {
   const cluster = process.env.CLUSTER!;
+  if (event?.[WARM_UP] === true) {
+    // Not part of the algorithm: the bench's warm-up before the scale-in (see case.ts).
+    await ecs.send(new ListContainerInstancesCommand({ cluster }));
+    return;
+  }
   const message = lifecycleMessage(event);
   const instanceId = message.EC2InstanceId;
   if (!instanceId) {
