@@ -139,7 +139,9 @@ export function planTermination(view: InstanceView, now: number, config: Control
     };
   }
 
-  const empty = registrations.filter(ci => ci.runningTasksCount === 0 && ci.pendingTasksCount === 0);
+  // Nothing runs or waits to run, and no task still holds CPU or memory (a stopping task
+  // releases them only when it is STOPPED): only then are the tasks worth reading.
+  const empty = registrations.filter(ci => mayBeDrained(ci));
   const unread = empty.filter(ci => ci.tasksNotStopped === undefined).map(ci => ci.containerInstanceArn);
   const drained = empty.filter(ci => ci.tasksNotStopped !== undefined && ci.tasksNotStopped.length === 0);
   if (drained.length === registrations.length) {

@@ -110,6 +110,13 @@ describe('planTermination', () => {
     expect(bothEmpty).toMatchObject({ outcome: 'draining', readTasksOf: ['arn:ci/a', 'arn:ci/b'] });
   });
 
+  test('does not ask for the tasks while a task still holds CPU or memory, whatever the counts say', () => {
+    const stopping = planTermination(terminating(ci('a', { resourcesReleased: false })), NOW, CONFIG);
+    expect(stopping).toMatchObject({ outcome: 'draining', readTasksOf: [], completeLifecycleAction: false });
+    const released = planTermination(terminating(ci('a', { resourcesReleased: true })), NOW, CONFIG);
+    expect(released.readTasksOf).toEqual(['arn:ci/a']);
+  });
+
   test('is drained only when every registration has been read and none has a task left that is not STOPPED', () => {
     const stopping = { taskArn: 't', lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' };
     const partly = planTermination(terminating(ci('a', { tasksNotStopped: [] }), ci('b', { tasksNotStopped: [stopping] })), NOW, CONFIG);
