@@ -20,6 +20,7 @@ import { CaseResult, CaseSpec, EventMode, Strategy } from './bench/case';
 import {
   DEREGISTRATION_DELAY_SECONDS, SETUP_MS, STANDALONE_AFTER_SCALE_IN_MS, STANDALONE_EVERY, STOP_TIMEOUT_SECONDS, WEB_TASKS_PER_INSTANCE,
 } from './bench/workload';
+import { log, positiveInt, runCommand } from './cli';
 import { AUTOSCALING_THROTTLING_GROUPS, ECS_THROTTLING_GROUPS } from './emulator/throttling';
 import { loadAssembly } from './runtime/assembly';
 
@@ -577,17 +578,4 @@ function parseOptions(): Options {
   };
 }
 
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer; got ${value}`);
-  return n;
-}
-
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-main().then(code => { process.exitCode = code; }, error => {
-  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 2;
-});
+runCommand('bench', main);

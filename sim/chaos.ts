@@ -15,6 +15,7 @@ import { parseArgs } from 'util';
 import { chaosLine, DEFINITIONS, rowsOf, scenarioTable, totalsOf } from './chaos/report';
 import { ChaosRunResult, runChaos } from './chaos/run';
 import { CHAOS_SCENARIOS, scenarioNamed } from './chaos/scenarios';
+import { log, positiveInt, runCommand } from './cli';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -57,17 +58,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer; got ${value}`);
-  return n;
-}
-
-function log(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-main().then(code => { process.exitCode = code; }, error => {
-  process.stderr.write(`chaos: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 2;
-});
+runCommand('chaos', main);

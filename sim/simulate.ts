@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
+import { log, positiveInt, runCommand } from './cli';
 import { instanceTable, offset, summarize, summaryLine } from './runtime/report';
 import { runScenario, ScenarioName, SCENARIOS } from './runtime/scenario';
 import { Simulation } from './runtime/simulation';
@@ -75,18 +76,4 @@ async function main(): Promise<number> {
   }
 }
 
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer; got ${value}`);
-  return n;
-}
-
-function log(line: string): void {
-  // The handler's console is captured per invocation; the command's own output goes to stdout.
-  process.stdout.write(`${line}\n`);
-}
-
-main().then(code => { process.exitCode = code; }, error => {
-  process.stderr.write(`simulate: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exitCode = 2;
-});
+runCommand('simulate', main);
