@@ -81,7 +81,7 @@ export class SimClock {
     heap.push(timer);
     let i = heap.length - 1;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
+      const parent = Math.floor((i - 1) / 2);
       if (!earlier(heap[i], heap[parent])) break;
       [heap[i], heap[parent]] = [heap[parent], heap[i]];
       i = parent;
