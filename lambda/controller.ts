@@ -40,6 +40,10 @@ export class DrainController {
   async handle(event: unknown, remainingTimeMs: () => number = () => Infinity): Promise<InvocationSummary> {
     const trigger = parseTrigger(event);
     const tally = new Tally(trigger.kind);
+    // The schedule is its own retry: a failed pass is repeated by the next one a minute later,
+    // so a pass reports its errors but does not fail (a Lambda retry would only add load, often
+    // to an API that is throttling already, and park a useless event in the dead-letter queue).
+    const retriedByLambda = trigger.kind !== 'reconcile';
     try {
       await this.dispatch(event, trigger, tally, remainingTimeMs);
     } catch (error) {
@@ -48,10 +52,11 @@ export class DrainController {
       const fields = instanceFields(trigger);
       this.telemetry.log('error', 'could not handle the event', { trigger: trigger.kind, ...fields, error: describeError(error) });
       this.telemetry.metric(METRIC.ERRORS, 1, fields);
-      throw error;
+      if (retriedByLambda) throw error;
+      tally.errors++;
     }
     const summary = tally.summary();
-    if (summary.errors > 0) {
+    if (summary.errors > 0 && retriedByLambda) {
       // Fail the invocation so Lambda retries it and, in the end, the failure destination holds it.
       throw new Error(`${summary.errors} instance(s) could not be handled; see the error lines above`);
     }

@@ -86,16 +86,18 @@ describe('the controller\'s telemetry', () => {
     expect(h.metricValues(METRIC.DRAINS_COMPLETED)).toEqual([1, 1, 1]);
   });
 
-  test('an error on one instance is logged with its id and counted, the others are still handled, and handle() rejects at the end', async () => {
+  test('an error on one instance is logged with its id and counted, the others are still handled, and a pass reports it without failing', async () => {
     // GIVEN three drained instances, and Auto Scaling failing to complete B's action
     stageThreeDrained();
     autoScalingMock.on(CompleteLifecycleActionCommand, { InstanceId: B }).rejects(Object.assign(new Error('Internal failure'), { name: 'InternalFailure' }));
     const h = harness();
 
     // WHEN the schedule fires
-    await expect(h.controller.handle(scheduledEvent())).rejects.toThrow('1 instance(s) could not be handled; see the error lines above');
+    const summary = await h.controller.handle(scheduledEvent());
 
-    // THEN B's error is logged with its id, the Errors metric emitted, and A and C completed
+    // THEN the pass does not fail (the next one repeats it) but reports the error
+    expect(summary).toMatchObject({ trigger: 'reconcile', errors: 1 });
+    // AND B's error is logged with its id, the Errors metric emitted, and A and C completed
     expect(h.logs().filter(l => l.level === 'error')).toEqual([{
       level: 'error',
       message: 'could not handle the instance',
@@ -110,13 +112,13 @@ describe('the controller\'s telemetry', () => {
     expect(h.metricValues(METRIC.DRAINS_COMPLETED)).toEqual([1, 1]);
   });
 
-  test('an error before any instance could be handled (reading the groups) is logged as JSON, counted, and rejects', async () => {
+  test('an error before any instance could be handled (reading the groups) is logged as JSON and counted; the pass reports it', async () => {
     // GIVEN Auto Scaling is down
     autoScalingMock.on(DescribeAutoScalingGroupsCommand).rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
     const h = harness();
 
     // WHEN the schedule fires
-    await expect(h.controller.handle(scheduledEvent())).rejects.toThrow('Service unavailable');
+    await expect(h.controller.handle(scheduledEvent())).resolves.toMatchObject({ errors: 1 });
 
     // THEN one error line and the Errors metric
     expect(h.logs().filter(l => l.level === 'error')).toEqual([expect.objectContaining({
