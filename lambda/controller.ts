@@ -29,12 +29,24 @@ const RESERVED_TIME_MS = 30_000;
 /** Instances planned together in a reconcile pass (each batch shares its reads). */
 const BATCH_SIZE = 100;
 
+/** How a controller treats an API that throttles it. */
+export interface ControllerOptions {
+  /**
+   * Give up on throttling instead of failing: the invocation ends quietly and the reconcile
+   * pass, which batches its calls, does the work within a minute. Meant for event-driven
+   * invocations: a scale-in of hundreds of instances wakes as many at once, and retrying each
+   * of them only deepens the storm.
+   */
+  readonly deferOnThrottling?: boolean;
+}
+
 export class DrainController {
   constructor(
     private readonly config: ControllerConfig,
     private readonly api: ClusterApi,
     private readonly telemetry: Telemetry,
     private readonly now: () => number = Date.now,
+    private readonly options: ControllerOptions = {},
   ) {}
 
   async handle(event: unknown, remainingTimeMs: () => number = () => Infinity): Promise<InvocationSummary> {
@@ -47,9 +59,10 @@ export class DrainController {
     try {
       await this.dispatch(event, trigger, tally, remainingTimeMs);
     } catch (error) {
+      const fields = instanceFields(trigger);
+      if (this.deferred(error, tally, fields)) return tally.summary();
       // A read or a batched write shared by several instances failed: no one instance's
       // `safely` saw it. Log it as structured JSON and count it before Lambda retries.
-      const fields = instanceFields(trigger);
       this.telemetry.log('error', 'could not handle the event', { trigger: trigger.kind, ...fields, error: describeError(error) });
       this.telemetry.metric(METRIC.ERRORS, 1, fields);
       if (retriedByLambda) throw error;
@@ -314,11 +327,20 @@ export class DrainController {
     }
   }
 
+  /** With `deferOnThrottling`, a throttled call leaves the work to the reconcile pass. */
+  private deferred(error: unknown, tally: Tally, fields: object): boolean {
+    if (!this.options.deferOnThrottling || !isThrottling(error)) return false;
+    tally.deferred++;
+    this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...fields, error: describeError(error) });
+    return true;
+  }
+
   /** Runs one instance's work; an error is logged and counted, and the others go on. */
   private async safely(instance: { instanceId: string; groupName?: string }, tally: Tally, work: () => Promise<void>): Promise<void> {
     try {
       await work();
     } catch (error) {
+      if (this.deferred(error, tally, { instanceId: instance.instanceId, groupName: instance.groupName })) return;
       tally.errors++;
       this.telemetry.log('error', 'could not handle the instance', { instanceId: instance.instanceId, groupName: instance.groupName, error: describeError(error) });
       this.telemetry.metric(METRIC.ERRORS, 1, { instanceId: instance.instanceId });
@@ -350,6 +372,12 @@ class Tally {
 /** True when `clusterArn` (arn:…:cluster/NAME) names the configured cluster (a name or an ARN). */
 function clusterArnNames(clusterArn: string, configured: string): boolean {
   return clusterArn === configured || clusterArn.endsWith(`:cluster/${configured}`);
+}
+
+/** ECS answers ThrottlingException, Auto Scaling Throttling (their API references). */
+function isThrottling(error: unknown): boolean {
+  const name = (error as { name?: unknown })?.name;
+  return name === 'ThrottlingException' || name === 'Throttling';
 }
 
 function epochSeconds(ms: number): string {

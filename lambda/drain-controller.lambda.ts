@@ -9,16 +9,23 @@ import type { Context } from 'aws-lambda';
 import { ClusterApi } from './aws';
 import { readConfig } from './config';
 import { DrainController, InvocationSummary } from './controller';
+import { parseTrigger } from './events';
 import { Telemetry } from './telemetry';
 
-// Large scale-ins meet ECS's per-account token buckets (komoju/barcelona#762): adaptive
-// retries slow the client down instead of failing the drain.
-const RETRY = { maxAttempts: 10, retryMode: 'adaptive' } as const;
+// Large scale-ins meet ECS's per-account token buckets (komoju/barcelona#762). The reconcile
+// pass batches its calls and is patient: adaptive retries slow it down instead of failing it.
+// An event-driven invocation is one of possibly hundreds woken at once: it tries twice, then
+// leaves the instance to the next pass rather than add to the storm.
+const PATIENT = { maxAttempts: 10, retryMode: 'adaptive' } as const;
+const BRISK = { maxAttempts: 2, retryMode: 'standard' } as const;
 
 const config = readConfig(process.env);
-const api = new ClusterApi(new ECSClient(RETRY), new AutoScalingClient(RETRY), config.clusterName);
-const controller = new DrainController(config, api, new Telemetry(config.clusterName, config.metricsNamespace, () => Date.now()));
+const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => Date.now());
+const apiWith = (retry: typeof PATIENT | typeof BRISK) => new ClusterApi(new ECSClient(retry), new AutoScalingClient(retry), config.clusterName);
+const reconciler = new DrainController(config, apiWith(PATIENT), telemetry);
+const responder = new DrainController(config, apiWith(BRISK), telemetry, () => Date.now(), { deferOnThrottling: true });
 
 export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<InvocationSummary> {
+  const controller = parseTrigger(event).kind === 'reconcile' ? reconciler : responder;
   return controller.handle(event, () => context?.getRemainingTimeInMillis() ?? Infinity);
 }

@@ -69,6 +69,8 @@ export interface FunctionStats {
   crashes: number;
   /** Virtual milliseconds from start to end of every invocation, summed (what Lambda bills). */
   busyMs: number;
+  /** Execution environments started (cold starts): one per invocation running at the same time. */
+  environments: number;
 }
 
 export interface LambdaFaults {
@@ -89,9 +91,24 @@ export interface LambdaRuntimeOptions {
   readonly logDirectory?: string;
 }
 
+type Handler = (...args: any[]) => unknown;
+
+/**
+ * One execution environment: its own copy of the module, so its own SDK clients, connection
+ * pool and client-side retry state, as each concurrent invocation has in AWS (Lambda developer
+ * guide, "Lambda execution environment"). Reused by later invocations while it lives.
+ */
+interface ExecutionEnvironment {
+  readonly handler: Handler;
+  busy: boolean;
+}
+
 interface LoadedFunction {
   readonly spec: FunctionSpec;
-  readonly handler: (...args: any[]) => unknown;
+  readonly modulePath: string;
+  readonly exportName: string;
+  /** Live environments; one is started whenever every one of them is busy. */
+  readonly environments: ExecutionEnvironment[];
   readonly stats: FunctionStats;
   readonly logLines: string[];
 }
@@ -148,15 +165,38 @@ export class LambdaRuntime implements ActivityProbe {
     fs.cpSync(spec.codeDirectory, taskRoot, { recursive: true });
     this.restore.push(() => fs.rmSync(taskRoot, { recursive: true, force: true }));
     const modulePath = require.resolve(path.join(taskRoot, file));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const handler = require(modulePath)[exportName];
-    if (typeof handler !== 'function') throw new Error(`${spec.name}: ${spec.handler} is not a function in ${modulePath}`);
-    this.functions.set(spec.name, {
+    const fn: LoadedFunction = {
       spec,
-      handler,
+      modulePath,
+      exportName,
+      environments: [],
       logLines: [],
-      stats: { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0 },
-    });
+      stats: { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0, environments: 0 },
+    };
+    // The first environment starts now, so a bundle that does not load fails the deployment.
+    fn.environments.push(this.startEnvironment(fn));
+    this.functions.set(spec.name, fn);
+  }
+
+  /** A cold start: a fresh copy of the function's module, loaded with its environment. */
+  private startEnvironment(fn: LoadedFunction): ExecutionEnvironment {
+    this.applyEnvironment(fn.spec);
+    delete require.cache[fn.modulePath];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const handler = require(fn.modulePath)[fn.exportName];
+    delete require.cache[fn.modulePath];
+    if (typeof handler !== 'function') throw new Error(`${fn.spec.name}: ${fn.spec.handler} is not a function in ${fn.modulePath}`);
+    fn.stats.environments++;
+    return { handler, busy: false };
+  }
+
+  /** An idle environment of the function, or a new one when all are busy. */
+  private environmentFor(fn: LoadedFunction): ExecutionEnvironment {
+    return fn.environments.find(e => !e.busy) ?? (() => {
+      const started = this.startEnvironment(fn);
+      fn.environments.push(started);
+      return started;
+    })();
   }
 
   stats(functionName: string): FunctionStats {
@@ -233,6 +273,8 @@ export class LambdaRuntime implements ActivityProbe {
     const crashAfterCall = this.random.chance(faults.crashProbability ?? 0)
       ? this.random.int(1, faults.crashAfterCallsMax ?? 4) : undefined;
 
+    const environment = this.environmentFor(fn);
+    environment.busy = true;
     const running: Running = {
       record,
       fn,
@@ -240,6 +282,9 @@ export class LambdaRuntime implements ActivityProbe {
       finish: (outcome, error) => {
         if (record.outcome) return;
         record.outcome = outcome;
+        // A timed-out or crashed environment is not reused: Lambda starts a new one.
+        if (outcome === 'timeout' || outcome === 'crash') fn.environments.splice(fn.environments.indexOf(environment), 1);
+        else environment.busy = false;
         record.endedAt = clock.now();
         running.timeout?.cancel();
         this.active.delete(invocationId);
@@ -291,9 +336,9 @@ export class LambdaRuntime implements ActivityProbe {
     this.options.http.scope.run(scope, () => {
       try {
         const result = new Promise((resolve, reject) => {
-          const returned = fn.handler(event, context, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value)));
+          const returned = environment.handler(event, context, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value)));
           if (isPromise(returned)) returned.then(resolve, reject);
-          else if (fn.handler.length < 3) resolve(returned);
+          else if (environment.handler.length < 3) resolve(returned);
         });
         result.then(() => running.finish('success'), error => running.finish('error', error));
       } catch (error) {

@@ -27,7 +27,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ClusterApi } from '../../lambda/aws';
 import type { ControllerConfig } from '../../lambda/config';
-import { DrainController } from '../../lambda/controller';
+import { ControllerOptions, DrainController } from '../../lambda/controller';
 import { Telemetry } from '../../lambda/telemetry';
 import { ATTRIBUTE } from '../../src/constants';
 
@@ -282,14 +282,14 @@ export interface Harness {
 }
 
 /** A controller over the mocked clients, with its telemetry captured and time injected. */
-export function harness(overrides: Partial<ControllerConfig> = {}, now = NOW): Harness {
+export function harness(overrides: Partial<ControllerConfig> = {}, now = NOW, options: ControllerOptions = {}): Harness {
   const config = { ...CONFIG, ...overrides };
   const clock = { now };
   const lines: string[] = [];
   const common = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' }, maxAttempts: 1 };
   const api = new ClusterApi(new ECSClient(common), new AutoScalingClient(common), config.clusterName);
   const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => clock.now, line => lines.push(line));
-  const controller = new DrainController(config, api, telemetry, () => clock.now);
+  const controller = new DrainController(config, api, telemetry, () => clock.now, options);
   const parsed = () => lines.map(line => JSON.parse(line) as Record<string, unknown>);
   return {
     controller,

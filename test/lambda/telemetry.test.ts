@@ -2,7 +2,7 @@
  * Structured logs and EMF metrics, and what happens when one instance's work fails.
  */
 import { CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { PutAttributesCommand } from '@aws-sdk/client-ecs';
+import { ListContainerInstancesCommand, PutAttributesCommand } from '@aws-sdk/client-ecs';
 import {
   autoScalingMock, ciArn, drainRecord, ecsMock, GROUP, harness, lifecycleEvent, NAMESPACE, NOW, scheduledEvent, stageWorld,
 } from './fixtures';
@@ -144,5 +144,45 @@ describe('the controller\'s telemetry', () => {
       instanceId: A, error: { name: 'ThrottlingException', message: 'Rate exceeded' },
     })]);
     expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
+  });
+
+  describe('throttling of event-driven invocations (deferOnThrottling)', () => {
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+
+    test('a throttled lifecycle action ends quietly and leaves the drain to the reconcile pass', async () => {
+      // GIVEN ECS throttling the lookup, and a controller that defers on throttling
+      ecsMock.on(ListContainerInstancesCommand).rejects(throttled());
+      const h = harness({}, undefined, { deferOnThrottling: true });
+
+      // WHEN a lifecycle action arrives
+      const summary = await h.controller.handle(lifecycleEvent(A));
+
+      // THEN no error: one info line, counted as deferred, no Errors metric
+      expect(summary).toMatchObject({ errors: 0, deferred: 1 });
+      expect(h.logs()).toContainEqual(expect.objectContaining({
+        level: 'info', message: 'throttled: the reconcile pass takes this over within a minute', instanceId: A,
+      }));
+      expect(h.metricValues(METRIC.ERRORS)).toEqual([]);
+    });
+
+    test('a throttled completion of one instance is deferred, not an error', async () => {
+      // GIVEN a drained instance whose completion is throttled
+      stageThreeDrained();
+      autoScalingMock.on(CompleteLifecycleActionCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+      const h = harness({}, undefined, { deferOnThrottling: true });
+
+      // WHEN its lifecycle action arrives
+      const summary = await h.controller.handle(lifecycleEvent(A));
+
+      // THEN deferred
+      expect(summary).toMatchObject({ errors: 0, deferred: 1 });
+    });
+
+    test('without the option, throttling fails the invocation (Lambda retries it)', async () => {
+      ecsMock.on(ListContainerInstancesCommand).rejects(throttled());
+      const h = harness();
+      await expect(h.controller.handle(lifecycleEvent(A))).rejects.toThrow('Rate exceeded');
+      expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
+    });
   });
 });
