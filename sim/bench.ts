@@ -88,7 +88,8 @@ async function main(): Promise<number> {
 function runWorker(spec: CaseSpec): Promise<CaseResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [
-      '--max-old-space-size=3072', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'bench', 'worker.ts'), JSON.stringify(spec),
+      // A 1,000-instance case starts about as many execution environments (one bundle copy each).
+      '--max-old-space-size=8192', '-r', 'ts-node/register/transpile-only', path.join(__dirname, 'bench', 'worker.ts'), JSON.stringify(spec),
     ], {
       cwd: REPO,
       env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, 'test/tsconfig.json'), TS_NODE_TRANSPILE_ONLY: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
