@@ -4,20 +4,11 @@
 import { ChaosRunResult } from './run';
 import { percentile } from '../runtime/report';
 
-export interface ScenarioRow {
-  readonly scenario: string;
+/** One scenario over all its seeds: the runs' counts summed, reactions as one percentile. */
+export interface ScenarioRow extends Pick<ChaosRunResult, 'scenario' | 'actions' | 'excluded' | 'completed' | 'premature'
+| 'violations' | 'unhandled' | 'forced' | 'injectedFailures' | 'maxConcurrentInvocations' | 'junkInvocations'> {
   readonly seeds: number;
-  readonly actions: number;
-  readonly excluded: number;
-  readonly completed: number;
-  readonly premature: number;
-  readonly violations: number;
-  readonly unhandled: number;
-  readonly forced: number;
-  readonly injectedFailures: number;
   readonly p99ReactionSeconds: number;
-  readonly maxConcurrentInvocations: number;
-  readonly junkInvocations: number;
 }
 
 export interface ChaosTotals {
