@@ -4,6 +4,7 @@
  * the plan.
  */
 import type { ControllerConfig } from './config';
+import type { DrainRecordValue } from './drain-record';
 
 /** Auto Scaling lifecycle state of an instance whose termination hook waits (Auto Scaling user guide). */
 export const TERMINATING_WAIT = 'Terminating:Wait';
@@ -50,12 +51,9 @@ export interface InstanceView {
   readonly containerInstances: readonly ContainerInstanceView[];
 }
 
-/** A drain deadline the controller records on a container instance. */
-export interface DrainRecord {
+/** A drain record (see drain-record.ts) to write on one container instance. */
+export interface DrainRecord extends DrainRecordValue {
   readonly containerInstanceArn: string;
-  readonly startedAt: number;
-  readonly deadline: number;
-  readonly registrations: number;
 }
 
 export type Outcome =

@@ -156,7 +156,6 @@ export class LambdaRuntime implements ActivityProbe {
 
   /** Loads the function's bundle, as a cold start does, with the template's environment. */
   addFunction(spec: FunctionSpec): void {
-    this.applyEnvironment(spec);
     const [file, exportName] = splitHandler(spec.handler);
     // Lambda unpacks the code into a fresh /var/task for every new execution environment. A copy
     // per runtime does the same here: a module cached by an earlier simulation in this process
