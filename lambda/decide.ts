@@ -1,14 +1,42 @@
 /**
  * The controller's decisions, as pure functions of what ECS and Auto Scaling report.
- * No AWS calls here: `controller.ts` reads the state, asks these functions, and carries out
- * the plan.
+ * No AWS calls here: `controller.ts` and `reconcile.ts` read the state, ask these functions, and
+ * carry out the plan.
  */
 import type { ControllerConfig } from './config';
 import type { DrainRecordValue } from './drain-record';
+import { COMPLETION_MARGIN_SECONDS } from '../src/constants';
 
-/** Auto Scaling lifecycle state of an instance whose termination hook waits (Auto Scaling user guide). */
+/**
+ * Lifecycle states in which an instance waits for this termination hook, and where it goes
+ * next (Auto Scaling user guide, "Amazon EC2 Auto Scaling instance lifecycle" and "Use lifecycle
+ * hooks with a warm pool"):
+ * - `Terminating:Wait`: scale-in, health replacement, Spot: the instance is terminated next;
+ * - `Warmed:Terminating:Wait`: an instance of the warm pool is terminated;
+ * - `Warmed:Pending:Wait`: scale-in of a group whose warm pool has `ReuseOnScaleIn`: the instance
+ *   is stopped (or hibernated) and kept in the warm pool. Launch hooks use this state too, for new
+ *   instances entering the pool; those never registered with ECS, because the ECS guide requires
+ *   `ECS_WARM_POOLS_CHECK` for warm pools, and the agent then waits for `InService` before it
+ *   registers (amazon-ecs-agent, agent/app/agent.go, waitUntilInstanceInService). Completing
+ *   this hook's action for them is answered "no active lifecycle action", which is harmless.
+ */
+export const WAIT_STATES: Readonly<Record<string, Destination>> = {
+  'Terminating:Wait': 'terminate',
+  'Warmed:Terminating:Wait': 'terminate',
+  'Warmed:Pending:Wait': 'warm-pool',
+};
 export const TERMINATING_WAIT = 'Terminating:Wait';
+/** Where a waiting instance goes once its lifecycle action is completed. */
+export type Destination = 'terminate' | 'warm-pool';
 
+/**
+ * States in which an instance is back in service (or on its way) after the warm pool (user guide,
+ * warm pool lifecycle): a registration parked by the controller is set ACTIVE again.
+ */
+const IN_SERVICE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed', 'InService']);
+
+/** Statuses of a registration that can run tasks (ECS API reference, ContainerInstance.status). */
+const DRAINABLE = new Set(['ACTIVE', 'DRAINING']);
 /** A task of a container instance as DescribeTasks reports it. */
 export interface TaskView {
   readonly taskArn: string;
@@ -23,14 +51,10 @@ export interface ContainerInstanceView {
   readonly status: string;
   readonly runningTasksCount: number;
   readonly pendingTasksCount: number;
-  /** When the drain started (epoch ms), from the attribute the controller recorded, if any. */
-  readonly drainStartedAt?: number;
-  /** When the drain is forced (epoch ms), from the attribute the controller recorded, if any. */
-  readonly deadline?: number;
-  /** How many registrations of the EC2 instance the recorded drain covers, if recorded. */
-  readonly recordedRegistrations?: number;
-  /** When the controller last sent a lifecycle heartbeat (epoch ms), if it ever did. */
-  readonly lastHeartbeatAt?: number;
+  /** The drain record the controller keeps on it, if any (see drain-record.ts). */
+  readonly record?: DrainRecordValue;
+  /** Set when the controller parked the registration for the warm pool (see drain-record.ts). */
+  readonly parked?: boolean;
   /**
    * Whether every CPU and memory unit is free again (remaining equals registered). A task holds
    * its resources until it is STOPPED, so false means a task is still stopping; undefined when
@@ -47,13 +71,19 @@ export interface InstanceView {
   /** The managed group the instance belongs to; undefined when it is in none of them. */
   readonly groupName?: string;
   readonly lifecycleState?: string;
-  /** Every registration of the instance in the cluster that is not INACTIVE. */
+  /** Its registrations in the cluster that are not INACTIVE, as far as read. */
   readonly containerInstances: readonly ContainerInstanceView[];
-}
-
-/** A drain record (see drain-record.ts) to write on one container instance. */
-export interface DrainRecord extends DrainRecordValue {
-  readonly containerInstanceArn: string;
+  /**
+   * Whether `containerInstances` is every registration the instance has now (a lookup by its
+   * instance id in this invocation). Releases are judged only on such a read: a registration
+   * the agent made since the drain started must not be left behind (issue: stale shortcuts).
+   */
+  readonly registrationsComplete?: boolean;
+  /**
+   * A moment at or before the start of the lifecycle action, when the caller knows one (the
+   * lifecycle action event's time, a Spot warning before any action existed).
+   */
+  readonly hookClockFrom?: number;
 }
 
 export type Outcome =
@@ -61,12 +91,14 @@ export type Outcome =
   | 'left-alone'
   /** Tasks are still stopping; a later event or reconcile pass will look again. */
   | 'draining'
-  /** Every task stopped: deregistered and released. */
+  /** Every task stopped: deregistered (or parked) and released. */
   | 'drained'
   /** The deadline passed: released with tasks possibly still on it. */
   | 'forced'
   /** The instance never joined the cluster (or already left it): released at once. */
-  | 'not-registered';
+  | 'not-registered'
+  /** Back in service from the warm pool: its parked registration is ACTIVE again. */
+  | 'reactivated';
 
 export interface InstancePlan {
   readonly outcome: Outcome;
@@ -74,97 +106,137 @@ export interface InstancePlan {
   readonly reason: string;
   /** Container instances to set to DRAINING. */
   readonly setDraining: readonly string[];
-  /** Drain records to write, for container instances that have none yet. */
-  readonly recordDrain: readonly DrainRecord[];
-  /** Container instances whose tasks must be read before the controller can tell if they are drained. */
-  readonly readTasksOf: readonly string[];
-  /** Send a lifecycle heartbeat: the hook would time out before the drain deadline. */
+  /** The drain record to write on these container instances (new ones, or an updated hook clock). */
+  readonly record?: { readonly value: DrainRecordValue; readonly on: readonly string[] };
+  /** Reads needed before the instance can be judged further: its tasks, its registrations. */
+  readonly needs: { readonly tasksOf: readonly string[]; readonly registrations: boolean };
+  /** Send a lifecycle heartbeat: the hook could time out before the drain's deadline and margin. */
   readonly heartbeat: boolean;
   /** Container instances to deregister, and whether with `force`. */
-  readonly deregister: readonly { containerInstanceArn: string; force: boolean }[];
+  readonly deregister: readonly { readonly containerInstanceArn: string; readonly force: boolean }[];
+  /** Container instances to keep registered for the warm pool, marked parked instead of drained. */
+  readonly park: readonly string[];
+  /** Container instances to set ACTIVE again, and whose parked marker to remove. */
+  readonly reactivate: readonly string[];
   /** Complete the lifecycle action with CONTINUE. */
   readonly completeLifecycleAction: boolean;
   /** When the drain started, for the duration metric (epoch ms). */
   readonly drainStartedAt?: number;
+  /** When the drain is forced (epoch ms), when there is a drain. */
+  readonly deadline?: number;
 }
 
 const NOTHING: Omit<InstancePlan, 'outcome' | 'reason'> = {
   setDraining: [],
-  recordDrain: [],
-  readTasksOf: [],
+  needs: { tasksOf: [], registrations: false },
   heartbeat: false,
   deregister: [],
+  park: [],
+  reactivate: [],
   completeLifecycleAction: false,
 };
 
 /**
- * Decides what to do with one instance whose termination lifecycle action may be waiting.
- * Call it again with `tasksNotStopped` filled for each container instance in `readTasksOf`.
+ * Decides what to do with one instance whose termination lifecycle action may be waiting. Call
+ * it again once the reads in `needs` are done (tasks filled in, registrations complete).
  */
 export function planTermination(view: InstanceView, now: number, config: ControllerConfig): InstancePlan {
   if (view.groupName === undefined) {
     return { ...NOTHING, outcome: 'left-alone', reason: 'the instance is in no managed Auto Scaling group' };
   }
-  if (view.lifecycleState !== TERMINATING_WAIT) {
-    return { ...NOTHING, outcome: 'left-alone', reason: `the instance is ${view.lifecycleState ?? 'not in its group'}, not ${TERMINATING_WAIT}` };
+  const destination = view.lifecycleState === undefined ? undefined : WAIT_STATES[view.lifecycleState];
+  if (destination === undefined) {
+    if (view.lifecycleState !== undefined && IN_SERVICE_STATES.has(view.lifecycleState)) {
+      const parked = view.containerInstances.filter(ci => ci.parked);
+      if (parked.length > 0) {
+        return {
+          ...NOTHING,
+          outcome: 'reactivated',
+          reason: `back from the warm pool (${view.lifecycleState}): its registration is ACTIVE again`,
+          reactivate: parked.map(ci => ci.containerInstanceArn),
+        };
+      }
+    }
+    return { ...NOTHING, outcome: 'left-alone', reason: `the instance is ${view.lifecycleState ?? 'not in its group'}, not waiting in this hook` };
   }
+
   const registrations = view.containerInstances.filter(ci => ci.status !== 'INACTIVE');
   if (registrations.length === 0) {
+    // A lookup by instance id that finds nothing is the whole truth; a partial read is not.
+    if (!view.registrationsComplete) return { ...NOTHING, outcome: 'draining', reason: 'its registrations are being looked up', needs: { tasksOf: [], registrations: true } };
     return { ...NOTHING, outcome: 'not-registered', reason: 'no container instance of the cluster runs on it', completeLifecycleAction: true };
   }
+  const drainable = registrations.filter(ci => DRAINABLE.has(ci.status));
 
-  // One drain per EC2 instance: every registration shares the earliest recorded deadline.
-  const recorded = registrations.filter(ci => ci.deadline !== undefined);
-  const deadline = recorded.length > 0 ? Math.min(...recorded.map(ci => ci.deadline!)) : now + config.drainTimeoutSeconds * 1000;
-  const startedAt = recorded.length > 0
-    ? Math.min(...recorded.map(ci => ci.drainStartedAt ?? ci.deadline! - config.drainTimeoutSeconds * 1000))
-    : now;
-  const recordDrain = registrations
-    .filter(ci => ci.deadline === undefined)
-    .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, startedAt, deadline, registrations: registrations.length }));
-  const setDraining = registrations.filter(ci => ci.status === 'ACTIVE').map(ci => ci.containerInstanceArn);
-  const common = { ...NOTHING, setDraining, recordDrain, drainStartedAt: startedAt };
+  // One drain per EC2 instance: every registration shares the earliest recorded deadline, and
+  // the latest known start of the hook's clock.
+  const records = registrations.map(ci => ci.record).filter((r): r is DrainRecordValue => r !== undefined);
+  const recorded = records.length > 0;
+  const deadline = recorded ? Math.min(...records.map(r => r.deadline)) : now + config.drainTimeoutSeconds * 1000;
+  const startedAt = recorded ? Math.min(...records.map(r => r.startedAt)) : now;
+  // Each known start of the hook's clock is at or before its latest restart, so the latest of them is too.
+  const clocks = [...records.map(r => r.hookClockFrom), view.hookClockFrom].filter((t): t is number => t !== undefined);
+  const hookClockFrom = clocks.length > 0 ? Math.max(...clocks) : undefined;
+  const value: DrainRecordValue = { deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom } };
+  const unrecorded = drainable.filter(ci => ci.record === undefined).map(ci => ci.containerInstanceArn);
+  const common = {
+    ...NOTHING,
+    setDraining: drainable.filter(ci => ci.status === 'ACTIVE').map(ci => ci.containerInstanceArn),
+    record: unrecorded.length > 0 ? { value, on: unrecorded } : undefined,
+    drainStartedAt: startedAt,
+    deadline,
+  };
 
   if (now >= deadline) {
+    // `force` only here, at the deadline: it orphans what is still running, and ECS restarts the
+    // service tasks elsewhere (DeregisterContainerInstance reference).
+    if (!view.registrationsComplete) return { ...common, outcome: 'draining', reason: 'the deadline passed; its registrations are being looked up', needs: { tasksOf: [], registrations: true } };
+    const force = config.forceDeregisterOnTimeout;
     return {
       ...common,
       outcome: 'forced',
       reason: `the drain deadline ${new Date(deadline).toISOString()} passed`,
-      deregister: config.forceDeregisterOnTimeout
-        ? registrations.map(ci => ({ containerInstanceArn: ci.containerInstanceArn, force: true }))
-        : [],
+      deregister: force ? drainable.map(ci => ({ containerInstanceArn: ci.containerInstanceArn, force: true })) : [],
+      park: !force && destination === 'warm-pool' ? drainable.map(ci => ci.containerInstanceArn) : [],
       completeLifecycleAction: true,
     };
   }
 
   // Nothing runs or waits to run, and no task still holds CPU or memory (a stopping task
-  // releases them only when it is STOPPED): only then are the tasks worth reading.
-  const empty = registrations.filter(ci => mayBeDrained(ci));
-  const unread = empty.filter(ci => ci.tasksNotStopped === undefined).map(ci => ci.containerInstanceArn);
-  const drained = empty.filter(ci => ci.tasksNotStopped !== undefined && ci.tasksNotStopped.length === 0);
-  if (drained.length === registrations.length) {
+  // releases them only when it is STOPPED): only then are the tasks worth reading. A REGISTERING
+  // registration may still get tasks and holds the instance; DEREGISTERING and
+  // REGISTRATION_FAILED ones run nothing and never will (ECS places nothing there): ECS finishes
+  // them, and they hold nothing back.
+  const holding = registrations.filter(ci => ci.status === 'REGISTERING' || (DRAINABLE.has(ci.status) && !mayBeDrained(ci)));
+  const unread = drainable.filter(ci => ci.tasksNotStopped === undefined).map(ci => ci.containerInstanceArn);
+  const stopping = drainable.filter(ci => (ci.tasksNotStopped?.length ?? 0) > 0);
+  const heartbeat = heartbeatDue(hookClockFrom, deadline, now, config);
+  if (holding.length === 0 && unread.length === 0 && stopping.length === 0) {
+    if (!view.registrationsComplete) return { ...common, outcome: 'draining', reason: 'empty; its registrations are being looked up', needs: { tasksOf: [], registrations: true } };
     return {
       ...common,
       outcome: 'drained',
-      reason: 'no task is left that is not STOPPED',
-      deregister: registrations.map(ci => ({ containerInstanceArn: ci.containerInstanceArn, force: false })),
+      reason: destination === 'warm-pool'
+        ? 'no task is left that is not STOPPED; the registration is kept for the warm pool'
+        : 'no task is left that is not STOPPED',
+      deregister: destination === 'terminate' ? drainable.map(ci => ({ containerInstanceArn: ci.containerInstanceArn, force: false })) : [],
+      park: destination === 'warm-pool' ? drainable.map(ci => ci.containerInstanceArn) : [],
       completeLifecycleAction: true,
     };
   }
-
   return {
     ...common,
     outcome: 'draining',
     reason: describeWait(registrations),
-    // Only worth reading once every registration is empty by its counts.
-    readTasksOf: empty.length === registrations.length ? unread : [],
-    heartbeat: heartbeatDue(registrations, startedAt, deadline, now, config),
+    needs: { tasksOf: holding.length === 0 ? unread : [], registrations: false },
+    heartbeat,
   };
 }
 
 /**
  * Decides what to do when EC2 warns that a Spot instance will be interrupted: drain at once
- * (the instance has two minutes), before its termination lifecycle action starts.
+ * (the instance has two minutes), before its termination lifecycle action starts. The warning
+ * comes before the action, so its time is a safe start of the hook's clock.
  */
 export function planSpotInterruption(view: InstanceView, now: number, config: ControllerConfig): InstancePlan {
   if (!config.drainOnSpotInterruption) {
@@ -173,24 +245,26 @@ export function planSpotInterruption(view: InstanceView, now: number, config: Co
   if (view.groupName === undefined) {
     return { ...NOTHING, outcome: 'left-alone', reason: 'the instance is in no managed Auto Scaling group' };
   }
-  const registrations = view.containerInstances.filter(ci => ci.status !== 'INACTIVE');
+  if (!view.registrationsComplete) {
+    return { ...NOTHING, outcome: 'draining', reason: 'EC2 will interrupt the Spot instance in two minutes', needs: { tasksOf: [], registrations: true } };
+  }
+  const drainable = view.containerInstances.filter(ci => DRAINABLE.has(ci.status));
   const deadline = now + config.drainTimeoutSeconds * 1000;
+  const unrecorded = drainable.filter(ci => ci.record === undefined).map(ci => ci.containerInstanceArn);
   return {
     ...NOTHING,
     outcome: 'draining',
     reason: 'EC2 will interrupt the Spot instance in two minutes',
-    setDraining: registrations.filter(ci => ci.status === 'ACTIVE').map(ci => ci.containerInstanceArn),
-    recordDrain: registrations
-      .filter(ci => ci.deadline === undefined)
-      .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, startedAt: now, deadline, registrations: registrations.length })),
+    setDraining: drainable.filter(ci => ci.status === 'ACTIVE').map(ci => ci.containerInstanceArn),
+    record: unrecorded.length > 0 ? { value: { deadline, startedAt: now, hookClockFrom: now }, on: unrecorded } : undefined,
     drainStartedAt: now,
+    deadline,
   };
 }
 
 /**
- * Whether a container instance reported by an ECS event is worth a closer look: nothing runs or
- * waits to run, and no task still holds resources. Events only say "look now"; the drain is
- * judged on fresh reads.
+ * Whether a container instance is worth a closer look: nothing runs or waits to run, and no
+ * task still holds resources. Events only say "look now"; the drain is judged on fresh reads.
  */
 export function mayBeDrained(ci: { runningTasksCount?: number; pendingTasksCount?: number; resourcesReleased?: boolean }): boolean {
   return (ci.runningTasksCount ?? 0) === 0 && (ci.pendingTasksCount ?? 0) === 0 && ci.resourcesReleased !== false;
@@ -213,33 +287,29 @@ export function resourcesReleased(registered?: readonly ResourceAmount[], remain
 }
 
 /**
- * Whether the drain record of this registration says it is the only one of its EC2 instance,
- * so that no other registration needs to be looked up before the instance is released.
+ * The hook's heartbeat timeout restarts at the action's start and at every heartbeat (Auto
+ * Scaling API reference, RecordLifecycleActionHeartbeat). It must never run out before the
+ * deadline plus the completion margin, whatever the delay between the action's start and the
+ * drain record: a heartbeat is due once half the timeout has passed since the clock's last
+ * known start, while the hook would otherwise expire before deadline + margin, and at once
+ * when that start is not known. The controller sends it only for a drain that is recorded
+ * (before, or by this very invocation): the record keeps the heartbeat's time, and a drain whose
+ * record cannot be written gets none, so the hook's own timeout still bounds it.
  */
-export function recordedAsOnlyRegistration(ci: Pick<ContainerInstanceView, 'deadline' | 'recordedRegistrations'>): boolean {
-  return ci.deadline !== undefined && ci.recordedRegistrations === 1;
-}
-
-/**
- * A heartbeat is due once half the hook's heartbeat timeout has passed since the last one
- * (or since the drain started), when the hook would otherwise time out before the deadline.
- */
-function heartbeatDue(
-  registrations: readonly ContainerInstanceView[], startedAt: number, deadline: number, now: number, config: ControllerConfig,
-): boolean {
-  const heartbeatMs = config.heartbeatTimeoutSeconds * 1000;
-  const beats = registrations.map(ci => ci.lastHeartbeatAt).filter((t): t is number => t !== undefined);
-  const lastBeat = beats.length > 0 ? Math.max(...beats) : startedAt;
-  const hookExpiresBeforeDeadline = lastBeat + heartbeatMs < deadline;
-  return hookExpiresBeforeDeadline && now - lastBeat >= heartbeatMs / 2;
+function heartbeatDue(hookClockFrom: number | undefined, deadline: number, now: number, config: ControllerConfig): boolean {
+  if (hookClockFrom === undefined) return true;
+  const timeoutMs = config.heartbeatTimeoutSeconds * 1000;
+  const expiresTooEarly = hookClockFrom + timeoutMs < deadline + COMPLETION_MARGIN_SECONDS * 1000;
+  return expiresTooEarly && now - hookClockFrom >= timeoutMs / 2;
 }
 
 function describeWait(registrations: readonly ContainerInstanceView[]): string {
   const parts = registrations.map(ci => {
+    if (!DRAINABLE.has(ci.status)) return `a ${ci.status} registration`;
     const stopping = ci.tasksNotStopped?.length;
-    return stopping !== undefined && ci.runningTasksCount === 0 && ci.pendingTasksCount === 0
-      ? `${stopping} task(s) not yet STOPPED`
-      : `${ci.runningTasksCount} running and ${ci.pendingTasksCount} pending task(s)`;
+    if (stopping !== undefined && ci.runningTasksCount === 0 && ci.pendingTasksCount === 0) return `${stopping} task(s) not yet STOPPED`;
+    if (ci.runningTasksCount === 0 && ci.pendingTasksCount === 0 && ci.resourcesReleased === false) return 'tasks still stopping';
+    return `${ci.runningTasksCount} running and ${ci.pendingTasksCount} pending task(s)`;
   });
   return `waiting: ${parts.join('; ')}`;
 }

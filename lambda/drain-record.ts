@@ -1,36 +1,67 @@
 /**
- * The drain record the controller keeps on each container instance it drains, as one ECS
- * custom attribute value: `deadline:1795860000 started:1795856400 registrations:1`.
- * Attribute values allow letters, digits, colons and spaces up to 128 characters (ECS API
- * reference, Attribute), so the record stays readable in the console.
+ * What the controller keeps on a container instance, as the value of one ECS custom attribute
+ * (ATTRIBUTE.DRAIN), so that any invocation can pick a drain up without a database:
+ *
+ * - a drain record, `deadline:1795860000 started:1795856400 hook:1795856390`: when the drain is
+ *   forced, when it started, and (when known) a moment at or before which the lifecycle hook's
+ *   heartbeat timeout last started counting (the action's start or the last heartbeat);
+ * - a parked marker, `parked:1795859000`: the instance went back to its group's warm pool with
+ *   this registration kept (see decide.ts), so the controller sets it ACTIVE again when the
+ *   instance returns to service.
+ *
+ * Attribute values allow letters, digits, colons and spaces, up to 128 characters (ECS API
+ * reference, Attribute), so both stay readable in the console.
  */
 export interface DrainRecordValue {
   /** When the drain is forced (epoch ms). */
   readonly deadline: number;
   /** When the drain started (epoch ms). */
   readonly startedAt: number;
-  /** How many registrations of the EC2 instance were drained together. */
-  readonly registrations: number;
+  /**
+   * A moment (epoch ms) at or before the last start of the hook's heartbeat timeout; undefined
+   * when not known (the hook may then time out any time: a heartbeat is due at once).
+   */
+  readonly hookClockFrom?: number;
 }
+
+export type AttributeValue =
+  | { readonly kind: 'drain'; readonly record: DrainRecordValue }
+  | { readonly kind: 'parked'; readonly parkedAt: number };
 
 export function formatDrainRecord(record: DrainRecordValue): string {
-  return `deadline:${Math.floor(record.deadline / 1000)} started:${Math.floor(record.startedAt / 1000)} registrations:${record.registrations}`;
+  const hook = record.hookClockFrom === undefined ? '' : ` hook:${seconds(record.hookClockFrom)}`;
+  return `deadline:${seconds(record.deadline)} started:${seconds(record.startedAt)}${hook}`;
 }
 
-/** Parses a record; anything malformed yields undefined (the drain is then treated as unrecorded). */
-export function parseDrainRecord(value: string | undefined): DrainRecordValue | undefined {
+export function formatParked(parkedAt: number): string {
+  return `parked:${seconds(parkedAt)}`;
+}
+
+/**
+ * Parses the attribute value; anything malformed yields undefined (the drain is then treated as
+ * unrecorded, never as one whose deadline passed). Records of earlier versions, which carried a
+ * `registrations:` count, are read without it.
+ */
+export function parseAttributeValue(value: string | undefined): AttributeValue | undefined {
   if (value === undefined) return undefined;
   const fields = new Map<string, number>();
   for (const part of value.split(' ')) {
     // Digits only: Number('') is 0 and Number('1e3') is 1000, which would make a damaged
     // record look like a drain whose deadline passed long ago.
     const field = /^([a-z]+):(\d+)$/.exec(part);
-    if (!field) return undefined;
-    fields.set(field[1], Number(field[2]));
+    if (!field || fields.has(field[1])) return undefined;
+    fields.set(field[1], Number(field[2]) * 1000);
   }
+  const parked = fields.get('parked');
+  if (parked !== undefined) return fields.size === 1 ? { kind: 'parked', parkedAt: parked } : undefined;
   const deadline = fields.get('deadline');
-  const started = fields.get('started');
-  const registrations = fields.get('registrations');
-  if (deadline === undefined || started === undefined || registrations === undefined || registrations < 1) return undefined;
-  return { deadline: deadline * 1000, startedAt: started * 1000, registrations };
+  const startedAt = fields.get('started');
+  if (deadline === undefined || startedAt === undefined) return undefined;
+  if ([...fields.keys()].some(name => !['deadline', 'started', 'hook', 'registrations'].includes(name))) return undefined;
+  const hookClockFrom = fields.get('hook');
+  return { kind: 'drain', record: { deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom } } };
+}
+
+function seconds(ms: number): number {
+  return Math.floor(ms / 1000);
 }

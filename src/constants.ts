@@ -24,21 +24,27 @@ export const ENV = {
 } as const;
 
 /**
- * ECS custom attributes the controller keeps on a container instance it drains, so that any
- * invocation can pick the drain up without a database. Attribute names and values allow
- * letters, numbers, hyphens, underscores, periods, at signs, slashes, colons and spaces, up to
- * 128 characters (ECS API reference, Attribute).
+ * The ECS custom attribute the controller keeps on a container instance it drains, so that any
+ * invocation can pick the drain up without a database. Names allow letters, digits, hyphens,
+ * underscores, forward and back slashes and periods, up to 128 characters; values also colons,
+ * at signs and spaces (ECS API reference, Attribute).
  */
 export const ATTRIBUTE = {
   /**
-   * The drain record: `deadline:<epoch s> started:<epoch s> registrations:<n>`. Its presence marks
-   * a drain the controller owns. One attribute, because ECS allows only 10 custom attributes per
-   * container instance and users have their own.
+   * The drain record (`deadline:<epoch s> started:<epoch s> hook:<epoch s>`) or, for a
+   * registration kept for the warm pool, `parked:<epoch s>`. Its presence marks what the
+   * controller owns. One attribute, because ECS allows only 10 custom attributes per container
+   * instance and users have their own (ECS_INSTANCE_ATTRIBUTES).
    */
   DRAIN: 'ecs-drain-hook.drain',
-  /** Epoch seconds of the last lifecycle heartbeat the controller sent. */
-  HEARTBEAT: 'ecs-drain-hook.heartbeat',
 } as const;
+
+/**
+ * Time the controller keeps after a drain's deadline to force it and complete the lifecycle
+ * action: the hooks' heartbeat timeout is the drain timeout plus this (at most 2 hours), and the
+ * controller's heartbeats keep the hook from expiring before deadline + this.
+ */
+export const COMPLETION_MARGIN_SECONDS = 300;
 
 /** CloudWatch metrics the controller emits in embedded metric format. */
 export const METRIC = {
@@ -49,6 +55,8 @@ export const METRIC = {
   DRAINS_COMPLETED: 'DrainsCompleted',
   DRAINS_FORCED: 'DrainsForced',
   DRAIN_DURATION: 'DrainDuration',
+  /** Drains whose record could not be written (e.g. the instance has 10 custom attributes already). */
+  DRAINS_WITHOUT_RECORD: 'DrainsWithoutRecord',
   ERRORS: 'Errors',
 } as const;
 

@@ -1,57 +1,76 @@
 /**
- * drain-record.ts: the one custom attribute value that records a drain on a container instance.
+ * drain-record.ts: the one custom attribute value the controller keeps on a container instance.
  */
 import { drainRecordValue } from './fixtures';
-import { formatDrainRecord, parseDrainRecord } from '../../lambda/drain-record';
+import { formatDrainRecord, formatParked, parseAttributeValue } from '../../lambda/drain-record';
 
 describe('formatDrainRecord', () => {
-  test('writes deadline, start (epoch seconds, rounded down) and the registration count in one readable value', () => {
-    // GIVEN a drain of two registrations, times in epoch milliseconds
-    const record = { deadline: 1_795_860_000_999, startedAt: 1_795_856_400_500, registrations: 2 };
+  test('writes deadline, start and hook clock (epoch seconds, rounded down) in one readable value', () => {
+    // GIVEN a drain, times in epoch milliseconds
+    const record = { deadline: 1_795_860_000_999, startedAt: 1_795_856_400_500, hookClockFrom: 1_795_856_390_900 };
 
     // WHEN formatted
     const value = formatDrainRecord(record);
 
-    // THEN the value is the documented format, within ECS's 128 characters of letters, digits, colons and spaces
-    expect(value).toBe('deadline:1795860000 started:1795856400 registrations:2');
+    // THEN the value is the documented format, within ECS's attribute value pattern and 128 characters
+    expect(value).toBe('deadline:1795860000 started:1795856400 hook:1795856390');
     expect(value).toMatch(/^[A-Za-z0-9: ]{1,128}$/);
   });
 
-  test('round-trips through parseDrainRecord (at second precision)', () => {
-    const record = { deadline: 1_795_860_000_000, startedAt: 1_795_856_400_000, registrations: 1 };
-    expect(parseDrainRecord(formatDrainRecord(record))).toEqual(record);
+  test('leaves the hook clock out when it is not known', () => {
+    expect(formatDrainRecord({ deadline: 10_000, startedAt: 5_000 })).toBe('deadline:10 started:5');
+  });
+
+  test('rounds the hook clock down, so that it stays at or before the real start', () => {
+    expect(parseAttributeValue(formatDrainRecord({ deadline: 10_000, startedAt: 5_000, hookClockFrom: 4_999 }))).toEqual({
+      kind: 'drain', record: { deadline: 10_000, startedAt: 5_000, hookClockFrom: 4_000 },
+    });
+  });
+
+  test('round-trips through parseAttributeValue (at second precision)', () => {
+    const record = { deadline: 1_795_860_000_000, startedAt: 1_795_856_400_000, hookClockFrom: 1_795_856_000_000 };
+    expect(parseAttributeValue(formatDrainRecord(record))).toEqual({ kind: 'drain', record });
   });
 });
 
-describe('parseDrainRecord', () => {
+describe('parseAttributeValue', () => {
   test('reads the fields as epoch milliseconds, whatever their order', () => {
-    expect(parseDrainRecord(drainRecordValue(1800000000, 1799996400, 3))).toEqual({
-      deadline: 1_800_000_000_000, startedAt: 1_799_996_400_000, registrations: 3,
+    expect(parseAttributeValue(drainRecordValue(1800000000, 1799996400, 1799996000))).toEqual({
+      kind: 'drain', record: { deadline: 1_800_000_000_000, startedAt: 1_799_996_400_000, hookClockFrom: 1_799_996_000_000 },
     });
-    expect(parseDrainRecord('registrations:1 started:5 deadline:10')).toEqual({ deadline: 10_000, startedAt: 5_000, registrations: 1 });
+    expect(parseAttributeValue('hook:4 started:5 deadline:10')).toEqual({ kind: 'drain', record: { deadline: 10_000, startedAt: 5_000, hookClockFrom: 4_000 } });
   });
 
-  test('an unset attribute is no record', () => {
-    expect(parseDrainRecord(undefined)).toBeUndefined();
+  test('reads a record of an earlier version (with a registration count) without its count and without a hook clock', () => {
+    expect(parseAttributeValue('deadline:10 started:5 registrations:1')).toEqual({ kind: 'drain', record: { deadline: 10_000, startedAt: 5_000 } });
+  });
+
+  test('reads a parked marker', () => {
+    expect(parseAttributeValue(formatParked(1_795_859_000_500))).toEqual({ kind: 'parked', parkedAt: 1_795_859_000_000 });
+  });
+
+  test('an unset attribute is nothing', () => {
+    expect(parseAttributeValue(undefined)).toBeUndefined();
   });
 
   test.each([
     ['an empty value', ''],
     ['the old single deadline attribute value', '1800000000'],
-    ['a missing deadline', 'started:5 registrations:1'],
-    ['a missing start', 'deadline:10 registrations:1'],
-    ['a missing registration count', 'deadline:10 started:5'],
-    ['empty fields (Number("") is 0: a deadline long passed)', 'deadline: started: registrations:'],
-    ['one empty field', 'deadline: started:5 registrations:1'],
-    ['a non-numeric deadline', 'deadline:soon started:5 registrations:1'],
-    ['a negative start', 'deadline:10 started:-5 registrations:1'],
-    ['a fractional deadline', 'deadline:10.5 started:5 registrations:1'],
-    ['an exponent', 'deadline:1e3 started:5 registrations:1'],
-    ['a hexadecimal number', 'deadline:0x10 started:5 registrations:1'],
-    ['a field with two colons', 'deadline:10:20 started:5 registrations:1'],
-    ['zero registrations', 'deadline:10 started:5 registrations:0'],
-    ['a double space', 'deadline:10  started:5 registrations:1'],
-  ])('treats %s as no record', (_name, value) => {
-    expect(parseDrainRecord(value)).toBeUndefined();
+    ['a missing deadline', 'started:5 hook:1'],
+    ['a missing start', 'deadline:10 hook:1'],
+    ['empty fields (Number("") is 0: a deadline long passed)', 'deadline: started: hook:'],
+    ['one empty field', 'deadline: started:5'],
+    ['a non-numeric deadline', 'deadline:soon started:5'],
+    ['a negative start', 'deadline:10 started:-5'],
+    ['a fractional deadline', 'deadline:10.5 started:5'],
+    ['an exponent', 'deadline:1e3 started:5'],
+    ['a hexadecimal number', 'deadline:0x10 started:5'],
+    ['a field with two colons', 'deadline:10:20 started:5'],
+    ['a double space', 'deadline:10  started:5'],
+    ['a field given twice', 'deadline:10 started:5 deadline:20'],
+    ['an unknown field', 'deadline:10 started:5 owner:7'],
+    ['a parked marker with more fields', 'parked:10 deadline:20'],
+  ])('treats %s as nothing (never as a deadline that passed)', (_name, value) => {
+    expect(parseAttributeValue(value)).toBeUndefined();
   });
 });
