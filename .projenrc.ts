@@ -87,6 +87,9 @@ new awscdk.LambdaFunction(project, {
   constructName: 'DrainControllerFunction',
   cdkDeps: project.cdkDeps,
   runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+  // AWS_NODEJS_CONNECTION_REUSE_ENABLED only affects SDK v2; the handler bundles SDK v3 clients,
+  // which reuse connections by default.
+  awsSdkConnectionReuse: false,
   bundlingOptions: {
     // Bundle the SDK clients too, so the function runs the versions it was tested with.
     externals: [],

@@ -1,6 +1,7 @@
 /**
- * Thin adapters over the ECS and Auto Scaling APIs: batching, paging and the answers that
- * mean "already done". No decisions here (see decide.ts).
+ * Thin adapters over the ECS and Auto Scaling APIs: batching, paging, the answers that mean
+ * "already done", and per-item fallbacks so that one instance's refusal never fails a batch
+ * shared with others. No decisions here (see decide.ts).
  */
 import {
   AutoScalingClient,
@@ -11,6 +12,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import {
   ContainerInstance,
+  DeleteAttributesCommand,
   DeregisterContainerInstanceCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
@@ -21,7 +23,7 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { ContainerInstanceView, resourcesReleased, TaskView } from './decide';
-import { parseDrainRecord } from './drain-record';
+import { parseAttributeValue } from './drain-record';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
@@ -58,12 +60,27 @@ export interface DrainingFailure {
   readonly detail?: string;
 }
 
+/** What a batched write could not do, per item. */
+export type ItemErrors = Map<string, unknown>;
+
+/** The stopping tasks of some container instances, from one read shared by whoever needs it. */
+export type StoppingTasks = Map<string, TaskView[]>;
+
+export type DeregisterAnswer = 'deregistered' | 'gone' | 'refused';
+
 export class ClusterApi {
   constructor(
     private readonly ecs: ECSClient,
     private readonly autoScaling: AutoScalingClient,
     private readonly cluster: string,
+    /** Aborts every call in flight when a bounded pass runs out of time. */
+    private readonly signal?: AbortSignal,
   ) {}
+
+  /** The same API whose calls are aborted by `signal`. */
+  bounded(signal: AbortSignal): ClusterApi {
+    return new ClusterApi(this.ecs, this.autoScaling, this.cluster, signal);
+  }
 
   /** Every instance of the named groups with its lifecycle state, all pages. */
   async instancesOfGroups(groupNames: readonly string[]): Promise<GroupInstance[]> {
@@ -73,7 +90,7 @@ export class ClusterApi {
       do {
         const page = await this.autoScaling.send(new DescribeAutoScalingGroupsCommand({
           AutoScalingGroupNames: names, MaxRecords: LIMITS.describeAutoScalingGroups, NextToken: nextToken,
-        }));
+        }), this.options());
         for (const group of page.AutoScalingGroups ?? []) {
           for (const instance of group.Instances ?? []) {
             if (instance.InstanceId && instance.LifecycleState) {
@@ -87,14 +104,20 @@ export class ClusterApi {
     return result;
   }
 
-  /** The group and lifecycle state of each instance Auto Scaling knows; others are absent. */
+  /** The group and lifecycle state of each instance Auto Scaling knows; others are absent. All pages. */
   async autoScalingInstances(instanceIds: readonly string[]): Promise<Map<string, GroupInstance>> {
     const result = new Map<string, GroupInstance>();
     await forEachLimited(chunk(instanceIds, LIMITS.describeAutoScalingInstances), async ids => {
-      const answer = await this.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids, MaxRecords: ids.length }));
-      for (const i of answer.AutoScalingInstances ?? []) {
-        result.set(i.InstanceId!, { instanceId: i.InstanceId!, groupName: i.AutoScalingGroupName!, lifecycleState: i.LifecycleState! });
-      }
+      let nextToken: string | undefined;
+      do {
+        const page = await this.autoScaling.send(new DescribeAutoScalingInstancesCommand({
+          InstanceIds: ids, MaxRecords: LIMITS.describeAutoScalingInstances, NextToken: nextToken,
+        }), this.options());
+        for (const i of page.AutoScalingInstances ?? []) {
+          result.set(i.InstanceId!, { instanceId: i.InstanceId!, groupName: i.AutoScalingGroupName!, lifecycleState: i.LifecycleState! });
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
     });
     return result;
   }
@@ -108,11 +131,11 @@ export class ClusterApi {
     return groupByInstance(instanceIds, await this.describeContainerInstances(await this.registrationArnsOf(instanceIds)));
   }
 
-  /** The ARNs of every registration that is not INACTIVE of each EC2 instance. */
-  async registrationArnsOf(instanceIds: readonly string[]): Promise<string[]> {
+  /** The ARNs of every registration of each EC2 instance that is not INACTIVE (or that has `status`). */
+  async registrationArnsOf(instanceIds: readonly string[], status?: 'ACTIVE'): Promise<string[]> {
     const arns: string[] = [];
     await forEachLimited(chunk(instanceIds, LIMITS.instanceIdsPerFilter), async ids => {
-      arns.push(...await this.listContainerInstances({ filter: `ec2InstanceId in [${ids.join(', ')}]` }));
+      arns.push(...await this.listContainerInstances({ filter: `ec2InstanceId in [${ids.join(', ')}]`, ...status ? { status } : {} }));
     });
     return arns;
   }
@@ -127,15 +150,16 @@ export class ClusterApi {
    * never registered, instead of waiting out the hook on ClusterNotFoundException (sim/chaos.ts,
    * scenario cluster-deleted).
    */
-  private async listContainerInstances(query: { filter?: string; status?: 'DRAINING' }): Promise<string[]> {
+  private async listContainerInstances(query: { filter?: string; status?: 'DRAINING' | 'ACTIVE' }): Promise<string[]> {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
       let page;
       try {
-        page = await this.ecs.send(new ListContainerInstancesCommand({ cluster: this.cluster, ...query, maxResults: 100, nextToken }));
+        const command = new ListContainerInstancesCommand({ cluster: this.cluster, ...query, maxResults: 100, nextToken });
+        page = await this.ecs.send(command, this.options());
       } catch (error) {
-        if ((error as { name?: string })?.name === 'ClusterNotFoundException') return [];
+        if (errorName(error) === 'ClusterNotFoundException') return [];
         throw error;
       }
       arns.push(...page.containerInstanceArns ?? []);
@@ -147,64 +171,97 @@ export class ClusterApi {
   async describeContainerInstances(arns: readonly string[]): Promise<RegisteredInstance[]> {
     const result: RegisteredInstance[] = [];
     await forEachLimited(chunk(arns, LIMITS.describeContainerInstances), async batch => {
-      const answer = await this.ecs.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }));
+      const answer = await this.ecs.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }), this.options());
       result.push(...(answer.containerInstances ?? []).map(toView));
     });
     return result;
   }
 
   /**
-   * Sets DRAINING. Returns the container instances as ECS answers (already DRAINING: no
-   * describe needed) and the per-instance failures ECS reports in a successful answer.
+   * Sets a status (DRAINING to drain, ACTIVE to take a parked registration back). Returns the
+   * container instances as ECS answers (a fresh read), the per-instance failures ECS reports in a
+   * successful answer, and the errors of calls that failed: a batch call that fails is retried one
+   * ARN at a time, so that one bad registration does not hold back the others.
    */
-  async setDraining(arns: readonly string[]): Promise<{ containerInstances: RegisteredInstance[]; failures: DrainingFailure[] }> {
+  async setStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<{
+    containerInstances: RegisteredInstance[]; failures: DrainingFailure[]; errors: ItemErrors;
+  }> {
     const containerInstances: RegisteredInstance[] = [];
     const failures: DrainingFailure[] = [];
-    await forEachLimited(chunk(arns, LIMITS.updateContainerInstancesState), async batch => {
+    const errors: ItemErrors = new Map();
+    await eachWithFallback(arns, LIMITS.updateContainerInstancesState, async batch => {
       const answer = await this.ecs.send(new UpdateContainerInstancesStateCommand({
-        cluster: this.cluster, containerInstances: batch, status: 'DRAINING',
-      }));
+        cluster: this.cluster, containerInstances: batch, status,
+      }), this.options());
       containerInstances.push(...(answer.containerInstances ?? []).map(toView));
       failures.push(...(answer.failures ?? []).map(f => ({ arn: f.arn, reason: f.reason, detail: f.detail })));
-    });
-    return { containerInstances, failures };
-  }
-
-  /** Writes custom attributes on container instances (the controller's drain records). */
-  async putAttributes(attributes: readonly { containerInstanceArn: string; name: string; value: string }[]): Promise<void> {
-    await forEachLimited(chunk(attributes, LIMITS.putAttributes), async batch => {
-      await this.ecs.send(new PutAttributesCommand({
-        cluster: this.cluster,
-        attributes: batch.map(a => ({ name: a.name, value: a.value, targetType: 'container-instance', targetId: a.containerInstanceArn })),
-      }));
-    });
+    }, errors);
+    return { containerInstances, failures, errors };
   }
 
   /**
-   * The tasks of each container instance that are not STOPPED yet. Called when the counts are
-   * zero, so every task left has desiredStatus STOPPED; those still DEACTIVATING, STOPPING or
-   * DEPROVISIONING hold the drain (aws/aws-cdk#13506).
+   * Writes the controller's attribute on container instances. A batch refused as a whole (one
+   * target already holds ECS's 10 custom attributes: AttributeLimitExceededException, PutAttributes
+   * reference) is retried per container instance; returns what could not be written.
    */
-  async tasksNotStopped(containerInstanceArns: readonly string[]): Promise<Map<string, TaskView[]>> {
+  async putDrainAttributes(values: readonly { containerInstanceArn: string; value: string }[]): Promise<ItemErrors> {
+    const errors: ItemErrors = new Map();
+    const byArn = new Map(values.map(v => [v.containerInstanceArn, v.value]));
+    await eachWithFallback([...byArn.keys()], LIMITS.putAttributes, async batch => {
+      await this.ecs.send(new PutAttributesCommand({
+        cluster: this.cluster,
+        attributes: batch.map(arn => ({ name: ATTRIBUTE.DRAIN, value: byArn.get(arn), targetType: 'container-instance', targetId: arn })),
+      }), this.options());
+    }, errors);
+    return errors;
+  }
+
+  /** Removes the controller's attribute (a parked registration back in service). */
+  async deleteDrainAttributes(arns: readonly string[]): Promise<ItemErrors> {
+    const errors: ItemErrors = new Map();
+    await eachWithFallback(arns, LIMITS.putAttributes, async batch => {
+      await this.ecs.send(new DeleteAttributesCommand({
+        cluster: this.cluster,
+        attributes: batch.map(arn => ({ name: ATTRIBUTE.DRAIN, targetType: 'container-instance', targetId: arn })),
+      }), this.options());
+    }, errors);
+    return errors;
+  }
+
+  /**
+   * The tasks of each container instance that are not STOPPED yet, one listing per instance.
+   * Called when the counts are zero, so every task left has desiredStatus STOPPED; those still
+   * DEACTIVATING, STOPPING or DEPROVISIONING hold the drain (aws/aws-cdk#13506). For many
+   * instances at once see `clusterStoppingTasks`.
+   */
+  async tasksNotStopped(containerInstanceArns: readonly string[]): Promise<StoppingTasks> {
     const taskArns: string[] = [];
-    const wanted = new Set(containerInstanceArns);
-    if (containerInstanceArns.length > LIMITS.perInstanceTaskListings) {
-      // Many instances at once (a large scale-in): one listing of the whole cluster's stopping
-      // tasks, 100 a page, costs far fewer calls than one listing per instance.
-      taskArns.push(...await this.listTasks({}));
-    } else {
-      await forEachLimited(containerInstanceArns, async containerInstance => {
-        taskArns.push(...await this.listTasks({ containerInstance }));
-      });
-    }
-    const result = new Map<string, TaskView[]>(containerInstanceArns.map(arn => [arn, []]));
+    await forEachLimited(containerInstanceArns, async containerInstance => {
+      taskArns.push(...await this.listTasks({ containerInstance }));
+    });
+    return this.stoppingTasksOf(taskArns, containerInstanceArns);
+  }
+
+  /**
+   * The stopping tasks of every container instance of the cluster, from one listing of the
+   * cluster's tasks whose desired status is STOPPED (100 a page): for a large scale-in, far fewer
+   * calls than a listing per instance. IAM authorizes this listing against `*` (the construct
+   * scopes it with the `ecs:cluster` condition).
+   */
+  async clusterStoppingTasks(): Promise<StoppingTasks> {
+    return this.stoppingTasksOf(await this.listTasks({}));
+  }
+
+  private async stoppingTasksOf(taskArns: readonly string[], wanted?: readonly string[]): Promise<StoppingTasks> {
+    const result: StoppingTasks = new Map((wanted ?? []).map(arn => [arn, []]));
+    const keep = wanted === undefined ? undefined : new Set(wanted);
     await forEachLimited(chunk([...new Set(taskArns)], LIMITS.describeTasks), async batch => {
-      const answer = await this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }));
+      const answer = await this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }), this.options());
       for (const task of answer.tasks ?? []) {
-        if (task.lastStatus === 'STOPPED' || !task.containerInstanceArn || !wanted.has(task.containerInstanceArn)) continue;
-        result.get(task.containerInstanceArn)!.push({
-          taskArn: task.taskArn!, lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN',
-        });
+        const owner = task.containerInstanceArn;
+        if (task.lastStatus === 'STOPPED' || !owner || (keep && !keep.has(owner))) continue;
+        if (!result.has(owner)) result.set(owner, []);
+        result.get(owner)!.push({ taskArn: task.taskArn!, lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN' });
       }
     });
     return result;
@@ -215,7 +272,7 @@ export class ClusterApi {
     const arns: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...query, desiredStatus: 'STOPPED', nextToken }));
+      const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...query, desiredStatus: 'STOPPED', nextToken }), this.options());
       arns.push(...page.taskArns ?? []);
       nextToken = page.nextToken;
     } while (nextToken);
@@ -223,26 +280,21 @@ export class ClusterApi {
   }
 
   /**
-   * Deregisters a container instance; without `force` first unless told otherwise, with it as
-   * the fallback. An instance that is already gone counts as deregistered (another invocation
-   * may have raced this one). Returns whether force was needed.
+   * Deregisters a container instance. Without `force`, ECS refuses while it still counts a task
+   * on the instance (DeregisterContainerInstance reference): that is 'refused', not drained yet,
+   * and never a reason to force. A registration that is gone already counts as deregistered
+   * (another invocation may have raced this one).
    */
-  async deregister(containerInstanceArn: string, force: boolean): Promise<{ forced: boolean }> {
-    const attempt = async (withForce: boolean) => this.ecs.send(new DeregisterContainerInstanceCommand({
-      cluster: this.cluster, containerInstance: containerInstanceArn, force: withForce,
-    }));
+  async deregister(containerInstanceArn: string, force: boolean): Promise<DeregisterAnswer> {
     try {
-      await attempt(force);
-      return { forced: force };
+      await this.ecs.send(new DeregisterContainerInstanceCommand({
+        cluster: this.cluster, containerInstance: containerInstanceArn, force,
+      }), this.options());
+      return 'deregistered';
     } catch (error) {
-      if (await this.isGone(containerInstanceArn)) return { forced: false };
-      if (force) throw error;
-    }
-    try {
-      await attempt(true);
-      return { forced: true };
-    } catch (error) {
-      if (await this.isGone(containerInstanceArn)) return { forced: false };
+      if (!isClientError(error)) throw error;
+      if (await this.isGone(containerInstanceArn)) return 'gone';
+      if (!force) return 'refused';
       throw error;
     }
   }
@@ -252,7 +304,7 @@ export class ClusterApi {
     try {
       await this.autoScaling.send(new CompleteLifecycleActionCommand({
         AutoScalingGroupName: groupName, LifecycleHookName: hookName, InstanceId: instanceId, LifecycleActionResult: 'CONTINUE',
-      }));
+      }), this.options());
       return 'completed';
     } catch (error) {
       if (isNoActiveLifecycleAction(error)) return 'no-active-action';
@@ -264,7 +316,7 @@ export class ClusterApi {
     try {
       await this.autoScaling.send(new RecordLifecycleActionHeartbeatCommand({
         AutoScalingGroupName: groupName, LifecycleHookName: hookName, InstanceId: instanceId,
-      }));
+      }), this.options());
       return 'recorded';
     } catch (error) {
       if (isNoActiveLifecycleAction(error)) return 'no-active-action';
@@ -273,9 +325,12 @@ export class ClusterApi {
   }
 
   private async isGone(containerInstanceArn: string): Promise<boolean> {
-    const answer = await this.ecs.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: [containerInstanceArn] }));
-    const instance = answer.containerInstances?.[0];
+    const [instance] = await this.describeContainerInstances([containerInstanceArn]);
     return instance === undefined || instance.status === 'INACTIVE';
+  }
+
+  private options(): { abortSignal?: AbortSignal } {
+    return this.signal ? { abortSignal: this.signal } : {};
   }
 }
 
@@ -291,20 +346,27 @@ export function isNoActiveLifecycleAction(error: unknown): boolean {
     && /no active lifecycle action|autoscalinggroup name not found/i.test(e.message ?? '');
 }
 
+/** ECS's answer to a request it will not carry out as asked (4xx other than throttling and access). */
+function isClientError(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'ClientException' || name === 'InvalidParameterException';
+}
+
+export function errorName(error: unknown): string | undefined {
+  const name = (error as { name?: unknown })?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 export function toView(ci: ContainerInstance): RegisteredInstance {
-  const attribute = (name: string) => ci.attributes?.find(a => a.name === name)?.value;
-  const record = parseDrainRecord(attribute(ATTRIBUTE.DRAIN));
-  const heartbeat = Number(attribute(ATTRIBUTE.HEARTBEAT));
+  const value = parseAttributeValue(ci.attributes?.find(a => a.name === ATTRIBUTE.DRAIN)?.value);
   return {
     containerInstanceArn: ci.containerInstanceArn!,
     ec2InstanceId: ci.ec2InstanceId,
     status: ci.status ?? 'UNKNOWN',
     runningTasksCount: ci.runningTasksCount ?? 0,
     pendingTasksCount: ci.pendingTasksCount ?? 0,
-    drainStartedAt: record?.startedAt,
-    deadline: record?.deadline,
-    recordedRegistrations: record?.registrations,
-    lastHeartbeatAt: Number.isFinite(heartbeat) && heartbeat > 0 ? heartbeat * 1000 : undefined,
+    ...value?.kind === 'drain' ? { record: value.record } : {},
+    ...value?.kind === 'parked' ? { parked: true } : {},
     resourcesReleased: resourcesReleased(ci.registeredResources, ci.remainingResources),
   };
 }
@@ -322,6 +384,42 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const result: T[][] = [];
   for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
   return result;
+}
+
+/**
+ * Runs `write` over batches of `items`; a batch whose call fails is written again one item at a
+ * time, and what still fails is recorded in `errors` by item. Throttling and access errors are
+ * not retried per item (they would fail the same way, multiplied).
+ */
+async function eachWithFallback(
+  items: readonly string[], batchSize: number, write: (batch: string[]) => Promise<void>, errors: ItemErrors,
+): Promise<void> {
+  await forEachLimited(chunk(items, batchSize), async batch => {
+    try {
+      await write(batch);
+    } catch (error) {
+      if (batch.length === 1 || !isItemSpecific(error)) {
+        for (const item of batch) errors.set(item, error);
+        return;
+      }
+      await forEachLimited(batch.map(item => [item]), async single => {
+        try {
+          await write(single);
+        } catch (itemError) {
+          errors.set(single[0], itemError);
+        }
+      });
+    }
+  });
+}
+
+/**
+ * ECS refusing one item for good (a quota, an invalid or missing target), as opposed to a
+ * passing failure (throttling, a server error) that a later try may overcome.
+ */
+export function isItemSpecific(error: unknown): boolean {
+  const name = errorName(error);
+  return name === 'AttributeLimitExceededException' || name === 'TargetNotFoundException' || isClientError(error);
 }
 
 /** Runs `fn` over `items` with at most LIMITS.concurrency calls in flight; rethrows the first error after all settle. */

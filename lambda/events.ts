@@ -1,12 +1,27 @@
 import { ResourceAmount, resourcesReleased } from './decide';
-import { EVENT } from '../src/constants';
+import { DrainRecordValue, parseAttributeValue } from './drain-record';
+import { ATTRIBUTE, EVENT } from '../src/constants';
 
 /**
  * What an incoming EventBridge event asks of the controller. Events only wake the controller
  * up: whatever they say is re-read from ECS and Auto Scaling before anything is changed.
  */
 export type Trigger =
-  | { readonly kind: 'lifecycle-action'; readonly instanceId: string; readonly groupName: string; readonly hookName: string }
+  | {
+    readonly kind: 'lifecycle-action';
+    readonly instanceId: string;
+    readonly groupName: string;
+    readonly hookName: string;
+    /** When the event was emitted (epoch ms): at or after the action's start. Undefined if unreadable. */
+    readonly time?: number;
+    /**
+     * Where the instance goes: `WarmPool` when a group with `ReuseOnScaleIn` scales in. Auto
+     * Scaling adds Origin and Destination only for groups with a warm pool (user guide, warm
+     * pool event types and patterns); without them the instance is terminated.
+     */
+    readonly origin?: string;
+    readonly destination?: string;
+  }
   | {
     readonly kind: 'container-instance-change';
     readonly containerInstanceArn: string;
@@ -19,6 +34,9 @@ export type Trigger =
     readonly version?: number;
     /** Whether the event shows every CPU and memory unit free (see decide.ts resourcesReleased). */
     readonly resourcesReleased?: boolean;
+    /** The controller's drain record or parked marker, as the event's attributes show it. */
+    readonly record?: DrainRecordValue;
+    readonly parked?: boolean;
   }
   | { readonly kind: 'spot-interruption'; readonly instanceId: string }
   | { readonly kind: 'reconcile' }
@@ -46,7 +64,16 @@ export function parseTrigger(event: unknown): Trigger {
     }
     if (!isInstanceId(instanceId)) return ignored('lifecycle action event has no valid EC2InstanceId');
     if (!isNonEmptyString(groupName) || !isNonEmptyString(hookName)) return ignored('lifecycle action event has no group or hook name');
-    return { kind: 'lifecycle-action', instanceId, groupName, hookName };
+    const time = typeof event.time === 'string' ? Date.parse(event.time) : NaN;
+    return {
+      kind: 'lifecycle-action',
+      instanceId,
+      groupName,
+      hookName,
+      ...Number.isFinite(time) ? { time } : {},
+      ...isNonEmptyString(detail.Origin) ? { origin: detail.Origin } : {},
+      ...isNonEmptyString(detail.Destination) ? { destination: detail.Destination } : {},
+    };
   }
 
   if (source === EVENT.ECS_SOURCE && detailType === EVENT.CONTAINER_INSTANCE_STATE_CHANGE) {
@@ -66,6 +93,7 @@ export function parseTrigger(event: unknown): Trigger {
       version: countOrUndefined(detail.version),
       resourcesReleased: resourcesReleased(
         detail.registeredResources as ResourceAmount[] | undefined, detail.remainingResources as ResourceAmount[] | undefined),
+      ...attributeOf(detail.attributes),
     };
   }
 
@@ -76,6 +104,16 @@ export function parseTrigger(event: unknown): Trigger {
   }
 
   return ignored(`no handling for ${source} / ${detailType}`);
+}
+
+/** The controller's attribute among an event's `attributes`, if well formed. */
+function attributeOf(attributes: unknown): { record?: DrainRecordValue; parked?: boolean } {
+  if (!Array.isArray(attributes)) return {};
+  const found = attributes.find(a => isRecord(a) && a.name === ATTRIBUTE.DRAIN) as Record<string, unknown> | undefined;
+  const value = parseAttributeValue(typeof found?.value === 'string' ? found.value : undefined);
+  if (value?.kind === 'drain') return { record: value.record };
+  if (value?.kind === 'parked') return { parked: true };
+  return {};
 }
 
 function ignored(reason: string): Trigger {

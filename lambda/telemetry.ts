@@ -20,6 +20,7 @@ export type MetricName =
   | typeof METRIC.DRAINS_COMPLETED
   | typeof METRIC.DRAINS_FORCED
   | typeof METRIC.DRAIN_DURATION
+  | typeof METRIC.DRAINS_WITHOUT_RECORD
   | typeof METRIC.ERRORS;
 
 export class Telemetry {

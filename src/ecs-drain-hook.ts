@@ -12,7 +12,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ENV, EVENT, METRIC } from './constants';
+import { COMPLETION_MARGIN_SECONDS, ENV, EVENT, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
 
 /** Properties of an `EcsDrainHook`. */
@@ -43,8 +43,11 @@ export interface EcsDrainHookProps {
 
   /**
    * Whether to deregister the container instance with `force` when the drain timeout passes.
-   * ECS then starts replacements of the instance's service tasks elsewhere at once. When false,
-   * the controller only releases the instance, and ECS deregisters it when it terminates.
+   * ECS then starts replacements of the instance's service tasks elsewhere at once. Force is used
+   * only at the deadline: a deregistration ECS refuses before it (it still counts a task) means
+   * "not drained yet". When false, the controller only releases the instance; ECS deregisters a
+   * terminated instance itself, but not one whose agent was disconnected (DeregisterContainerInstance
+   * reference), which then stays registered until someone deregisters it.
    *
    * @default true
    */
@@ -88,7 +91,7 @@ const DEFAULT_DRAIN_TIMEOUT = Duration.hours(1);
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
 /** Time the controller keeps, after the drain timeout, to force and complete the action. */
-const DRAIN_COMPLETION_MARGIN = Duration.minutes(5);
+const DRAIN_COMPLETION_MARGIN = Duration.seconds(COMPLETION_MARGIN_SECONDS);
 const MIN_DRAIN_TIMEOUT = Duration.minutes(1);
 /** Heartbeat timeout bounds (Auto Scaling API reference, PutLifecycleHook). */
 const MAX_HEARTBEAT_TIMEOUT = Duration.hours(2);
@@ -309,6 +312,8 @@ export class EcsDrainHook extends Construct {
         'ecs:DescribeContainerInstances',
         'ecs:UpdateContainerInstancesState',
         'ecs:PutAttributes',
+        // Removes the parked marker of a registration back from the warm pool.
+        'ecs:DeleteAttributes',
         'ecs:ListTasks',
       ],
       resources: [clusterScoped('container-instance')],

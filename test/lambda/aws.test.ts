@@ -8,10 +8,11 @@ import {
   DescribeTasksCommand,
   ListContainerInstancesCommand,
   ListTasksCommand,
+  PutAttributesCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import {
-  autoScalingMock, ciArn, CLUSTER, drainRecordValue, ecsClientException, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
+  autoScalingMock, ciArn, CLUSTER, drainRecordValue, ecsClientException, ecsInvalidParameter, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
   noActiveLifecycleAction, resources, stageWorld, taskArn,
 } from './fixtures';
 import { chunk, forEachLimited, isNoActiveLifecycleAction, LIMITS, toView } from '../../lambda/aws';
@@ -68,8 +69,8 @@ describe('registrationsOf', () => {
     expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
   });
 
-  test('reads the drain record as epoch milliseconds with its registration count, and the heartbeat', async () => {
-    // GIVEN a container instance with a drain record and a heartbeat
+  test('reads the drain record as epoch milliseconds, with its hook clock', async () => {
+    // GIVEN a container instance with a drain record
     ecsMock.on(ListContainerInstancesCommand).resolves({ containerInstanceArns: [ciArn('a')] });
     ecsMock.on(DescribeContainerInstancesCommand).resolves({
       containerInstances: [{
@@ -78,8 +79,7 @@ describe('registrationsOf', () => {
         status: 'DRAINING',
         attributes: [
           { name: 'ecs.os-type', value: 'linux' },
-          { name: ATTRIBUTE.DRAIN, value: drainRecordValue(1800000000, 1799996400, 2) },
-          { name: ATTRIBUTE.HEARTBEAT, value: '1799998000' },
+          { name: ATTRIBUTE.DRAIN, value: drainRecordValue(1800000000, 1799996400, 1799998000) },
         ],
       }],
     });
@@ -95,10 +95,7 @@ describe('registrationsOf', () => {
       status: 'DRAINING',
       runningTasksCount: 0,
       pendingTasksCount: 0,
-      deadline: 1_800_000_000_000,
-      drainStartedAt: 1_799_996_400_000,
-      recordedRegistrations: 2,
-      lastHeartbeatAt: 1_799_998_000_000,
+      record: { deadline: 1_800_000_000_000, startedAt: 1_799_996_400_000, hookClockFrom: 1_799_998_000_000 },
       resourcesReleased: undefined,
     });
   });
@@ -108,19 +105,17 @@ describe('toView', () => {
   const base = { containerInstanceArn: ciArn('a'), ec2InstanceId: 'i-00000000000000001', status: 'DRAINING' };
 
   test.each([
-    ['a malformed drain record', [{ name: ATTRIBUTE.DRAIN, value: 'deadline:soon started:1 registrations:1' }]],
+    ['a malformed drain record', [{ name: ATTRIBUTE.DRAIN, value: 'deadline:soon started:1' }]],
     ['the old separate deadline and start attributes', [{ name: 'ecs-drain-hook.deadline', value: '1800000000' }, { name: 'ecs-drain-hook.started', value: '1799996400' }]],
     ['no attribute at all', undefined],
   ])('treats %s as no record', (_name, attributes) => {
-    expect(toView({ ...base, attributes })).toMatchObject({ deadline: undefined, drainStartedAt: undefined, recordedRegistrations: undefined });
+    const view = toView({ ...base, attributes });
+    expect(view.record).toBeUndefined();
+    expect(view.parked).toBeUndefined();
   });
 
-  test.each([
-    ['not a number', 'soon'],
-    ['empty', ''],
-    ['zero', '0'],
-  ])('ignores a heartbeat attribute that is %s', (_name, value) => {
-    expect(toView({ ...base, attributes: [{ name: ATTRIBUTE.HEARTBEAT, value }] }).lastHeartbeatAt).toBeUndefined();
+  test('reads a parked marker', () => {
+    expect(toView({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'parked:1800000000' }] })).toEqual(expect.objectContaining({ parked: true })); // and no record
   });
 
   test.each([
@@ -169,7 +164,7 @@ describe('drainingContainerInstances', () => {
   });
 });
 
-describe('setDraining', () => {
+describe('setStatus', () => {
   test('sends at most 10 ARNs a call and returns ECS\'s answer as views, with every failure', async () => {
     // GIVEN 23 ACTIVE container instances, one of them with a drain record
     const arns = Array.from({ length: 23 }, (_, i) => ciArn(`c${i}`));
@@ -178,13 +173,13 @@ describe('setDraining', () => {
         arn,
         ec2InstanceId: `i-${String(i).padStart(17, '0')}`,
         status: 'ACTIVE',
-        attributes: i === 0 ? { [ATTRIBUTE.DRAIN]: drainRecordValue(1800000000, 1799996400, 1) } : {},
+        attributes: i === 0 ? { [ATTRIBUTE.DRAIN]: drainRecordValue(1800000000, 1799996400) } : {},
       })),
     });
     const { api } = harness();
 
     // WHEN they and an unknown one are set DRAINING
-    const { containerInstances, failures } = await api.setDraining([...arns, ciArn('unknown')]);
+    const { containerInstances, failures, errors } = await api.setStatus([...arns, ciArn('unknown')], 'DRAINING');
 
     // THEN three calls, the answer read as DRAINING views (records included), and the unknown one as a failure
     const batches = ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input.containerInstances!.length);
@@ -192,10 +187,44 @@ describe('setDraining', () => {
     expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).every(c => c.args[0].input.status === 'DRAINING')).toBe(true);
     expect(containerInstances.map(ci => ci.containerInstanceArn).sort()).toEqual([...arns].sort());
     expect(containerInstances.every(ci => ci.status === 'DRAINING')).toBe(true);
-    expect(containerInstances.find(ci => ci.containerInstanceArn === arns[0])).toMatchObject({
-      deadline: 1_800_000_000_000, recordedRegistrations: 1,
-    });
+    const recorded = containerInstances.find(ci => ci.containerInstanceArn === arns[0]);
+    expect(recorded?.record).toEqual({ deadline: 1_800_000_000_000, startedAt: 1_799_996_400_000 });
     expect(failures).toEqual([{ arn: ciArn('unknown'), reason: 'MISSING', detail: undefined }]);
+    expect(errors.size).toBe(0);
+  });
+
+  test('a batch call ECS refuses as a whole is sent again one ARN at a time; only the refused ARN is an error', async () => {
+    const arns = Array.from({ length: 4 }, (_, i) => ciArn(`c${i}`));
+    stageWorld({ containerInstances: arns.map((arn, i) => ({ arn, ec2InstanceId: `i-${String(i).padStart(17, '0')}`, status: 'ACTIVE' })) });
+    ecsMock.on(UpdateContainerInstancesStateCommand, { containerInstances: arns }).rejects(ecsInvalidParameter('one of them is bad'));
+    ecsMock.on(UpdateContainerInstancesStateCommand, { containerInstances: [arns[2]] }).rejects(ecsInvalidParameter('this one'));
+    const { api } = harness();
+    const { containerInstances, errors } = await api.setStatus(arns, 'DRAINING');
+    expect(containerInstances.map(ci => ci.containerInstanceArn).sort()).toEqual([arns[0], arns[1], arns[3]].sort());
+    expect([...errors.keys()]).toEqual([arns[2]]);
+  });
+
+  test('a throttled batch is not split (it would be throttled the same way, multiplied)', async () => {
+    const arns = [ciArn('a'), ciArn('b')];
+    ecsMock.on(UpdateContainerInstancesStateCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const { api } = harness();
+    const { errors } = await api.setStatus(arns, 'DRAINING');
+    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand)).toHaveLength(1);
+    expect([...errors.keys()].sort()).toEqual([...arns].sort());
+  });
+});
+
+describe('putDrainAttributes', () => {
+  test('a batch refused for one full container instance is written again one by one: the others get their value', async () => {
+    const full = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`user.${i}`, 'x']));
+    const arns = Array.from({ length: 12 }, (_, i) => ciArn(`c${i}`));
+    stageWorld({ containerInstances: arns.map((arn, i) => ({ arn, ec2InstanceId: `i-${String(i).padStart(17, '0')}`, status: 'DRAINING', attributes: i === 3 ? full : {} })) });
+    const { api } = harness();
+    const errors = await api.putDrainAttributes(arns.map(arn => ({ containerInstanceArn: arn, value: 'deadline:10 started:5' })));
+    expect([...errors.keys()]).toEqual([arns[3]]);
+    expect((errors.get(arns[3]) as Error).name).toBe('AttributeLimitExceededException');
+    const written = ecsMock.commandCalls(PutAttributesCommand).map(c => c.args[0].input.attributes!.length);
+    expect(written).toEqual([10, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
   });
 });
 
@@ -218,7 +247,7 @@ describe('registrationArnsOf', () => {
 });
 
 describe('tasksNotStopped', () => {
-  test(`pages ListTasks per container instance (${LIMITS.perInstanceTaskListings} or fewer) and batches DescribeTasks by 100`, async () => {
+  test('pages ListTasks per container instance and batches DescribeTasks by 100', async () => {
     // GIVEN one container instance with 130 tasks over two pages, one of them still STOPPING
     const tasks = Array.from({ length: 130 }, (_, i) => taskArn(`t${i}`));
     ecsMock.on(ListTasksCommand)
@@ -241,25 +270,20 @@ describe('tasksNotStopped', () => {
     expect(ecsMock.commandCalls(ListTasksCommand).every(c => c.args[0].input.containerInstance === ciArn('a'))).toBe(true);
   });
 
-  test(`above ${LIMITS.perInstanceTaskListings} container instances, lists the whole cluster once and keeps only the wanted instances' tasks`, async () => {
-    // GIVEN 25 wanted container instances with a STOPPING task each, and another instance's STOPPING task
-    const wanted = Array.from({ length: LIMITS.perInstanceTaskListings + 5 }, (_, i) => ciArn(`w${i}`));
+  test('clusterStoppingTasks lists the whole cluster once and groups the stopping tasks by container instance', async () => {
     stageWorld({
       containerInstances: [
-        ...wanted.map((arn, i) => ({ arn, ec2InstanceId: `i-${String(i).padStart(17, '0')}`, status: 'DRAINING', tasks: [{ arn: taskArn(`t${i}`), lastStatus: 'STOPPING' }] })),
-        { arn: ciArn('other'), ec2InstanceId: 'i-0ffffffffffffffff', status: 'ACTIVE', tasks: [{ arn: taskArn('other'), lastStatus: 'STOPPING' }] },
+        { arn: ciArn('a'), ec2InstanceId: 'i-00000000000000001', status: 'DRAINING', tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPING' }, { arn: taskArn('t2'), lastStatus: 'STOPPED' }] },
+        { arn: ciArn('b'), ec2InstanceId: 'i-00000000000000002', status: 'ACTIVE', tasks: [{ arn: taskArn('t3'), lastStatus: 'DEACTIVATING' }] },
       ],
     });
     const { api } = harness();
-
-    // WHEN their tasks are read
-    const result = await api.tasksNotStopped(wanted);
-
-    // THEN one listing without a container instance, and the other instance's task is dropped
+    const result = await api.clusterStoppingTasks();
     expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input)).toEqual([{ cluster: CLUSTER, desiredStatus: 'STOPPED', nextToken: undefined }]);
-    expect([...result.keys()].sort()).toEqual([...wanted].sort());
-    expect(result.get(wanted[3])).toEqual([{ taskArn: taskArn('t3'), lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]);
-    expect([...result.values()].flat().map(t => t.taskArn)).not.toContain(taskArn('other'));
+    expect(result).toEqual(new Map([
+      [ciArn('a'), [{ taskArn: taskArn('t1'), lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]],
+      [ciArn('b'), [{ taskArn: taskArn('t3'), lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' }]],
+    ]));
   });
 
   test('a wanted instance without any stopping task maps to an empty list', async () => {
@@ -271,25 +295,33 @@ describe('tasksNotStopped', () => {
 });
 
 describe('deregister', () => {
-  test('rethrows when even force=true fails and the instance is not INACTIVE', async () => {
-    // GIVEN both deregistrations fail and the instance stays DRAINING
+  test('without force, a refusal while the instance is registered is "refused": never retried with force', async () => {
+    ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsInvalidParameter('Found running tasks on the instance.'));
+    ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: ciArn('a'), status: 'DRAINING' }] });
+    const { api } = harness();
+    await expect(api.deregister(ciArn('a'), false)).resolves.toBe('refused');
+    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false]);
+  });
+
+  test('with force, a refusal while the instance is registered is rethrown', async () => {
     ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsClientException('boom'));
     ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: ciArn('a'), status: 'DRAINING' }] });
     const { api } = harness();
-
-    // WHEN / THEN
-    await expect(api.deregister(ciArn('a'), false)).rejects.toThrow('boom');
-    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false, true]);
+    await expect(api.deregister(ciArn('a'), true)).rejects.toThrow('boom');
   });
 
-  test('counts a container instance ECS no longer knows as deregistered', async () => {
-    // GIVEN deregistration fails and describe answers nothing
+  test('counts a container instance ECS no longer knows as gone', async () => {
     ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsClientException('not found'));
     ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [], failures: [{ arn: ciArn('a'), reason: 'MISSING' }] });
     const { api } = harness();
+    await expect(api.deregister(ciArn('a'), true)).resolves.toBe('gone');
+  });
 
-    // WHEN / THEN
-    await expect(api.deregister(ciArn('a'), true)).resolves.toEqual({ forced: false });
+  test('a throttled deregistration is rethrown without a second look', async () => {
+    ecsMock.on(DeregisterContainerInstanceCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const { api } = harness();
+    await expect(api.deregister(ciArn('a'), false)).rejects.toThrow('Rate exceeded');
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
   });
 });
 

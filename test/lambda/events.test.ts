@@ -16,7 +16,15 @@ beforeEach(() => stageWorld({
 
 describe('parseTrigger on the sample events', () => {
   test('classifies each sample event', () => {
-    expect(parseTrigger(lifecycleEvent())).toEqual({ kind: 'lifecycle-action', instanceId: INSTANCE, groupName: GROUP, hookName: HOOK });
+    expect(parseTrigger(lifecycleEvent())).toEqual({
+      kind: 'lifecycle-action',
+      instanceId: INSTANCE,
+      groupName: GROUP,
+      hookName: HOOK,
+      time: Date.parse('2026-11-28T10:00:00Z'),
+      origin: 'AutoScalingGroup',
+      destination: 'EC2',
+    });
     expect(parseTrigger(containerInstanceEvent())).toMatchObject({
       kind: 'container-instance-change',
       status: 'DRAINING',

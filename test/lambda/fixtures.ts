@@ -14,11 +14,14 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  AttributeLimitExceededException,
   ClientException,
+  DeleteAttributesCommand,
   DeregisterContainerInstanceCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
+  InvalidParameterException,
   ListContainerInstancesCommand,
   ListTasksCommand,
   PutAttributesCommand,
@@ -46,7 +49,7 @@ export const CONFIG: ControllerConfig = {
   autoScalingGroupNames: new Set([GROUP]),
   lifecycleHookName: HOOK,
   drainTimeoutSeconds: 3600,
-  heartbeatTimeoutSeconds: 3600,
+  heartbeatTimeoutSeconds: 3900,
   forceDeregisterOnTimeout: true,
   drainOnSpotInterruption: true,
   metricsNamespace: NAMESPACE,
@@ -67,7 +70,7 @@ export function taskArn(id: string): string {
 export interface FakeInstance {
   readonly instanceId: string;
   readonly groupName: string;
-  readonly lifecycleState: string;
+  lifecycleState: string;
 }
 
 /** A container instance as ECS knows it. */
@@ -97,26 +100,32 @@ export interface World {
 export const REGISTERED = { cpu: 2048, memory: 7680 };
 
 /** The drain record attribute value, as written by hand (not by the code under test). */
-export function drainRecordValue(deadlineSeconds: number, startedSeconds: number, registrations = 1): string {
-  return `deadline:${deadlineSeconds} started:${startedSeconds} registrations:${registrations}`;
+export function drainRecordValue(deadlineSeconds: number, startedSeconds: number, hookSeconds?: number): string {
+  return `deadline:${deadlineSeconds} started:${startedSeconds}${hookSeconds === undefined ? '' : ` hook:${hookSeconds}`}`;
 }
 
 /**
- * A drain record as the controller writes it, `startedSecondsAgo` before NOW, covering
- * `registrations` registrations of the EC2 instance.
+ * A drain record as the controller writes it, `startedSecondsAgo` before NOW; its hook clock
+ * started `hookSecondsAgo` before NOW (by default when the drain started; null: unknown).
  */
 export function drainRecord(
-  startedSecondsAgo: number, timeoutSeconds = CONFIG.drainTimeoutSeconds, heartbeatSecondsAgo?: number, registrations = 1,
+  startedSecondsAgo: number, timeoutSeconds = CONFIG.drainTimeoutSeconds, hookSecondsAgo: number | null = startedSecondsAgo,
 ): Record<string, string> {
-  const started = Math.floor(NOW / 1000) - startedSecondsAgo;
-  return {
-    [ATTRIBUTE.DRAIN]: drainRecordValue(started + timeoutSeconds, started, registrations),
-    ...heartbeatSecondsAgo === undefined ? {} : { [ATTRIBUTE.HEARTBEAT]: String(Math.floor(NOW / 1000) - heartbeatSecondsAgo) },
-  };
+  const now = Math.floor(NOW / 1000);
+  const started = now - startedSecondsAgo;
+  return { [ATTRIBUTE.DRAIN]: drainRecordValue(started + timeoutSeconds, started, hookSecondsAgo === null ? undefined : now - hookSecondsAgo) };
+}
+
+/** The parked marker of a registration kept for the warm pool. */
+export function parkedMarker(parkedSecondsAgo = 600): Record<string, string> {
+  return { [ATTRIBUTE.DRAIN]: `parked:${Math.floor(NOW / 1000) - parkedSecondsAgo}` };
 }
 
 /** A fake container instance as the fake world changes it. */
 type LiveContainerInstance = Omit<FakeContainerInstance, 'status' | 'attributes'> & { status: string; attributes: Record<string, string> };
+
+/** Lifecycle states of an instance waiting in a termination hook. */
+const WAITING = new Set(['Terminating:Wait', 'Warmed:Terminating:Wait', 'Warmed:Pending:Wait']);
 
 /** Page size of the fake's list calls when the caller names none (ECS's default is 100). */
 const PAGE = 100;
@@ -138,7 +147,8 @@ function page<T>(items: readonly T[], nextToken: unknown, maxResults: unknown): 
 export function stageWorld(world: World = {}): void {
   ecsMock.reset();
   autoScalingMock.reset();
-  const instances = world.instances ?? [];
+  // Auto Scaling's side changes too: a completed action lets the instance proceed to termination.
+  const instances: FakeInstance[] = (world.instances ?? []).map(i => ({ ...i }));
   const cis: LiveContainerInstance[] = (world.containerInstances ?? []).map(ci => ({ ...ci, attributes: { ...ci.attributes } }));
   const byArn = (arn: unknown) => cis.find(ci => ci.arn === arn);
 
@@ -153,8 +163,18 @@ export function stageWorld(world: World = {}): void {
       Instances: instances.filter(i => i.groupName === name).map(i => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
     })),
   }));
-  autoScalingMock.on(CompleteLifecycleActionCommand).resolves({});
-  autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+  const waiting = (instanceId: unknown) => instances.find(i => i.instanceId === instanceId && WAITING.has(i.lifecycleState));
+  autoScalingMock.on(CompleteLifecycleActionCommand).callsFake(input => {
+    const instance = waiting(input.InstanceId);
+    // Instances the world does not know are taken as waiting (tests that stage no Auto Scaling side).
+    if (!instance && instances.some(i => i.instanceId === input.InstanceId)) throw noActiveLifecycleAction(String(input.InstanceId));
+    if (instance) instance.lifecycleState = instance.lifecycleState === 'Warmed:Pending:Wait' ? 'Warmed:Pending:Proceed' : 'Terminating:Proceed';
+    return {};
+  });
+  autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).callsFake(input => {
+    if (!waiting(input.InstanceId) && instances.some(i => i.instanceId === input.InstanceId)) throw noActiveLifecycleAction(String(input.InstanceId));
+    return {};
+  });
 
   ecsMock.on(ListContainerInstancesCommand).callsFake(input => {
     // Without a status filter ECS lists every status but INACTIVE (ECS API reference, ListContainerInstances).
@@ -173,20 +193,36 @@ export function stageWorld(world: World = {}): void {
     };
   });
   ecsMock.on(UpdateContainerInstancesStateCommand).callsFake(input => {
-    // ECS answers with the container instances as they now are, and a failure for each it could not change.
+    // ECS answers with the container instances as they now are, and a failure for each it could
+    // not change; only ACTIVE and DRAINING registrations change (UpdateContainerInstancesState reference).
     const arns = input.containerInstances as string[];
     if (arns.length > 10) throw ecsClientException('too many container instances');
-    const changed = cis.filter(ci => arns.includes(ci.arn) && ci.status !== 'INACTIVE');
-    for (const ci of changed) ci.status = 'DRAINING';
+    const changed = cis.filter(ci => arns.includes(ci.arn) && (ci.status === 'ACTIVE' || ci.status === 'DRAINING'));
+    for (const ci of changed) ci.status = input.status as string;
     return {
       containerInstances: changed.map(toContainerInstance),
-      failures: arns.filter(arn => !changed.some(ci => ci.arn === arn)).map(arn => ({ arn, reason: byArn(arn) ? 'INACTIVE' : 'MISSING' })),
+      failures: arns.filter(arn => !changed.some(ci => ci.arn === arn)).map(arn => ({ arn, reason: byArn(arn) ? byArn(arn)!.status : 'MISSING' })),
     };
   });
   ecsMock.on(PutAttributesCommand).callsFake(input => {
+    // At most 10 custom attributes per resource: the whole call is refused (PutAttributes reference).
     for (const attribute of input.attributes ?? []) {
       const ci = byArn(attribute.targetId);
-      if (ci) ci.attributes[attribute.name] = attribute.value;
+      const names = new Set([...Object.keys(ci?.attributes ?? {}), attribute.name]);
+      if (names.size > 10) {
+        throw new AttributeLimitExceededException({ $metadata: { httpStatusCode: 400 }, message: 'You can apply up to 10 custom attributes for each resource.' });
+      }
+    }
+    for (const attribute of input.attributes ?? []) {
+      const ci = byArn(attribute.targetId);
+      if (ci) ci.attributes[attribute.name!] = attribute.value!;
+    }
+    return { attributes: input.attributes };
+  });
+  ecsMock.on(DeleteAttributesCommand).callsFake(input => {
+    for (const attribute of input.attributes ?? []) {
+      const ci = byArn(attribute.targetId);
+      if (ci) delete ci.attributes[attribute.name!];
     }
     return { attributes: input.attributes };
   });
@@ -206,7 +242,11 @@ export function stageWorld(world: World = {}): void {
     };
   });
   ecsMock.on(DeregisterContainerInstanceCommand).callsFake(input => {
+    // Without force, refused while a task is not STOPPED yet (DeregisterContainerInstance reference).
     const ci = byArn(input.containerInstance);
+    if (ci && !input.force && ((ci.running ?? 0) > 0 || (ci.tasks ?? []).some(t => t.lastStatus !== 'STOPPED'))) {
+      throw ecsInvalidParameter('Found running tasks on the instance.');
+    }
     if (ci) ci.status = 'INACTIVE';
     return { containerInstance: { containerInstanceArn: input.containerInstance, status: 'INACTIVE' } };
   });
@@ -246,7 +286,7 @@ function toContainerInstance(ci: LiveContainerInstance) {
 
 /** The calls that change something in ECS or Auto Scaling. */
 export function mutatingCalls(): { command: string; input: unknown }[] {
-  const ecs = [UpdateContainerInstancesStateCommand, PutAttributesCommand, DeregisterContainerInstanceCommand] as const;
+  const ecs = [UpdateContainerInstancesStateCommand, PutAttributesCommand, DeleteAttributesCommand, DeregisterContainerInstanceCommand] as const;
   const autoScaling = [CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand] as const;
   return [
     ...ecs.flatMap(c => ecsMock.commandCalls(c as never).map(call => ({ command: c.name, input: call.args[0].input }))),
@@ -314,6 +354,10 @@ export function noActiveLifecycleAction(instanceId: string): AutoScalingServiceE
 
 export function ecsClientException(message: string): ClientException {
   return new ClientException({ $metadata: { httpStatusCode: 400 }, message });
+}
+
+export function ecsInvalidParameter(message: string): InvalidParameterException {
+  return new InvalidParameterException({ $metadata: { httpStatusCode: 400 }, message });
 }
 
 /** Copies of the design's sample events (shared/events), kept in the repository so tests need nothing outside it. */

@@ -1,7 +1,7 @@
 /**
  * The drain of one terminating instance, driven by its lifecycle action event: lookup, DRAINING
  * (ECS's answer is the fresh read), drain record, "drained" check, deregistration, completion,
- * deadline, heartbeat and races.
+ * deadline, heartbeats, records that cannot be written, the warm pool, and races.
  */
 import {
   CompleteLifecycleActionCommand,
@@ -18,40 +18,43 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import {
-  autoScalingMock, callSequence, ciArn, drainRecord, drainRecordValue, ecsClientException, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
+  autoScalingMock, callSequence, ciArn, drainRecord, drainRecordValue, ecsInvalidParameter, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
   INSTANCE, lifecycleEvent, mutatingCalls, noActiveLifecycleAction, NOW, stageWorld, taskArn,
 } from './fixtures';
 import { ATTRIBUTE, METRIC } from '../../src/constants';
 
 const CI = ciArn('b54a2a04046f4d79a2a34b8d8fc37e1c');
 const TERMINATING = { instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' };
+const NOW_S = NOW / 1000;
 
-function stageTerminating(ci: Partial<FakeContainerInstance> = {}): void {
+function stageTerminating(ci: Partial<FakeContainerInstance> = {}, lifecycleState = 'Terminating:Wait'): void {
   stageWorld({
-    instances: [TERMINATING],
+    instances: [{ ...TERMINATING, lifecycleState }],
     containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', attributes: drainRecord(60), ...ci }],
   });
 }
 
-/** The mutating calls other than the (idempotent) DRAINING a lifecycle action event always sends. */
-function changesBeyondDraining() {
-  return mutatingCalls().filter(c => c.command !== 'UpdateContainerInstancesStateCommand');
-}
+/** Ten custom attributes a user set through ECS_INSTANCE_ATTRIBUTES: ECS allows no more. */
+const TEN_CUSTOM_ATTRIBUTES = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`team.label${i}`, `v${i}`]));
 
 const completeInput = {
   AutoScalingGroupName: GROUP, LifecycleHookName: HOOK, InstanceId: INSTANCE, LifecycleActionResult: 'CONTINUE',
 };
 
+const written = () => ecsMock.commandCalls(PutAttributesCommand)
+  .flatMap(c => c.args[0].input.attributes!.map(a => ({ targetId: a.targetId, value: a.value })));
+
 beforeEach(() => stageWorld());
 
 describe('lookup of the container instances of an EC2 instance', () => {
-  test('queries the cluster with the ec2InstanceId filter and sets every listed registration DRAINING at once', async () => {
-    // GIVEN two live registrations and an INACTIVE old one (which ECS does not list) of the terminating instance
+  test('lists the ACTIVE registrations with the ec2InstanceId filter and sets them DRAINING in one call, and nothing else', async () => {
+    // GIVEN two ACTIVE registrations, a REGISTERING one (ENI trunking) and an INACTIVE old one of the terminating instance
     stageWorld({
       instances: [TERMINATING],
       containerInstances: [
         { arn: ciArn('new'), ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 2 },
         { arn: ciArn('older'), ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 1 },
+        { arn: ciArn('trunk'), ec2InstanceId: INSTANCE, status: 'REGISTERING' },
         { arn: ciArn('gone'), ec2InstanceId: INSTANCE, status: 'INACTIVE' },
       ],
     });
@@ -60,9 +63,9 @@ describe('lookup of the container instances of an EC2 instance', () => {
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN the query used the filter, only the live registrations are drained, in one call
+    // THEN only ACTIVE registrations were listed and asked DRAINING (ECS refuses DRAINING for the others)
     expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input)).toEqual([
-      { cluster: 'my-cluster', filter: `ec2InstanceId in [${INSTANCE}]`, maxResults: 100, nextToken: undefined },
+      { cluster: 'my-cluster', filter: `ec2InstanceId in [${INSTANCE}]`, status: 'ACTIVE', maxResults: 100, nextToken: undefined },
     ]);
     expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input)).toEqual([
       { cluster: 'my-cluster', containerInstances: [ciArn('new'), ciArn('older')], status: 'DRAINING' },
@@ -70,90 +73,78 @@ describe('lookup of the container instances of an EC2 instance', () => {
     expect(summary).toEqual({ trigger: 'lifecycle-action', outcomes: { draining: 1 }, errors: 0, deferred: 0 });
   });
 
-  test('trusts the event and ECS\'s answer: no Auto Scaling read and no DescribeContainerInstances', async () => {
-    // GIVEN a terminating instance with one ACTIVE registration with tasks
+  test('trusts the event and ECS\'s answer: list, DRAINING, record — no Auto Scaling read and no DescribeContainerInstances', async () => {
     stageTerminating({ status: 'ACTIVE', running: 2, attributes: {} });
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     await h.controller.handle(lifecycleEvent());
-
-    // THEN list, DRAINING, record: three calls in all
     expect(callSequence()).toEqual(['ListContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes']);
-    expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand)).toHaveLength(0);
-    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(0);
   });
 });
 
 describe('an instance that is not in the cluster', () => {
-  test('completes the lifecycle action at once with CONTINUE, by InstanceId and the hook name', async () => {
-    // GIVEN a terminating instance with no container instance
+  test('completes the lifecycle action at once with CONTINUE, by InstanceId and the hook name, after a full lookup finds nothing', async () => {
     stageWorld({ instances: [TERMINATING] });
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN the listing finds nothing and the action is completed: two calls in all
-    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(callSequence()).toEqual(['ListContainerInstances', 'ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand)[1].args[0].input.status).toBeUndefined();
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input)).toEqual([completeInput]);
     expect(summary.outcomes).toEqual({ 'not-registered': 1 });
   });
 
   test('counts an instance whose only registration is INACTIVE as not registered', async () => {
-    // GIVEN an instance that was deregistered already
     stageTerminating({ status: 'INACTIVE' });
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     await h.controller.handle(lifecycleEvent());
-
-    // THEN the INACTIVE registration is ignored and the action completed without deregistering
-    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand)).toHaveLength(0);
-    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand)).toHaveLength(0);
-    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
+    expect(mutatingCalls().map(c => c.command)).toEqual(['CompleteLifecycleActionCommand']);
   });
 
-  test('completes at once when the listed registration left the cluster before DRAINING (ECS answers a failure)', async () => {
-    // GIVEN ECS lists the registration, but answers the DRAINING call with a MISSING failure for it
-    stageTerminating({ status: 'ACTIVE', running: 1, attributes: {} });
-    ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [{ arn: CI, reason: 'MISSING' }] });
+  test('completes when the listed registration left the cluster before DRAINING (ECS answers a failure)', async () => {
+    // GIVEN ECS listed it ACTIVE, but it is deregistered by the time DRAINING is asked
+    stageTerminating({ status: 'INACTIVE', attributes: {} });
+    ecsMock.on(ListContainerInstancesCommand, { status: 'ACTIVE' }).resolves({ containerInstanceArns: [CI] });
     const h = harness();
 
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
     // THEN the failure is logged, nothing is recorded, and the action is completed
-    expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'warn', containerInstanceArn: CI, reason: 'MISSING' }));
-    expect(changesBeyondDraining().map(c => c.command)).toEqual(['CompleteLifecycleActionCommand']);
+    expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'warn', containerInstanceArn: CI, reason: 'INACTIVE' }));
+    expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand', 'CompleteLifecycleActionCommand']);
     expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
   });
 });
 
 describe('starting a drain', () => {
-  test('sets DRAINING and records deadline, start and registration count in the one drain attribute', async () => {
-    // GIVEN an ACTIVE container instance with tasks and no drain record
+  test('records deadline, start and the hook clock (the event\'s time less a minute) in the one drain attribute', async () => {
+    // GIVEN an ACTIVE container instance with tasks, and an event emitted 5 s ago
     stageTerminating({ status: 'ACTIVE', running: 3, attributes: {} });
+    const event = lifecycleEvent();
+    event.time = new Date(NOW - 5000).toISOString();
     const h = harness();
 
     // WHEN its lifecycle action arrives
-    await h.controller.handle(lifecycleEvent());
+    await h.controller.handle(event);
 
-    // THEN DRAINING is set, and the deadline is NOW + drain timeout, in epoch seconds
-    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input)).toEqual([
-      { cluster: 'my-cluster', containerInstances: [CI], status: 'DRAINING' },
-    ]);
+    // THEN the deadline is NOW + drain timeout, and the hook clock a minute before the event's time, in epoch seconds
     expect(ecsMock.commandCalls(PutAttributesCommand).map(c => c.args[0].input)).toEqual([{
       cluster: 'my-cluster',
-      attributes: [{ name: ATTRIBUTE.DRAIN, value: drainRecordValue(NOW / 1000 + 3600, NOW / 1000, 1), targetType: 'container-instance', targetId: CI }],
+      attributes: [{ name: ATTRIBUTE.DRAIN, value: drainRecordValue(NOW_S + 3600, NOW_S, NOW_S - 65), targetType: 'container-instance', targetId: CI }],
     }]);
     expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
+    expect(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
-    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand)).toHaveLength(0);
   });
 
-  test('records the number of registrations drained together on each of them', async () => {
-    // GIVEN two ACTIVE registrations of the terminating instance
+  test('an event time in the future (a skewed clock) never starts the hook clock later than now', async () => {
+    stageTerminating({ status: 'ACTIVE', running: 3, attributes: {} });
+    const event = lifecycleEvent();
+    event.time = new Date(NOW + 60_000).toISOString();
+    await harness().controller.handle(event);
+    expect(written()).toEqual([{ targetId: CI, value: drainRecordValue(NOW_S + 3600, NOW_S, NOW_S - 60) }]);
+  });
+
+  test('records the same drain on every registration, in one call', async () => {
     stageWorld({
       instances: [TERMINATING],
       containerInstances: [
@@ -162,12 +153,8 @@ describe('starting a drain', () => {
       ],
     });
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     await h.controller.handle(lifecycleEvent());
-
-    // THEN both carry the same record saying registrations:2, written in one call
-    const value = drainRecordValue(NOW / 1000 + 3600, NOW / 1000, 2);
+    const value = drainRecordValue(NOW_S + 3600, NOW_S, NOW_S - 60);
     expect(ecsMock.commandCalls(PutAttributesCommand).map(c => c.args[0].input.attributes)).toEqual([[
       { name: ATTRIBUTE.DRAIN, value, targetType: 'container-instance', targetId: ciArn('a') },
       { name: ATTRIBUTE.DRAIN, value, targetType: 'container-instance', targetId: ciArn('b') },
@@ -176,7 +163,6 @@ describe('starting a drain', () => {
   });
 
   test('reads the failures array of UpdateContainerInstancesState, logs each failure, and drains what ECS answered', async () => {
-    // GIVEN two registrations, and ECS answering the DRAINING call with a failure for one of them
     stageWorld({
       instances: [TERMINATING],
       containerInstances: [
@@ -189,46 +175,68 @@ describe('starting a drain', () => {
       failures: [{ arn: ciArn('gone'), reason: 'MISSING', detail: 'gone meanwhile' }],
     });
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN the failure is one warn line naming the container instance, the other one is recorded, and the invocation succeeds
     expect(h.logs()).toContainEqual(expect.objectContaining({
       level: 'warn', containerInstanceArn: ciArn('gone'), reason: 'MISSING', detail: 'gone meanwhile', cluster: 'my-cluster',
     }));
-    expect(ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes!.map(a => a.targetId))).toEqual([CI]);
+    expect(written().map(w => w.targetId)).toEqual([CI]);
     expect(summary).toEqual({ trigger: 'lifecycle-action', outcomes: { draining: 1 }, errors: 0, deferred: 0 });
   });
 
-  test('a failure of another reason than MISSING or INACTIVE is read again: a registration still running tasks keeps the instance waiting', async () => {
-    // GIVEN one registration with a running task, and ECS refusing DRAINING for an unexpected reason
+  test('a failure of another reason than MISSING or INACTIVE is read again, not asked again: a registration running tasks keeps the instance waiting', async () => {
     stageWorld({ instances: [TERMINATING], containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 1 }] });
     ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ failures: [{ arn: CI, reason: 'AGENT_BUSY', detail: 'try later' }] });
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN the registration is described (and DRAINING asked again, as it is still ACTIVE),
-    // found running, and the action is not completed
-    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).length).toBeGreaterThanOrEqual(1);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances)).toEqual([[CI]]);
+    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand)).toHaveLength(1);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
     expect(summary.outcomes).toEqual({ draining: 1 });
   });
 
-  test('a duplicate event sets DRAINING again (idempotent) but does not rewrite the record of a drain already started', async () => {
-    // GIVEN a DRAINING container instance with a drain record
+  test('a duplicate event of a drain already started changes nothing', async () => {
     stageTerminating({ running: 1 });
     const h = harness();
-
-    // WHEN the lifecycle action is delivered again
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN only the DRAINING call, which changes nothing
-    expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand']);
+    expect(mutatingCalls()).toEqual([]);
     expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([]);
     expect(summary.outcomes).toEqual({ draining: 1 });
+  });
+});
+
+describe('a drain whose record cannot be written', () => {
+  test('is still set DRAINING, logged and counted, and gets no heartbeat; the invocation succeeds', async () => {
+    // GIVEN the registration carries the 10 custom attributes ECS allows (PutAttributes is refused)
+    stageTerminating({ status: 'ACTIVE', running: 2, attributes: TEN_CUSTOM_ATTRIBUTES });
+    const h = harness();
+
+    // WHEN its lifecycle action arrives
+    const summary = await h.controller.handle(lifecycleEvent());
+
+    // THEN DRAINING, a refused record, a warning and the metric; no error, no heartbeat
+    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand)).toHaveLength(1);
+    expect(h.metricValues(METRIC.DRAINS_WITHOUT_RECORD)).toEqual([1]);
+    expect(h.logs()).toContainEqual(expect.objectContaining({
+      level: 'warn', instanceId: INSTANCE, containerInstanceArns: [CI], error: expect.objectContaining({ name: 'AttributeLimitExceededException' }),
+    }));
+    expect(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
+    expect(summary).toMatchObject({ outcomes: { draining: 1 }, errors: 0 });
+  });
+
+  test('is released as soon as it is empty', async () => {
+    // GIVEN the same registration, DRAINING without a record, every task STOPPED
+    stageTerminating({ attributes: TEN_CUSTOM_ATTRIBUTES, tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
+    const h = harness();
+
+    // WHEN a lifecycle event is looked at
+    const summary = await h.controller.handle(lifecycleEvent());
+
+    // THEN deregistered without force and completed
+    expect(mutatingCalls().filter(c => c.command !== 'PutAttributesCommand')).toEqual([
+      { command: 'DeregisterContainerInstanceCommand', input: { cluster: 'my-cluster', containerInstance: CI, force: false } },
+      { command: 'CompleteLifecycleActionCommand', input: completeInput },
+    ]);
+    expect(summary.outcomes).toEqual({ drained: 1 });
   });
 });
 
@@ -237,53 +245,41 @@ describe('when is an instance drained', () => {
     ['running tasks', { running: 2, pending: 0 }],
     ['pending tasks', { running: 0, pending: 1 }],
   ])('is not drained while it has %s, and the tasks are not even listed', async (_name, counts) => {
-    // GIVEN a draining container instance with tasks by its counts
     stageTerminating(counts);
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN it is left draining
     expect(summary.outcomes).toEqual({ draining: 1 });
     expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(0);
-    expect(changesBeyondDraining()).toEqual([]);
+    expect(mutatingCalls()).toEqual([]);
   });
 
-  test.each(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING'])(
-    'is not drained when its counts are 0 but a task is still %s',
-    async lastStatus => {
-      // GIVEN counts of 0, and a task whose lastStatus is not STOPPED yet (aws/aws-cdk#13506)
-      stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus }, { arn: taskArn('t2'), lastStatus: 'STOPPED' }] });
-      const h = harness();
+  test.each(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING'])('is not drained when its counts are 0 but a task is still %s', async lastStatus => {
+    // GIVEN counts of 0, and a task whose lastStatus is not STOPPED yet (aws/aws-cdk#13506)
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus }, { arn: taskArn('t2'), lastStatus: 'STOPPED' }] });
+    const h = harness();
+    const summary = await h.controller.handle(lifecycleEvent());
+    expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input)).toEqual([
+      { cluster: 'my-cluster', containerInstance: CI, desiredStatus: 'STOPPED', nextToken: undefined },
+    ]);
+    expect(ecsMock.commandCalls(DescribeTasksCommand)[0].args[0].input.tasks).toEqual([taskArn('t1'), taskArn('t2')]);
+    expect(summary.outcomes).toEqual({ draining: 1 });
+    expect(mutatingCalls()).toEqual([]);
+  });
 
-      // WHEN its lifecycle action arrives
-      const summary = await h.controller.handle(lifecycleEvent());
-
-      // THEN the tasks were read with desiredStatus STOPPED, and it is not released
-      expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input)).toEqual([
-        { cluster: 'my-cluster', containerInstance: CI, desiredStatus: 'STOPPED', nextToken: undefined },
-      ]);
-      expect(ecsMock.commandCalls(DescribeTasksCommand)[0].args[0].input.tasks).toEqual([taskArn('t1'), taskArn('t2')]);
-      expect(summary.outcomes).toEqual({ draining: 1 });
-      expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand)).toHaveLength(0);
-      expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
-    },
-  );
-
-  test('is drained when every task is STOPPED: deregisters without force, then completes with CONTINUE', async () => {
-    // GIVEN counts of 0 and only STOPPED tasks
+  test('is drained when every task is STOPPED: Auto Scaling confirms, then deregister without force, then complete with CONTINUE', async () => {
+    // GIVEN a recorded drain (a duplicate event) with counts of 0 and only STOPPED tasks
     stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
     const h = harness();
 
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN deregister (force=false) comes before CompleteLifecycleAction, and the record is not rewritten
+    // THEN a full lookup, the tasks, Auto Scaling's word that it still waits, deregister, complete
     expect(callSequence()).toEqual([
-      'ListContainerInstances', 'UpdateContainerInstancesState', 'ListTasks', 'DescribeTasks', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
+      'ListContainerInstances', 'ListContainerInstances', 'DescribeContainerInstances', 'ListTasks', 'DescribeTasks',
+      'DescribeAutoScalingInstances', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
-    expect(changesBeyondDraining()).toEqual([
+    expect(mutatingCalls()).toEqual([
       { command: 'DeregisterContainerInstanceCommand', input: { cluster: 'my-cluster', containerInstance: CI, force: false } },
       { command: 'CompleteLifecycleActionCommand', input: completeInput },
     ]);
@@ -293,53 +289,53 @@ describe('when is an instance drained', () => {
   });
 
   test('an ACTIVE instance whose tasks all STOPPED is set DRAINING, recorded and released in the same invocation', async () => {
-    // GIVEN an ACTIVE container instance with counts 0 and one STOPPED task, and no drain record
     stageTerminating({ status: 'ACTIVE', attributes: {}, tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN it goes all the way: list, DRAINING (ECS's answer is the read), record, tasks, deregister, complete
     expect(callSequence()).toEqual([
       'ListContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes', 'ListTasks', 'DescribeTasks',
-      'DeregisterContainerInstance', 'CompleteLifecycleAction',
+      'ListContainerInstances', 'DescribeContainerInstances', 'DescribeAutoScalingInstances', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
     expect(summary.outcomes).toEqual({ drained: 1 });
     expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
-    expect(h.metricValues(METRIC.DRAINS_COMPLETED)).toEqual([1]);
     expect(h.metricValues(METRIC.DRAIN_DURATION)).toEqual([0]);
+  });
+
+  test('is not released when Auto Scaling says the instance no longer waits (a late duplicate event)', async () => {
+    // GIVEN a drained registration whose instance is back InService (e.g. from the warm pool)
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] }, 'InService');
+    const h = harness();
+    const summary = await h.controller.handle(lifecycleEvent());
+    expect(mutatingCalls()).toEqual([]);
+    expect(summary.outcomes).toEqual({ 'left-alone': 1 });
   });
 });
 
 describe('deregistration', () => {
-  test('falls back to force=true when the deregistration without force fails', async () => {
-    // GIVEN a drained instance whose deregistration without force is refused
-    stageTerminating();
-    ecsMock.on(DeregisterContainerInstanceCommand, { force: false }).rejects(ecsClientException('The container instance has tasks'));
-    const h = harness();
-
-    // WHEN its lifecycle action arrives
-    await h.controller.handle(lifecycleEvent());
-
-    // THEN force=true follows, then completion
-    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false, true]);
-    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
-    expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'warn', message: 'container instance deregistered with force', instanceId: INSTANCE }));
-  });
-
-  test('counts an instance that another invocation deregistered (describe says INACTIVE) as deregistered', async () => {
-    // GIVEN deregistration fails and the container instance turns out INACTIVE on a second look
-    stageTerminating();
-    ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsClientException('The referenced container instance is not active'));
-    ecsMock.on(DescribeContainerInstancesCommand).resolves({ containerInstances: [{ containerInstanceArn: CI, status: 'INACTIVE' }] });
+  test('a deregistration ECS refuses before the deadline is not forced: the instance keeps waiting (no force, no completion)', async () => {
+    // GIVEN every task STOPPED, but ECS still counts one (it lags behind a task that just stopped)
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
+    ecsMock.on(DeregisterContainerInstanceCommand, { force: false }).rejects(ecsInvalidParameter('Found running tasks on the instance.'));
     const h = harness();
 
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN the only describe is that second look, no force retry, the action is completed, and no error
-    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances)).toEqual([[CI]]);
+    // THEN one deregistration without force, no force, no completion, no error: still draining
+    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false]);
+    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
+    expect(summary).toMatchObject({ outcomes: { draining: 1 }, errors: 0 });
+    expect(h.logs()).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/refused the deregistration/), containerInstanceArn: CI }));
+  });
+
+  test('counts an instance that another invocation deregistered (describe says INACTIVE) as deregistered', async () => {
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
+    ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsInvalidParameter('The referenced container instance is not active'));
+    ecsMock.on(DescribeContainerInstancesCommand, { containerInstances: [CI] })
+      .resolvesOnce({ containerInstances: [{ containerInstanceArn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', runningTasksCount: 0, pendingTasksCount: 0 }] })
+      .resolves({ containerInstances: [{ containerInstanceArn: CI, status: 'INACTIVE' }] });
+    const h = harness();
+    const summary = await h.controller.handle(lifecycleEvent());
     expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false]);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
     expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
@@ -348,16 +344,11 @@ describe('deregistration', () => {
 
 describe('the drain deadline', () => {
   test('when it has passed, force-deregisters with tasks still running and completes', async () => {
-    // GIVEN a drain started 2 hours ago with a 1 hour timeout, tasks still running
     stageTerminating({ running: 4, attributes: drainRecord(7200) });
     const h = harness();
-
-    // WHEN the lifecycle action is looked at
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN deregister with force, complete, and DrainsForced; no task is read
     expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(0);
-    expect(changesBeyondDraining()).toEqual([
+    expect(mutatingCalls()).toEqual([
       { command: 'DeregisterContainerInstanceCommand', input: { cluster: 'my-cluster', containerInstance: CI, force: true } },
       { command: 'CompleteLifecycleActionCommand', input: completeInput },
     ]);
@@ -368,184 +359,189 @@ describe('the drain deadline', () => {
   });
 
   test('with forceDeregisterOnTimeout=false, completes without deregistering', async () => {
-    // GIVEN the same overdue drain, and force turned off
     stageTerminating({ running: 4, attributes: drainRecord(7200) });
     const h = harness({ forceDeregisterOnTimeout: false });
-
-    // WHEN the lifecycle action is looked at
     await h.controller.handle(lifecycleEvent());
-
-    // THEN only the completion
-    expect(changesBeyondDraining()).toEqual([{ command: 'CompleteLifecycleActionCommand', input: completeInput }]);
+    expect(mutatingCalls()).toEqual([{ command: 'CompleteLifecycleActionCommand', input: completeInput }]);
     expect(h.metricValues(METRIC.DRAINS_FORCED)).toEqual([1]);
   });
 
   test('is not passed one second before it', async () => {
-    // GIVEN a drain whose deadline is one second away
     stageTerminating({ running: 4, attributes: drainRecord(3599) });
     const h = harness();
-
-    // WHEN the lifecycle action is looked at
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN still draining
     expect(summary.outcomes).toEqual({ draining: 1 });
-    expect(changesBeyondDraining()).toEqual([]);
+    expect(mutatingCalls()).toEqual([]);
   });
 });
 
 describe('lifecycle heartbeats', () => {
-  const SHORT_HOOK = { heartbeatTimeoutSeconds: 600, drainTimeoutSeconds: 3600 };
-
-  test('are sent when the hook times out before the deadline and half of its timeout passed since the drain started', async () => {
-    // GIVEN a 10 minute hook, a 1 hour drain started 5 minutes ago
-    stageTerminating({ running: 1, attributes: drainRecord(300) });
-    const h = harness(SHORT_HOOK);
+  test('a record whose hook clock is unknown gets a heartbeat at once, and the record keeps its time', async () => {
+    // GIVEN a drain recorded without a hook clock (written late, by an earlier version), and an event without a time
+    stageTerminating({ running: 1, attributes: drainRecord(300, 3600, null) });
+    const h = harness();
+    const event = lifecycleEvent();
+    delete event.time;
 
     // WHEN the instance is looked at
-    await h.controller.handle(lifecycleEvent());
+    await h.controller.handle(event);
 
-    // THEN a heartbeat is sent and its time recorded
+    // THEN a heartbeat, then the record rewritten with hook = now
+    expect(callSequence().slice(-2)).toEqual(['RecordLifecycleActionHeartbeat', 'PutAttributes']);
     expect(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand).map(c => c.args[0].input)).toEqual([
       { AutoScalingGroupName: GROUP, LifecycleHookName: HOOK, InstanceId: INSTANCE },
     ]);
-    expect(ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes)).toEqual([
-      { name: ATTRIBUTE.HEARTBEAT, value: String(NOW / 1000), targetType: 'container-instance', targetId: CI },
-    ]);
+    expect(written()).toEqual([{ targetId: CI, value: drainRecordValue(NOW_S - 300 + 3600, NOW_S - 300, NOW_S) }]);
   });
 
-  test('are sent again once half the timeout passed since the last heartbeat', async () => {
-    // GIVEN the last heartbeat 5 minutes ago, of a drain started 40 minutes ago
-    stageTerminating({ running: 1, attributes: drainRecord(2400, 3600, 300) });
-    const h = harness(SHORT_HOOK);
-
-    // WHEN the instance is looked at
-    await h.controller.handle(lifecycleEvent());
-
-    // THEN a heartbeat is sent
+  test('are sent once half the hook timeout passed and the hook would expire before the deadline and margin', async () => {
+    // GIVEN a drain recorded 30 minutes late: its hook clock (the action's start) 40 minutes ago
+    const started = NOW_S - 600;
+    stageTerminating({ running: 1, attributes: { [ATTRIBUTE.DRAIN]: drainRecordValue(started + 3600, started, NOW_S - 2400) } });
+    const h = harness();
+    const event = lifecycleEvent();
+    event.time = new Date(NOW - 2400_000).toISOString();
+    await h.controller.handle(event);
     expect(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(1);
+    expect(written()).toEqual([{ targetId: CI, value: drainRecordValue(started + 3600, started, NOW_S) }]);
   });
 
   test.each([
-    ['less than half the hook timeout passed since the last heartbeat', SHORT_HOOK, drainRecord(2400, 3600, 299)],
-    ['less than half the hook timeout passed since the drain started', SHORT_HOOK, drainRecord(299)],
-    ['the hook outlives the drain deadline', { heartbeatTimeoutSeconds: 7200, drainTimeoutSeconds: 3600 }, drainRecord(3500)],
-    ['the hook, beaten half its timeout ago, lasts until the deadline anyway', SHORT_HOOK, drainRecord(3300, 3600, 300)],
-  ])('are not sent when %s', async (_name, overrides, attributes) => {
-    // GIVEN a draining instance
+    ['the hook outlives the deadline by the margin', drainRecord(3500)],
+    ['less than half the hook timeout passed since its clock started', { [ATTRIBUTE.DRAIN]: drainRecordValue(NOW_S + 1800, NOW_S - 1800, NOW_S - 1900) }],
+  ])('are not sent when %s', async (_name, attributes) => {
     stageTerminating({ running: 1, attributes });
-    const h = harness(overrides);
-
-    // WHEN the instance is looked at
-    await h.controller.handle(lifecycleEvent());
-
-    // THEN no heartbeat
+    await harness().controller.handle(lifecycleEvent());
     expect(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
-    expect(changesBeyondDraining()).toEqual([]);
+    expect(mutatingCalls()).toEqual([]);
   });
 
-  test('a heartbeat answered "no active lifecycle action" is no error', async () => {
-    // GIVEN the lifecycle action is already over
-    stageTerminating({ running: 1, attributes: drainRecord(300) });
+  test('a heartbeat answered "no active lifecycle action" is no error, and the record is not rewritten', async () => {
+    stageTerminating({ running: 1, attributes: drainRecord(300, 3600, null) });
     autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).rejects(noActiveLifecycleAction(INSTANCE));
-    const h = harness(SHORT_HOOK);
-
-    // WHEN the instance is looked at
-    const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN it is logged as such and the invocation succeeds
+    const h = harness();
+    const event = lifecycleEvent();
+    delete event.time;
+    const summary = await h.controller.handle(event);
     expect(summary.errors).toBe(0);
+    expect(ecsMock.commandCalls(PutAttributesCommand)).toHaveLength(0);
     expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle heartbeat sent', answer: 'no-active-action', instanceId: INSTANCE }));
   });
 });
 
-describe('races with other invocations', () => {
-  test('"No active Lifecycle Action found" on completion counts as done', async () => {
-    // GIVEN a drained instance whose action another invocation completed
-    stageTerminating();
-    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
+describe('an instance going back to the warm pool (ReuseOnScaleIn)', () => {
+  function warmPoolEvent() {
+    const event = lifecycleEvent();
+    Object.assign(event.detail, { Origin: 'AutoScalingGroup', Destination: 'WarmPool' });
+    return event;
+  }
+
+  test('is drained like any other, but its registration is kept: the record becomes a parked marker, then the action completes', async () => {
+    // GIVEN a drained instance waiting in Warmed:Pending:Wait
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] }, 'Warmed:Pending:Wait');
     const h = harness();
 
-    // WHEN its lifecycle action is looked at
-    const summary = await h.controller.handle(lifecycleEvent());
+    // WHEN its lifecycle action (Destination WarmPool) arrives
+    const summary = await h.controller.handle(warmPoolEvent());
 
-    // THEN no error
+    // THEN no deregistration (its agent re-registers with the same ARN when it comes back), a parked marker, a completion
+    expect(mutatingCalls()).toEqual([
+      { command: 'PutAttributesCommand', input: expect.objectContaining({ attributes: [expect.objectContaining({ targetId: CI, value: `parked:${NOW_S}` })] }) },
+      { command: 'CompleteLifecycleActionCommand', input: completeInput },
+    ]);
+    expect(summary.outcomes).toEqual({ drained: 1 });
+  });
+
+  test('a marker that cannot be written holds the completion (a stale record would start its next drain late)', async () => {
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] }, 'Warmed:Pending:Wait');
+    ecsMock.on(PutAttributesCommand).rejects(Object.assign(new Error('internal'), { name: 'ServerException', $fault: 'server' }));
+    const h = harness();
+    await expect(h.controller.handle(warmPoolEvent())).rejects.toThrow(/could not be handled/);
+    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
+  });
+});
+
+describe('races with other invocations', () => {
+  const drained = { tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] };
+
+  test('"No active Lifecycle Action found" on completion counts as done', async () => {
+    stageTerminating(drained);
+    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
+    const h = harness();
+    const summary = await h.controller.handle(lifecycleEvent());
     expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
     expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action was already over', instanceId: INSTANCE }));
     expect(h.metricValues(METRIC.ERRORS)).toEqual([]);
   });
 
   test('another ValidationError on completion is an error', async () => {
-    // GIVEN Auto Scaling refuses the completion for another reason
-    stageTerminating();
+    stageTerminating(drained);
     autoScalingMock.on(CompleteLifecycleActionCommand).rejects(Object.assign(noActiveLifecycleAction(INSTANCE), { message: 'Rate exceeded' }));
     const h = harness();
-
-    // WHEN / THEN the invocation fails so Lambda retries
     await expect(h.controller.handle(lifecycleEvent())).rejects.toThrow(/1 instance\(s\) could not be handled/);
     expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
   });
 
   test('a late duplicate event, after the container instance was deregistered, only completes again: "no active action" is no error', async () => {
-    // GIVEN the drain already finished: the registration is INACTIVE and the lifecycle action is over
     stageWorld({
       instances: [{ ...TERMINATING, lifecycleState: 'Terminating:Proceed' }],
       containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'INACTIVE', attributes: drainRecord(600) }],
     });
     autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
     const h = harness();
-
-    // WHEN a duplicate lifecycle event arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN nothing in ECS changes, and the completion's answer is logged as "already over"
-    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(mutatingCalls().map(c => c.command)).toEqual(['CompleteLifecycleActionCommand']);
     expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
-    expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action was already over', instanceId: INSTANCE }));
   });
 
   test('a deleted cluster has no registrations: the action is completed instead of waiting out the hook', async () => {
-    // GIVEN ECS answers ClusterNotFoundException
     stageTerminating({ running: 2 });
     ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN released as not registered
-    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(callSequence()).toEqual(['ListContainerInstances', 'ListContainerInstances', 'CompleteLifecycleAction']);
     expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
   });
 
   test('a completion answered "AutoScalingGroup name not found" (group deleted) counts as done', async () => {
-    // GIVEN a drained instance whose group was deleted meanwhile
-    stageTerminating();
+    stageTerminating(drained);
     autoScalingMock.on(CompleteLifecycleActionCommand).rejects(Object.assign(noActiveLifecycleAction(INSTANCE), {
       message: `AutoScalingGroup name not found - AutoScalingGroup ${GROUP} not found`,
     }));
     const h = harness();
-
-    // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
-
-    // THEN no error
     expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
-    expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action was already over', instanceId: INSTANCE }));
   });
 
   test('a failing listing rejects the invocation (Lambda retries) and is logged with the instance', async () => {
-    // GIVEN ECS throttles the listing
     stageTerminating();
     ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const h = harness();
-
-    // WHEN / THEN
     await expect(h.controller.handle(lifecycleEvent())).rejects.toThrow('Rate exceeded');
     expect(h.logs()).toContainEqual(expect.objectContaining({
       level: 'error', message: 'could not handle the event', trigger: 'lifecycle-action', instanceId: INSTANCE, groupName: GROUP,
     }));
     expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
     expect(mutatingCalls()).toEqual([]);
+  });
+
+  test('with deferOnThrottling, a throttled listing leaves the instance to the reconcile pass without failing', async () => {
+    stageTerminating();
+    ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const h = harness({}, NOW, { deferOnThrottling: true });
+    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ deferred: 1, errors: 0 });
+  });
+});
+
+describe('DescribeAutoScalingInstances', () => {
+  test('follows NextToken', async () => {
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
+    autoScalingMock.on(DescribeAutoScalingInstancesCommand)
+      .resolvesOnce({ AutoScalingInstances: [], NextToken: 'more' })
+      .resolvesOnce({ AutoScalingInstances: [{ InstanceId: INSTANCE, AutoScalingGroupName: GROUP, LifecycleState: 'Terminating:Wait' } as never] });
+    const h = harness();
+    const summary = await h.controller.handle(lifecycleEvent());
+    expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand).map(c => c.args[0].input.NextToken)).toEqual([undefined, 'more']);
+    expect(summary.outcomes).toEqual({ drained: 1 });
   });
 });

@@ -1,0 +1,444 @@
+/**
+ * Carries out drains for a set of instances, whatever woke the controller up: reads what the
+ * plans need (shared by the whole set), starts drains, keeps the hooks alive, and releases what
+ * is drained. Every write is isolated per instance: one instance's refusal never holds back the
+ * others (issue: one instance's failure aborts a whole batch).
+ */
+import { ClusterApi, forEachLimited, GroupInstance, isItemSpecific, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
+import type { ControllerConfig } from './config';
+import { InstancePlan, InstanceView, Outcome, planTermination } from './decide';
+
+/** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
+export type Planner = typeof planTermination;
+import { formatDrainRecord, formatParked } from './drain-record';
+import { describeError, LogFields, Telemetry } from './telemetry';
+import { METRIC } from '../src/constants';
+
+/** An instance the controller may act on. */
+export interface Candidate {
+  readonly instanceId: string;
+  /** The managed group it belongs to; undefined when it belongs to none of them. */
+  readonly groupName?: string;
+  readonly lifecycleState?: string;
+  /**
+   * Whether `lifecycleState` was read from Auto Scaling in this invocation. A state taken from an
+   * event (possibly late or duplicated) is read again before anything is deregistered.
+   */
+  readonly stateRead: boolean;
+  /** A moment at or before the start of the lifecycle action, when known (see decide.ts). */
+  readonly hookClockFrom?: number;
+  /** Registrations read already; with `registrationsComplete`, all of them. */
+  readonly registrations?: readonly RegisteredInstance[];
+  readonly registrationsComplete?: boolean;
+}
+
+/** Where the stopping tasks of container instances come from: per instance, or one shared read. */
+export type TaskReader = (containerInstanceArns: readonly string[]) => Promise<StoppingTasks>;
+
+/** What one invocation did, per outcome (also returned by the handler, for tests and logs). */
+export interface InvocationSummary {
+  readonly trigger: string;
+  readonly outcomes: Partial<Record<Outcome, number>>;
+  readonly errors: number;
+  /** Instances left for a later pass (out of time, or throttled). */
+  readonly deferred: number;
+}
+
+export class Tally {
+  errors = 0;
+  deferred = 0;
+  private readonly outcomes: Partial<Record<Outcome, number>> = {};
+  constructor(private readonly trigger: string) {}
+  count(outcome: Outcome): void {
+    this.outcomes[outcome] = (this.outcomes[outcome] ?? 0) + 1;
+  }
+  summary(): InvocationSummary {
+    return { trigger: this.trigger, outcomes: { ...this.outcomes }, errors: this.errors, deferred: this.deferred };
+  }
+}
+
+/** How a drainer treats errors. */
+export interface ErrorPolicy {
+  /**
+   * Give up on throttling instead of failing: the instance is counted deferred and the reconcile
+   * pass, which batches its calls, does the work within a minute.
+   */
+  readonly deferOnThrottling?: boolean;
+  /** A call aborted because a bounded pass ran out of time: left for the next pass, not an error. */
+  readonly deferOnAbort?: boolean;
+}
+
+interface Work {
+  readonly candidate: Candidate;
+  readonly planner: Planner;
+  view: InstanceView;
+  plan: InstancePlan;
+  /** Set once the instance failed or was deferred in this run: it is reported as such and left. */
+  done?: 'error' | 'deferred';
+  /** Set when a non-force deregistration was refused: ECS still counts a task. */
+  refused?: boolean;
+  /** What this run tried already, so a refusal is not asked again in the next round. */
+  readonly tried: { readonly draining: Set<string>; readonly record: Set<string>; heartbeat: boolean };
+}
+
+/** Rounds of start → read → plan; a new registration found late needs a second one. */
+const MAX_ROUNDS = 3;
+
+export class Drainer {
+  constructor(
+    private readonly config: ControllerConfig,
+    private readonly api: ClusterApi,
+    private readonly telemetry: Telemetry,
+    private readonly now: () => number,
+    private readonly errors: ErrorPolicy = {},
+  ) {}
+
+  /**
+   * Drains `candidates`: plans each, does what the plans ask, reports each instance once.
+   * `readTasks` reads stopping tasks (a reconcile pass shares one cluster-wide read).
+   */
+  async run(
+    candidates: readonly Candidate[],
+    tally: Tally,
+    readTasks: TaskReader = arns => this.api.tasksNotStopped(arns),
+    planner: Planner = planTermination,
+  ): Promise<void> {
+    const works: Work[] = candidates.map(candidate => {
+      const view = toView(candidate);
+      const work: Work = {
+        candidate, planner, view, plan: planner(view, this.now(), this.config), tried: { draining: new Set(), record: new Set(), heartbeat: false },
+      };
+      this.replan(work);
+      return work;
+    });
+    const live = () => works.filter(w => !w.done);
+
+    for (let round = 0; round < MAX_ROUNDS && live().some(pending); round++) {
+      await this.step(live().filter(w => w.plan.needs.registrations), 'read registrations', ws => this.readRegistrations(ws));
+      await this.step(live().filter(w => w.plan.setDraining.length > 0), 'set DRAINING', ws => this.setDraining(ws));
+      await this.step(live().filter(w => w.plan.record !== undefined), 'record the drain', ws => this.record(ws));
+      await this.step(live().filter(w => w.plan.needs.tasksOf.length > 0), 'read tasks', ws => this.readTasks(ws, readTasks));
+    }
+    // Only an instance that keeps waiting needs its hook kept alive.
+    await this.step(live().filter(w => w.plan.heartbeat && w.plan.outcome === 'draining' && !w.plan.needs.registrations), 'send heartbeats',
+      ws => this.heartbeat(ws));
+    // A state taken from an event is read again before anything is deregistered or parked.
+    await this.step(live().filter(w => !w.candidate.stateRead && releases(w.plan)), 'read lifecycle states', ws => this.readStates(ws));
+    await this.step(live().filter(w => releases(w.plan) || w.plan.reactivate.length > 0 || w.plan.completeLifecycleAction), 'release', ws => this.finish(ws));
+
+    for (const work of works) this.report(work, tally);
+  }
+
+  // ---- steps ----------------------------------------------------------------------------------
+
+  /** Runs a step shared by several instances; its failure fails (or defers) those instances only. */
+  private async step(works: Work[], what: string, fn: (works: Work[]) => Promise<void>): Promise<void> {
+    if (works.length === 0) return;
+    try {
+      await fn(works);
+    } catch (error) {
+      for (const work of works) this.fail(work, error, what);
+    }
+  }
+
+  private async readRegistrations(works: Work[]): Promise<void> {
+    const found = await this.api.registrationsOf(works.map(w => w.view.instanceId));
+    for (const work of works) {
+      // Tasks read earlier in this run stay read (a registration is never placed on again while DRAINING).
+      const earlier = new Map(work.view.containerInstances.map(ci => [ci.containerInstanceArn, ci.tasksNotStopped]));
+      const fresh = (found.get(work.view.instanceId) ?? []).map(ci => {
+        const tasks = earlier.get(ci.containerInstanceArn);
+        return tasks !== undefined && ci.status === 'DRAINING' ? { ...ci, tasksNotStopped: tasks } : ci;
+      });
+      this.update(work, { containerInstances: fresh, registrationsComplete: true });
+    }
+  }
+
+  private async setDraining(works: Work[]): Promise<void> {
+    const arns = works.flatMap(w => w.plan.setDraining);
+    for (const work of works) work.plan.setDraining.forEach(arn => work.tried.draining.add(arn));
+    const { containerInstances, failures, errors } = await this.api.setStatus(arns, 'DRAINING');
+    for (const failure of failures) {
+      this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
+        containerInstanceArn: failure.arn, reason: failure.reason, detail: failure.detail,
+      });
+    }
+    // MISSING or INACTIVE: the registration left the cluster. Any other reason is not taken as
+    // gone: the registration is read again, so that one still running tasks keeps the instance waiting.
+    const gone = new Set(failures.filter(f => f.reason === 'MISSING' || f.reason === 'INACTIVE').map(f => f.arn));
+    const reread = failures.filter(f => !gone.has(f.arn)).map(f => f.arn).filter((arn): arn is string => arn !== undefined && arns.includes(arn));
+    const fresh = [...containerInstances, ...reread.length > 0 ? await this.api.describeContainerInstances(reread) : []];
+    for (const work of works) {
+      const error = firstError(errors, work.plan.setDraining);
+      if (error !== undefined) {
+        this.fail(work, error, 'set DRAINING');
+        continue;
+      }
+      this.update(work, {
+        containerInstances: work.view.containerInstances
+          .filter(ci => !gone.has(ci.containerInstanceArn))
+          .map(ci => fresh.find(f => f.containerInstanceArn === ci.containerInstanceArn) ?? ci)
+          .filter(ci => ci.status !== 'INACTIVE'),
+      });
+    }
+  }
+
+  /**
+   * Writes the drain records. An instance whose record cannot be written (its registration has
+   * the 10 custom attributes ECS allows already) is still drained and released as soon as it is
+   * empty, but it has no deadline the controller can enforce and gets no heartbeat: the hook's
+   * own timeout ends it (README, "Operating it").
+   */
+  private async record(works: Work[]): Promise<void> {
+    const values = works.flatMap(w => w.plan.record!.on.map(arn => ({ containerInstanceArn: arn, value: formatDrainRecord(w.plan.record!.value) })));
+    for (const work of works) work.plan.record!.on.forEach(arn => work.tried.record.add(arn));
+    const errors = await this.api.putDrainAttributes(values);
+    for (const work of works) {
+      const { value, on } = work.plan.record!;
+      const failed = on.filter(arn => errors.has(arn));
+      const passing = failed.map(arn => errors.get(arn)).find(error => !isItemSpecific(error));
+      if (passing !== undefined) {
+        // Throttled or failed on ECS's side: not a record that cannot be written; tried again later.
+        this.fail(work, passing, 'record the drain');
+        continue;
+      }
+      const firstDrain = !work.view.containerInstances.some(ci => ci.record !== undefined);
+      this.update(work, {
+        containerInstances: work.view.containerInstances.map(ci => (on.includes(ci.containerInstanceArn) && !failed.includes(ci.containerInstanceArn)
+          ? { ...ci, record: value } : ci)),
+      });
+      const fields = this.fields(work);
+      if (failed.length > 0) {
+        this.telemetry.log('warn', 'could not record the drain: it is released when empty, and bounded by the hook\'s timeout', {
+          ...fields, containerInstanceArns: failed, error: describeError(errors.get(failed[0])),
+        });
+        this.telemetry.metric(METRIC.DRAINS_WITHOUT_RECORD, 1, fields);
+      } else if (firstDrain) {
+        this.telemetry.metric(METRIC.DRAINS_STARTED, 1, fields);
+        this.telemetry.log('info', 'drain started', { ...fields, containerInstanceArns: on, deadline: new Date(value.deadline).toISOString() });
+      }
+    }
+  }
+
+  /** Heartbeats, then the records updated with the heartbeat's time (one batched write). */
+  private async heartbeat(works: Work[]): Promise<void> {
+    const updates: { work: Work; sentAt: number }[] = [];
+    for (const work of works) work.tried.heartbeat = true;
+    await forEachOf(works, work => this.safely(work, 'send a heartbeat', async () => {
+      const sentAt = this.now();
+      const answer = await this.api.recordHeartbeat(work.view.groupName!, this.config.lifecycleHookName, work.view.instanceId);
+      this.telemetry.log('info', 'lifecycle heartbeat sent', { ...this.fields(work), answer });
+      if (answer === 'recorded') updates.push({ work, sentAt });
+    }));
+    const values = updates.flatMap(({ work, sentAt }) => work.view.containerInstances
+      .filter(ci => ci.record !== undefined)
+      .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, value: formatDrainRecord({ ...ci.record!, hookClockFrom: sentAt }) })));
+    const errors: ItemErrors = values.length > 0 ? await this.api.putDrainAttributes(values) : new Map();
+    for (const { work, sentAt } of updates) {
+      this.update(work, {
+        containerInstances: work.view.containerInstances.map(ci => (ci.record && !errors.has(ci.containerInstanceArn)
+          ? { ...ci, record: { ...ci.record, hookClockFrom: sentAt } } : ci)),
+        hookClockFrom: sentAt,
+      });
+    }
+    for (const work of works.filter(w => !updates.some(u => u.work === w))) this.replan(work);
+  }
+
+  private async readTasks(works: Work[], readTasks: TaskReader): Promise<void> {
+    const tasks = await readTasks(works.flatMap(w => w.plan.needs.tasksOf));
+    for (const work of works) {
+      this.update(work, {
+        containerInstances: work.view.containerInstances.map(ci => (work.plan.needs.tasksOf.includes(ci.containerInstanceArn)
+          ? { ...ci, tasksNotStopped: tasks.get(ci.containerInstanceArn) ?? [] } : ci)),
+      });
+    }
+  }
+
+  private async readStates(works: Work[]): Promise<void> {
+    const states = await this.api.autoScalingInstances(works.map(w => w.view.instanceId));
+    for (const work of works) {
+      const state = states.get(work.view.instanceId);
+      this.update(work, managedState(state, this.config));
+    }
+  }
+
+  /** Deregistration (or parking, or reactivation) and completion, as each plan says. */
+  private async finish(works: Work[]): Promise<void> {
+    const parked: { work: Work; arns: readonly string[] }[] = [];
+    await forEachOf(works, work => this.safely(work, 'release', async () => {
+      for (const { containerInstanceArn, force } of work.plan.deregister) {
+        const answer = await this.api.deregister(containerInstanceArn, force);
+        if (answer === 'refused') {
+          // ECS still counts a task (it may lag behind a task that just stopped): not drained
+          // yet. Never forced before the deadline; the next event or pass looks again.
+          work.refused = true;
+          this.telemetry.log('info', 'ECS refused the deregistration: it still counts a task; looking again later', { ...this.fields(work), containerInstanceArn });
+          return;
+        }
+        this.telemetry.log(force ? 'warn' : 'info', force ? 'container instance deregistered with force' : 'container instance deregistered', {
+          ...this.fields(work), containerInstanceArn, answer,
+        });
+      }
+      if (work.plan.park.length > 0) parked.push({ work, arns: work.plan.park });
+    }));
+    // Parked markers replace the drain records in one batched write; an instance whose marker
+    // could not be written keeps waiting (a stale record would start its next drain late).
+    const errors = parked.length > 0
+      ? await this.api.putDrainAttributes(parked.flatMap(p => p.arns.map(arn => ({ containerInstanceArn: arn, value: formatParked(this.now()) }))))
+      : new Map<string, unknown>();
+    for (const { work, arns } of parked) {
+      const error = firstError(errors, arns);
+      if (error !== undefined) this.fail(work, error, 'park the registration');
+    }
+    await this.reactivate(works.filter(w => w.plan.reactivate.length > 0 && !w.done));
+    await forEachOf(works.filter(w => w.plan.completeLifecycleAction && !w.done && !w.refused), work => this.safely(work, 'complete the lifecycle action', async () => {
+      const answer = await this.api.completeLifecycleAction(work.view.groupName!, this.config.lifecycleHookName, work.view.instanceId);
+      this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', {
+        ...this.fields(work), outcome: work.plan.outcome,
+      });
+    }));
+  }
+
+  /** A parked registration back in service: ACTIVE again, and the marker removed. */
+  private async reactivate(works: Work[]): Promise<void> {
+    if (works.length === 0) return;
+    const arns = works.flatMap(w => w.plan.reactivate);
+    const draining = arns.filter(arn => works.some(w => w.view.containerInstances.some(ci => ci.containerInstanceArn === arn && ci.status === 'DRAINING')));
+    const { errors } = draining.length > 0 ? await this.api.setStatus(draining, 'ACTIVE') : { errors: new Map<string, unknown>() };
+    const deleteErrors = await this.api.deleteDrainAttributes(arns.filter(arn => !errors.has(arn)));
+    for (const work of works) {
+      const error = firstError(errors, work.plan.reactivate) ?? firstError(deleteErrors, work.plan.reactivate);
+      if (error !== undefined) this.fail(work, error, 'set the registration ACTIVE again');
+    }
+  }
+
+  // ---- bookkeeping ----------------------------------------------------------------------------
+
+  private update(work: Work, change: Partial<InstanceView>): void {
+    work.view = { ...work.view, ...change };
+    this.replan(work);
+  }
+
+  /**
+   * Plans again from the current view, leaving out what this run tried already and ECS refused
+   * (asked again, it would be refused again: the next event or pass tries again). A heartbeat is
+   * sent only for a drain that is recorded (see decide.ts).
+   */
+  private replan(work: Work): void {
+    const plan = work.planner(work.view, this.now(), this.config);
+    const record = plan.record && { ...plan.record, on: plan.record.on.filter(arn => !work.tried.record.has(arn)) };
+    work.plan = {
+      ...plan,
+      setDraining: plan.setDraining.filter(arn => !work.tried.draining.has(arn)),
+      record: record && record.on.length > 0 ? record : undefined,
+      heartbeat: plan.heartbeat && !work.tried.heartbeat && recorded(work.view),
+    };
+  }
+
+  private fail(work: Work, error: unknown, what: string): void {
+    if (work.done) return;
+    if (this.errors.deferOnThrottling && isThrottling(error)) {
+      work.done = 'deferred';
+      this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...this.fields(work), step: what, error: describeError(error) });
+      return;
+    }
+    if (this.errors.deferOnAbort && isAbort(error)) {
+      work.done = 'deferred';
+      this.telemetry.log('info', 'out of time: the next pass takes this over', { ...this.fields(work), step: what });
+      return;
+    }
+    work.done = 'error';
+    this.telemetry.log('error', `could not ${what}`, { ...this.fields(work), error: describeError(error) });
+    this.telemetry.metric(METRIC.ERRORS, 1, { instanceId: work.view.instanceId });
+  }
+
+  private async safely(work: Work, what: string, fn: () => Promise<void>): Promise<void> {
+    if (work.done) return;
+    try {
+      await fn();
+    } catch (error) {
+      this.fail(work, error, what);
+    }
+  }
+
+  private report(work: Work, tally: Tally): void {
+    if (work.done === 'error') {
+      tally.errors++;
+      return;
+    }
+    if (work.done === 'deferred') {
+      tally.deferred++;
+      return;
+    }
+    const plan = work.refused ? { ...work.plan, outcome: 'draining' as const, reason: 'ECS still counts a task on it' } : work.plan;
+    tally.count(plan.outcome);
+    const fields = { ...this.fields(work), outcome: plan.outcome };
+    this.telemetry.log(plan.outcome === 'forced' ? 'warn' : 'info', plan.reason, fields);
+    if (plan.outcome === 'drained' || plan.outcome === 'forced') {
+      this.telemetry.metric(plan.outcome === 'drained' ? METRIC.DRAINS_COMPLETED : METRIC.DRAINS_FORCED, 1, fields);
+      if (plan.drainStartedAt !== undefined) {
+        this.telemetry.metric(METRIC.DRAIN_DURATION, Math.max(0, (this.now() - plan.drainStartedAt) / 1000), fields);
+      }
+    }
+  }
+
+  private fields(work: Work): LogFields {
+    return { instanceId: work.view.instanceId, groupName: work.view.groupName };
+  }
+}
+
+/** The view a candidate starts with. */
+function toView(candidate: Candidate): InstanceView {
+  return {
+    instanceId: candidate.instanceId,
+    groupName: candidate.groupName,
+    lifecycleState: candidate.lifecycleState,
+    containerInstances: candidate.registrations ?? [],
+    registrationsComplete: candidate.registrations !== undefined && candidate.registrationsComplete === true,
+    hookClockFrom: candidate.hookClockFrom,
+  };
+}
+
+/** Auto Scaling's view of an instance: its group only if it is a managed one. */
+export function managedState(state: GroupInstance | undefined, config: ControllerConfig): Pick<InstanceView, 'groupName' | 'lifecycleState'> {
+  const managed = state !== undefined && config.autoScalingGroupNames.has(state.groupName);
+  return { groupName: managed ? state.groupName : undefined, lifecycleState: state?.lifecycleState };
+}
+
+/** Every drainable registration of the instance carries a record (needed before a heartbeat). */
+function recorded(view: InstanceView): boolean {
+  const drainable = view.containerInstances.filter(ci => ci.status === 'ACTIVE' || ci.status === 'DRAINING');
+  return drainable.length > 0 && drainable.every(ci => ci.record !== undefined);
+}
+
+/** Whether a plan still asks for something the rounds of `run` do. */
+function pending(work: Work): boolean {
+  const { plan } = work;
+  return plan.needs.registrations || plan.needs.tasksOf.length > 0 || plan.setDraining.length > 0 || plan.record !== undefined;
+}
+
+/** Whether the plan deregisters or parks a registration (what needs Auto Scaling's fresh word first). */
+function releases(plan: InstancePlan): boolean {
+  return plan.deregister.length > 0 || plan.park.length > 0;
+}
+
+function firstError(errors: ItemErrors, arns: readonly string[]): unknown {
+  for (const arn of arns) if (errors.has(arn)) return errors.get(arn);
+  return undefined;
+}
+
+/** The SDK rejects a call whose abort signal fired with an AbortError. */
+function isAbort(error: unknown): boolean {
+  return (error as { name?: unknown })?.name === 'AbortError';
+}
+
+/** ECS answers ThrottlingException, Auto Scaling Throttling (their API references). */
+export function isThrottling(error: unknown): boolean {
+  const name = (error as { name?: unknown })?.name;
+  return name === 'ThrottlingException' || name === 'Throttling';
+}
+
+/** Runs `fn` for each work, at most LIMITS.concurrency at a time (never a burst of hundreds). */
+function forEachOf(works: readonly Work[], fn: (work: Work) => Promise<void>): Promise<void> {
+  return forEachLimited(works, fn);
+}

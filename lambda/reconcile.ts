@@ -1,0 +1,172 @@
+/**
+ * The one-minute reconcile pass: every instance of the managed groups that waits in this hook,
+ * whatever happened to its events. The pass is
+ * - bounded: it reads the time left before every batch and stops starting work in time to finish
+ *   what it started; calls still in flight at the hard limit are aborted, so it never times out;
+ * - fair: the most urgent work first (deadline passed, heartbeat due, empty by its counts, then
+ *   drains to start), oldest first; what it leaves is by the same order the first work of the
+ *   next pass;
+ * - cheap: one listing of the cluster's DRAINING registrations, lookups by instance id only for
+ *   instances that need them, and at most one cluster-wide task listing, shared by all batches.
+ * Two passes never run at once: the construct gives the reconcile function a reserved
+ * concurrency of one (README, "Design").
+ */
+import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
+import type { ControllerConfig } from './config';
+import { InstancePlan, InstanceView, mayBeDrained, planTermination, WAIT_STATES } from './decide';
+import { Candidate, Drainer, managedState, Tally, TaskReader } from './drainer';
+import { Telemetry } from './telemetry';
+
+/** Instances planned together (each batch shares its reads). */
+export const BATCH_SIZE = 100;
+/** Kept free at the end of the invocation: no batch starts with less than this plus one batch's time left. */
+export const RESERVED_TIME_MS = 20_000;
+/** Calls still in flight this close to the function's timeout are aborted. */
+export const ABORT_BEFORE_TIMEOUT_MS = 5_000;
+/** What a batch is assumed to take before the pass has timed one. */
+const FIRST_BATCH_ESTIMATE_MS = 10_000;
+
+/** Urgency classes, most urgent first (issue: a bounded and fair reconcile pass). */
+enum Urgency { Overdue, Heartbeat, Empty, Start }
+
+interface Item {
+  readonly candidate: Candidate;
+  readonly urgency: Urgency;
+  /** Within a class, lower goes first. */
+  readonly order: number;
+}
+
+export class ReconcilePass {
+  constructor(
+    private readonly config: ControllerConfig,
+    private readonly api: ClusterApi,
+    private readonly telemetry: Telemetry,
+    private readonly now: () => number,
+  ) {}
+
+  async run(tally: Tally, remainingTimeMs: () => number): Promise<void> {
+    const abort = new AbortController();
+    const hardLimit = remainingTimeMs() - ABORT_BEFORE_TIMEOUT_MS;
+    const timer = Number.isFinite(hardLimit) ? setTimeout(() => abort.abort(), Math.max(0, hardLimit)) : undefined;
+    try {
+      await this.pass(this.api.bounded(abort.signal), tally, remainingTimeMs);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  private async pass(api: ClusterApi, tally: Tally, remainingTimeMs: () => number): Promise<void> {
+    let items: Item[];
+    try {
+      items = await this.collect(api);
+    } catch (error) {
+      if ((error as { name?: unknown })?.name !== 'AbortError') throw error;
+      this.telemetry.log('warn', 'reconcile pass ran out of time reading the groups and the cluster; the next pass starts again');
+      return;
+    }
+    if (items.length === 0) return;
+    items.sort((a, b) => a.urgency - b.urgency || a.order - b.order);
+
+    const drainer = new Drainer(this.config, api, this.telemetry, this.now, { deferOnAbort: true });
+    const readTasks = sharedTaskReader(api);
+    let slowestBatchMs = FIRST_BATCH_ESTIMATE_MS;
+    for (let i = 0; i < items.length; i += BATCH_SIZE) {
+      if (remainingTimeMs() < RESERVED_TIME_MS + slowestBatchMs) {
+        const left = items.slice(i);
+        tally.deferred += left.length;
+        this.telemetry.log('warn', 'reconcile pass ran out of time; the next pass continues with the most urgent first', {
+          deferred: left.length, firstDeferred: Urgency[left[0].urgency],
+        });
+        return;
+      }
+      const before = remainingTimeMs();
+      await drainer.run(items.slice(i, i + BATCH_SIZE).map(item => item.candidate), tally, readTasks);
+      const spent = before - remainingTimeMs();
+      if (Number.isFinite(spent)) slowestBatchMs = Math.max(slowestBatchMs, spent);
+    }
+  }
+
+  /**
+   * The instances with work to do, from the groups' instances and the cluster's DRAINING
+   * registrations. An instance whose known registrations still run tasks, and whose drain is
+   * recorded with no deadline or heartbeat due, needs nothing this pass.
+   */
+  private async collect(api: ClusterApi): Promise<Item[]> {
+    const instances = await api.instancesOfGroups([...this.config.autoScalingGroupNames]);
+    const byId = new Map(instances.map(i => [i.instanceId, i]));
+    const waiting = instances.filter(i => WAIT_STATES[i.lifecycleState] !== undefined);
+    // Listed every pass, also when nothing waits: a parked registration whose instance came back
+    // from the warm pool while its ECS event was lost is set ACTIVE here.
+    const draining = await api.drainingContainerInstances();
+    const registrations = new Map<string, RegisteredInstance[]>();
+    for (const ci of draining) {
+      if (!ci.ec2InstanceId || !byId.has(ci.ec2InstanceId)) continue;
+      registrations.set(ci.ec2InstanceId, [...registrations.get(ci.ec2InstanceId) ?? [], ci]);
+    }
+    const parkedBack = [...registrations.keys()]
+      .filter(id => WAIT_STATES[byId.get(id)!.lifecycleState] === undefined && registrations.get(id)!.some(ci => ci.parked));
+
+    const now = this.now();
+    const items: Item[] = [];
+    const rotation = Math.floor(now / 60_000);
+    for (const instance of [...waiting, ...parkedBack.map(id => byId.get(id)!)]) {
+      const known = registrations.get(instance.instanceId);
+      const candidate: Candidate = {
+        instanceId: instance.instanceId,
+        ...managedState(instance, this.config),
+        stateRead: true,
+        registrations: known,
+      };
+      const view: InstanceView = { ...candidate, containerInstances: known ?? [] };
+      const item = classify(candidate, view, planTermination(view, now, this.config), now, rotation);
+      if (item) items.push(item);
+    }
+    return items;
+  }
+}
+
+/** The urgency of an instance's work, or undefined when it needs nothing this pass. */
+function classify(candidate: Candidate, view: InstanceView, plan: InstancePlan, now: number, rotation: number): Item | undefined {
+  if (plan.outcome === 'reactivated') return { candidate, urgency: Urgency.Heartbeat, order: 0 };
+  if (plan.outcome === 'left-alone') return undefined;
+  const known = view.containerInstances;
+  if (plan.deadline !== undefined && known.some(ci => ci.record) && plan.deadline <= now) {
+    return { candidate, urgency: Urgency.Overdue, order: plan.deadline };
+  }
+  if (plan.heartbeat && known.some(ci => ci.record)) {
+    return { candidate, urgency: Urgency.Heartbeat, order: Math.max(0, ...known.map(ci => ci.record?.hookClockFrom ?? 0)) };
+  }
+  if (known.length > 0 && known.every(ci => mayBeDrained(ci))) {
+    return { candidate, urgency: Urgency.Empty, order: plan.drainStartedAt ?? now };
+  }
+  if (known.length === 0 || plan.record !== undefined || plan.setDraining.length > 0) {
+    // No age to go by: a rotating order, so that no instance is always last.
+    return { candidate, urgency: Urgency.Start, order: hash(`${candidate.instanceId}/${rotation}`) };
+  }
+  return undefined;
+}
+
+/**
+ * Stopping tasks for the pass: per container instance while few are asked for; from the first
+ * large request on, one cluster-wide listing, read once and shared by every later batch (a
+ * task that was STOPPED stays STOPPED; one still stopping then is looked at again next time).
+ */
+function sharedTaskReader(api: ClusterApi): TaskReader {
+  let snapshot: Promise<StoppingTasks> | undefined;
+  return async arns => {
+    if (snapshot === undefined && arns.length <= LIMITS.perInstanceTaskListings) return api.tasksNotStopped(arns);
+    snapshot ??= api.clusterStoppingTasks();
+    const all = await snapshot.catch(error => {
+      snapshot = undefined;
+      throw error;
+    });
+    return new Map(arns.map(arn => [arn, all.get(arn) ?? []]));
+  };
+}
+
+/** A small, stable string hash (polynomial, modulo a prime). */
+function hash(text: string): number {
+  let h = 7;
+  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) % 2_147_483_647;
+  return h;
+}

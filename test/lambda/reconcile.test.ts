@@ -1,0 +1,365 @@
+/**
+ * The one-minute reconcile pass: what it reads, what it leaves alone, and how it stays bounded,
+ * fair and cheap at scale.
+ */
+import {
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DeregisterContainerInstanceCommand,
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  PutAttributesCommand,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  allCalls, autoScalingMock, callSequence, ciArn, CLUSTER, CONFIG, drainRecord, drainRecordValue, ecsMock, FakeContainerInstance, FakeInstance, GROUP,
+  harness, INSTANCE, mutatingCalls, NOW, parkedMarker, parseInstanceFilter, scheduledEvent, stageWorld, taskArn,
+} from './fixtures';
+import { ClusterApi, LIMITS } from '../../lambda/aws';
+import { Tally } from '../../lambda/drainer';
+import { BATCH_SIZE, RESERVED_TIME_MS, ReconcilePass } from '../../lambda/reconcile';
+import { Telemetry } from '../../lambda/telemetry';
+import { ATTRIBUTE, METRIC } from '../../src/constants';
+
+const CI = ciArn('b54a2a04046f4d79a2a34b8d8fc37e1c');
+const NOW_S = NOW / 1000;
+
+function ids(count: number, prefix = 0): string[] {
+  return Array.from({ length: count }, (_, i) => `i-${String(prefix + i).padStart(17, '0')}`);
+}
+
+function waiting(instanceIds: readonly string[], lifecycleState = 'Terminating:Wait'): FakeInstance[] {
+  return instanceIds.map(instanceId => ({ instanceId, groupName: GROUP, lifecycleState }));
+}
+
+/** One DRAINING, recorded registration per instance; `extra` overrides each. */
+function draining(
+  instanceIds: readonly string[], extra: (id: string, i: number) => Partial<FakeContainerInstance> = () => ({}),
+): FakeContainerInstance[] {
+  return instanceIds.map((id, i) => ({ arn: ciArn(`ci-${id}`), ec2InstanceId: id, status: 'DRAINING', running: 1, attributes: drainRecord(60), ...extra(id, i) }));
+}
+
+/** A remaining-time function in which every AWS call costs `msPerCall` of the invocation's time. */
+function budget(totalMs: number, msPerCall: number): () => number {
+  return () => totalMs - msPerCall * allCalls().length;
+}
+
+beforeEach(() => stageWorld());
+
+describe('what the pass reads', () => {
+  test('follows every page of DescribeAutoScalingGroups and processes only instances waiting in the hook', async () => {
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand)
+      .resolvesOnce({
+        AutoScalingGroups: [{
+          AutoScalingGroupName: GROUP,
+          Instances: [{ InstanceId: 'i-00000000000000001', LifecycleState: 'InService' }, { InstanceId: 'i-00000000000000002', LifecycleState: 'Terminating:Wait' }],
+        } as never],
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({
+        AutoScalingGroups: [{
+          AutoScalingGroupName: GROUP,
+          Instances: [{ InstanceId: 'i-00000000000000003', LifecycleState: 'Pending' }, { InstanceId: 'i-00000000000000004', LifecycleState: 'Warmed:Terminating:Wait' }],
+        } as never],
+      });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent());
+    expect(autoScalingMock.commandCalls(DescribeAutoScalingGroupsCommand).map(c => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
+    const listings = ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input);
+    expect(listings[0]).toEqual({ cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: undefined });
+    expect(listings.slice(1).map(l => parseInstanceFilter(l.filter).sort())).toEqual([['i-00000000000000002', 'i-00000000000000004']]);
+    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input.InstanceId).sort()).toEqual([
+      'i-00000000000000002', 'i-00000000000000004',
+    ]);
+    expect(summary).toEqual({ trigger: 'reconcile', outcomes: { 'not-registered': 2 }, errors: 0, deferred: 0 });
+  });
+
+  test('when nothing waits: one Auto Scaling read and one DRAINING listing (for parked registrations back in service), nothing else', async () => {
+    stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }] });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent());
+    expect(callSequence()).toEqual(['DescribeAutoScalingGroups', 'ListContainerInstances']);
+    expect(summary).toEqual({ trigger: 'reconcile', outcomes: {}, errors: 0, deferred: 0 });
+  });
+
+  test('heals a lost lifecycle event: starts the drain, with a heartbeat first recorded (the hook\'s clock is not known)', async () => {
+    stageWorld({ instances: waiting([INSTANCE]), containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 2 }] });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent());
+    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input.containerInstances)).toEqual([[CI]]);
+    expect(callSequence().slice(-3)).toEqual(['PutAttributes', 'RecordLifecycleActionHeartbeat', 'PutAttributes']);
+    expect(ecsMock.commandCalls(PutAttributesCommand).map(c => c.args[0].input.attributes![0].value)).toEqual([
+      drainRecordValue(NOW_S + 3600, NOW_S), drainRecordValue(NOW_S + 3600, NOW_S, NOW_S),
+    ]);
+    expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
+    expect(summary.outcomes).toEqual({ draining: 1 });
+  });
+
+  test('a recorded drain whose registrations still run tasks costs nothing beyond the shared reads', async () => {
+    stageWorld({ instances: waiting(ids(250)), containerInstances: draining(ids(250)) });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent());
+    expect(summary).toEqual({ trigger: 'reconcile', outcomes: {}, errors: 0, deferred: 0 });
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand)).toHaveLength(3);
+    const described = ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances!.length);
+    expect(described.sort((a, b) => a - b)).toEqual([50, 100, 100]);
+    expect(allCalls()).toHaveLength(7);
+  });
+
+  test('an instance with a newer ACTIVE registration is not released: releases are judged on a lookup by instance id', async () => {
+    stageWorld({
+      instances: waiting([INSTANCE]),
+      containerInstances: [
+        { arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', attributes: drainRecord(60), tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] },
+        { arn: ciArn('newer'), ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 3 },
+      ],
+    });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent());
+    expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input.containerInstances)).toEqual([[ciArn('newer')]]);
+    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand)).toHaveLength(0);
+    expect(summary.outcomes).toEqual({ draining: 1 });
+  });
+
+  test('an instance whose registration holds 10 custom attributes does not hold back the others of its batch', async () => {
+    // GIVEN 30 lost lifecycle events: ACTIVE registrations; the 7th holds the 10 custom attributes ECS allows
+    const all = ids(30);
+    const full = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`team.label${i}`, `v${i}`]));
+    stageWorld({
+      instances: waiting(all),
+      containerInstances: all.map((id, i) => ({ arn: ciArn(`ci-${id}`), ec2InstanceId: id, status: 'ACTIVE', running: 1, attributes: i === 6 ? full : {} })),
+    });
+    const h = harness();
+
+    // WHEN the pass runs
+    const summary = await h.controller.handle(scheduledEvent());
+
+    // THEN every other instance is recorded (the refused batch was written again one by one), the full one is counted, none is an error
+    const recorded = new Set(ecsMock.commandCalls(PutAttributesCommand)
+      .filter(c => c.args[0].input.attributes!.length === 1)
+      .map(c => c.args[0].input.attributes![0].targetId));
+    expect(recorded.size).toBeGreaterThanOrEqual(9);
+    expect(h.metricValues(METRIC.DRAINS_WITHOUT_RECORD)).toEqual([1]);
+    expect(h.metricValues(METRIC.DRAINS_STARTED)).toHaveLength(29);
+    expect(summary).toMatchObject({ outcomes: { draining: 30 }, errors: 0 });
+  });
+});
+
+describe('warm pools', () => {
+  test('a drained instance in Warmed:Pending:Wait is parked and released, not deregistered', async () => {
+    stageWorld({
+      instances: waiting([INSTANCE], 'Warmed:Pending:Wait'),
+      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', attributes: drainRecord(60), tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] }],
+    });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent());
+    expect(mutatingCalls().map(c => c.command)).toEqual(['PutAttributesCommand', 'CompleteLifecycleActionCommand']);
+    expect(ecsMock.commandCalls(PutAttributesCommand)[0].args[0].input.attributes![0].value).toBe(`parked:${NOW_S}`);
+    expect(summary.outcomes).toEqual({ drained: 1 });
+  });
+
+  test('a parked registration whose instance is back in service (its ECS event lost) is set ACTIVE again', async () => {
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
+      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', attributes: parkedMarker() }],
+    });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent());
+    expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand', 'DeleteAttributesCommand']);
+    expect(summary.outcomes).toEqual({ reactivated: 1 });
+  });
+});
+
+describe('a bounded pass', () => {
+  test('with too little time left for one batch, takes nothing on and says so', async () => {
+    stageWorld({ instances: waiting(ids(150)) });
+    const h = harness();
+    const summary = await h.controller.handle(scheduledEvent(), () => RESERVED_TIME_MS);
+    expect(summary.deferred).toBe(150);
+    expect(mutatingCalls()).toEqual([]);
+    expect(h.logs()).toContainEqual(expect.objectContaining({ level: 'warn', deferred: 150 }));
+  });
+
+  test('measures its batches and starts none it could not finish in the time left', async () => {
+    // GIVEN 300 lost lifecycle events, and calls costing 100 ms each of a 40 s budget
+    stageWorld({ instances: waiting(ids(300)), containerInstances: ids(300).map(id => ({ arn: ciArn(`ci-${id}`), ec2InstanceId: id, status: 'ACTIVE', running: 1 })) });
+    const h = harness();
+    const remaining = budget(40_000, 100);
+
+    // WHEN the pass runs
+    const summary = await h.controller.handle(scheduledEvent(), remaining);
+
+    // THEN it stopped with at least the reserve left, deferring whole batches
+    expect(remaining()).toBeGreaterThanOrEqual(RESERVED_TIME_MS - 100 * 60);
+    expect(summary.deferred % BATCH_SIZE).toBe(0);
+    expect(summary.deferred).toBeGreaterThan(0);
+    expect((summary.outcomes.draining ?? 0) + summary.deferred).toBe(300);
+  });
+
+  test('aborts the calls in flight at the hard limit: the pass ends before the function times out', async () => {
+    // GIVEN a cluster whose first read never answers (a hung connection)
+    jest.useFakeTimers();
+    try {
+      const hanging = new HangingApi();
+      const pass = new ReconcilePass(CONFIG, hanging as unknown as ClusterApi, new Telemetry(CLUSTER, 'EcsDrainHook', () => NOW, () => undefined), () => NOW);
+      const tally = new Tally('reconcile');
+      let left = 60_000;
+
+      // WHEN the pass runs with a minute left
+      const done = pass.run(tally, () => left).then(() => 'ended', error => `failed: ${(error as Error).name}`);
+      left = 0;
+      await jest.advanceTimersByTimeAsync(55_000);
+
+      // THEN the read was aborted at the hard limit (5 s before the timeout) and the pass ended without an error
+      await expect(done).resolves.toBe('ended');
+      expect(hanging.aborted).toBe(true);
+      expect(tally.summary()).toMatchObject({ errors: 0 });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('a fair pass', () => {
+  test('does the most urgent work first: overdue drains listed last are forced before drains are started', async () => {
+    // GIVEN 200 lost lifecycle events listed first, and 50 overdue drains listed last, with time for about one batch
+    const fresh = ids(200);
+    const overdue = ids(50, 1000);
+    stageWorld({
+      instances: waiting([...fresh, ...overdue]),
+      containerInstances: [
+        ...fresh.map(id => ({ arn: ciArn(`ci-${id}`), ec2InstanceId: id, status: 'ACTIVE', running: 1 })),
+        ...draining(overdue, () => ({ attributes: drainRecord(7200) })),
+      ],
+    });
+    const h = harness();
+
+    // WHEN the pass runs short of time
+    const summary = await h.controller.handle(scheduledEvent(), budget(RESERVED_TIME_MS + 12_000, 50));
+
+    // THEN every overdue drain was forced, and the pass deferred the rest
+    expect(summary.outcomes.forced).toBe(50);
+    expect(new Set(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input.InstanceId))).toEqual(new Set(overdue));
+    expect(summary.deferred).toBeGreaterThan(0);
+  });
+
+  test('what a pass leaves is the next pass\'s first work, and every instance is reached within a few passes', async () => {
+    // GIVEN 250 drains ending at once (empty by their counts), listed in one order, and time for about one batch per pass
+    const all = ids(250);
+    stageWorld({ instances: waiting(all), containerInstances: draining(all, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })) });
+    const released: string[][] = [];
+
+    // WHEN three passes run, a minute apart
+    for (let pass = 0; pass < 3; pass++) {
+      const before = autoScalingMock.commandCalls(CompleteLifecycleActionCommand).length;
+      const h = harness({}, NOW + pass * 60_000);
+      await h.controller.handle(scheduledEvent(), budget(RESERVED_TIME_MS + 15_000 + 50 * allCalls().length, 50));
+      released.push(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).slice(before).map(c => c.args[0].input.InstanceId!));
+    }
+
+    // THEN each pass released a different part, and together all of them
+    expect(released.every(r => r.length > 0)).toBe(true);
+    expect(new Set(released.flat()).size).toBe(released.flat().length);
+    expect(new Set(released.flat())).toEqual(new Set(all));
+  });
+
+  test('a heartbeat due is sent before drains that are merely empty are looked at', async () => {
+    const beats = ids(3, 500);
+    const empty = ids(150);
+    const h = harness();
+    stageWorld({
+      instances: waiting([...empty, ...beats]),
+      containerInstances: [
+        ...draining(empty, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })),
+        ...draining(beats, () => ({ attributes: drainRecord(600, 3600, null) })),
+      ],
+    });
+    await h.controller.handle(scheduledEvent(), budget(RESERVED_TIME_MS + 12_000, 50));
+    expect(new Set(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand).map(c => c.args[0].input.InstanceId))).toEqual(new Set(beats));
+  });
+});
+
+describe('a cheap pass', () => {
+  test(`lists the tasks of each container instance when at most ${LIMITS.perInstanceTaskListings} need reading`, async () => {
+    const all = ids(LIMITS.perInstanceTaskListings);
+    stageWorld({ instances: waiting(all), containerInstances: draining(all, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })) });
+    const summary = await harness().controller.handle(scheduledEvent());
+    expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input.containerInstance).sort()).toEqual(all.map(id => ciArn(`ci-${id}`)).sort());
+    expect(summary.outcomes).toEqual({ drained: all.length });
+  });
+
+  test('lists the cluster\'s stopping tasks once per pass, shared by all its batches, however many there are', async () => {
+    // GIVEN 250 drains ending at once (three batches), two STOPPED tasks each, one still STOPPING
+    const all = ids(250);
+    stageWorld({
+      instances: waiting(all),
+      containerInstances: draining(all, (id, i) => ({
+        running: 0,
+        tasks: [{ arn: taskArn(`a-${id}`), lastStatus: 'STOPPED' }, { arn: taskArn(`b-${id}`), lastStatus: i === 7 ? 'STOPPING' : 'STOPPED' }],
+      })),
+    });
+    const h = harness();
+
+    // WHEN the pass runs
+    const summary = await h.controller.handle(scheduledEvent());
+
+    // THEN one cluster-wide listing (5 pages of 100 tasks), each task described once, and only the stopping one's instance waits
+    const listings = ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input);
+    expect(listings.map(l => l.containerInstance)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(listings.map(l => l.nextToken)).toEqual([undefined, '100', '200', '300', '400']);
+    expect(ecsMock.commandCalls(DescribeTasksCommand).flatMap(c => c.args[0].input.tasks!)).toHaveLength(500);
+    expect(summary.outcomes).toEqual({ drained: 249, draining: 1 });
+  });
+
+  test(`never has more than ${LIMITS.concurrency} deregistrations or completions in flight`, async () => {
+    const all = ids(100);
+    stageWorld({ instances: waiting(all), containerInstances: draining(all, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })) });
+    let inFlight = 0;
+    let peak = 0;
+    const slow = async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise(resolve => setImmediate(resolve));
+      inFlight--;
+      return {};
+    };
+    ecsMock.on(DeregisterContainerInstanceCommand).callsFake(slow);
+    autoScalingMock.on(CompleteLifecycleActionCommand).callsFake(slow);
+    const summary = await harness().controller.handle(scheduledEvent());
+    expect(summary.outcomes).toEqual({ drained: 100 });
+    expect(peak).toBeLessThanOrEqual(LIMITS.concurrency);
+  });
+
+  test('writes the records of many drains in calls of 10', async () => {
+    const all = ids(35);
+    stageWorld({ instances: waiting(all), containerInstances: all.map(id => ({ arn: ciArn(`ci-${id}`), ec2InstanceId: id, status: 'ACTIVE', running: 1 })) });
+    await harness().controller.handle(scheduledEvent());
+    const firstWrites = ecsMock.commandCalls(PutAttributesCommand).slice(0, 4).map(c => c.args[0].input.attributes!.length);
+    expect(firstWrites).toEqual([10, 10, 10, 5]);
+    expect(ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes!).every(a => a.name === ATTRIBUTE.DRAIN)).toBe(true);
+  });
+});
+
+/** A ClusterApi whose every read hangs until its abort signal fires. */
+class HangingApi {
+  aborted = false;
+  private signal?: AbortSignal;
+  private parent?: HangingApi;
+  bounded(signal: AbortSignal): HangingApi {
+    signal.addEventListener('abort', () => { this.aborted = true; });
+    const api = new HangingApi();
+    api.signal = signal;
+    api.parent = this;
+    return api;
+  }
+  instancesOfGroups(): Promise<never> {
+    return new Promise((_, reject) => this.signal!.addEventListener('abort', () => {
+      this.parent!.aborted = true;
+      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    }));
+  }
+}
