@@ -10,7 +10,7 @@ import type { ControllerConfig } from './config';
 import { mayBeDrained, planSpotInterruption, TERMINATING_WAIT, WAIT_STATES } from './decide';
 import { Candidate, Drainer, ErrorPolicy, InvocationSummary, isThrottling, managedState, Tally } from './drainer';
 import { parseTrigger, Trigger } from './events';
-import { ReconcilePass } from './reconcile';
+import { PassMemory, ReconcilePass } from './reconcile';
 import { describeError, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
 
@@ -31,6 +31,8 @@ type ContainerInstanceTrigger = Extract<Trigger, { kind: 'container-instance-cha
 
 export class DrainController {
   private readonly drainer: Drainer;
+  /** Lives as long as the controller (its execution environment): see PassMemory. */
+  private readonly passMemory = new PassMemory();
 
   constructor(
     private readonly config: ControllerConfig,
@@ -78,7 +80,7 @@ export class DrainController {
         this.telemetry.log('info', `event ignored: ${trigger.reason}`, { eventId: eventId(event) });
         break;
       case 'reconcile':
-        await new ReconcilePass(this.config, this.api, this.telemetry, this.now).run(tally, remainingTimeMs);
+        await new ReconcilePass(this.config, this.api, this.telemetry, this.now, this.passMemory).run(tally, remainingTimeMs);
         break;
       case 'lifecycle-action':
         if (!this.config.autoScalingGroupNames.has(trigger.groupName) || trigger.hookName !== this.config.lifecycleHookName) {

@@ -26,6 +26,32 @@ export const ABORT_BEFORE_TIMEOUT_MS = 5_000;
 /** What a batch is assumed to take before the pass has timed one. */
 const FIRST_BATCH_ESTIMATE_MS = 10_000;
 
+/**
+ * What a reconcile function remembers between passes while its execution environment lives:
+ * when it last saw each instance of the managed groups outside a wait state. The lifecycle
+ * action of an instance seen waiting later started after that moment, so it is a safe start of
+ * the hook's clock for a drain the pass records late (its lifecycle event lost or throttled):
+ * no heartbeat is needed at once. A new environment remembers nothing, and the pass then sends
+ * that heartbeat (decide.ts). Nothing is lost if this is empty; it only saves calls.
+ */
+export class PassMemory {
+  private readonly notWaitingAt = new Map<string, number>();
+
+  /** A moment at which the instance was seen outside a wait state, if any. */
+  seenNotWaiting(instanceId: string): number | undefined {
+    return this.notWaitingAt.get(instanceId);
+  }
+
+  /** Records this pass's view of the groups; instances no longer listed are forgotten. */
+  observe(instances: readonly { instanceId: string; lifecycleState: string }[], at: number): void {
+    const listed = new Set(instances.map(i => i.instanceId));
+    for (const id of [...this.notWaitingAt.keys()]) if (!listed.has(id)) this.notWaitingAt.delete(id);
+    for (const instance of instances) {
+      if (WAIT_STATES[instance.lifecycleState] === undefined) this.notWaitingAt.set(instance.instanceId, at);
+    }
+  }
+}
+
 /** Urgency classes, most urgent first (issue: a bounded and fair reconcile pass). */
 enum Urgency { Overdue, Heartbeat, Empty, Start }
 
@@ -42,6 +68,7 @@ export class ReconcilePass {
     private readonly api: ClusterApi,
     private readonly telemetry: Telemetry,
     private readonly now: () => number,
+    private readonly memory: PassMemory = new PassMemory(),
   ) {}
 
   async run(tally: Tally, remainingTimeMs: () => number): Promise<void> {
@@ -92,6 +119,7 @@ export class ReconcilePass {
    * recorded with no deadline or heartbeat due, needs nothing this pass.
    */
   private async collect(api: ClusterApi): Promise<Item[]> {
+    const readAt = this.now();
     const instances = await api.instancesOfGroups([...this.config.autoScalingGroupNames]);
     const byId = new Map(instances.map(i => [i.instanceId, i]));
     const waiting = instances.filter(i => WAIT_STATES[i.lifecycleState] !== undefined);
@@ -116,11 +144,14 @@ export class ReconcilePass {
         ...managedState(instance, this.config),
         stateRead: true,
         registrations: known,
+        hookClockFrom: this.memory.seenNotWaiting(instance.instanceId),
       };
       const view: InstanceView = { ...candidate, containerInstances: known ?? [] };
       const item = classify(candidate, view, planTermination(view, now, this.config), now, rotation);
       if (item) items.push(item);
     }
+    // Seen before the groups were read: an action that is not waiting yet starts later than this.
+    this.memory.observe(instances, readAt);
     return items;
   }
 }

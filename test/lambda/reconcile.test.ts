@@ -100,6 +100,24 @@ describe('what the pass reads', () => {
     expect(summary.outcomes).toEqual({ draining: 1 });
   });
 
+  test('a late record needs no heartbeat when the same function saw the instance in service a pass earlier', async () => {
+    // GIVEN an instance in service at the first pass, whose lifecycle event is then lost
+    stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }], containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 2 }] });
+    const h = harness();
+    await h.controller.handle(scheduledEvent());
+    stageWorld({ instances: waiting([INSTANCE]), containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 2 }] });
+
+    // WHEN the next pass, a minute later, finds it waiting
+    h.clock.now = NOW + 60_000;
+    await h.controller.handle(scheduledEvent());
+
+    // THEN the record's hook clock is the first pass's sighting, and no heartbeat is sent
+    expect(ecsMock.commandCalls(PutAttributesCommand).map(c => c.args[0].input.attributes![0].value)).toEqual([
+      drainRecordValue(NOW_S + 60 + 3600, NOW_S + 60, NOW_S),
+    ]);
+    expect(autoScalingMock.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(0);
+  });
+
   test('a recorded drain whose registrations still run tasks costs nothing beyond the shared reads', async () => {
     stageWorld({ instances: waiting(ids(250)), containerInstances: draining(ids(250)) });
     const h = harness();
