@@ -225,6 +225,11 @@ export class AutoScalingWorld {
     this.setDesiredCapacity(groupName, Math.max(group.minSize, group.desiredCapacity - count));
   }
 
+  scaleOut(groupName: string, count: number): void {
+    const group = this.group(groupName);
+    this.setDesiredCapacity(groupName, Math.min(group.maxSize, group.desiredCapacity + count));
+  }
+
   terminateInstanceInAutoScalingGroup(instanceId: string, decrementDesiredCapacity: boolean): Ec2Instance {
     const instance = this.instance(instanceId);
     if (!instance || !this.groups.has(instance.groupName)) {

@@ -164,6 +164,11 @@ export class AwsEmulator {
     this.autoScaling.scaleIn(groupName, count);
   }
 
+  /** What SetDesiredCapacity(desired + count) does: warm pool instances first, then the launch template. */
+  scaleOut(groupName: string, count: number): void {
+    this.autoScaling.scaleOut(groupName, count);
+  }
+
   spotInterruption(instanceId: string): void {
     this.autoScaling.spotInterruption(instanceId);
   }
