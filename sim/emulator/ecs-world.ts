@@ -299,6 +299,8 @@ export class EcsWorld {
       const timeline = this.observer.timeline(ci.ec2InstanceId);
       timeline.deregisteredAt ??= this.clock.now();
       timeline.forced ??= alive.length > 0;
+      // A forced call where the plain one would have been refused: what `force` is not for before a deadline.
+      timeline.forceOverrodeRefusal ??= counted.length > 0;
     });
   }
 

@@ -8,7 +8,13 @@ export interface InstanceTimeline {
   drainingAt?: number;
   lastTaskStoppedAt?: number;
   deregisteredAt?: number;
+  /** The first deregistration orphaned tasks (force=true with tasks still alive). */
   forced?: boolean;
+  /**
+   * The first deregistration used force while ECS still counted a task (a plain call would have
+   * been refused), whether or not that orphaned anything (a task counted during the deregistration lag).
+   */
+  forceOverrodeRefusal?: boolean;
   lifecycleCompletedAt?: number;
   completedBy?: 'api' | 'timeout';
   terminatedAt?: number;

@@ -162,7 +162,7 @@ describe('DeregisterContainerInstance without force while ECS still counts a tas
   }
 
   test('refused for a few seconds after the last task stopped, with the error ECS gives; DescribeContainerInstances already counts 0', async () => {
-    const { h, arn, task } = await withStoppedTask();
+    const { h, id, arn, task } = await withStoppedTask();
     try {
       const [described] = (await h.ecs.send(new DescribeTasksCommand({ cluster: 'main', tasks: [task] }))).tasks!;
       expect(described.lastStatus).toBe('STOPPED');
@@ -175,6 +175,7 @@ describe('DeregisterContainerInstance without force while ECS still counts a tas
       h.advance(5_000);
       const out = await h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'main', containerInstance: arn }));
       expect(out.containerInstance!.status).toBe('INACTIVE');
+      expect(h.emulator.timeline(id)).toMatchObject({ forced: false, forceOverrodeRefusal: false });
     } finally {
       h.close();
     }
@@ -184,7 +185,7 @@ describe('DeregisterContainerInstance without force while ECS still counts a tas
     const { h, id, arn } = await withStoppedTask();
     try {
       await h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'main', containerInstance: arn, force: true }));
-      expect(h.emulator.timeline(id)).toMatchObject({ forced: false, deregisteredAt: h.clock.now() });
+      expect(h.emulator.timeline(id)).toMatchObject({ forced: false, forceOverrodeRefusal: true, deregisteredAt: h.clock.now() });
     } finally {
       h.close();
     }
