@@ -324,10 +324,6 @@ export class EcsWorld {
     });
   }
 
-  isHostDown(ec2InstanceId: string): boolean {
-    return this.hostsDown.has(ec2InstanceId);
-  }
-
   /**
    * EC2 stopped (or hibernated) the host, e.g. into a warm pool. ECS developer guide, "Container
    * instance lifecycle": the status stays, the agent disconnects, "Any tasks that were running on
@@ -410,13 +406,13 @@ export class EcsWorld {
     const reason = reportNow
       ? { code: 'TerminationNotice', text: `Host EC2 (instance ${ci.ec2InstanceId}) terminated.` }
       : { code: 'EssentialContainerExited', text: 'Essential container in task exited' };
-    const died: Task[] = [];
+    let died = 0;
     for (const task of ci.tasks) {
       if (task.lastStatus === 'STOPPED' || task.diedOnHost) continue;
       task.timer?.cancel();
       task.timer = undefined;
       task.diedOnHost = true;
-      died.push(task);
+      died++;
     }
     // Transitions held back for the agent belonged to processes that are gone now.
     ci.deferredTransitions = [];
@@ -425,7 +421,7 @@ export class EcsWorld {
         if (task.diedOnHost && task.lastStatus !== 'STOPPED') this.reportStopped(task, reason.code, reason.text);
       }
     };
-    if (died.length === 0 && !reportNow) return;
+    if (died === 0 && !reportNow) return;
     if (reportNow) report();
     else ci.deferredTransitions.push(() => this.batch(report));
   }
