@@ -5,8 +5,8 @@
  */
 import { SimClock } from '../clock';
 import { AutoScalingWorld } from './autoscaling-world';
-import { autoScalingErrors } from './errors';
-import { AutoScalingGroup, Ec2Instance } from './model';
+import { ApiError, autoScalingErrors } from './errors';
+import { AutoScalingGroup, Ec2Instance, isWarmed, WarmPool } from './model';
 import { decodePageToken, encodePageToken } from './paging';
 import { memberList, QueryParams, XmlValue } from './query-protocol';
 import { SeededRandom } from './random';
@@ -17,6 +17,7 @@ export class AutoScalingApi {
   private readonly handlers: Record<string, (params: QueryParams) => Result> = {
     DescribeAutoScalingGroups: p => this.describeAutoScalingGroups(p),
     DescribeAutoScalingInstances: p => this.describeAutoScalingInstances(p),
+    DescribeWarmPool: p => this.describeWarmPool(p),
     CompleteLifecycleAction: p => this.completeLifecycleAction(p),
     RecordLifecycleActionHeartbeat: p => this.recordLifecycleActionHeartbeat(p),
     SetDesiredCapacity: p => this.setDesiredCapacity(p),
@@ -45,18 +46,24 @@ export class AutoScalingApi {
     const groups = names.length > 0
       ? names.flatMap(name => this.world.allGroups().filter(g => g.name === name))
       : this.world.allGroups();
-    const page = this.page(groups, params);
+    const page = this.page(groups, params, 100);
     return { AutoScalingGroups: page.items.map(g => this.groupXml(g)), NextToken: page.nextToken };
   }
 
-  /** Up to 50 instance IDs (API reference, DescribeAutoScalingInstances). */
+  /**
+   * Up to 50 instance IDs; MaxRecords "The default value is 50 and the maximum value is 50"
+   * (API reference, DescribeAutoScalingInstances). Warm pool instances are included: the
+   * LifecycleState of AutoScalingInstanceDetails, unlike the Instance type shared by
+   * DescribeAutoScalingGroups and DescribeWarmPool, lists the Warmed:* states among its valid
+   * values (Warmed:Pending:Wait included).
+   */
   private describeAutoScalingInstances(params: QueryParams): Result {
     const ids = memberList(params, 'InstanceIds');
     if (ids.length > 50) throw autoScalingErrors.validation('The number of instance ids that may be passed in is limited to 50');
     const instances = ids.length > 0
       ? ids.map(id => this.world.instance(id)).filter((i): i is Ec2Instance => i !== undefined)
       : this.world.allGroups().flatMap(g => [...g.instances.values()]);
-    const page = this.page(instances, params);
+    const page = this.page(instances, params, 50);
     return {
       AutoScalingInstances: page.items.map(i => ({
         InstanceId: i.id,
@@ -68,6 +75,24 @@ export class AutoScalingApi {
         HealthStatus: 'HEALTHY',
         ProtectedFromScaleIn: false,
       })),
+      NextToken: page.nextToken,
+    };
+  }
+
+  /**
+   * API reference, DescribeWarmPool: "Instances: The instances that are currently in the warm
+   * pool", every Warmed:* state (Warmed:Pending:Wait of an instance returning on scale-in
+   * included); MaxRecords "The maximum value is 50" (no default documented: 50 here), NextToken,
+   * InvalidNextToken. A group without a warm pool answers without WarmPoolConfiguration (kops reads
+   * it that way: upup/pkg/fi/cloudup/awstasks/warmpool.go); an unknown group is a ValidationError.
+   */
+  private describeWarmPool(params: QueryParams): Result {
+    const group = this.world.group(this.required(params, 'AutoScalingGroupName'));
+    const members = group.warmPool ? [...group.instances.values()].filter(i => isWarmed(i.lifecycleState)) : [];
+    const page = this.page(members, params, 50);
+    return {
+      WarmPoolConfiguration: group.warmPool ? warmPoolXml(group.warmPool) : undefined,
+      Instances: page.items.map(i => instanceXml(i)),
       NextToken: page.nextToken,
     };
   }
@@ -124,9 +149,17 @@ export class AutoScalingApi {
     );
   }
 
-  /** API reference, AutoScalingGroup data type. */
+  /**
+   * API reference, AutoScalingGroup data type. `Instances` are "The EC2 instances associated with
+   * the Auto Scaling group"; the warm pool's are not among them: PutWarmPool's reference says "You
+   * can view the instances in the warm pool using the DescribeWarmPool API call", the group reports
+   * them only as WarmPoolSize, and tools that list a group's instances read both (kops,
+   * upup/pkg/fi/cloudup/awsup/aws_cloud.go). An instance returning to the pool (Warmed:Pending:Wait)
+   * is already the pool's.
+   */
   private groupXml(group: AutoScalingGroup): XmlValue {
-    const zones = [...new Set([...group.instances.values()].map(i => i.availabilityZone))].sort();
+    const inGroup = [...group.instances.values()].filter(i => !isWarmed(i.lifecycleState));
+    const zones = [...new Set(inGroup.map(i => i.availabilityZone))].sort();
     return {
       AutoScalingGroupName: group.name,
       AutoScalingGroupARN: group.arn,
@@ -139,28 +172,24 @@ export class AutoScalingApi {
       TargetGroupARNs: [],
       HealthCheckType: 'EC2',
       HealthCheckGracePeriod: 0,
-      Instances: [...group.instances.values()].map(i => ({
-        InstanceId: i.id,
-        InstanceType: i.launch.instanceType ?? 'm5.large',
-        AvailabilityZone: i.availabilityZone,
-        LifecycleState: i.lifecycleState,
-        HealthStatus: 'Healthy',
-        ProtectedFromScaleIn: false,
-      })),
+      Instances: inGroup.map(i => instanceXml(i)),
       CreatedTime: new Date(group.createdAt).toISOString(),
       SuspendedProcesses: [],
       EnabledMetrics: [],
       Tags: [],
       TerminationPolicies: ['Default'],
       NewInstancesProtectedFromScaleIn: false,
+      WarmPoolConfiguration: group.warmPool ? warmPoolXml(group.warmPool) : undefined,
+      WarmPoolSize: group.warmPool ? group.instances.size - inGroup.length : undefined,
     };
   }
 
-  private page<T>(items: T[], params: QueryParams): { items: T[]; nextToken?: string } {
+  /** MaxRecords default 50; an invalid NextToken is InvalidNextToken (API reference, each Describe action's errors). */
+  private page<T>(items: T[], params: QueryParams, maxRecords: number): { items: T[]; nextToken?: string } {
     const size = params.has('MaxRecords') ? Number(params.get('MaxRecords')) : 50;
-    if (!Number.isInteger(size) || size < 1 || size > 100) throw autoScalingErrors.validation('MaxRecords must be between 1 and 100.');
+    if (!Number.isInteger(size) || size < 1 || size > maxRecords) throw autoScalingErrors.validation(`MaxRecords must be between 1 and ${maxRecords}.`);
     const token = params.get('NextToken');
-    const offset = token === undefined ? 0 : decodePageToken(token, () => autoScalingErrors.validation('The NextToken value is invalid.'));
+    const offset = token === undefined ? 0 : decodePageToken(token, () => new ApiError('InvalidNextToken', 'The NextToken value is invalid.'));
     const end = offset + size;
     return { items: items.slice(offset, end), nextToken: end < items.length ? encodePageToken(end, this.clock.now()) : undefined };
   }
@@ -172,4 +201,26 @@ export class AutoScalingApi {
     }
     return value;
   }
+}
+
+/** API reference, Instance data type (DescribeAutoScalingGroups and DescribeWarmPool). */
+function instanceXml(i: Ec2Instance): XmlValue {
+  return {
+    InstanceId: i.id,
+    InstanceType: i.launch.instanceType ?? 'm5.large',
+    AvailabilityZone: i.availabilityZone,
+    LifecycleState: i.lifecycleState,
+    HealthStatus: 'Healthy',
+    ProtectedFromScaleIn: false,
+  };
+}
+
+/** API reference, WarmPoolConfiguration data type. */
+function warmPoolXml(pool: WarmPool): XmlValue {
+  return {
+    MaxGroupPreparedCapacity: pool.maxGroupPreparedCapacity,
+    MinSize: pool.minSize,
+    PoolState: pool.poolState,
+    InstanceReusePolicy: { ReuseOnScaleIn: pool.reuseOnScaleIn },
+  };
 }

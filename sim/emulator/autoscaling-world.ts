@@ -1,5 +1,5 @@
 /**
- * The EC2 / Auto Scaling side of the world: groups, instances, termination lifecycle hooks.
+ * The EC2 / Auto Scaling side of the world: groups, instances, termination lifecycle hooks, warm pools.
  *
  * Auto Scaling user guide, "Amazon EC2 Auto Scaling lifecycle hooks": a terminating instance
  * with a termination hook waits in Terminating:Wait until every hook's action is completed or
@@ -7,20 +7,42 @@
  * smaller of 48 hours and 100 × the heartbeat timeout), then goes Terminating:Proceed and is
  * terminated. For a termination hook CONTINUE and ABANDON both terminate; ABANDON also skips
  * the remaining hooks.
+ *
+ * Warm pools (Auto Scaling user guide, "Warm pools for Amazon EC2 Auto Scaling", "Use lifecycle
+ * hooks with a warm pool", "Warm pool event types and patterns"):
+ * - with ReuseOnScaleIn a scale-in returns the instance to the pool: Warmed:Pending, the
+ *   termination hooks in Warmed:Pending:Wait (event Origin AutoScalingGroup, Destination
+ *   WarmPool), then Warmed:Pending:Proceed and Warmed:Stopped / Warmed:Running /
+ *   Warmed:Hibernated per PoolState; without it scale-in terminates as usual;
+ * - a scale-out takes pool instances first (Warmed:Stopped → Pending → InService);
+ * - the pool keeps max(MinSize, (MaxGroupPreparedCapacity or MaxSize) − DesiredCapacity)
+ *   instances: it launches new ones into the pool and terminates the surplus (Warmed:Terminating,
+ *   hooks in Warmed:Terminating:Wait with Origin WarmPool, Destination EC2, then Warmed:Terminated);
+ * - Origin and Destination appear only on events of groups with a warm pool.
+ * Launch lifecycle hooks are not modelled (no launch hook runs anywhere in the emulator).
  */
 import { SimClock } from '../clock';
+import { validateRegistrationAttributes } from './ecs-attributes';
 import { EcsWorld } from './ecs-world';
 import { autoScalingErrors } from './errors';
 import { EmittedEvent, EventFactory } from './events';
 import {
-  AutoScalingGroup, AutoScalingGroupOptions, Ec2Instance, LaunchOptions, LifecycleAction, LifecycleHook, LifecycleHookOptions,
+  AutoScalingGroup, AutoScalingGroupOptions, Ec2Instance, isWarmed, LaunchOptions, LifecycleAction, LifecycleHook,
+  LifecycleHookOptions, LifecycleState, WARMED_RESTING_STATES, WarmPoolOptions,
 } from './model';
-import { Observer } from './observer';
+import { Observer, WarmPoolVisit } from './observer';
 import { SeededRandom } from './random';
 
 const GLOBAL_TIMEOUT_CAP_MS = 48 * 60 * 60 * 1000;
 /** From Terminating:Proceed to gone. */
 const TERMINATION_DURATION_MS = [5_000, 15_000] as const;
+/** From Warmed:Pending:Proceed to stopped (or hibernated) in the pool: not documented, like a termination. */
+const STOP_DURATION_MS = [5_000, 15_000] as const;
+/** From leaving the pool (Pending) to InService: the host starts and boots; not documented. */
+const START_DURATION_MS = [10_000, 30_000] as const;
+
+/** The route of a lifecycle event, only for groups with a warm pool (warm pool event types and patterns). */
+type Route = { Origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool'; Destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool' };
 /** EC2 reclaims a Spot instance two minutes after the interruption warning (EC2 user guide, Spot interruptions). */
 const SPOT_RECLAIM_MS = 120_000;
 /** How long Auto Scaling takes to react to a Spot interruption warning. */
@@ -80,6 +102,32 @@ export class AutoScalingWorld {
     return hook;
   }
 
+  /**
+   * PutWarmPool (Auto Scaling API reference): PoolState Stopped by default, MinSize 0 by default,
+   * MaxGroupPreparedCapacity -1 (or none) for "the group's MaxSize". "This operation cannot be
+   * called on an Auto Scaling group that has a mixed instances policy or a launch template or launch
+   * configuration that requests Spot Instances."
+   */
+  putWarmPool(options: WarmPoolOptions): void {
+    const group = this.group(options.groupName);
+    if (group.launchTemplate?.spot) {
+      throw autoScalingErrors.validation('You cannot add a warm pool to an Auto Scaling group that requests Spot Instances.');
+    }
+    const minSize = options.minSize ?? 0;
+    const prepared = options.maxGroupPreparedCapacity ?? -1;
+    if (!Number.isInteger(minSize) || minSize < 0) throw autoScalingErrors.validation('MinSize must be 0 or more.');
+    if (!Number.isInteger(prepared) || prepared < -1) throw autoScalingErrors.validation('MaxGroupPreparedCapacity must be -1 or more.');
+    const poolState = options.poolState ?? 'Stopped';
+    if (!['Stopped', 'Running', 'Hibernated'].includes(poolState)) throw autoScalingErrors.validation(`Invalid PoolState ${poolState}.`);
+    group.warmPool = {
+      poolState,
+      minSize,
+      maxGroupPreparedCapacity: prepared === -1 ? undefined : prepared,
+      reuseOnScaleIn: options.reuseOnScaleIn ?? false,
+    };
+    this.maintainWarmPool(group);
+  }
+
   /** Throws ValidationError when the group does not exist (or was deleted). */
   group(name: string): AutoScalingGroup {
     const group = this.groups.get(name);
@@ -91,10 +139,10 @@ export class AutoScalingWorld {
     return [...this.groups.values()];
   }
 
-  /** A running (not yet terminated) instance of any group. */
+  /** An instance of any group that is not yet terminated (in the group or in its warm pool). */
   instance(id: string): Ec2Instance | undefined {
     const instance = this.instances.get(id);
-    return instance && instance.lifecycleState !== 'Terminated' ? instance : undefined;
+    return instance && !isTerminated(instance.lifecycleState) ? instance : undefined;
   }
 
   /** A fault: the group is force-deleted with its instances and outstanding lifecycle actions. */
@@ -112,35 +160,35 @@ export class AutoScalingWorld {
 
   launchInstance(groupName: string, options: LaunchOptions = {}): string {
     const group = this.group(groupName);
-    const id = `i-${this.random.hex(17)}`;
-    const instance: Ec2Instance = {
-      id,
-      groupName,
-      launch: options,
-      availabilityZone: `${this.region}${'abc'[this.random.int(0, 2)]}`,
-      launchedAt: this.clock.now(),
-      lifecycleState: 'InService',
-      actions: new Map(),
-    };
-    group.instances.set(id, instance);
-    this.instances.set(id, instance);
-    this.observer.timeline(id, this.clock.now());
-    if (group.instances.size > group.desiredCapacity) group.desiredCapacity = group.instances.size;
-    if (options.cluster !== undefined) {
-      // The same path RegisterContainerInstance takes when the agent starts.
-      this.ecs.registerContainerInstance({
-        cluster: options.cluster,
-        ec2InstanceId: id,
-        cpu: options.cpu,
-        memory: options.memory,
-        instanceType: options.instanceType,
-        availabilityZone: instance.availabilityZone,
-      });
-    }
-    return id;
+    const instance = this.createInstance(group, options, 'InService');
+    const inGroup = [...group.instances.values()].filter(i => !isWarmed(i.lifecycleState)).length;
+    if (inGroup > group.desiredCapacity) group.desiredCapacity = inGroup;
+    if (options.cluster !== undefined) this.registerAgent(instance);
+    return instance.id;
   }
 
-  /** SetDesiredCapacity: scale-out launches from the launch template, scale-in terminates. */
+  /**
+   * A new instance launched into the group's warm pool (the pool below its size, or a scenario).
+   * With ECS_WARM_POOLS_CHECK (the default) the agent waits for the InService target state and does
+   * not register in the pool (amazon-ecs-agent, agent/app/agent.go, waitUntilInstanceInService);
+   * without it the agent registers at first boot and its host is stopped afterwards (Auto Scaling
+   * user guide, warm pool limitations: instances "might register with the cluster before they
+   * finish initializing").
+   */
+  launchIntoWarmPool(groupName: string, options: LaunchOptions = {}): string {
+    const group = this.group(groupName);
+    if (!group.warmPool) throw autoScalingErrors.validation(`The Auto Scaling group ${groupName} has no warm pool.`);
+    const instance = this.createInstance(group, options, 'Warmed:Pending');
+    this.observer.timeline(instance.id).warmPoolVisits.push({ enteredAt: this.clock.now(), origin: 'EC2', tasksAliveAtStop: [] });
+    if (options.cluster !== undefined && options.warmPoolsCheck === false) this.registerAgent(instance);
+    this.settleInWarmPool(instance);
+    return instance.id;
+  }
+
+  /**
+   * SetDesiredCapacity: scale-out takes warm pool instances first, then launches from the launch
+   * template; scale-in terminates, or returns instances to the warm pool with ReuseOnScaleIn.
+   */
   setDesiredCapacity(groupName: string, desired: number): void {
     const group = this.group(groupName);
     if (desired > group.maxSize) {
@@ -150,18 +198,36 @@ export class AutoScalingWorld {
       throw autoScalingErrors.validation(`New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`);
     }
     group.desiredCapacity = desired;
-    const inService = [...group.instances.values()].filter(i => i.lifecycleState === 'InService');
-    if (inService.length > desired) {
+    const members = [...group.instances.values()];
+    const inService = members.filter(i => i.lifecycleState === 'InService');
+    const capacity = inService.length + members.filter(i => i.lifecycleState === 'Pending').length;
+    if (capacity > desired) {
       // Close to the default termination policy for one launch template: oldest instances first.
-      for (const instance of inService.slice(0, inService.length - desired)) this.beginTermination(instance);
-    } else if (group.launchTemplate) {
-      for (let n = inService.length; n < desired; n++) this.launchInstance(group.name, group.launchTemplate);
+      for (const instance of inService.slice(0, capacity - desired)) {
+        if (group.warmPool?.reuseOnScaleIn) this.returnToWarmPool(instance);
+        else this.beginTermination(instance);
+      }
+    } else {
+      let missing = desired - capacity;
+      // "Whenever your application needs to scale out, the Auto Scaling group can draw on the warm pool."
+      for (const instance of members.filter(i => WARMED_RESTING_STATES.includes(i.lifecycleState))) {
+        if (missing === 0) break;
+        this.leaveWarmPool(instance);
+        missing--;
+      }
+      if (group.launchTemplate) for (; missing > 0; missing--) this.launchInstance(group.name, group.launchTemplate);
     }
+    this.maintainWarmPool(group);
   }
 
   scaleIn(groupName: string, count: number): void {
     const group = this.group(groupName);
     this.setDesiredCapacity(groupName, Math.max(group.minSize, group.desiredCapacity - count));
+  }
+
+  scaleOut(groupName: string, count: number): void {
+    const group = this.group(groupName);
+    this.setDesiredCapacity(groupName, Math.min(group.maxSize, group.desiredCapacity + count));
   }
 
   terminateInstanceInAutoScalingGroup(instanceId: string, decrementDesiredCapacity: boolean): Ec2Instance {
@@ -170,6 +236,11 @@ export class AutoScalingWorld {
       throw autoScalingErrors.validation(`Instance Id not found - No managed instance found for instance ID: ${instanceId}`);
     }
     const group = this.group(instance.groupName);
+    if (isWarmed(instance.lifecycleState)) {
+      // A warm pool instance does not count toward the desired capacity; the pool replaces it.
+      this.terminateWarmedInstance(instanceId);
+      return instance;
+    }
     if (decrementDesiredCapacity) {
       if (group.desiredCapacity - 1 < group.minSize) {
         throw autoScalingErrors.validation(`Currently, desiredSize equals minSize (${group.minSize}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
@@ -199,14 +270,71 @@ export class AutoScalingWorld {
 
   beginTermination(instance: Ec2Instance): void {
     if (instance.lifecycleState !== 'InService' && instance.lifecycleState !== 'Pending') return;
+    instance.transitionTimer?.cancel();
     const group = this.groups.get(instance.groupName);
     this.observer.timeline(instance.id).terminatingAt ??= this.clock.now();
-    const hooks = group ? [...group.hooks.values()].filter(h => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING') : [];
+    const hooks = this.terminationHooks(group);
     if (!group || hooks.length === 0) {
       this.proceed(instance);
       return;
     }
     instance.lifecycleState = 'Terminating:Wait';
+    this.startActions(instance, group, hooks, group.warmPool ? { Origin: 'AutoScalingGroup', Destination: 'EC2' } : undefined);
+  }
+
+  /**
+   * Scale-in with ReuseOnScaleIn: "an instance that is returning to the warm pool pauses to perform
+   * a custom action at the Warmed:Pending:Wait state for the EC2_INSTANCE_TERMINATING lifecycle
+   * action" (Auto Scaling user guide, "Use lifecycle hooks with a warm pool"); its event carries
+   * Origin AutoScalingGroup, Destination WarmPool (warm pool event types, example 4).
+   */
+  private returnToWarmPool(instance: Ec2Instance): void {
+    const group = this.group(instance.groupName);
+    instance.lifecycleState = 'Warmed:Pending';
+    this.observer.timeline(instance.id).warmPoolVisits.push({ enteredAt: this.clock.now(), origin: 'AutoScalingGroup', tasksAliveAtStop: [] });
+    const hooks = this.terminationHooks(group);
+    if (hooks.length === 0) {
+      this.settleInWarmPool(instance);
+      return;
+    }
+    instance.lifecycleState = 'Warmed:Pending:Wait';
+    this.startActions(instance, group, hooks, { Origin: 'AutoScalingGroup', Destination: 'WarmPool' });
+  }
+
+  /**
+   * A warm pool instance is terminated (the pool above its size, TerminateInstanceInAutoScalingGroup,
+   * or a scenario): Warmed:Terminating, the termination hooks in Warmed:Terminating:Wait (Origin
+   * WarmPool, Destination EC2), Warmed:Terminating:Proceed, Warmed:Terminated. The states are the
+   * API reference's (Instance.LifecycleState); the user guide's warm pool lifecycle diagram shows
+   * the path; that termination hooks run there is not spelled out, and the emulator runs them.
+   */
+  terminateWarmedInstance(instanceId: string): void {
+    const instance = this.instance(instanceId);
+    if (!instance || !WARMED_RESTING_STATES.includes(instance.lifecycleState)) {
+      throw autoScalingErrors.validation(`Instance ${instanceId} is not resting in a warm pool.`);
+    }
+    this.beginWarmTermination(instance);
+  }
+
+  private beginWarmTermination(instance: Ec2Instance): void {
+    const group = this.groups.get(instance.groupName);
+    this.observer.timeline(instance.id).terminatingAt ??= this.clock.now();
+    instance.lifecycleState = 'Warmed:Terminating';
+    const hooks = this.terminationHooks(group);
+    if (!group || hooks.length === 0) {
+      this.proceed(instance);
+      return;
+    }
+    instance.lifecycleState = 'Warmed:Terminating:Wait';
+    this.startActions(instance, group, hooks, { Origin: 'WarmPool', Destination: 'EC2' });
+  }
+
+  private terminationHooks(group: AutoScalingGroup | undefined): LifecycleHook[] {
+    return group ? [...group.hooks.values()].filter(h => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING') : [];
+  }
+
+  /** One lifecycle action and one "EC2 Instance-terminate Lifecycle Action" event per hook. */
+  private startActions(instance: Ec2Instance, group: AutoScalingGroup, hooks: LifecycleHook[], route: Route | undefined): void {
     for (const hook of hooks) {
       const token = this.random.uuid();
       const now = this.clock.now();
@@ -229,8 +357,9 @@ export class AutoScalingWorld {
         EC2InstanceId: instance.id,
         LifecycleTransition: hook.transition,
         ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
-        Origin: 'AutoScalingGroup',
-        Destination: 'EC2',
+        // "Events that contain the Origin and Destination fields are only emitted by Auto Scaling
+        // groups that have a warm pool" (warm pool event types and patterns).
+        ...route,
       }));
     }
   }
@@ -275,6 +404,14 @@ export class AutoScalingWorld {
     instance.actions.delete(hookName);
     if (result === 'ABANDON') this.cancelActions(instance);
     if (instance.actions.size > 0) return;
+    if (instance.lifecycleState === 'Warmed:Pending:Wait') {
+      // The documentation gives no other meaning to ABANDON here: both results go on into the pool.
+      const visit = this.currentVisit(instance);
+      visit.lifecycleCompletedAt = this.clock.now();
+      visit.completedBy = by;
+      this.settleInWarmPool(instance);
+      return;
+    }
     const timeline = this.observer.timeline(instance.id);
     timeline.lifecycleCompletedAt = this.clock.now();
     timeline.completedBy = by;
@@ -290,18 +427,141 @@ export class AutoScalingWorld {
   }
 
   private proceed(instance: Ec2Instance): void {
-    instance.lifecycleState = 'Terminating:Proceed';
+    instance.lifecycleState = isWarmed(instance.lifecycleState) ? 'Warmed:Terminating:Proceed' : 'Terminating:Proceed';
     const [min, max] = TERMINATION_DURATION_MS;
-    instance.terminationTimer = this.clock.after(this.random.int(min, max), () => this.terminateNow(instance));
+    instance.transitionTimer = this.clock.after(this.random.int(min, max), () => this.terminateNow(instance));
   }
 
   private terminateNow(instance: Ec2Instance): void {
-    if (instance.lifecycleState === 'Terminated') return;
-    instance.terminationTimer?.cancel();
+    if (isTerminated(instance.lifecycleState)) return;
+    instance.transitionTimer?.cancel();
     instance.spotReclaimTimer?.cancel();
-    instance.lifecycleState = 'Terminated';
+    instance.lifecycleState = isWarmed(instance.lifecycleState) ? 'Warmed:Terminated' : 'Terminated';
     this.observer.timeline(instance.id).terminatedAt = this.clock.now();
-    this.groups.get(instance.groupName)?.instances.delete(instance.id);
+    const group = this.groups.get(instance.groupName);
+    group?.instances.delete(instance.id);
     this.ecs.hostTerminated(instance.id);
+    // "Amazon EC2 Auto Scaling immediately starts launching new instances to replace" terminated pool instances.
+    if (group) this.maintainWarmPool(group);
   }
+
+  // ---- warm pools ---------------------------------------------------------------------------
+
+  /**
+   * Warmed:Pending:Proceed, then the pool state: EC2 stops (or hibernates) the host a few seconds
+   * later, or it keeps running (PoolState Running).
+   */
+  private settleInWarmPool(instance: Ec2Instance): void {
+    instance.lifecycleState = 'Warmed:Pending:Proceed';
+    const [min, max] = STOP_DURATION_MS;
+    instance.transitionTimer = this.clock.after(this.random.int(min, max), () => {
+      const group = this.groups.get(instance.groupName);
+      const poolState = group?.warmPool?.poolState ?? 'Stopped';
+      if (poolState === 'Running') {
+        instance.lifecycleState = 'Warmed:Running';
+      } else {
+        const visit = this.currentVisit(instance);
+        visit.stoppedAt = this.clock.now();
+        visit.tasksAliveAtStop = this.ecs.hostStopped(instance.id, poolState === 'Hibernated');
+        instance.lifecycleState = poolState === 'Hibernated' ? 'Warmed:Hibernated' : 'Warmed:Stopped';
+      }
+      if (group) this.maintainWarmPool(group);
+    });
+  }
+
+  /** Scale-out draws on the pool: Pending while the host starts, then InService. */
+  private leaveWarmPool(instance: Ec2Instance): void {
+    const visit = this.currentVisit(instance);
+    visit.leftAt = this.clock.now();
+    instance.lifecycleState = 'Pending';
+    const [min, max] = START_DURATION_MS;
+    instance.transitionTimer = this.clock.after(this.random.int(min, max), () => {
+      visit.agentOnStart = this.startAgent(instance);
+      instance.lifecycleState = 'InService';
+      visit.inServiceAt = this.clock.now();
+    });
+  }
+
+  /**
+   * The host runs and its agent starts: it re-registers with its checkpointed registration (refused
+   * when that was deregistered; the agent then exits), or registers for the first time (an agent
+   * with ECS_WARM_POOLS_CHECK that waited for InService).
+   */
+  private startAgent(instance: Ec2Instance): NonNullable<WarmPoolVisit['agentOnStart']> {
+    const start = this.ecs.hostStarted(instance.id);
+    if (start !== 'unregistered') return start;
+    if (instance.launch.cluster === undefined) return 'none';
+    try {
+      this.registerAgent(instance);
+      return 'registered';
+    } catch {
+      // e.g. the cluster was deleted: the agent's registration fails and it exits.
+      return 'refused';
+    }
+  }
+
+  /**
+   * The pool's size (Auto Scaling user guide, warm pools, "Warm pool size"): MaxGroupPreparedCapacity
+   * (or MaxSize) minus the desired capacity, at least MinSize. Below it the pool launches from the
+   * launch template (none: it cannot); above it the surplus resting instances are terminated,
+   * oldest first ("Amazon EC2 Auto Scaling can terminate instances in the warm pool to reduce its
+   * size when it is larger than necessary").
+   */
+  private maintainWarmPool(group: AutoScalingGroup): void {
+    const pool = group.warmPool;
+    if (!pool) return;
+    const members = [...group.instances.values()]
+      .filter(i => isWarmed(i.lifecycleState) && !i.lifecycleState.startsWith('Warmed:Terminat'));
+    const target = Math.max(pool.minSize, (pool.maxGroupPreparedCapacity ?? group.maxSize) - group.desiredCapacity, 0);
+    if (members.length > target) {
+      const resting = members.filter(i => WARMED_RESTING_STATES.includes(i.lifecycleState));
+      for (const instance of resting.slice(0, members.length - target)) this.beginWarmTermination(instance);
+    } else if (group.launchTemplate) {
+      for (let n = members.length; n < target; n++) this.launchIntoWarmPool(group.name, group.launchTemplate);
+    }
+  }
+
+  private currentVisit(instance: Ec2Instance): WarmPoolVisit {
+    const visits = this.observer.timeline(instance.id).warmPoolVisits;
+    if (visits.length === 0) throw new Error(`${instance.id} never entered a warm pool.`);
+    return visits[visits.length - 1];
+  }
+
+  private createInstance(group: AutoScalingGroup, options: LaunchOptions, state: LifecycleState): Ec2Instance {
+    // The agent's registration would fail on these; a scenario that asks for them is wrong.
+    validateRegistrationAttributes(options.attributes ?? []);
+    const id = `i-${this.random.hex(17)}`;
+    const instance: Ec2Instance = {
+      id,
+      groupName: group.name,
+      launch: options,
+      availabilityZone: `${this.region}${'abc'[this.random.int(0, 2)]}`,
+      launchedAt: this.clock.now(),
+      lifecycleState: state,
+      actions: new Map(),
+    };
+    group.instances.set(id, instance);
+    this.instances.set(id, instance);
+    this.observer.timeline(id, this.clock.now());
+    return instance;
+  }
+
+  /** The same path RegisterContainerInstance takes when the agent starts. */
+  private registerAgent(instance: Ec2Instance): void {
+    const options = instance.launch;
+    this.ecs.registerContainerInstance({
+      cluster: options.cluster!,
+      ec2InstanceId: instance.id,
+      cpu: options.cpu,
+      memory: options.memory,
+      instanceType: options.instanceType,
+      availabilityZone: instance.availabilityZone,
+      attributes: options.attributes,
+      trunked: options.awsvpcTrunking,
+    });
+  }
+}
+
+function isTerminated(state: LifecycleState): boolean {
+  return state === 'Terminated' || state === 'Warmed:Terminated';
 }

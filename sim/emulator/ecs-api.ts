@@ -4,6 +4,7 @@
  * body and return the JSON answer or throw ApiError.
  */
 import { SimClock } from '../clock';
+import { customAttributeCount, MAX_CUSTOM_ATTRIBUTES, validateAttribute } from './ecs-attributes';
 import { EcsWorld, LATEST_AGENT_VERSION, resources, versionInfo } from './ecs-world';
 import { ApiError, ecsErrors } from './errors';
 import { Cluster, ContainerInstance, Task } from './model';
@@ -18,8 +19,8 @@ export interface CallContext {
 
 export type OwnershipCheck = (ci: ContainerInstance, operation: string, context: CallContext) => void;
 
-const ATTRIBUTE_PATTERN = /^[A-Za-z0-9\-_.@/: ]{1,128}$/;
-const MAX_CUSTOM_ATTRIBUTES = 10;
+/** ECS API reference, ContainerInstance.status: registrations in these cannot be updated. */
+const NOT_UPDATABLE = ['REGISTERING', 'REGISTRATION_FAILED', 'DEREGISTERING'];
 
 export class EcsApi {
   private readonly handlers: Record<string, (input: Json, context: CallContext) => Json> = {
@@ -55,8 +56,18 @@ export class EcsApi {
 
   // ---- container instances ----------------------------------------------------------------
 
+  /**
+   * With `containerInstanceArn` it is the agent's re-registration after a restart
+   * (amazon-ecs-agent, agent/app/agent.go, reregisterContainerInstance).
+   */
   private registerContainerInstance(input: Json): Json {
     const cluster = this.ecs.cluster(input.cluster);
+    if (input.containerInstanceArn !== undefined) {
+      const existing = this.ecs.findContainerInstance(cluster, String(input.containerInstanceArn));
+      if (!existing) throw ecsErrors.invalidParameter('The referenced container instance was not found.');
+      this.ecs.reregisterContainerInstance(existing);
+      return { containerInstance: this.describe(existing) };
+    }
     let identity: Json = {};
     try {
       identity = input.instanceIdentityDocument ? JSON.parse(input.instanceIdentityDocument) : {};
@@ -92,12 +103,27 @@ export class EcsApi {
     return { containerInstances, failures };
   }
 
-  /** ECS API reference, UpdateContainerInstancesState: up to 10 instances, ACTIVE or DRAINING. */
+  /**
+   * ECS API reference, UpdateContainerInstancesState: up to 10 instances, ACTIVE or DRAINING. "A
+   * container instance can't be changed to DRAINING until it has reached an ACTIVE status. If the
+   * instance is in any other status, an error will be received." and (request `status`) "If a
+   * container instance is in REGISTERING, DEREGISTERING, or REGISTRATION_FAILED state you can
+   * describe the container instance but can't update the container instance state." Whether that
+   * error is an exception or a `failures` entry is not documented: the emulator fails the whole
+   * call (InvalidParameterException, no instance changed), which is the harder case for a caller
+   * that batches. Deregistered (INACTIVE) and unknown ones stay failures, as ECS answers them.
+   */
   private updateContainerInstancesState(input: Json, context: CallContext): Json {
     const cluster = this.ecs.cluster(input.cluster);
     const refs = this.requireList(input.containerInstances, 'containerInstances', 10);
     if (input.status !== 'ACTIVE' && input.status !== 'DRAINING') {
       throw ecsErrors.invalidParameter('Container instance status can only be updated to ACTIVE or DRAINING.');
+    }
+    for (const ref of refs) {
+      const ci = this.ecs.findContainerInstance(cluster, ref);
+      if (ci && NOT_UPDATABLE.includes(ci.status)) {
+        throw ecsErrors.invalidParameter(`Container instance ${ci.arn} is ${ci.status}: only ACTIVE or DRAINING container instances can be updated.`);
+      }
     }
     const containerInstances: Json[] = [];
     const failures: Json[] = [];
@@ -223,7 +249,12 @@ export class EcsApi {
 
   // ---- attributes -------------------------------------------------------------------------
 
-  /** ECS API reference, PutAttributes: up to 10 attributes per call and 10 custom ones per resource. */
+  /**
+   * ECS API reference, PutAttributes: up to 10 attributes per call and 10 custom ones per resource
+   * (AttributeLimitExceededException). Built-in `ecs.*` attributes do not count; setting a name
+   * the resource already has replaces its value and adds none. Checked for every target before
+   * anything is written: a call that fails changes nothing.
+   */
   private putAttributes(input: Json, context: CallContext): Json {
     const cluster = this.ecs.cluster(input.cluster);
     const attributes = this.requireList(input.attributes, 'attributes', 10) as unknown as Json[];
@@ -232,10 +263,9 @@ export class EcsApi {
       return this.attributeTarget(cluster, attribute);
     });
     for (const ci of new Set(targets)) {
-      const names = new Set([...ci.attributes.keys()].filter(n => !n.startsWith('ecs.')));
-      attributes.forEach((a, i) => { if (targets[i] === ci) names.add(a.name); });
-      if (names.size > MAX_CUSTOM_ATTRIBUTES) {
-        throw new ApiError('AttributeLimitExceededException', 'You can apply up to 10 custom attributes for each resource.');
+      const added = attributes.filter((_, i) => targets[i] === ci).map(a => a.name as string);
+      if (customAttributeCount(ci.attributes.keys(), added) > MAX_CUSTOM_ATTRIBUTES) {
+        throw new ApiError('AttributeLimitExceededException', `You can apply up to ${MAX_CUSTOM_ATTRIBUTES} custom attributes for each resource.`);
       }
     }
     attributes.forEach((attribute, i) => {
@@ -273,12 +303,7 @@ export class EcsApi {
   }
 
   private validateAttribute(attribute: Json): void {
-    if (typeof attribute?.name !== 'string' || !ATTRIBUTE_PATTERN.test(attribute.name)) {
-      throw ecsErrors.invalidParameter('Attribute name is invalid.');
-    }
-    if (attribute.value !== undefined && (typeof attribute.value !== 'string' || !ATTRIBUTE_PATTERN.test(attribute.value))) {
-      throw ecsErrors.invalidParameter('Attribute value is invalid.');
-    }
+    validateAttribute(attribute?.name, attribute?.value);
     if (attribute.targetType !== undefined && attribute.targetType !== 'container-instance') {
       throw ecsErrors.invalidParameter('targetType must be container-instance.');
     }
@@ -310,6 +335,7 @@ export class EcsApi {
       remainingResources: resources(remaining.cpu, remaining.memory),
       registeredResources: resources(ci.registeredCpu, ci.registeredMemory),
       status: ci.status,
+      statusReason: ci.statusReason,
       agentConnected: ci.agentConnected,
       runningTasksCount: this.ecs.runningTasksCount(ci),
       pendingTasksCount: this.ecs.pendingTasksCount(ci),

@@ -9,10 +9,11 @@
  *   up to stopTimeout) → DEPROVISIONING → STOPPED; desiredStatus is STOPPED from the start.
  */
 import { SimClock } from '../clock';
+import { validateRegistrationAttributes } from './ecs-attributes';
 import { ecsErrors } from './errors';
 import { EmittedEvent, EventFactory } from './events';
 import {
-  Cluster, ContainerInstance, ContainerInstanceStatus, Service, ServiceOptions, Task, TaskKind, TaskStatus,
+  Cluster, ContainerInstance, ContainerInstanceStatus, Service, ServiceOptions, Task, TaskKind, TaskStatus, TrunkingStatus,
 } from './model';
 import { Observer } from './observer';
 import { SeededRandom } from './random';
@@ -24,9 +25,33 @@ export const STOPPED_TASK_VISIBILITY_MS = 60 * 60 * 1000;
 /** What the emulated agent updates to; instances launch one version behind. */
 export const LATEST_AGENT_VERSION = '1.90.0';
 const LAUNCH_AGENT_VERSION = '1.89.0';
-/** How long ECS takes to notice a terminated host and mark its container instance INACTIVE. */
+/**
+ * How long ECS takes to mark the registration of a terminated host INACTIVE. The ECS developer
+ * guide ("Container instance lifecycle") says "immediately"; registrations lingering after a
+ * direct termination are reported (bottlerocket-os/bottlerocket-test-system#717): a delay keeps a
+ * terminated host's registration listed for a while, which a controller must cope with.
+ */
 const HOST_GONE_DETECTION_MS = 30_000;
 const AGENT_UPDATE_STEP_MS = 5_000;
+/**
+ * Attaching (REGISTERING) or detaching (DEREGISTERING) the trunk network interface of an
+ * awsvpcTrunking registration. The ECS developer guide ("Elastic network interface trunking")
+ * names the statuses but not their duration.
+ */
+const TRUNK_ATTACHMENT_MS = 20_000;
+
+export interface EcsWorldOptions {
+  /**
+   * How long ECS still counts a task that just reached STOPPED when DeregisterContainerInstance
+   * without force checks for tasks. The ECS API follows an eventual consistency model: "the result
+   * of an API command you run that affects your Amazon ECS resources might not be immediately
+   * visible to all subsequent commands you run" (ECS API reference, RunTask).
+   */
+  deregistrationLagMs: number;
+}
+
+/** What the agent did when its host started (again): see `hostStarted`. */
+export type AgentStart = 'reconnected' | 'refused' | 'unregistered';
 
 export interface RegisterOptions {
   cluster: string;
@@ -35,7 +60,10 @@ export interface RegisterOptions {
   memory?: number;
   instanceType?: string;
   availabilityZone?: string;
+  /** Custom attributes registered by the agent (ECS_INSTANCE_ATTRIBUTES). */
   attributes?: Array<{ name: string; value?: string }>;
+  /** awsvpcTrunking: REGISTERING until the trunk network interface is attached. */
+  trunked?: boolean;
 }
 
 export interface StandaloneTaskOptions {
@@ -51,6 +79,13 @@ export class EcsWorld {
   private readonly clusters = new Map<string, Cluster>();
   private readonly containerInstancesByArn = new Map<string, ContainerInstance>();
   private readonly containerInstancesByEc2Id = new Map<string, ContainerInstance[]>();
+  /**
+   * The container instance ARN the agent of each host checkpointed (its data directory): after a
+   * restart it re-registers with it (amazon-ecs-agent, agent/app/agent.go, reregisterContainerInstance).
+   */
+  private readonly agentCheckpoints = new Map<string, ContainerInstance>();
+  /** Hosts that are not running: the agent cannot reconnect and nothing runs there. */
+  private readonly hostsDown = new Map<string, 'stopped' | 'hibernated' | 'terminated'>();
   private batchDepth = 0;
   private readonly changed = new Set<ContainerInstance>();
 
@@ -62,6 +97,7 @@ export class EcsWorld {
     private readonly observer: Observer,
     private readonly region: string,
     private readonly accountId: string,
+    private readonly options: EcsWorldOptions,
   ) {}
 
   // ---- clusters -------------------------------------------------------------------------
@@ -103,8 +139,14 @@ export class EcsWorld {
 
   // ---- container instances ----------------------------------------------------------------
 
+  /**
+   * RegisterContainerInstance as the agent calls it at its first start; the custom attributes it
+   * sends are checked like PutAttributes checks them (see validateRegistrationAttributes).
+   */
   registerContainerInstance(options: RegisterOptions): ContainerInstance {
     const cluster = this.cluster(options.cluster);
+    const attributes = options.attributes ?? [];
+    validateRegistrationAttributes(attributes);
     return this.batch(() => {
       const id = this.random.hex(32);
       const instanceType = options.instanceType ?? 'm5.large';
@@ -117,7 +159,9 @@ export class EcsWorld {
         registeredCpu: options.cpu ?? 2048,
         registeredMemory: options.memory ?? 7680,
         instanceType,
-        status: 'ACTIVE',
+        // ECS developer guide, "Elastic network interface trunking": REGISTERING while the trunk ENI is provisioned.
+        status: options.trunked ? 'REGISTERING' : 'ACTIVE',
+        trunked: options.trunked ?? false,
         agentConnected: true,
         version: 0,
         updatedAt: this.clock.now(),
@@ -133,16 +177,54 @@ export class EcsWorld {
         deferredTransitions: [],
         operatorOwned: false,
       };
-      for (const attribute of options.attributes ?? []) ci.attributes.set(attribute.name, attribute.value);
+      for (const attribute of attributes) ci.attributes.set(attribute.name, attribute.value);
       cluster.containerInstances.push(ci);
       this.containerInstancesByArn.set(ci.arn, ci);
       const sameHost = this.containerInstancesByEc2Id.get(ci.ec2InstanceId) ?? [];
       sameHost.push(ci);
       this.containerInstancesByEc2Id.set(ci.ec2InstanceId, sameHost);
+      this.agentCheckpoints.set(ci.ec2InstanceId, ci);
       this.touch(ci);
       this.placeDaemonTasks(ci);
       this.rebalanceServices(cluster);
+      if (ci.trunked) {
+        this.clock.after(TRUNK_ATTACHMENT_MS, () => {
+          if (ci.status === 'REGISTERING') this.setRegistrationStatus(ci, 'ACTIVE');
+        });
+      }
       return ci;
+    });
+  }
+
+  /**
+   * RegisterContainerInstance with `containerInstanceArn`: an agent restarted from its checkpoint
+   * re-registers (amazon-ecs-agent, agent/app/agent.go, reregisterContainerInstance). A deregistered
+   * registration is refused with "ClientException: Container instance <id> is inactive."
+   * (aws/amazon-ecs-agent#583), on which the agent exits for good. Otherwise the agent is connected
+   * again and the status stays what it was: the documentation does not say that re-registration
+   * resets DRAINING to ACTIVE.
+   */
+  reregisterContainerInstance(ci: ContainerInstance): void {
+    if (ci.status === 'INACTIVE') throw ecsErrors.client(`Container instance ${ci.id} is inactive.`);
+    this.agentCheckpoints.set(ci.ec2InstanceId, ci);
+    this.reconnectAgent(ci);
+  }
+
+  /**
+   * A world event: the registration goes REGISTERING, REGISTRATION_FAILED or DEREGISTERING (ENI
+   * trunking; ECS API reference, ContainerInstance.status), or ACTIVE once its trunk is attached.
+   */
+  setRegistrationStatus(ci: ContainerInstance, status: TrunkingStatus | 'ACTIVE', reason?: string): void {
+    if (ci.status === 'INACTIVE') throw new Error(`${ci.arn} is INACTIVE.`);
+    if (ci.status === status) return;
+    this.batch(() => {
+      ci.status = status;
+      ci.statusReason = status === 'REGISTRATION_FAILED' ? reason ?? 'The trunk elastic network interface could not be attached.' : reason;
+      this.touch(ci);
+      if (status === 'ACTIVE') {
+        this.placeDaemonTasks(ci);
+        this.rebalanceServices(ci.cluster);
+      }
     });
   }
 
@@ -163,6 +245,7 @@ export class EcsWorld {
     return this.containerInstancesByArn.get(arn);
   }
 
+  /** UpdateContainerInstancesState; the API refuses registrations that are not ACTIVE or DRAINING before this. */
   setStatus(ci: ContainerInstance, status: 'ACTIVE' | 'DRAINING'): void {
     if (ci.status === status || ci.status === 'INACTIVE') return;
     this.batch(() => {
@@ -188,13 +271,21 @@ export class EcsWorld {
    * ECS API reference, DeregisterContainerInstance: without force the call fails while tasks are
    * on the instance; with force the tasks are orphaned (they keep running on the host, ECS stops
    * tracking them) and services start replacements elsewhere.
+   *
+   * The refusal counts what ECS counts: tasks it shows as not STOPPED (also those that died with a
+   * stopped host it has not heard of), and, for `deregistrationLagMs`, tasks that just reached
+   * STOPPED (eventual consistency, see EcsWorldOptions). Error and message as moto models them
+   * ("InvalidParameterException: Found running tasks on the instance."); AWS does not publish them.
    */
   deregister(ci: ContainerInstance, force: boolean): void {
     if (ci.status === 'INACTIVE') return;
-    const alive = [...ci.tasks].filter(t => t.lastStatus !== 'STOPPED' && !t.orphaned);
-    if (alive.length > 0 && !force) {
+    const now = this.clock.now();
+    const counted = [...ci.tasks].filter(t => !t.orphaned
+      && (t.lastStatus !== 'STOPPED' || now - (t.stoppedAt ?? 0) < this.options.deregistrationLagMs));
+    if (counted.length > 0 && !force) {
       throw ecsErrors.invalidParameter('Found running tasks on the instance.');
     }
+    const alive = counted.filter(t => t.lastStatus !== 'STOPPED');
     this.batch(() => {
       for (const task of alive) {
         task.orphaned = true;
@@ -208,6 +299,8 @@ export class EcsWorld {
       const timeline = this.observer.timeline(ci.ec2InstanceId);
       timeline.deregisteredAt ??= this.clock.now();
       timeline.forced ??= alive.length > 0;
+      // A forced call where the plain one would have been refused: what `force` is not for before a deadline.
+      timeline.forceOverrodeRefusal ??= counted.length > 0;
     });
   }
 
@@ -217,51 +310,141 @@ export class EcsWorld {
     this.touch(ci);
   }
 
+  /** The agent is back: ECS hears of what happened meanwhile. Impossible while the host is down. */
   reconnectAgent(ci: ContainerInstance): void {
-    if (ci.agentConnected || ci.status === 'INACTIVE') return;
+    if (ci.agentConnected || ci.status === 'INACTIVE' || this.hostsDown.has(ci.ec2InstanceId)) return;
     this.batch(() => {
       ci.agentConnected = true;
       this.touch(ci);
       const deferred = ci.deferredTransitions;
       ci.deferredTransitions = [];
       for (const transition of deferred) transition();
+      this.placeDaemonTasks(ci);
+      this.rebalanceServices(ci.cluster);
     });
   }
 
   /**
-   * EC2 terminated the host: every task still on it dies with it (recorded in the timeline),
-   * the agent disconnects, and ECS later marks the container instance INACTIVE.
+   * EC2 stopped (or hibernated) the host, e.g. into a warm pool. ECS developer guide, "Container
+   * instance lifecycle": the status stays, the agent disconnects, "Any tasks that were running on
+   * the container instance stop". ECS learns of the stopped tasks when the agent reconnects; until
+   * then it shows their last reported state. Hibernation keeps the processes (RAM is saved), frozen
+   * until the host resumes. Returns the tasks whose processes were alive: a stop before they were
+   * drained is as premature as a termination.
+   */
+  hostStopped(ec2InstanceId: string, hibernate: boolean): string[] {
+    this.hostsDown.set(ec2InstanceId, hibernate ? 'hibernated' : 'stopped');
+    const alive: string[] = [];
+    this.batch(() => {
+      for (const ci of this.containerInstancesOf(ec2InstanceId)) {
+        for (const task of ci.tasks) {
+          if (task.lastStatus === 'STOPPED' || task.diedOnHost) continue;
+          alive.push(task.arn);
+        }
+        if (!hibernate) this.killProcesses(ci, false);
+        if (ci.status !== 'INACTIVE') this.disconnectAgent(ci);
+      }
+    });
+    return alive;
+  }
+
+  /**
+   * The host runs again and its agent starts. With a checkpoint the agent re-registers with it:
+   * refused when that registration is INACTIVE (the agent exits: `refused`), else reconnected.
+   * Without one (`unregistered`) the caller lets the agent register for the first time.
+   */
+  hostStarted(ec2InstanceId: string): AgentStart {
+    this.hostsDown.delete(ec2InstanceId);
+    const checkpoint = this.agentCheckpoints.get(ec2InstanceId);
+    if (!checkpoint || !this.containerInstancesByArn.has(checkpoint.arn)) return 'unregistered';
+    if (checkpoint.status === 'INACTIVE') return 'refused';
+    this.reconnectAgent(checkpoint);
+    return 'reconnected';
+  }
+
+  /**
+   * EC2 terminated the host: every task process still on it dies with it (recorded in the
+   * timeline). ECS deregisters the registration automatically only if its agent was connected:
+   * "stopped container instances or instances with disconnected agents aren't automatically
+   * deregistered when terminated" (ECS API reference, DeregisterContainerInstance). Such a
+   * registration stays ACTIVE or DRAINING with agentConnected false, its tasks as last reported,
+   * until someone deregisters it.
    */
   hostTerminated(ec2InstanceId: string): void {
     const timeline = this.observer.timeline(ec2InstanceId);
+    this.hostsDown.set(ec2InstanceId, 'terminated');
     this.batch(() => {
       for (const ci of this.containerInstancesOf(ec2InstanceId)) {
+        const connected = ci.status !== 'INACTIVE' && ci.agentConnected;
         // Disconnect first, so nothing is placed on this host while its tasks are cleared.
-        if (ci.status !== 'INACTIVE') {
-          ci.agentConnected = false;
-          this.touch(ci);
-        }
+        if (ci.status !== 'INACTIVE') this.disconnectAgent(ci);
         for (const task of ci.tasks) {
-          if (task.lastStatus === 'STOPPED') continue;
-          timeline.tasksAliveAtTermination.push(task.arn);
-          task.timer?.cancel();
-          if (task.desiredStatus === 'RUNNING') {
-            task.desiredStatus = 'STOPPED';
-            task.stoppingAt = this.clock.now();
-            task.stopCode = 'TerminationNotice';
-            task.stoppedReason = `Host EC2 (instance ${ec2InstanceId}) terminated.`;
-          }
-          this.markStopped(task);
+          if (task.lastStatus !== 'STOPPED' && !task.diedOnHost) timeline.tasksAliveAtTermination.push(task.arn);
         }
-        ci.deferredTransitions = [];
-        if (ci.status === 'INACTIVE') continue;
+        this.killProcesses(ci, connected);
+        if (!connected) continue;
         this.clock.after(HOST_GONE_DETECTION_MS, () => this.batch(() => {
           if (ci.status === 'INACTIVE') return;
-          ci.status = 'INACTIVE';
-          this.touch(ci);
+          // ENI trunking: DEREGISTERING while the trunk is detached, then INACTIVE (ECS developer guide).
+          if (ci.trunked) {
+            this.setRegistrationStatus(ci, 'DEREGISTERING');
+            this.clock.after(TRUNK_ATTACHMENT_MS, () => this.batch(() => this.markInactive(ci)));
+          } else {
+            this.markInactive(ci);
+          }
         }));
       }
     });
+  }
+
+  /**
+   * The task processes on a host that stopped or terminated die. `reportNow`: ECS hears of it at
+   * once (a terminated host with a connected agent); otherwise only when the agent reconnects,
+   * which for a terminated host is never.
+   */
+  private killProcesses(ci: ContainerInstance, reportNow: boolean): void {
+    const reason = reportNow
+      ? { code: 'TerminationNotice', text: `Host EC2 (instance ${ci.ec2InstanceId}) terminated.` }
+      : { code: 'EssentialContainerExited', text: 'Essential container in task exited' };
+    let died = 0;
+    for (const task of ci.tasks) {
+      if (task.lastStatus === 'STOPPED' || task.diedOnHost) continue;
+      task.timer?.cancel();
+      task.timer = undefined;
+      task.diedOnHost = true;
+      died++;
+    }
+    // Transitions held back for the agent belonged to processes that are gone now.
+    ci.deferredTransitions = [];
+    const report = () => {
+      for (const task of ci.tasks) {
+        if (task.diedOnHost && task.lastStatus !== 'STOPPED') this.reportStopped(task, reason.code, reason.text);
+      }
+    };
+    if (died === 0 && !reportNow) return;
+    if (reportNow) report();
+    else ci.deferredTransitions.push(() => this.batch(report));
+  }
+
+  /** ECS records a task as STOPPED at once (its process is gone); the service replaces it. */
+  private reportStopped(task: Task, stopCode: string, reason: string): void {
+    if (task.desiredStatus === 'RUNNING') {
+      task.desiredStatus = 'STOPPED';
+      task.stoppingAt = this.clock.now();
+      task.stopCode = stopCode;
+      task.stoppedReason = reason;
+      if (task.service && !task.orphaned) {
+        task.service.activeTasks.delete(task);
+        if (task.kind === 'replica') this.ensureServiceTasks(task.service);
+      }
+    }
+    this.markStopped(task);
+  }
+
+  private markInactive(ci: ContainerInstance): void {
+    if (ci.status === 'INACTIVE') return;
+    ci.status = 'INACTIVE';
+    this.touch(ci);
   }
 
   /** UpdateContainerAgent's agentUpdateStatus walk (ECS API reference, ContainerInstance). */
@@ -278,6 +461,7 @@ export class EcsWorld {
     step(0);
   }
 
+  /** The caller checked names, values and the quota (ecs-attributes.ts). */
   putAttribute(ci: ContainerInstance, name: string, value: string | undefined): void {
     ci.attributes.set(name, value);
   }
@@ -446,6 +630,7 @@ export class EcsWorld {
       desiredStatus: 'RUNNING',
       createdAt: this.clock.now(),
       orphaned: false,
+      diedOnHost: false,
     };
     cluster.tasks.set(task.arn, task);
     ci.tasks.add(task);
@@ -517,7 +702,7 @@ export class EcsWorld {
   }
 
   private placeDaemonTasks(ci: ContainerInstance): void {
-    if (ci.status !== 'ACTIVE') return;
+    if (ci.status !== 'ACTIVE' || !ci.agentConnected) return;
     for (const service of ci.cluster.services.values()) {
       if (!service.options.daemon) continue;
       const hasOne = [...ci.tasks].some(t => t.service === service && t.desiredStatus === 'RUNNING');

@@ -10,7 +10,7 @@ import { EcsWorld, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
 import { FaultInjector, FaultOptions } from './faults';
 import {
-  AutoScalingGroupOptions, ContainerInstance, LaunchOptions, LifecycleHookOptions, ServiceOptions,
+  AutoScalingGroupOptions, ContainerInstance, LaunchOptions, LifecycleHookOptions, ServiceOptions, TrunkingStatus, WarmPoolOptions,
 } from './model';
 import { EmulatorStats, InstanceTimeline, Observer, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
@@ -19,7 +19,7 @@ import { BucketSpec, Throttler } from './throttling';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
-export type { InstanceTimeline, EmulatorStats, UntouchedViolation } from './observer';
+export type { InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit } from './observer';
 export type { RequestInfo, RequestHook } from './server';
 export * from './model';
 export type { StandaloneTaskOptions } from './ecs-world';
@@ -35,7 +35,18 @@ export interface AwsEmulatorOptions {
   throttling?: boolean | BucketSpec;
   faults?: FaultOptions;
   onEvent?: EventListener;
+  /**
+   * How long DeregisterContainerInstance without force still counts a task that just reached
+   * STOPPED (ECS eventual consistency; see EcsWorldOptions). Default 5 s; 0 turns it off.
+   */
+  deregistrationLagMs?: number;
 }
+
+/** A few seconds: the ECS API documents eventual consistency, not its duration. */
+const DEFAULT_DEREGISTRATION_LAG_MS = 5_000;
+
+/** Lifecycle states in which a termination hook's action is pending: the drain there is the controller's. */
+const HOOK_WAIT_STATES = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait'];
 
 export class AwsEmulator {
   readonly clock: SimClock;
@@ -61,7 +72,9 @@ export class AwsEmulator {
     const wireRandom = new SeededRandom(seed + 2_000_003);
     const events = new EventFactory(worldRandom, this.accountId, this.region, () => this.clock.now());
     const emit = (event: EmittedEvent) => this.onEvent?.(event);
-    this.ecs = new EcsWorld(this.clock, worldRandom, events, emit, this.observer, this.region, this.accountId);
+    this.ecs = new EcsWorld(this.clock, worldRandom, events, emit, this.observer, this.region, this.accountId, {
+      deregistrationLagMs: options.deregistrationLagMs ?? DEFAULT_DEREGISTRATION_LAG_MS,
+    });
     this.autoScaling = new AutoScalingWorld(this.clock, worldRandom, events, emit, this.observer, this.ecs, this.region, this.accountId);
     this.faultInjector = new FaultInjector(faultRandom, options.faults);
     const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx));
@@ -121,6 +134,20 @@ export class AwsEmulator {
     return this.autoScaling.launchInstance(groupName, options);
   }
 
+  /** PutWarmPool for a group (AWS::AutoScaling::WarmPool); the pool fills from the launch template if the group has one. */
+  putWarmPool(options: WarmPoolOptions): void {
+    this.autoScaling.putWarmPool(options);
+  }
+
+  /**
+   * Launches an instance into the group's warm pool: Warmed:Pending, then stopped (or as PoolState
+   * says). It registers with `cluster` only with `warmPoolsCheck: false`; otherwise when it first
+   * goes InService. Returns the instance ID.
+   */
+  launchIntoWarmPool(groupName: string, options: LaunchOptions = {}): string {
+    return this.autoScaling.launchIntoWarmPool(groupName, options);
+  }
+
   createService(cluster: string, options: ServiceOptions): string {
     return this.ecs.createService(cluster, options).arn;
   }
@@ -137,8 +164,26 @@ export class AwsEmulator {
     this.autoScaling.scaleIn(groupName, count);
   }
 
+  /** What SetDesiredCapacity(desired + count) does: warm pool instances first, then the launch template. */
+  scaleOut(groupName: string, count: number): void {
+    this.autoScaling.scaleOut(groupName, count);
+  }
+
   spotInterruption(instanceId: string): void {
     this.autoScaling.spotInterruption(instanceId);
+  }
+
+  /** Auto Scaling terminates an instance resting in the warm pool (Warmed:Terminating → … → Warmed:Terminated). */
+  terminateWarmedInstance(instanceId: string): void {
+    this.autoScaling.terminateWarmedInstance(instanceId);
+  }
+
+  /**
+   * ENI trunking moves a registration through REGISTERING, REGISTRATION_FAILED or DEREGISTERING
+   * (ECS API reference, ContainerInstance.status), or ACTIVE once the trunk is attached.
+   */
+  setRegistrationStatus(containerInstanceArn: string, status: TrunkingStatus | 'ACTIVE', reason?: string): void {
+    this.ecs.setRegistrationStatus(this.requireContainerInstance(containerInstanceArn), status, reason);
   }
 
   /** An operator's manual drain: the controller must leave this container instance alone. */
@@ -153,6 +198,7 @@ export class AwsEmulator {
     this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).forEach(ci => this.ecs.disconnectAgent(ci)));
   }
 
+  /** The agent reconnects; not while its host is stopped or terminated. */
   reconnectAgent(instanceId: string): void {
     this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).forEach(ci => this.ecs.reconnectAgent(ci)));
   }
@@ -224,11 +270,13 @@ export class AwsEmulator {
 
   /**
    * A mutating call on an operator-drained container instance is a violation unless its EC2
-   * instance is terminating in Terminating:Wait (then the drain is legitimately the controller's).
+   * instance waits in a termination hook (Terminating:Wait, or Warmed:Pending:Wait /
+   * Warmed:Terminating:Wait with a warm pool): then the drain is legitimately the controller's.
    */
   private checkOwnership(ci: ContainerInstance, operation: string, context: CallContext): void {
     if (!ci.operatorOwned) return;
-    if (this.autoScaling.instance(ci.ec2InstanceId)?.lifecycleState === 'Terminating:Wait') return;
+    const state = this.autoScaling.instance(ci.ec2InstanceId)?.lifecycleState;
+    if (state !== undefined && HOOK_WAIT_STATES.includes(state)) return;
     this.observer.untouchedViolations.push({
       at: this.clock.now(),
       operation,

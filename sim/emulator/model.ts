@@ -4,8 +4,17 @@
  */
 import { TimerHandle } from '../clock';
 
-/** ECS API reference, ContainerInstance.status. INACTIVE: deregistered or host gone. */
-export type ContainerInstanceStatus = 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+/**
+ * ECS API reference, ContainerInstance.status. INACTIVE: deregistered or host gone. REGISTERING,
+ * REGISTRATION_FAILED and DEREGISTERING occur with the awsvpcTrunking account setting, while the
+ * trunk network interface is attached or detached (ECS developer guide, "Elastic network
+ * interface trunking").
+ */
+export type ContainerInstanceStatus =
+  | 'ACTIVE' | 'DRAINING' | 'INACTIVE' | 'REGISTERING' | 'REGISTRATION_FAILED' | 'DEREGISTERING';
+
+/** The statuses a registration passes through with ENI trunking; UpdateContainerInstancesState refuses them. */
+export type TrunkingStatus = 'REGISTERING' | 'REGISTRATION_FAILED' | 'DEREGISTERING';
 
 /** ECS developer guide, "Task lifecycle". */
 export type TaskStatus = 'PENDING' | 'RUNNING' | 'DEACTIVATING' | 'STOPPING' | 'DEPROVISIONING' | 'STOPPED';
@@ -31,6 +40,10 @@ export interface ContainerInstance {
   readonly registeredMemory: number;
   readonly instanceType: string;
   status: ContainerInstanceStatus;
+  /** ContainerInstance.statusReason, e.g. why a registration is REGISTRATION_FAILED. */
+  statusReason?: string;
+  /** Registered with a trunk network interface (awsvpcTrunking): REGISTERING first, DEREGISTERING last. */
+  readonly trunked: boolean;
   agentConnected: boolean;
   /** Bumped on every change that emits an "ECS Container Instance State Change" event. */
   version: number;
@@ -74,6 +87,11 @@ export interface Task {
   stoppedReason?: string;
   /** Force-deregistered away from ECS while still alive on the host (ECS API reference, DeregisterContainerInstance). */
   orphaned: boolean;
+  /**
+   * Its processes died with the host (stopped or terminated) while ECS may still show the last
+   * state the agent reported: ECS learns of the death only if the agent reconnects.
+   */
+  diedOnHost: boolean;
   timer?: TimerHandle;
 }
 
@@ -101,8 +119,22 @@ export interface Service {
   readonly activeTasks: Set<Task>;
 }
 
+/** Auto Scaling API reference, Instance.LifecycleState (the Warmed:* states belong to a warm pool). */
 export type LifecycleState =
-  | 'Pending' | 'InService' | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated';
+  | 'Pending' | 'InService' | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated'
+  | WarmedLifecycleState;
+
+export type WarmedLifecycleState =
+  | 'Warmed:Pending' | 'Warmed:Pending:Wait' | 'Warmed:Pending:Proceed'
+  | 'Warmed:Stopped' | 'Warmed:Running' | 'Warmed:Hibernated'
+  | 'Warmed:Terminating' | 'Warmed:Terminating:Wait' | 'Warmed:Terminating:Proceed' | 'Warmed:Terminated';
+
+/** The warm pool's resting states, one per PoolState (Auto Scaling user guide, warm pools). */
+export const WARMED_RESTING_STATES: readonly LifecycleState[] = ['Warmed:Stopped', 'Warmed:Running', 'Warmed:Hibernated'];
+
+export function isWarmed(state: LifecycleState): state is WarmedLifecycleState {
+  return state.startsWith('Warmed:');
+}
 
 export interface LifecycleHook {
   readonly name: string;
@@ -130,6 +162,19 @@ export interface LaunchOptions {
   cpu?: number;
   memory?: number;
   instanceType?: string;
+  /**
+   * Custom attributes the agent registers with (ECS_INSTANCE_ATTRIBUTES, ECS developer guide,
+   * "Amazon ECS container agent configuration"): they count toward the 10 custom attributes.
+   */
+  attributes?: Array<{ name: string; value?: string }>;
+  /**
+   * ECS_WARM_POOLS_CHECK (default true, as the ECS developer guide requires for warm pools): the
+   * agent does not register while the instance is in a Warmed:* state. false: it registers at
+   * first boot, before Auto Scaling stops it in the pool.
+   */
+  warmPoolsCheck?: boolean;
+  /** The account uses awsvpcTrunking: the registration is REGISTERING until the trunk ENI is attached. */
+  awsvpcTrunking?: boolean;
 }
 
 export interface Ec2Instance {
@@ -141,8 +186,30 @@ export interface Ec2Instance {
   lifecycleState: LifecycleState;
   /** Pending termination lifecycle actions, by hook name. */
   readonly actions: Map<string, LifecycleAction>;
-  terminationTimer?: TimerHandle;
+  /** The next timed step: termination, the stop into the warm pool, the start out of it. */
+  transitionTimer?: TimerHandle;
   spotReclaimTimer?: TimerHandle;
+}
+
+/** Auto Scaling API reference, PutWarmPool / WarmPoolConfiguration; AWS::AutoScaling::WarmPool. */
+export interface WarmPool {
+  /** Default Stopped. */
+  poolState: 'Stopped' | 'Running' | 'Hibernated';
+  /** Default 0. */
+  minSize: number;
+  /** Undefined: the group's MaxSize counts instead. */
+  maxGroupPreparedCapacity?: number;
+  /** InstanceReusePolicy.ReuseOnScaleIn: scale-in returns instances to the pool. Default false. */
+  reuseOnScaleIn: boolean;
+}
+
+export interface WarmPoolOptions {
+  groupName: string;
+  poolState?: WarmPool['poolState'];
+  minSize?: number;
+  /** -1 or undefined: none (the group's MaxSize counts). */
+  maxGroupPreparedCapacity?: number;
+  reuseOnScaleIn?: boolean;
 }
 
 export interface AutoScalingGroup {
@@ -157,6 +224,7 @@ export interface AutoScalingGroup {
   readonly instances: Map<string, Ec2Instance>;
   /** What scale-out launches; without it the group never launches on its own. */
   readonly launchTemplate?: LaunchOptions;
+  warmPool?: WarmPool;
 }
 
 export interface AutoScalingGroupOptions {

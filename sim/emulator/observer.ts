@@ -8,12 +8,47 @@ export interface InstanceTimeline {
   drainingAt?: number;
   lastTaskStoppedAt?: number;
   deregisteredAt?: number;
+  /** The first deregistration orphaned tasks (force=true with tasks still alive). */
   forced?: boolean;
+  /**
+   * The first deregistration used force while ECS still counted a task (a plain call would have
+   * been refused), whether or not that orphaned anything (a task counted during the deregistration lag).
+   */
+  forceOverrodeRefusal?: boolean;
   lifecycleCompletedAt?: number;
   completedBy?: 'api' | 'timeout';
   terminatedAt?: number;
-  /** Tasks (ARNs) not yet STOPPED when EC2 terminated the instance. */
+  /** Tasks (ARNs) whose processes were still alive when EC2 terminated the instance. */
   tasksAliveAtTermination: string[];
+  /**
+   * Each stay in the group's warm pool, in order: launched into it, or returned to it by a
+   * scale-in with ReuseOnScaleIn (Auto Scaling user guide, warm pools). Empty without a warm pool.
+   */
+  warmPoolVisits: WarmPoolVisit[];
+}
+
+export interface WarmPoolVisit {
+  /** Launched into the pool, or chosen by a scale-in to return to it (Warmed:Pending). */
+  enteredAt: number;
+  /** How it came: a launch into the pool or a return from the group. */
+  origin: 'EC2' | 'AutoScalingGroup';
+  /** Its termination lifecycle actions (Warmed:Pending:Wait) ended, by CompleteLifecycleAction or timeout. */
+  lifecycleCompletedAt?: number;
+  completedBy?: 'api' | 'timeout';
+  /** EC2 stopped or hibernated the host (PoolState Stopped or Hibernated); unset for Running. */
+  stoppedAt?: number;
+  /** Tasks (ARNs) whose processes were alive when the host stopped: a premature stop. */
+  tasksAliveAtStop: string[];
+  /** A scale-out took it out of the pool (Pending; the host starts). */
+  leftAt?: number;
+  /** InService again. */
+  inServiceAt?: number;
+  /**
+   * What the ECS agent did when the host started: `reconnected` to its checkpointed registration,
+   * `refused` (that registration was deregistered: the agent exits, the instance serves no ECS
+   * tasks), `registered` for the first time, or `none` (not an ECS instance).
+   */
+  agentOnStart?: 'reconnected' | 'refused' | 'registered' | 'none';
 }
 
 export interface EmulatorStats {
@@ -44,7 +79,7 @@ export class Observer {
   timeline(instanceId: string, launchedAt = 0): InstanceTimeline {
     let timeline = this.timelines.get(instanceId);
     if (!timeline) {
-      timeline = { launchedAt, tasksAliveAtTermination: [] };
+      timeline = { launchedAt, tasksAliveAtTermination: [], warmPoolVisits: [] };
       this.timelines.set(instanceId, timeline);
     }
     return timeline;

@@ -39,7 +39,7 @@ export const ECS_THROTTLING_GROUPS: Record<string, GroupSpec> = {
 
 /** Not published by AWS: conservative choices (see the module comment). */
 export const AUTOSCALING_THROTTLING_GROUPS: Record<string, GroupSpec> = {
-  describe: { capacity: 40, refillPerSecond: 10, operations: ['DescribeAutoScalingGroups', 'DescribeAutoScalingInstances'] },
+  describe: { capacity: 40, refillPerSecond: 10, operations: ['DescribeAutoScalingGroups', 'DescribeAutoScalingInstances', 'DescribeWarmPool'] },
   lifecycle: { capacity: 40, refillPerSecond: 10, operations: ['CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat'] },
   capacity: { capacity: 20, refillPerSecond: 2, operations: ['SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup'] },
 };

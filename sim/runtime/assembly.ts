@@ -32,6 +32,19 @@ export interface LifecycleHookSpec {
   readonly defaultResult: 'CONTINUE' | 'ABANDON';
 }
 
+/**
+ * AWS::AutoScaling::WarmPool (CloudFormation template reference): PoolState defaults to Stopped,
+ * MinSize to 0; no MaxGroupPreparedCapacity means the group's MaxSize counts.
+ */
+export interface WarmPoolSpec {
+  readonly groupName: string;
+  readonly poolState: 'Stopped' | 'Running' | 'Hibernated';
+  readonly minSize: number;
+  readonly maxGroupPreparedCapacity?: number;
+  /** InstanceReusePolicy.ReuseOnScaleIn, default false. */
+  readonly reuseOnScaleIn: boolean;
+}
+
 /** Lambda's asynchronous invocation settings (AWS::Lambda::EventInvokeConfig). */
 export interface InvokeConfigSpec {
   /** 0..2; Lambda's default is 2 (Lambda developer guide, "Asynchronous invocation"). */
@@ -86,6 +99,7 @@ export interface CloudModel {
   readonly clusters: ClusterSpec[];
   readonly autoScalingGroups: AutoScalingGroupSpec[];
   readonly lifecycleHooks: LifecycleHookSpec[];
+  readonly warmPools: WarmPoolSpec[];
   readonly functions: FunctionSpec[];
   readonly rules: RuleSpec[];
 }
@@ -101,6 +115,7 @@ export interface DeployTarget {
     heartbeatTimeoutSeconds: number;
     defaultResult: 'CONTINUE' | 'ABANDON';
   }): unknown;
+  putWarmPool(pool: WarmPoolSpec): unknown;
 }
 
 interface StackArtifact { readonly stackName: string; readonly template: Template; readonly assetPaths: Map<string, string> }
@@ -109,7 +124,7 @@ interface StackArtifact { readonly stackName: string; readonly template: Templat
 export function loadAssembly(directory: string): CloudModel {
   const root = path.resolve(directory);
   const model: CloudModel = {
-    directory: root, stacks: [], clusters: [], autoScalingGroups: [], lifecycleHooks: [], functions: [], rules: [],
+    directory: root, stacks: [], clusters: [], autoScalingGroups: [], lifecycleHooks: [], warmPools: [], functions: [], rules: [],
   };
   for (const stack of readStacks(root)) {
     model.stacks.push(stack.stackName);
@@ -118,7 +133,7 @@ export function loadAssembly(directory: string): CloudModel {
   return model;
 }
 
-/** Creates the model's clusters, groups and hooks in the emulator. */
+/** Creates the model's clusters, groups, hooks and warm pools in the emulator. */
 export function deployToEmulator(model: CloudModel, target: DeployTarget): void {
   for (const cluster of model.clusters) target.createCluster(cluster.name);
   for (const group of model.autoScalingGroups) {
@@ -127,6 +142,7 @@ export function deployToEmulator(model: CloudModel, target: DeployTarget): void 
     });
   }
   for (const hook of model.lifecycleHooks) target.putLifecycleHook({ ...hook });
+  for (const pool of model.warmPools) target.putWarmPool({ ...pool });
 }
 
 function readStacks(directory: string): StackArtifact[] {
@@ -208,6 +224,16 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
           // PutLifecycleHook: HeartbeatTimeout defaults to 3600 s, DefaultResult to ABANDON.
           heartbeatTimeoutSeconds: p.HeartbeatTimeout !== undefined ? Number(p.HeartbeatTimeout) : 3600,
           defaultResult: p.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
+        });
+        break;
+      case 'AWS::AutoScaling::WarmPool':
+        model.warmPools.push({
+          groupName: String(p.AutoScalingGroupName),
+          poolState: p.PoolState === 'Running' || p.PoolState === 'Hibernated' ? p.PoolState : 'Stopped',
+          minSize: p.MinSize !== undefined ? Number(p.MinSize) : 0,
+          maxGroupPreparedCapacity: p.MaxGroupPreparedCapacity !== undefined && Number(p.MaxGroupPreparedCapacity) !== -1
+            ? Number(p.MaxGroupPreparedCapacity) : undefined,
+          reuseOnScaleIn: p.InstanceReusePolicy?.ReuseOnScaleIn === true || p.InstanceReusePolicy?.ReuseOnScaleIn === 'true',
         });
         break;
       case 'AWS::Lambda::Function': {

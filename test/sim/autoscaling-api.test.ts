@@ -63,10 +63,11 @@ describe('Auto Scaling API over the Query protocol through the real SDK', () => 
         LifecycleHookName: 'drain',
         EC2InstanceId: victim,
         LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-        Origin: 'AutoScalingGroup',
-        Destination: 'EC2',
       },
     });
+    // Origin and Destination are only on events of groups with a warm pool (warm pool event types and patterns).
+    expect(lifecycleEvents[0].detail).not.toHaveProperty('Origin');
+    expect(lifecycleEvents[0].detail).not.toHaveProperty('Destination');
     expect(lifecycleEvents[0].time).toBe('2026-11-28T10:00:00Z');
     const state = await h.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [victim] }));
     expect(state.AutoScalingInstances![0].LifecycleState).toBe('Terminating:Wait');
