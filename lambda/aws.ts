@@ -8,6 +8,7 @@ import {
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -34,6 +35,8 @@ export const LIMITS = {
   putAttributes: 10,
   describeAutoScalingInstances: 50,
   describeAutoScalingGroups: 100,
+  /** DescribeWarmPool: "The maximum value is 50" (API reference). */
+  describeWarmPool: 50,
   /** EC2 instance ids per `ec2InstanceId in [...]` cluster query, keeping the filter short. */
   instanceIdsPerFilter: 20,
   /** Above this many instances, one cluster-wide task listing replaces per-instance listings. */
@@ -82,9 +85,16 @@ export class ClusterApi {
     return new ClusterApi(this.ecs, this.autoScaling, this.cluster, signal);
   }
 
-  /** Every instance of the named groups with its lifecycle state, all pages. */
+  /**
+   * Every instance of the named groups with its lifecycle state, all pages, warm pools included:
+   * DescribeAutoScalingGroups lists no instance in a `Warmed:*` state (one going back to the warm
+   * pool waits in `Warmed:Pending:Wait`), only DescribeWarmPool does (PutWarmPool reference: "You
+   * can view the instances in the warm pool using the DescribeWarmPool API call"). It is asked only
+   * for groups that report a WarmPoolConfiguration.
+   */
   async instancesOfGroups(groupNames: readonly string[]): Promise<GroupInstance[]> {
     const result: GroupInstance[] = [];
+    const withWarmPool: string[] = [];
     for (const names of chunk(groupNames, LIMITS.describeAutoScalingGroups)) {
       let nextToken: string | undefined;
       do {
@@ -92,12 +102,19 @@ export class ClusterApi {
           AutoScalingGroupNames: names, MaxRecords: LIMITS.describeAutoScalingGroups, NextToken: nextToken,
         }), this.options());
         for (const group of page.AutoScalingGroups ?? []) {
-          for (const instance of group.Instances ?? []) {
-            if (instance.InstanceId && instance.LifecycleState) {
-              result.push({ instanceId: instance.InstanceId, groupName: group.AutoScalingGroupName!, lifecycleState: instance.LifecycleState });
-            }
-          }
+          result.push(...instancesOf(group.AutoScalingGroupName!, group.Instances));
+          if (group.WarmPoolConfiguration) withWarmPool.push(group.AutoScalingGroupName!);
         }
+        nextToken = page.NextToken;
+      } while (nextToken);
+    }
+    for (const groupName of withWarmPool) {
+      let nextToken: string | undefined;
+      do {
+        const page = await this.autoScaling.send(new DescribeWarmPoolCommand({
+          AutoScalingGroupName: groupName, MaxRecords: LIMITS.describeWarmPool, NextToken: nextToken,
+        }), this.options());
+        result.push(...instancesOf(groupName, page.Instances));
         nextToken = page.NextToken;
       } while (nextToken);
     }
@@ -369,6 +386,12 @@ export function toView(ci: ContainerInstance): RegisteredInstance {
     ...value?.kind === 'parked' ? { parked: true } : {},
     resourcesReleased: resourcesReleased(ci.registeredResources, ci.remainingResources),
   };
+}
+
+function instancesOf(groupName: string, instances: readonly { InstanceId?: string; LifecycleState?: string }[] | undefined): GroupInstance[] {
+  return (instances ?? [])
+    .filter(i => i.InstanceId && i.LifecycleState)
+    .map(i => ({ instanceId: i.InstanceId!, groupName, lifecycleState: i.LifecycleState! }));
 }
 
 function groupByInstance(instanceIds: readonly string[], registrations: readonly RegisteredInstance[]): Map<string, RegisteredInstance[]> {

@@ -23,7 +23,10 @@ const config = readConfig(process.env);
 const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => Date.now());
 const apiWith = (retry: typeof PATIENT | typeof BRISK) => new ClusterApi(new ECSClient(retry), new AutoScalingClient(retry), config.clusterName);
 const reconciler = new DrainController(config, apiWith(PATIENT), telemetry);
-const responder = new DrainController(config, apiWith(BRISK), telemetry, () => Date.now(), { deferOnThrottling: true });
+// A refused deregistration right after the last task stopped is asked again after 1, 2 and 4 s.
+const responder = new DrainController(config, apiWith(BRISK), telemetry, () => Date.now(), {
+  deferOnThrottling: true, retryRefusedDeregistrationMs: [1000, 2000, 4000],
+});
 
 export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<InvocationSummary> {
   const controller = parseTrigger(event).kind === 'reconcile' ? reconciler : responder;

@@ -66,6 +66,8 @@ export interface ErrorPolicy {
   readonly deferOnThrottling?: boolean;
   /** A call aborted because a bounded pass ran out of time: left for the next pass, not an error. */
   readonly deferOnAbort?: boolean;
+  /** Waits (ms) before asking again a deregistration ECS refused without force. @default none */
+  readonly retryRefusedDeregistrationMs?: readonly number[];
 }
 
 interface Work {
@@ -267,7 +269,7 @@ export class Drainer {
     const parked: { work: Work; arns: readonly string[] }[] = [];
     await forEachOf(works, work => this.safely(work, 'release', async () => {
       for (const { containerInstanceArn, force } of work.plan.deregister) {
-        const answer = await this.api.deregister(containerInstanceArn, force);
+        const answer = await this.deregister(containerInstanceArn, force);
         if (answer === 'refused') {
           // ECS still counts a task (it may lag behind a task that just stopped): not drained
           // yet. Never forced before the deadline; the next event or pass looks again.
@@ -297,6 +299,21 @@ export class Drainer {
         ...this.fields(work), outcome: work.plan.outcome,
       });
     }));
+  }
+
+  /**
+   * Deregisters; a refusal without force is asked again after short waits when the policy allows
+   * (an event-driven invocation catching a drain that has just finished: ECS may still count a
+   * task that stopped a moment ago). Short waits only: DESIGN.md, no long sleeps in an invocation.
+   */
+  private async deregister(containerInstanceArn: string, force: boolean): Promise<'deregistered' | 'gone' | 'refused'> {
+    let answer = await this.api.deregister(containerInstanceArn, force);
+    for (const waitMs of force ? [] : this.errors.retryRefusedDeregistrationMs ?? []) {
+      if (answer !== 'refused') break;
+      await new Promise(resolve => setTimeout(resolve, waitMs));
+      answer = await this.api.deregister(containerInstanceArn, force);
+    }
+    return answer;
   }
 
   /** A parked registration back in service: ACTIVE again, and the marker removed. */

@@ -338,7 +338,7 @@ export class EcsDrainHook extends Construct {
       sid: 'ReadAutoScalingState',
       // Describe* of Auto Scaling support no resource-level permissions, so '*' is the only
       // resource they accept (Service Authorization Reference, Amazon EC2 Auto Scaling).
-      actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances'],
+      actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'],
       resources: ['*'],
     }));
   }

@@ -170,9 +170,9 @@ describe('EcsDrainHook', () => {
       const allowed = statements(f).flatMap(actionsOf);
       expect(allowed).toEqual(expect.arrayContaining([
         'ecs:UpdateContainerInstancesState', 'ecs:DescribeContainerInstances', 'ecs:DeregisterContainerInstance',
-        'ecs:ListContainerInstances', 'ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:PutAttributes',
+        'ecs:ListContainerInstances', 'ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:PutAttributes', 'ecs:DeleteAttributes',
         'autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat',
-        'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances',
+        'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool',
       ]));
     });
 

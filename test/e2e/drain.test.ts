@@ -40,6 +40,8 @@ test('plain scale-in: every instance drains, deregisters and is released by the 
     expect(t.drainingAt).toBeDefined();
     expect(t.deregisteredAt!).toBeGreaterThanOrEqual(t.lastTaskStoppedAt!);
     expect(t.tasksAliveAtTermination).toEqual([]);
+    // ECS refuses a plain deregistration for a moment after the last task stopped: never forced through.
+    expect(t.forceOverrodeRefusal).toBeFalsy();
   }
 });
 

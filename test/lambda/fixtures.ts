@@ -11,6 +11,7 @@ import {
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -157,11 +158,19 @@ export function stageWorld(world: World = {}): void {
       .filter(i => (input.InstanceIds as string[]).includes(i.instanceId))
       .map(i => ({ InstanceId: i.instanceId, AutoScalingGroupName: i.groupName, LifecycleState: i.lifecycleState })),
   }));
+  // Instances in a Warmed:* state are listed by DescribeWarmPool only; a group with any has a warm pool.
+  const warmed = (i: FakeInstance) => i.lifecycleState.startsWith('Warmed:');
   autoScalingMock.on(DescribeAutoScalingGroupsCommand).callsFake(input => ({
     AutoScalingGroups: (input.AutoScalingGroupNames as string[]).map(name => ({
       AutoScalingGroupName: name,
-      Instances: instances.filter(i => i.groupName === name).map(i => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
+      Instances: instances.filter(i => i.groupName === name && !warmed(i)).map(i => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
+      ...instances.some(i => i.groupName === name && warmed(i)) ? { WarmPoolConfiguration: { PoolState: 'Stopped' } } : {},
     })),
+  }));
+  autoScalingMock.on(DescribeWarmPoolCommand).callsFake(input => ({
+    Instances: instances
+      .filter(i => i.groupName === input.AutoScalingGroupName && warmed(i))
+      .map(i => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
   }));
   const waiting = (instanceId: unknown) => instances.find(i => i.instanceId === instanceId && WAITING.has(i.lifecycleState));
   autoScalingMock.on(CompleteLifecycleActionCommand).callsFake(input => {

@@ -176,6 +176,8 @@ describe('warm pools', () => {
     });
     const h = harness();
     const summary = await h.controller.handle(scheduledEvent());
+    // (DescribeAutoScalingGroups lists no Warmed:* instance; DescribeWarmPool does)
+    expect(callSequence().slice(0, 2)).toEqual(['DescribeAutoScalingGroups', 'DescribeWarmPool']);
     expect(mutatingCalls().map(c => c.command)).toEqual(['PutAttributesCommand', 'CompleteLifecycleActionCommand']);
     expect(ecsMock.commandCalls(PutAttributesCommand)[0].args[0].input.attributes![0].value).toBe(`parked:${NOW_S}`);
     expect(summary.outcomes).toEqual({ drained: 1 });

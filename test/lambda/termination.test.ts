@@ -328,6 +328,17 @@ describe('deregistration', () => {
     expect(h.logs()).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/refused the deregistration/), containerInstanceArn: CI }));
   });
 
+  test('an event-driven invocation asks a refused deregistration again after short waits, and then releases', async () => {
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
+    ecsMock.on(DeregisterContainerInstanceCommand, { force: false })
+      .rejectsOnce(ecsInvalidParameter('Found running tasks on the instance.'))
+      .resolves({ containerInstance: { containerInstanceArn: CI, status: 'INACTIVE' } });
+    const h = harness({}, NOW, { retryRefusedDeregistrationMs: [1, 1] });
+    const summary = await h.controller.handle(lifecycleEvent());
+    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false, false]);
+    expect(summary.outcomes).toEqual({ drained: 1 });
+  });
+
   test('counts an instance that another invocation deregistered (describe says INACTIVE) as deregistered', async () => {
     stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
     ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsInvalidParameter('The referenced container instance is not active'));
