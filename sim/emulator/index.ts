@@ -9,6 +9,7 @@ import { CallContext, EcsApi } from './ecs-api';
 import { EcsWorld, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
 import { FaultInjector, FaultOptions } from './faults';
+import { Authorizer, PrincipalResolver } from './iam/authorizer';
 import {
   AutoScalingGroupOptions, ContainerInstance, LaunchOptions, LifecycleHookOptions, ServiceOptions,
 } from './model';
@@ -19,7 +20,8 @@ import { BucketSpec, Throttler } from './throttling';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
-export type { InstanceTimeline, EmulatorStats, UntouchedViolation } from './observer';
+export type { InstanceTimeline, EmulatorStats, UntouchedViolation, DeniedRequest } from './observer';
+export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
 export type { RequestInfo, RequestHook } from './server';
 export * from './model';
 export type { StandaloneTaskOptions } from './ecs-world';
@@ -48,6 +50,7 @@ export class AwsEmulator {
   private readonly ecs: EcsWorld;
   private readonly autoScaling: AutoScalingWorld;
   private readonly server: EmulatorServer;
+  private readonly authorizer: Authorizer;
 
   constructor(options: AwsEmulatorOptions) {
     this.clock = options.clock;
@@ -67,7 +70,13 @@ export class AwsEmulator {
     const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx));
     const autoScalingApi = new AutoScalingApi(this.autoScaling, this.clock, wireRandom);
     const throttler = new Throttler(() => this.clock.now(), options.throttling ?? true);
-    this.server = new EmulatorServer(this.clock, wireRandom, ecsApi, autoScalingApi, throttler, this.faultInjector, this.observer);
+    this.authorizer = new Authorizer({
+      region: this.region,
+      accountId: this.accountId,
+      autoScalingGroupArn: name => this.autoScaling.allGroups().find(g => g.name === name)?.arn,
+      groupOfInstance: id => this.autoScaling.instance(id)?.groupName,
+    });
+    this.server = new EmulatorServer(this.clock, wireRandom, ecsApi, autoScalingApi, throttler, this.faultInjector, this.observer, this.authorizer);
   }
 
   // ---- server -----------------------------------------------------------------------------
@@ -95,6 +104,20 @@ export class AwsEmulator {
 
   set onRequest(hook: RequestHook | undefined) {
     this.server.onRequest = hook;
+  }
+
+  /**
+   * Who a request carrying `x-sim-invocation` acts as (the runtime maps the invocation to its
+   * function's role). Set, every such request is authorized by IAM before the operation runs;
+   * requests without the header (scenario set-up, tests) act as the account's administrator.
+   * Unset, nothing is checked.
+   */
+  get identify(): PrincipalResolver | undefined {
+    return this.authorizer.identify;
+  }
+
+  set identify(resolver: PrincipalResolver | undefined) {
+    this.authorizer.identify = resolver;
   }
 
   /** Fault settings can change mid-run (e.g. a burst of 5xx). */
