@@ -10,6 +10,7 @@ import { EcsWorld, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
 import { FaultInjector, FaultOptions } from './faults';
 import { Authorizer, PrincipalResolver } from './iam/authorizer';
+import { AuthorizationRequest } from './iam/operations';
 import {
   AutoScalingGroupOptions, ContainerInstance, LaunchOptions, LifecycleHookOptions, ServiceOptions,
 } from './model';
@@ -22,6 +23,7 @@ export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
 export type { InstanceTimeline, EmulatorStats, UntouchedViolation, DeniedRequest } from './observer';
 export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
+export type { AuthorizationRequest } from './iam/operations';
 export type { RequestInfo, RequestHook } from './server';
 export * from './model';
 export type { StandaloneTaskOptions } from './ecs-world';
@@ -51,6 +53,7 @@ export class AwsEmulator {
   private readonly autoScaling: AutoScalingWorld;
   private readonly server: EmulatorServer;
   private readonly authorizer: Authorizer;
+  private readonly apis: { readonly ecs: EcsApi; readonly autoscaling: AutoScalingApi };
 
   constructor(options: AwsEmulatorOptions) {
     this.clock = options.clock;
@@ -69,6 +72,7 @@ export class AwsEmulator {
     this.faultInjector = new FaultInjector(faultRandom, options.faults);
     const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx));
     const autoScalingApi = new AutoScalingApi(this.autoScaling, this.clock, wireRandom);
+    this.apis = { ecs: ecsApi, autoscaling: autoScalingApi };
     const throttler = new Throttler(() => this.clock.now(), options.throttling ?? true);
     this.authorizer = new Authorizer({
       region: this.region,
@@ -118,6 +122,16 @@ export class AwsEmulator {
 
   set identify(resolver: PrincipalResolver | undefined) {
     this.authorizer.identify = resolver;
+  }
+
+  /** The operations each service serves (IAM needs a rule for every one). */
+  get servedOperations(): { ecs: string[]; autoscaling: string[] } {
+    return { ecs: this.apis.ecs.operations, autoscaling: this.apis.autoscaling.operations };
+  }
+
+  /** What IAM is asked for a request (action, resources, context keys); undefined: no rule. */
+  authorizationRequest(service: 'ecs' | 'autoscaling', operation: string, input: unknown): AuthorizationRequest | undefined {
+    return this.authorizer.requestOf(service, operation, () => input);
   }
 
   /** Fault settings can change mid-run (e.g. a burst of 5xx). */
