@@ -69,6 +69,8 @@ export class StackRoles {
 
   /** The role a function's `Role` (an ARN) names, policies parsed; throws what cannot be modelled. */
   forFunction(functionName: string, roleArn: unknown): RoleSpec {
+    // AWS::Lambda::Function reference: Role is required.
+    if (roleArn === undefined) throw new Error(`function ${functionName}: no Role (AWS::Lambda::Function requires one)`);
     const entry = typeof roleArn === 'string' ? this.byArn.get(roleArn) : undefined;
     if (!entry) throw new Error(`function ${functionName}: its role ${JSON.stringify(roleArn)} is not a role of its stack; the simulation cannot know its policies`);
     if (entry.permissionsBoundary !== undefined) {

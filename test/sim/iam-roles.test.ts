@@ -70,6 +70,10 @@ test.each([
   expect(() => rolesOf(resources).forFunction('fn', roleArn('r'))).toThrow(message);
 });
 
+test('a function without a role fails the deployment (AWS::Lambda::Function requires Role)', () => {
+  expect(() => rolesOf({}).forFunction('fn', undefined)).toThrow(/function fn: no Role/);
+});
+
 test('a role that is not in the stack fails the deployment', () => {
   expect(() => rolesOf({ Role: role({ RoleName: 'r' }) }).forFunction('fn', 'arn:aws:iam::999999999999:role/elsewhere'))
     .toThrow(/function fn: its role "arn:aws:iam::999999999999:role\/elsewhere" is not a role of its stack/);

@@ -12,11 +12,20 @@
 
 /** Matches an action (`ecs:ListTasks`) against an Action element value (`ecs:List*`). */
 export function actionMatches(pattern: string, action: string): boolean {
-  return globRegExp(pattern, '.*', '.', 'i').test(action);
+  return compiled('action', pattern, () => globRegExp(pattern, '.*', '.', 'i')).test(action);
 }
 
 /** Matches a request's resource ARN (or `*`) against a Resource element value. */
 export function resourceMatches(pattern: string, resource: string): boolean {
+  return compiled('resource', pattern, () => resourceRegExp(pattern)).test(resource);
+}
+
+/** `StringLike`: case-sensitive, `*` and `?` anywhere. */
+export function stringLike(pattern: string, value: string): boolean {
+  return compiled('string', pattern, () => globRegExp(pattern, '.*', '.', '')).test(value);
+}
+
+function resourceRegExp(pattern: string): RegExp {
   let source = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -30,12 +39,7 @@ export function resourceMatches(pattern: string, resource: string): boolean {
       source += escape(c);
     }
   }
-  return new RegExp(`^${source}$`, 's').test(resource);
-}
-
-/** `StringLike`: case-sensitive, `*` and `?` anywhere. */
-export function stringLike(pattern: string, value: string): boolean {
-  return globRegExp(pattern, '.*', '.', '').test(value);
+  return new RegExp(`^${source}$`, 's');
 }
 
 /** `ArnLike` (and `ArnEquals`, documented alike): the six components compared one by one. */
@@ -51,6 +55,22 @@ function arnComponents(arn: string): string[] | undefined {
   const parts = arn.split(':');
   if (parts.length < 6) return undefined;
   return [...parts.slice(0, 5), parts.slice(5).join(':')];
+}
+
+/**
+ * Patterns come from the deployed policies only (a few dozen), and every call of a large
+ * scale-in evaluates them again: each is compiled once.
+ */
+const patterns = new Map<string, RegExp>();
+
+function compiled(kind: string, pattern: string, compile: () => RegExp): RegExp {
+  const key = `${kind}\u0000${pattern}`;
+  let regExp = patterns.get(key);
+  if (!regExp) {
+    regExp = compile();
+    patterns.set(key, regExp);
+  }
+  return regExp;
 }
 
 function globRegExp(pattern: string, star: string, question: string, flags: string): RegExp {
