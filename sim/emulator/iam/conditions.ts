@@ -14,12 +14,16 @@
  * Date, IP address and binary operators are not modelled: a policy using one is refused when it
  * is loaded (see parseCondition), never evaluated wrongly.
  */
-import { arnLike, stringLike } from './wildcards';
+import { arnLikePattern, stringLikePattern, ValueTest } from './wildcards';
 
 /** Request context: key → value (a multivalued key holds an array). Keys in any case. */
 export type ContextKeys = Readonly<Record<string, string | readonly string[]>>;
 
-type Matcher = (actual: string, expected: string) => boolean;
+/** The request context with its keys lower-cased, built once per request. */
+export type ContextLookup = ReadonlyMap<string, string | readonly string[]>;
+
+/** A policy value compiled into a test of request values. */
+type Matcher = (expected: string) => ValueTest;
 
 interface BaseOperator {
   readonly match: Matcher;
@@ -27,16 +31,17 @@ interface BaseOperator {
   readonly negated: boolean;
 }
 
-const numeric = (compare: (a: number, b: number) => boolean): Matcher => (actual, expected) => {
-  const [a, b] = [Number(actual), Number(expected)];
-  return actual.trim() !== '' && expected.trim() !== '' && Number.isFinite(a) && Number.isFinite(b) && compare(a, b);
+const isNumber = (text: string) => text.trim() !== '' && Number.isFinite(Number(text));
+const numeric = (compare: (a: number, b: number) => boolean): Matcher => expected => {
+  const b = Number(expected);
+  return actual => isNumber(actual) && isNumber(expected) && compare(Number(actual), b);
 };
 const positive = (match: Matcher): BaseOperator => ({ match, negated: false });
 const negated = (match: Matcher): BaseOperator => ({ match, negated: true });
 
-const equals: Matcher = (a, e) => a === e;
-const equalsIgnoreCase: Matcher = (a, e) => a.toLowerCase() === e.toLowerCase();
-const arnMatch: Matcher = (a, e) => arnLike(e, a);
+const equals: Matcher = e => a => a === e;
+const equalsIgnoreCase: Matcher = e => a => a.toLowerCase() === e.toLowerCase();
+const arnMatch: Matcher = arnLikePattern;
 const numericEquals = numeric((a, b) => a === b);
 
 /** Operators by name (without a set prefix or the IfExists suffix). */
@@ -45,8 +50,8 @@ const OPERATORS: Record<string, BaseOperator> = {
   StringNotEquals: negated(equals),
   StringEqualsIgnoreCase: positive(equalsIgnoreCase),
   StringNotEqualsIgnoreCase: negated(equalsIgnoreCase),
-  StringLike: positive((a, e) => stringLike(e, a)),
-  StringNotLike: negated((a, e) => stringLike(e, a)),
+  StringLike: positive(stringLikePattern),
+  StringNotLike: negated(stringLikePattern),
   NumericEquals: positive(numericEquals),
   NumericNotEquals: negated(numericEquals),
   NumericLessThan: positive(numeric((a, b) => a < b)),
@@ -71,6 +76,8 @@ interface ConditionTest {
   readonly base?: BaseOperator;
   readonly key: string;
   readonly values: readonly string[];
+  /** The values compiled with the operator (none for Null). */
+  readonly tests: readonly ValueTest[];
 }
 
 export type ParsedCondition = readonly ConditionTest[];
@@ -95,17 +102,28 @@ export function parseCondition(condition: unknown, where: string): ParsedConditi
         return String(v);
       });
       if (values.length === 0) throw new Error(`${where}: ${operator} ${key} has no value`);
-      tests.push({ operator, set: set as ConditionTest['set'], ifExists: ifExists !== undefined, base, key: key.toLowerCase(), values });
+      tests.push({
+        operator,
+        set: set as ConditionTest['set'],
+        ifExists: ifExists !== undefined,
+        base,
+        key: key.toLowerCase(),
+        values,
+        tests: base ? values.map(base.match) : [],
+      });
     }
   }
   return tests;
 }
 
 /** True when every test of the condition holds for the request context (AND across operators and keys). */
-export function conditionHolds(condition: ParsedCondition, context: ContextKeys): boolean {
-  if (condition.length === 0) return true;
-  const lookup = lowerCaseKeys(context);
-  return condition.every(test => testHolds(test, lookup.get(test.key)));
+export function conditionHolds(condition: ParsedCondition, context: ContextLookup): boolean {
+  return condition.every(test => testHolds(test, context.get(test.key)));
+}
+
+/** The context as conditionHolds reads it: key names are case-insensitive. */
+export function contextLookup(context: ContextKeys): ContextLookup {
+  return new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 function testHolds(test: ConditionTest, value: string | readonly string[] | undefined): boolean {
@@ -122,17 +140,13 @@ function testHolds(test: ConditionTest, value: string | readonly string[] | unde
     return test.base.negated;
   }
   const holdsFor = (one: string) => {
-    const matched = test.values.some(expected => test.base!.match(one, expected));
+    const matched = test.tests.some(matches => matches(one));
     return test.base!.negated ? !matched : matched;
   };
   if (test.set === 'ForAllValues') return actual.every(holdsFor);
   if (test.set === 'ForAnyValue') return actual.some(holdsFor);
   // A single-valued operator: the request's value (any of them, for a list) against the policy's.
   return test.base.negated ? actual.every(holdsFor) : actual.some(holdsFor);
-}
-
-function lowerCaseKeys(context: ContextKeys): Map<string, string | readonly string[]> {
-  return new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -12,8 +12,8 @@
  * (`${aws:username}`, policy version 2012-10-17) are not modelled: a policy using one is refused
  * when loaded rather than evaluated wrongly.
  */
-import { conditionHolds, ContextKeys, parseCondition, ParsedCondition } from './conditions';
-import { actionMatches, resourceMatches } from './wildcards';
+import { conditionHolds, ContextKeys, ContextLookup, contextLookup, parseCondition, ParsedCondition } from './conditions';
+import { actionPattern, resourcePattern, ValueTest } from './wildcards';
 
 export type { ContextKeys } from './conditions';
 
@@ -30,6 +30,10 @@ export interface PolicyStatement {
   readonly resources?: readonly string[];
   readonly notResources?: readonly string[];
   readonly condition: ParsedCondition;
+  /** Whether the statement's Action (or NotAction) lists the action. */
+  readonly listsAction: ValueTest;
+  /** Whether its Resource (or NotResource) lists the resource. */
+  readonly listsResource: ValueTest;
 }
 
 /** A parsed identity-based policy, with the name diagnostics show. */
@@ -73,12 +77,16 @@ function parseStatement(statement: unknown, where: string): PolicyStatement {
   if (effect !== 'Allow' && effect !== 'Deny') throw new Error(`${where}: Effect must be Allow or Deny`);
   const actions = oneOf(statement, 'Action', 'NotAction', where);
   const resources = oneOf(statement, 'Resource', 'NotResource', where);
+  const actionTests = actions.values.map(actionPattern);
+  const resourceTests = resources.values.map(resourcePattern);
   return {
     sid: typeof statement.Sid === 'string' ? statement.Sid : undefined,
     effect,
     [actions.negated ? 'notActions' : 'actions']: actions.values,
     [resources.negated ? 'notResources' : 'resources']: resources.values,
     condition: parseCondition(statement.Condition, where),
+    listsAction: action => actionTests.some(matches => matches(action)),
+    listsResource: resource => resourceTests.some(matches => matches(resource)),
   };
 }
 
@@ -92,10 +100,11 @@ function oneOf(statement: Record<string, unknown>, element: string, notElement: 
 
 /** The decision of IAM for `request` under the principal's identity-based `policies`. */
 export function evaluate(policies: readonly Policy[], request: EvaluationRequest): Decision {
+  const context = contextLookup(request.context);
   let allowed = false;
   for (const policy of policies) {
     for (const statement of policy.statements) {
-      if (!applies(statement, request)) continue;
+      if (!applies(statement, request, context)) continue;
       if (statement.effect === 'Deny') return 'explicit-deny';
       allowed = true;
     }
@@ -103,13 +112,11 @@ export function evaluate(policies: readonly Policy[], request: EvaluationRequest
   return allowed ? 'allow' : 'implicit-deny';
 }
 
-function applies(statement: PolicyStatement, request: EvaluationRequest): boolean {
-  const actionListed = (patterns: readonly string[]) => patterns.some(p => actionMatches(p, request.action));
-  const resourceListed = (patterns: readonly string[]) => patterns.some(p => resourceMatches(p, request.resource));
-  const actionOk = statement.actions ? actionListed(statement.actions) : !actionListed(statement.notActions!);
-  if (!actionOk) return false;
-  const resourceOk = statement.resources ? resourceListed(statement.resources) : !resourceListed(statement.notResources!);
-  return resourceOk && conditionHolds(statement.condition, request.context);
+function applies(statement: PolicyStatement, request: EvaluationRequest, context: ContextLookup): boolean {
+  // NotAction / NotResource: the statement applies to everything they do not list.
+  if (statement.listsAction(request.action) === (statement.actions === undefined)) return false;
+  if (statement.listsResource(request.resource) === (statement.resources === undefined)) return false;
+  return conditionHolds(statement.condition, context);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -8,24 +8,20 @@
  * - "IAM JSON policy elements: Condition operators": `StringLike` matches case-sensitively with
  *   `*` and `?` anywhere; `ArnLike`/`ArnEquals` check each of the six colon-delimited ARN
  *   components separately, each with `*` and `?`.
+ *
+ * Each function compiles a policy's pattern once (when the policy is loaded) into a test of values.
  */
 
-/** Matches an action (`ecs:ListTasks`) against an Action element value (`ecs:List*`). */
-export function actionMatches(pattern: string, action: string): boolean {
-  return compiled('action', pattern, () => globRegExp(pattern, '.*', '.', 'i')).test(action);
+export type ValueTest = (value: string) => boolean;
+
+/** An Action element value (`ecs:List*`) as a test of actions (`ecs:ListTasks`). */
+export function actionPattern(pattern: string): ValueTest {
+  const regExp = globRegExp(pattern, '.*', '.', 'i');
+  return action => regExp.test(action);
 }
 
-/** Matches a request's resource ARN (or `*`) against a Resource element value. */
-export function resourceMatches(pattern: string, resource: string): boolean {
-  return compiled('resource', pattern, () => resourceRegExp(pattern)).test(resource);
-}
-
-/** `StringLike`: case-sensitive, `*` and `?` anywhere. */
-export function stringLike(pattern: string, value: string): boolean {
-  return compiled('string', pattern, () => globRegExp(pattern, '.*', '.', '')).test(value);
-}
-
-function resourceRegExp(pattern: string): RegExp {
+/** A Resource element value as a test of a request's resource ARN (or `*`). */
+export function resourcePattern(pattern: string): ValueTest {
   let source = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
@@ -39,15 +35,23 @@ function resourceRegExp(pattern: string): RegExp {
       source += escape(c);
     }
   }
-  return new RegExp(`^${source}$`, 's');
+  const regExp = new RegExp(`^${source}$`, 's');
+  return resource => regExp.test(resource);
+}
+
+/** `StringLike`: case-sensitive, `*` and `?` anywhere. */
+export function stringLikePattern(pattern: string): ValueTest {
+  const regExp = globRegExp(pattern, '.*', '.', '');
+  return value => regExp.test(value);
 }
 
 /** `ArnLike` (and `ArnEquals`, documented alike): the six components compared one by one. */
-export function arnLike(pattern: string, value: string): boolean {
-  const expected = arnComponents(pattern);
-  const actual = arnComponents(value);
-  if (!expected || !actual) return false;
-  return expected.every((part, i) => stringLike(part, actual[i]));
+export function arnLikePattern(pattern: string): ValueTest {
+  const expected = arnComponents(pattern)?.map(stringLikePattern);
+  return value => {
+    const actual = arnComponents(value);
+    return expected !== undefined && actual !== undefined && expected.every((matches, i) => matches(actual[i]));
+  };
 }
 
 /** `arn:partition:service:region:account:resource`; the resource keeps any further colons. */
@@ -55,22 +59,6 @@ function arnComponents(arn: string): string[] | undefined {
   const parts = arn.split(':');
   if (parts.length < 6) return undefined;
   return [...parts.slice(0, 5), parts.slice(5).join(':')];
-}
-
-/**
- * Patterns come from the deployed policies only (a few dozen), and every call of a large
- * scale-in evaluates them again: each is compiled once.
- */
-const patterns = new Map<string, RegExp>();
-
-function compiled(kind: string, pattern: string, compile: () => RegExp): RegExp {
-  const key = `${kind}\u0000${pattern}`;
-  let regExp = patterns.get(key);
-  if (!regExp) {
-    regExp = compile();
-    patterns.set(key, regExp);
-  }
-  return regExp;
 }
 
 function globRegExp(pattern: string, star: string, question: string, flags: string): RegExp {
