@@ -177,7 +177,7 @@ export class EmulatorServer {
    * answered as unknown by the API instead).
    * Throttling first (a throttled call never reaches the service; every request spends a token,
    * "Request throttling for the Amazon ECS API"), then IAM (a refused call changes nothing: IAM
-   * decides before the service acts, IAM user guide "Understanding how IAM works"), then injected
+   * decides before the service acts, IAM user guide "How IAM works"), then injected
    * 5xx faults. No AWS document orders throttling and authorization; see sim/emulator/iam/.
    */
   private admit(service: ServiceName, operation: string, key: string, context: CallContext, input: () => unknown, errors: AdmissionErrors): void {
