@@ -78,7 +78,8 @@ async function main(): Promise<number> {
   log(`handler: bundle ${bundleBytes} bytes; cold init median ${coldInit.medianMs.toFixed(1)} ms `
     + `(min ${coldInit.minMs.toFixed(1)}, max ${coldInit.maxMs.toFixed(1)}, ${coldInit.runs.length} runs)`);
   log(`wrote ${options.out} in ${realSeconds.toFixed(0)} s of real time`);
-  const failedCases = results.filter(r => r.outcome !== 'done' && r.spec.strategy === 'ours');
+  // A call IAM refused is a failure in either strategy: AWS would refuse it too.
+  const failedCases = results.filter(r => (r.outcome !== 'done' && r.spec.strategy === 'ours') || r.denied > 0);
   log(benchLine(options, results));
   return failedCases.length > 0 ? 1 : 0;
 }
@@ -522,10 +523,16 @@ function benchLine(options: Options, results: CaseResult[]): string {
     + `baseline_api_calls_per_instance=${v(base, r => perInstance(r, 'apiCalls'), 2)} `
     + `p99_reaction_s=${v(ours, r => r.reactionP99Seconds, 1)} baseline_p99_reaction_s=${v(base, r => r.reactionP99Seconds, 1)} `
     + `busy_s_per_instance=${v(ours, r => perInstance(r, 'busySeconds'), 2)} baseline_busy_s_per_instance=${v(base, r => perInstance(r, 'busySeconds'), 2)} `
-    + `premature=${ours ? ours.premature : 'NA'} baseline_premature=${base ? base.premature : 'NA'}`;
+    + `premature=${ours ? ours.premature : 'NA'} baseline_premature=${base ? base.premature : 'NA'} `
+    + `denied=${sumOf(results, 'ours', 'denied')} baseline_denied=${sumOf(results, 'baseline', 'denied')}`;
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
+
+/** A count summed over every case of a strategy (all sizes and modes). */
+function sumOf(results: CaseResult[], strategy: CaseResult['spec']['strategy'], field: 'denied'): number {
+  return results.filter(r => r.spec.strategy === strategy).reduce((total, r) => total + r[field], 0);
+}
 
 function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;

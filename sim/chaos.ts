@@ -8,7 +8,7 @@
  *   ts-node --transpile-only --project test/tsconfig.json sim/chaos.ts \
  *     [--seeds N] [--scenario NAME[,NAME...]] [--instances N] [--assembly cdk.out] [--verbose]
  *
- * Ends with `CHAOS scenarios=… runs=… lifecycle_actions=… completed=… premature=… untouched_violations=… unhandled_errors=…`;
+ * Ends with `CHAOS scenarios=… runs=… lifecycle_actions=… completed=… premature=… untouched_violations=… unhandled_errors=… denied=…`;
  * exits 1 when completed differs from lifecycle_actions or any other count is not 0.
  */
 import { parseArgs } from 'util';
@@ -37,9 +37,9 @@ async function main(): Promise<number> {
     for (let seed = 1; seed <= seeds; seed++) {
       const result = await runChaos({ scenario, seed, instances, assemblyDirectory: values.assembly! });
       results.push(result);
-      const bad = result.completed !== result.actions || result.premature + result.violations + result.unhandled > 0;
+      const bad = result.completed !== result.actions || result.premature + result.violations + result.unhandled + result.denied > 0;
       log(`  ${scenario.name.padEnd(20)} seed=${seed}  actions=${result.actions} excluded=${result.excluded} completed=${result.completed} `
-        + `premature=${result.premature} violations=${result.violations} unhandled=${result.unhandled} forced=${result.forced} `
+        + `premature=${result.premature} violations=${result.violations} unhandled=${result.unhandled} denied=${result.denied} forced=${result.forced} `
         + `invocations=${result.invocations} injected_failures=${result.injectedFailures} (${(result.realMs / 1000).toFixed(1)} s)${bad ? '  <-- FAIL' : ''}`);
       if (bad || values.verbose) for (const problem of result.problems.slice(0, 12)) log(`      ${problem}`);
       if (values.verbose) for (const note of result.notes) log(`      ${note}`);
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   log(`real time ${(Number(process.hrtime.bigint() - realStart) / 1e9).toFixed(1)} s`);
   const totals = totalsOf(results);
   log(chaosLine(totals));
-  const ok = totals.completed === totals.actions && totals.premature === 0 && totals.violations === 0 && totals.unhandled === 0;
+  const ok = totals.completed === totals.actions && totals.premature + totals.violations + totals.unhandled + totals.denied === 0;
   return ok ? 0 : 1;
 }
 

@@ -63,6 +63,7 @@ async function main(): Promise<number> {
     log(`aws: ${e.totalCalls} API calls, ${e.totalThrottled} throttled, ${e.totalInjectedErrors} injected errors; `
       + `eventbridge: ${bus.received} events, ${bus.scheduled} schedule ticks, ${bus.delivered} deliveries`);
     if (sim.emulator.untouchedViolations.length > 0) log(`VIOLATION: ${sim.emulator.untouchedViolations.length} mutating calls on operator-drained instances`);
+    for (const refused of e.deniedRequests.slice(0, 5)) log(`DENIED: ${refused.message}`);
     const simulatedMs = sim.clock.now() - run.scaleInAt;
     const realSeconds = Number(process.hrtime.bigint() - realStart) / 1e9;
     log(`simulated ${offset(simulatedMs, 0).slice(1)} after the scale-in in ${realSeconds.toFixed(1)} s of real time (outcome: ${run.outcome})`);
@@ -70,7 +71,8 @@ async function main(): Promise<number> {
       timelineSvg(summary, run.scaleInAt, `ecs-drain-hook: scenario ${scenario}, ${instances} instances, seed ${seed}`));
     log(`wrote ${path.join(outDir, 'timeline.svg')} and ${path.join(outDir, 'logs')}/`);
     log(summaryLine(summary));
-    return run.outcome === 'done' ? 0 : 1;
+    // A call IAM refuses would be refused in AWS too: a failure like an unfinished run.
+    return run.outcome === 'done' && summary.denied === 0 ? 0 : 1;
   } finally {
     sim.stop();
   }

@@ -314,9 +314,19 @@ export class EcsDrainHook extends Construct {
         'ecs:PutAttributes',
         // Removes the parked marker of a registration back from the warm pool.
         'ecs:DeleteAttributes',
-        'ecs:ListTasks',
       ],
       resources: [clusterScoped('container-instance')],
+    }));
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ListTasksOfTheCluster',
+      // A listing of the whole cluster (a pass over many instances) names no container instance,
+      // so IAM authorizes it on resource '*' (cdklabs/construct-hub#1207): '*' is unavoidable,
+      // and the ecs:cluster condition key, which ListTasks supports with or without a container
+      // instance (Service Authorization Reference, ECS), keeps it to this cluster. The per-instance
+      // listing is covered by the same grant, as in aws-cdk's InstanceDrainHook.
+      actions: ['ecs:ListTasks'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
     }));
     controller.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ReadTasksOfTheCluster',

@@ -187,6 +187,31 @@ describe('EcsDrainHook', () => {
       }
     });
 
+    test('a * resource is either an Auto Scaling Describe* (no resource-level permissions) or scoped to the cluster by ecs:cluster', () => {
+      const f = fixture();
+      hook(f);
+      const onStar = statements(f).filter(s => s.Resource === '*');
+      expect(onStar.length).toBeGreaterThan(0);
+      for (const statement of onStar) {
+        const actions = actionsOf(statement);
+        if (actions.every(a => a.startsWith('autoscaling:Describe'))) continue;
+        expect(statement.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] } } });
+      }
+    });
+
+    // Issue 8, defect 1: a cluster-wide ListTasks (no containerInstance) is authorized on '*'
+    // (cdklabs/construct-hub#1207); a grant on container instances alone refuses it.
+    test('ListTasks is allowed on * under ArnEquals ecs:cluster = the cluster', () => {
+      const f = fixture();
+      hook(f);
+      const listTasks = statements(f).filter(s => actionsOf(s).includes('ecs:ListTasks'));
+      expect(listTasks).toEqual([expect.objectContaining({
+        Effect: 'Allow',
+        Resource: '*',
+        Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] } } },
+      })]);
+    });
+
     test('ECS writes are scoped to this cluster, Auto Scaling writes to the managed groups', () => {
       const f = fixture();
       hook(f);

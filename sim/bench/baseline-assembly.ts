@@ -7,7 +7,9 @@
  * aws-cdk routes the hook's notification through an SNS topic to the function; here an
  * EventBridge rule on the same lifecycle action does it. Both are asynchronous invocations with
  * sub-second delivery, and the notification carries the same fields (the handler reads either).
- * The handler (baseline-drain-hook.ts) is bundled with esbuild as our own is.
+ * The handler (baseline-drain-hook.ts) is bundled with esbuild as our own is. Its role carries
+ * the permissions `InstanceDrainHook` grants its function (`addToRolePolicy` calls in
+ * instance-drain-hook.ts), so the emulator's IAM judges both strategies alike.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -19,6 +21,29 @@ export const BASELINE_HOOK = 'bench-baseline-drain-hook';
 export const BASELINE_FUNCTION = 'bench-baseline-instance-drain-hook';
 /** aws-cdk's `drainTime` range is 0..15 minutes (default 5); the bench uses the maximum, see bench.ts. */
 export const BASELINE_DRAIN_TIME_SECONDS = 900;
+
+const IN_CLUSTER = { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': ['Cluster', 'Arn'] } } };
+
+/** What aws-cdk's InstanceDrainHook allows its function (aws-ecs/lib/drain-hook/instance-drain-hook.ts). */
+const INSTANCE_DRAIN_HOOK_STATEMENTS = [
+  {
+    Effect: 'Allow',
+    Action: ['ec2:DescribeInstances', 'ec2:DescribeInstanceAttribute', 'ec2:DescribeInstanceStatus', 'ec2:DescribeHosts'],
+    Resource: '*',
+  },
+  {
+    Effect: 'Allow',
+    Action: 'autoscaling:CompleteLifecycleAction',
+    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${Group}' },
+  },
+  { Effect: 'Allow', Action: ['ecs:DescribeContainerInstances', 'ecs:DescribeTasks'], Resource: '*', Condition: IN_CLUSTER },
+  {
+    Effect: 'Allow',
+    Action: ['ecs:ListContainerInstances', 'ecs:SubmitContainerStateChange', 'ecs:SubmitTaskStateChange'],
+    Resource: { 'Fn::GetAtt': ['Cluster', 'Arn'] },
+  },
+  { Effect: 'Allow', Action: ['ecs:UpdateContainerInstancesState', 'ecs:ListTasks'], Resource: '*', Condition: IN_CLUSTER },
+];
 
 /** Writes the assembly into a fresh temporary directory and returns it. */
 export function writeBaselineAssembly(drainTimeSeconds = BASELINE_DRAIN_TIME_SECONDS): string {
@@ -63,6 +88,24 @@ export function writeBaselineAssembly(drainTimeSeconds = BASELINE_DRAIN_TIME_SEC
           Timeout: Math.min(drainTimeSeconds + 10, 900),
           MemorySize: 128,
           Environment: { Variables: { CLUSTER: { Ref: 'Cluster' } } },
+          Role: { 'Fn::GetAtt': ['FunctionRole', 'Arn'] },
+        },
+      },
+      FunctionRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          },
+        },
+      },
+      FunctionPolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          PolicyName: 'InstanceDrainHookPolicy',
+          Roles: [{ Ref: 'FunctionRole' }],
+          PolicyDocument: { Version: '2012-10-17', Statement: INSTANCE_DRAIN_HOOK_STATEMENTS },
         },
       },
       Trigger: {

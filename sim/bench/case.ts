@@ -48,6 +48,8 @@ export interface CaseResult {
   readonly invocationErrors: number;
   readonly invocationTimeouts: number;
   readonly failureRecords: number;
+  /** Calls IAM refused under the strategy's role (each a failure: AWS would refuse it too). */
+  readonly denied: number;
   /** Most instances whose last task stopped within one 60 s window (the peak completion demand). */
   readonly peakEmptiedPerMinute: number;
   /** Scale-in to the last instance terminated, simulated seconds. */
@@ -151,6 +153,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       invocationErrors: after.filter(i => i.outcome === 'error' || i.outcome === 'crash').length,
       invocationTimeouts: after.filter(i => i.outcome === 'timeout').length,
       failureRecords: sim.lambda.failures.length,
+      denied: sim.emulator.stats.totalDenied,
       scaleInSeconds: (lastTerminated - run.scaleInAt) / 1000,
       realSeconds: Number(process.hrtime.bigint() - realStart) / 1e9,
       simulatedSeconds: (sim.clock.now() - run.scaleInAt) / 1000,

@@ -19,6 +19,7 @@ export interface ChaosTotals {
   readonly premature: number;
   readonly violations: number;
   readonly unhandled: number;
+  readonly denied: number;
 }
 
 export function rowsOf(results: readonly ChaosRunResult[]): ScenarioRow[] {
@@ -55,6 +56,7 @@ export function totalsOf(results: readonly ChaosRunResult[]): ChaosTotals {
     premature: sum(r => r.premature),
     violations: sum(r => r.violations),
     unhandled: sum(r => r.unhandled),
+    denied: sum(r => r.denied),
   };
 }
 
@@ -74,7 +76,7 @@ export function scenarioTable(rows: readonly ScenarioRow[]): string {
 /** The line `chaos` ends with. */
 export function chaosLine(t: ChaosTotals): string {
   return `CHAOS scenarios=${t.scenarios} runs=${t.runs} lifecycle_actions=${t.actions} completed=${t.completed} `
-    + `premature=${t.premature} untouched_violations=${t.violations} unhandled_errors=${t.unhandled}`;
+    + `premature=${t.premature} untouched_violations=${t.violations} unhandled_errors=${t.unhandled} denied=${t.denied}`;
 }
 
 /** How each number is counted, printed above the final line. */
@@ -90,4 +92,5 @@ export const DEFINITIONS = [
   '  JSON error line, or logged an error name the scenario\'s faults do not produce (5xx: ServerException/InternalFailure;',
   '  throttling: ThrottlingException/Throttling; cluster deleted: ClusterNotFoundException; crashes are injected by',
   '  definition); plus junk events whose invocation did not succeed with exactly one JSON log line and no mutating call.',
+  'denied: calls IAM refused under the controller\'s synthesized role (each would be refused in AWS).',
 ];

@@ -53,6 +53,8 @@ export interface ChaosRunResult {
   readonly premature: number;
   readonly violations: number;
   readonly unhandled: number;
+  /** Calls IAM refused (sim/emulator/iam): the controller's role lacks a permission it uses. */
+  readonly denied: number;
   readonly forced: number;
   /** Ms from the instance being empty (or drained from the start) to completion, per clean drain. */
   readonly reactionsMs: number[];
@@ -257,6 +259,7 @@ function measure(
       + (errors.length === 0 ? ' — no structured error line' : ` — logged ${[...new Set(foreign)].join(', ')}`));
   }
   const violations = sim.emulator.untouchedViolations.length;
+  for (const refused of sim.emulator.stats.deniedRequests) problems.push(`denied: ${refused.message}`);
   for (const v of sim.emulator.untouchedViolations) problems.push(`violation: ${v.operation} on ${v.containerInstanceArn} (${v.ec2InstanceId})`);
   const e = sim.emulator.stats;
   const bus = sim.eventBridge.stats;
@@ -274,6 +277,7 @@ function measure(
     premature,
     violations,
     unhandled,
+    denied: sim.emulator.stats.totalDenied,
     forced,
     reactionsMs,
     invocations: invocations.length,

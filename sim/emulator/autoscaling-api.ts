@@ -34,6 +34,11 @@ export class AutoScalingApi {
     return action in this.handlers;
   }
 
+  /** Every action served (each needs an IAM rule, sim/emulator/iam/operations.ts). */
+  get operations(): string[] {
+    return Object.keys(this.handlers);
+  }
+
   handle(action: string, params: QueryParams): Result {
     const handler = this.handlers[action];
     if (!handler) throw autoScalingErrors.validation(`Action ${action} is not supported by the emulator.`);

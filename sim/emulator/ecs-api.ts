@@ -48,6 +48,11 @@ export class EcsApi {
     return operation in this.handlers;
   }
 
+  /** Every operation served (each needs an IAM rule, sim/emulator/iam/operations.ts). */
+  get operations(): string[] {
+    return Object.keys(this.handlers);
+  }
+
   handle(operation: string, input: Json, context: CallContext): Json {
     const handler = this.handlers[operation];
     if (!handler) throw new ApiError('UnknownOperationException', `Operation ${operation} is not supported by the emulator.`);

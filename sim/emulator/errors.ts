@@ -1,20 +1,21 @@
 /**
  * An error the emulated API answers with. `code` is what the SDK surfaces as `err.name`;
- * `fault` picks the HTTP status (client → 400, server → 500) and, for the Query protocol,
- * the `<Type>` element (Sender / Receiver).
+ * `fault` picks the HTTP status (client → 400, server → 500, unless `status` says otherwise)
+ * and, for the Query protocol, the `<Type>` element (Sender / Receiver).
  */
 export class ApiError extends Error {
   constructor(
     readonly code: string,
     message: string,
     readonly fault: 'client' | 'server' = 'client',
+    private readonly status?: number,
   ) {
     super(message);
     this.name = code;
   }
 
   get httpStatus(): number {
-    return this.fault === 'client' ? 400 : 500;
+    return this.status ?? (this.fault === 'client' ? 400 : 500);
   }
 }
 
@@ -25,6 +26,8 @@ export const ecsErrors = {
   client: (message: string) => new ApiError('ClientException', message),
   server: () => new ApiError('ServerException', 'Service unavailable. Please try again later.', 'server'),
   throttling: () => new ApiError('ThrottlingException', 'Rate exceeded'),
+  // ECS API reference, Common Errors: AccessDeniedException, HTTP 400 (cdklabs/construct-hub#1207).
+  accessDenied: (message: string) => new ApiError('AccessDeniedException', message),
 };
 
 // Auto Scaling (Query protocol) error codes (Auto Scaling API reference, "Common Errors").
@@ -32,4 +35,7 @@ export const autoScalingErrors = {
   validation: (message: string) => new ApiError('ValidationError', message),
   internal: () => new ApiError('InternalFailure', 'An internal error occurred.', 'server'),
   throttling: () => new ApiError('Throttling', 'Rate exceeded'),
+  // What the Query API answers an IAM refusal with: AccessDenied, Sender, HTTP 403
+  // (hashicorp/nomad-autoscaler#952: "StatusCode: 403, ... api error AccessDenied: User: ...").
+  accessDenied: (message: string) => new ApiError('AccessDenied', message, 'client', 403),
 };

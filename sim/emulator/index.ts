@@ -9,6 +9,8 @@ import { CallContext, EcsApi } from './ecs-api';
 import { EcsWorld, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
 import { FaultInjector, FaultOptions } from './faults';
+import { Authorizer, PrincipalResolver } from './iam/authorizer';
+import { AuthorizationRequest } from './iam/operations';
 import {
   AutoScalingGroupOptions, ContainerInstance, LaunchOptions, LifecycleHookOptions, ServiceOptions, TrunkingStatus, WarmPoolOptions,
 } from './model';
@@ -19,7 +21,9 @@ import { BucketSpec, Throttler } from './throttling';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
-export type { InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit } from './observer';
+export type { InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, DeniedRequest } from './observer';
+export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
+export type { AuthorizationRequest } from './iam/operations';
 export type { RequestInfo, RequestHook } from './server';
 export * from './model';
 export type { StandaloneTaskOptions } from './ecs-world';
@@ -59,6 +63,8 @@ export class AwsEmulator {
   private readonly ecs: EcsWorld;
   private readonly autoScaling: AutoScalingWorld;
   private readonly server: EmulatorServer;
+  private readonly authorizer: Authorizer;
+  private readonly apis: { readonly ecs: EcsApi; readonly autoscaling: AutoScalingApi };
 
   constructor(options: AwsEmulatorOptions) {
     this.clock = options.clock;
@@ -79,8 +85,15 @@ export class AwsEmulator {
     this.faultInjector = new FaultInjector(faultRandom, options.faults);
     const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx));
     const autoScalingApi = new AutoScalingApi(this.autoScaling, this.clock, wireRandom);
+    this.apis = { ecs: ecsApi, autoscaling: autoScalingApi };
     const throttler = new Throttler(() => this.clock.now(), options.throttling ?? true);
-    this.server = new EmulatorServer(this.clock, wireRandom, ecsApi, autoScalingApi, throttler, this.faultInjector, this.observer);
+    this.authorizer = new Authorizer({
+      region: this.region,
+      accountId: this.accountId,
+      autoScalingGroupArn: name => this.autoScaling.allGroups().find(g => g.name === name)?.arn,
+      groupOfInstance: id => this.autoScaling.instance(id)?.groupName,
+    });
+    this.server = new EmulatorServer(this.clock, wireRandom, ecsApi, autoScalingApi, throttler, this.faultInjector, this.observer, this.authorizer);
   }
 
   // ---- server -----------------------------------------------------------------------------
@@ -108,6 +121,30 @@ export class AwsEmulator {
 
   set onRequest(hook: RequestHook | undefined) {
     this.server.onRequest = hook;
+  }
+
+  /**
+   * Who a request carrying `x-sim-invocation` acts as (the runtime maps the invocation to its
+   * function's role). Set, every such request is authorized by IAM before the operation runs;
+   * requests without the header (scenario set-up, tests) act as the account's administrator.
+   * Unset, nothing is checked.
+   */
+  get identify(): PrincipalResolver | undefined {
+    return this.authorizer.identify;
+  }
+
+  set identify(resolver: PrincipalResolver | undefined) {
+    this.authorizer.identify = resolver;
+  }
+
+  /** The operations each service serves (IAM needs a rule for every one). */
+  get servedOperations(): { ecs: string[]; autoscaling: string[] } {
+    return { ecs: this.apis.ecs.operations, autoscaling: this.apis.autoscaling.operations };
+  }
+
+  /** What IAM is asked for a request (action, resources, context keys); undefined: no rule. */
+  authorizationRequest(service: 'ecs' | 'autoscaling', operation: string, input: unknown): AuthorizationRequest | undefined {
+    return this.authorizer.requestOf(service, operation, () => input);
   }
 
   /** Fault settings can change mid-run (e.g. a burst of 5xx). */

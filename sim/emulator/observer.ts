@@ -59,7 +59,24 @@ export interface EmulatorStats {
   totalCalls: number;
   totalThrottled: number;
   totalInjectedErrors: number;
+  /** Calls IAM refused, per `service:Operation`. */
+  denied: Record<string, number>;
+  totalDenied: number;
+  /** The first refused calls (at most DENIED_SAMPLES), for diagnosis. */
+  deniedRequests: DeniedRequest[];
 }
+
+export interface DeniedRequest {
+  readonly at: number;
+  readonly action: string;
+  readonly resource: string;
+  readonly principal: string;
+  readonly invocationId?: string;
+  readonly message: string;
+}
+
+/** How many refused calls `stats.deniedRequests` keeps. */
+export const DENIED_SAMPLES = 20;
 
 export interface UntouchedViolation {
   at: number;
@@ -72,7 +89,15 @@ export interface UntouchedViolation {
 export class Observer {
   readonly timelines = new Map<string, InstanceTimeline>();
   readonly stats: EmulatorStats = {
-    calls: {}, throttled: {}, injectedErrors: {}, totalCalls: 0, totalThrottled: 0, totalInjectedErrors: 0,
+    calls: {},
+    throttled: {},
+    injectedErrors: {},
+    totalCalls: 0,
+    totalThrottled: 0,
+    totalInjectedErrors: 0,
+    denied: {},
+    totalDenied: 0,
+    deniedRequests: [],
   };
   readonly untouchedViolations: UntouchedViolation[] = [];
 
@@ -93,6 +118,12 @@ export class Observer {
   countThrottled(key: string): void {
     this.stats.throttled[key] = (this.stats.throttled[key] ?? 0) + 1;
     this.stats.totalThrottled++;
+  }
+
+  countDenied(key: string, request: DeniedRequest): void {
+    this.stats.denied[key] = (this.stats.denied[key] ?? 0) + 1;
+    this.stats.totalDenied++;
+    if (this.stats.deniedRequests.length < DENIED_SAMPLES) this.stats.deniedRequests.push(request);
   }
 
   countInjectedError(key: string): void {

@@ -14,6 +14,7 @@ import { AutoScalingApi } from './autoscaling-api';
 import { CallContext, EcsApi } from './ecs-api';
 import { ApiError, autoScalingErrors, ecsErrors } from './errors';
 import { FaultInjector } from './faults';
+import { Authorizer } from './iam/authorizer';
 import { Observer } from './observer';
 import { errorXml, parseForm, responseXml } from './query-protocol';
 import { SeededRandom } from './random';
@@ -52,6 +53,7 @@ export class EmulatorServer {
     private readonly throttler: Throttler,
     private readonly faults: FaultInjector,
     private readonly observer: Observer,
+    private readonly authorizer: Authorizer,
   ) {}
 
   async listen(): Promise<{ endpoint: string }> {
@@ -122,7 +124,7 @@ export class EmulatorServer {
     const action = params.get('Action');
     if (action !== undefined) {
       if (this.onRequest?.({ ...context, service: 'autoscaling', operation: action }) === 'hang') return undefined;
-      return this.autoScalingReply(action, params);
+      return this.autoScalingReply(action, params, context);
     }
     return { status: 400, contentType: 'text/plain', body: 'Neither an ECS (X-Amz-Target) nor an Auto Scaling (Action=) request.' };
   }
@@ -131,9 +133,11 @@ export class EmulatorServer {
     const key = `ecs:${operation}`;
     this.observer.countCall(key);
     try {
-      this.admit('ecs', operation, key, ecsErrors.throttling, ecsErrors.server);
-      const input = body.length > 0 ? JSON.parse(body) : {};
-      const output = this.ecsApi.handle(operation, input, context);
+      let parsed: unknown;
+      const input = () => (parsed ??= body.length > 0 ? JSON.parse(body) : {});
+      const authorized = this.ecsApi.supports(operation) ? context : {};
+      this.admit('ecs', operation, key, authorized, input, { throttled: ecsErrors.throttling, failed: ecsErrors.server, denied: ecsErrors.accessDenied });
+      const output = this.ecsApi.handle(operation, input(), context);
       return { status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify(output) };
     } catch (err) {
       const error = err instanceof ApiError ? err : ecsErrors.invalidParameter(`Could not process the request: ${String(err)}`);
@@ -146,13 +150,16 @@ export class EmulatorServer {
     }
   }
 
-  private autoScalingReply(action: string, params: Map<string, string>): Reply {
+  private autoScalingReply(action: string, params: Map<string, string>, context: CallContext): Reply {
     const key = `autoscaling:${action}`;
     const requestId = this.random.uuid();
     this.observer.countCall(key);
     try {
       if (params.get('Version') !== '2011-01-01') throw autoScalingErrors.validation('Version must be 2011-01-01.');
-      this.admit('autoscaling', action, key, autoScalingErrors.throttling, autoScalingErrors.internal);
+      const authorized = this.autoScalingApi.supports(action) ? context : {};
+      this.admit('autoscaling', action, key, authorized, () => params, {
+        throttled: autoScalingErrors.throttling, failed: autoScalingErrors.internal, denied: autoScalingErrors.accessDenied,
+      });
       const result = this.autoScalingApi.handle(action, params);
       return { status: 200, contentType: 'text/xml', body: responseXml(action, result, requestId) };
     } catch (err) {
@@ -165,17 +172,36 @@ export class EmulatorServer {
     }
   }
 
-  /** Throttling first (a throttled call never reaches the service), then injected 5xx faults. */
-  private admit(service: ServiceName, operation: string, key: string, throttled: () => ApiError, failed: () => ApiError): void {
+  /**
+   * `context` without an invocation: not checked (an operation the emulator does not serve is
+   * answered as unknown by the API instead).
+   * Throttling first (a throttled call never reaches the service; every request spends a token,
+   * "Request throttling for the Amazon ECS API"), then IAM (a refused call changes nothing: IAM
+   * decides before the service acts, IAM user guide "How IAM works"), then injected
+   * 5xx faults. No AWS document orders throttling and authorization; see sim/emulator/iam/.
+   */
+  private admit(service: ServiceName, operation: string, key: string, context: CallContext, input: () => unknown, errors: AdmissionErrors): void {
     if (!this.throttler.admit(service, operation)) {
       this.observer.countThrottled(key);
-      throw throttled();
+      throw errors.throttled();
+    }
+    const refusal = this.authorizer.authorize(context.invocationId, service, operation, input);
+    if (refusal) {
+      const { action, resource, principal, message } = refusal;
+      this.observer.countDenied(key, { at: this.clock.now(), action, resource, principal, invocationId: context.invocationId, message });
+      throw errors.denied(message);
     }
     if (this.faults.shouldFail()) {
       this.observer.countInjectedError(key);
-      throw failed();
+      throw errors.failed();
     }
   }
+}
+
+interface AdmissionErrors {
+  throttled(): ApiError;
+  failed(): ApiError;
+  denied(message: string): ApiError;
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

@@ -9,6 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { RoleSpec, StackRoles } from './iam-roles';
 import { SIM_ACCOUNT, SIM_REGION, Template, TemplateResolver } from './intrinsics';
 
 export interface ClusterSpec { readonly stackName: string; readonly logicalId: string; readonly name: string }
@@ -70,6 +71,8 @@ export interface FunctionSpec {
   /** Absolute path of the function's asset directory inside the assembly. */
   readonly codeDirectory: string;
   readonly invokeConfig: InvokeConfigSpec;
+  /** The execution role (`Role`) and every identity-based policy attached to it. */
+  readonly role: RoleSpec;
 }
 
 export interface RuleTargetSpec {
@@ -188,6 +191,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
   const resolver = new TemplateResolver(stack.stackName, stack.template);
   const resources = Object.entries(stack.template.Resources ?? {})
     .filter(([, r]) => r.Condition === undefined || resolver.condition(r.Condition));
+  const roles = new StackRoles(resolver, resources);
   const invokeConfigs = new Map<string, InvokeConfigSpec>();
   for (const [, resource] of resources.filter(([, r]) => r.Type === 'AWS::Lambda::EventInvokeConfig')) {
     const p = resolver.resolve(resource.Properties ?? {});
@@ -254,6 +258,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
           environment: stringValues(p.Environment?.Variables ?? {}),
           codeDirectory,
           invokeConfig: invokeConfigs.get(name) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 },
+          role: roles.forFunction(name, p.Role),
         });
         break;
       }

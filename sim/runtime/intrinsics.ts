@@ -35,6 +35,8 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::SQS::Queue': 'QueueName',
   'AWS::SNS::Topic': 'TopicName',
   'AWS::IAM::Role': 'RoleName',
+  'AWS::IAM::Policy': 'PolicyName',
+  'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
   'AWS::Logs::LogGroup': 'LogGroupName',
 };
 
@@ -67,6 +69,7 @@ export class TemplateResolver {
         case 'AWS::Events::Rule': return `${prefix}:events:${SIM_REGION}:${SIM_ACCOUNT}:rule/${name}`;
         case 'AWS::SQS::Queue': return `${prefix}:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${name}`;
         case 'AWS::IAM::Role': return `${prefix}:iam::${SIM_ACCOUNT}:role/${name}`;
+        case 'AWS::IAM::ManagedPolicy': return `${prefix}:iam::${SIM_ACCOUNT}:policy${this.resolve(resource.Properties?.Path) ?? '/'}${name}`;
         case 'AWS::Logs::LogGroup': return `${prefix}:logs:${SIM_REGION}:${SIM_ACCOUNT}:log-group:${name}:*`;
         default: return `${prefix}:${serviceOf(resource.Type)}:${SIM_REGION}:${SIM_ACCOUNT}:${name}`;
       }
@@ -93,6 +96,7 @@ export class TemplateResolver {
     // Ref returns the ARN for these types, the name (or id) for most others.
     if (resource.Type === 'AWS::SNS::Topic') return this.attribute(name, 'Arn');
     if (resource.Type === 'AWS::SQS::Queue') return this.attribute(name, 'QueueUrl');
+    if (resource.Type === 'AWS::IAM::ManagedPolicy') return this.attribute(name, 'Arn');
     return this.physicalName(name);
   }
 

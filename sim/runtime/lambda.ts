@@ -130,6 +130,8 @@ export class LambdaRuntime implements ActivityProbe {
   private invocationSteps = 0;
   private readonly functions = new Map<string, LoadedFunction>();
   private readonly active = new Map<string, Running>();
+  /** Every invocation (attempt) ever started, to the function it ran: whose role its requests use. */
+  private readonly invocationFunctions = new Map<string, FunctionSpec>();
   /** Invocations that ended while their code still runs (timed out, crashed): their requests hang. */
   private readonly dead = new Set<string>();
   private readonly random: SeededRandom;
@@ -198,6 +200,11 @@ export class LambdaRuntime implements ActivityProbe {
     })();
   }
 
+  /** The function an invocation id (`<requestId>#<attempt>`, the x-sim-invocation header) belongs to. */
+  functionOf(invocationId: string): FunctionSpec | undefined {
+    return this.invocationFunctions.get(invocationId);
+  }
+
   stats(functionName: string): FunctionStats {
     return this.loaded(functionName).stats;
   }
@@ -261,6 +268,7 @@ export class LambdaRuntime implements ActivityProbe {
     const spec = fn.spec;
     // Each attempt is its own invocation for attribution; Lambda reuses the request id on retries.
     const invocationId = `${requestId}#${attempt}`;
+    this.invocationFunctions.set(invocationId, spec);
     const record: InvocationRecord = {
       requestId, functionName: spec.name, attempt, event, startedAt: clock.now(), awsCalls: 0, logs: [],
     };

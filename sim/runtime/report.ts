@@ -24,6 +24,8 @@ export interface Summary {
   readonly forced: number;
   readonly lostActions: number;
   readonly p99ReactionSeconds: number;
+  /** Calls IAM refused (the controller's role lacks a permission it uses): must be 0. */
+  readonly denied: number;
   readonly rows: InstanceRow[];
 }
 
@@ -37,6 +39,7 @@ export function summarize(sim: Simulation, run: ScenarioRun): Summary {
     forced: rows.filter(r => r.timeline.forced === true).length,
     lostActions: rows.filter(r => r.timeline.completedBy === 'timeout').length,
     p99ReactionSeconds: percentile(reactions, 0.99) / 1000,
+    denied: sim.emulator.stats.totalDenied,
     rows,
   };
 }
@@ -95,7 +98,8 @@ export function instanceTable(summary: Summary, origin: number, maxRows = 40): s
 /** The line the README's simulate command ends with. */
 export function summaryLine(summary: Summary): string {
   return `SUMMARY instances=${summary.instances} drained=${summary.drained} premature=${summary.premature} `
-    + `forced=${summary.forced} lost_actions=${summary.lostActions} p99_reaction_s=${summary.p99ReactionSeconds.toFixed(1)}`;
+    + `forced=${summary.forced} lost_actions=${summary.lostActions} p99_reaction_s=${summary.p99ReactionSeconds.toFixed(1)} `
+    + `denied=${summary.denied}`;
 }
 
 /** The interesting rows first (premature, lost, forced, slowest), then an even spread of the rest. */

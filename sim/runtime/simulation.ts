@@ -8,6 +8,7 @@ import { AwsEmulator, AwsEmulatorOptions } from '../emulator';
 import { CloudModel, deployToEmulator, loadAssembly } from './assembly';
 import { ActivityProbe, Driver, RunResult } from './driver';
 import { EventBridge, EventBridgeFaults } from './eventbridge';
+import { principalOf } from './iam-roles';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
 import { LambdaFaults, LambdaRuntime } from './lambda';
 import { OutboundHttp } from './outbound-http';
@@ -109,6 +110,12 @@ export class Simulation {
         logDirectory: this.options.logDirectory,
       });
       this.emulator.onRequest = this.lambda.onRequest;
+      // IAM on every request an invocation sends: it acts as its function's execution role.
+      const lambda = this.lambda;
+      this.emulator.identify = invocationId => {
+        const fn = lambda.functionOf(invocationId);
+        return fn && principalOf(fn.role, fn.name, SIM_ACCOUNT);
+      };
       this.driver.addProbe(this.lambda);
       deployToEmulator(this.model, this.emulator);
       for (const fn of this.model.functions) this.lambda.addFunction(fn);

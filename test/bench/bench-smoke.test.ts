@@ -30,7 +30,7 @@ test('bench --sizes 1,10 --modes events prints the tables and ends with the BENC
   expect(last).toMatch(new RegExp(
     `^BENCH n=10 api_calls_per_instance=${number} baseline_api_calls_per_instance=${number} `
     + `p99_reaction_s=${number} baseline_p99_reaction_s=${number} busy_s_per_instance=${number} `
-    + `baseline_busy_s_per_instance=${number} premature=\\d+ baseline_premature=\\d+$`,
+    + `baseline_busy_s_per_instance=${number} premature=\\d+ baseline_premature=\\d+ denied=0 baseline_denied=0$`,
   ));
   for (const row of ['| 1 | ours |', '| 1 | baseline |', '| 10 | ours |', '| 10 | baseline |', '| 10 | ours / baseline |']) {
     expect(result.stdout).toContain(row);

@@ -25,7 +25,7 @@ test.each(cases)('%s, seed %d: completed == lifecycle actions, nothing premature
   expect(result.problems).toEqual([]);
   expect(result.outcome).toBe('done');
   expect(result.actions).toBeGreaterThan(0);
-  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0 });
+  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0, denied: 0 });
 });
 
 test('junk events: one structured log line each, nothing changed, and the drain still completes', async () => {
@@ -34,5 +34,5 @@ test('junk events: one structured log line each, nothing changed, and the drain 
   // Injected twice (before and during the drain), each both on the bus and straight to the function.
   expect(result.junkInvocations).toBeGreaterThanOrEqual(40);
   expect(result.problems).toEqual([]);
-  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0 });
+  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0, denied: 0 });
 });

@@ -33,8 +33,16 @@ function stubAssembly(retries: number): string {
       Fn: {
         Type: 'AWS::Lambda::Function',
         Metadata: { 'aws:asset:path': 'asset.stub' },
-        Properties: { Handler: 'index.handler', Runtime: 'nodejs22.x', Timeout: 10, Environment: { Variables: { STAGE: { 'Fn::Sub': '${AWS::Region}-test' } } } },
+        Properties: {
+          Handler: 'index.handler',
+          Runtime: 'nodejs22.x',
+          Timeout: 10,
+          Environment: { Variables: { STAGE: { 'Fn::Sub': '${AWS::Region}-test' } } },
+          Role: { 'Fn::GetAtt': ['FnRole', 'Arn'] },
+        },
       },
+      // AWS::Lambda::Function requires a Role; the stub calls no AWS API, so it needs no policy.
+      FnRole: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
       Config: {
         Type: 'AWS::Lambda::EventInvokeConfig',
         Properties: { FunctionName: { Ref: 'Fn' }, Qualifier: '$LATEST', MaximumRetryAttempts: retries },

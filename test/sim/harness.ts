@@ -13,6 +13,8 @@ export interface Harness {
   ecs: ECSClient;
   autoScaling: AutoScalingClient;
   events: EmittedEvent[];
+  /** Where the emulator listens, for more clients. */
+  endpoint: string;
   /** Runs every timer due within `ms` of virtual time and leaves the clock exactly `ms` later. */
   advance(ms: number): void;
   close(): void;
@@ -37,6 +39,7 @@ export async function startHarness(options: Partial<AwsEmulatorOptions> = {}): P
     ecs,
     autoScaling,
     events,
+    endpoint,
     advance(ms: number) {
       const target = clock.now() + ms;
       clock.at(target, () => undefined);
