@@ -52,8 +52,7 @@ async function main(): Promise<number> {
     log('');
     log(instanceTable(summary, run.scaleInAt));
     log('');
-    const fn = sim.model.functions[0];
-    const stats = fn ? sim.lambda.stats(fn.name) : undefined;
+    const stats = sim.drainFunctionNames().length > 0 ? sim.drainFunctionStats() : undefined;
     if (stats) {
       log(`lambda: ${stats.invocations} invocations, ${stats.errors} errors, ${stats.timeouts} timeouts, `
         + `${stats.crashes} crashes, ${(stats.busyMs / 1000).toFixed(1)} s busy (simulated); ${sim.lambda.failures.length} events to the on-failure destination`);

@@ -98,6 +98,7 @@ const MAX_HEARTBEAT_TIMEOUT = Duration.hours(2);
 /** Global timeout of a lifecycle action: min(48 h, 100 x heartbeat) (Auto Scaling user guide). */
 const MAX_GLOBAL_TIMEOUT = Duration.hours(48);
 const RECONCILE_INTERVAL = Duration.minutes(1);
+const CONTROLLER_TIMEOUT = Duration.minutes(5);
 
 /**
  * Drains ECS container instances before their Auto Scaling group terminates them.
@@ -108,8 +109,14 @@ const RECONCILE_INTERVAL = Duration.minutes(1);
  * lifecycle action. Events wake it up; a one-minute schedule repairs anything an event missed.
  */
 export class EcsDrainHook extends Construct {
-  /** The drain controller function. */
+  /** The drain controller function that handles the events (lifecycle actions, ECS changes, Spot warnings). */
   public readonly function: lambda.IFunction;
+
+  /**
+   * The function that runs the one-minute reconcile pass: the same code, with a reserved
+   * concurrency of one, so that two passes never run at once.
+   */
+  public readonly reconcileFunction: lambda.IFunction;
 
   /** Asynchronous invocations and EventBridge deliveries that failed land here. */
   public readonly deadLetterQueue: sqs.IQueue;
@@ -157,17 +164,11 @@ export class EcsDrainHook extends Construct {
     });
     logGroup.grantWrite(role);
     this.logGroupArn = logGroup.logGroupArn;
-    const controller = new DrainControllerFunction(this, 'Controller', {
+    const common: lambda.FunctionOptions = {
       role,
-      description: truncate(`Drains ECS container instances before Auto Scaling terminates them (${this.node.path})`, 256),
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      // A reconcile pass stops starting new work well before this (it reads the remaining time).
-      timeout: Duration.minutes(5),
       logGroup,
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
       environment: {
         [ENV.CLUSTER_NAME]: this.cluster.clusterName,
         [ENV.AUTO_SCALING_GROUP_NAMES]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.groups.map(g => g.autoScalingGroupName)) }),
@@ -178,15 +179,38 @@ export class EcsDrainHook extends Construct {
         [ENV.DRAIN_ON_SPOT_INTERRUPTION]: String(props.drainOnSpotInterruption ?? true),
         [ENV.METRICS_NAMESPACE]: METRIC.DEFAULT_NAMESPACE,
       },
+    };
+    const controller = new DrainControllerFunction(this, 'Controller', {
+      ...common,
+      description: truncate(`Drains ECS container instances before Auto Scaling terminates them (${this.node.path})`, 256),
+      timeout: CONTROLLER_TIMEOUT,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    });
+    const reconciler = new DrainControllerFunction(this, 'Reconciler', {
+      ...common,
+      description: truncate(`Reconciles the drains of ECS container instances every minute (${this.node.path})`, 256),
+      // A pass reads the time left before every batch and aborts calls still in flight 5 s
+      // before this, so it never times out.
+      timeout: CONTROLLER_TIMEOUT,
+      // One pass at a time: a pass that overlaps the next one (a slow pass, a duplicated or late
+      // schedule event) would only double the calls. Lambda throttles the second one and, after
+      // a minute, drops it: the next pass is a minute away anyway (Lambda developer guide,
+      // reserved concurrency; asynchronous invocation, maximum event age).
+      reservedConcurrentExecutions: 1,
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(1),
     });
     this.function = controller;
+    this.reconcileFunction = reconciler;
 
     this.grantControllerPermissions(controller);
-    this.addTriggers(controller, groupNames, props.drainOnSpotInterruption ?? true);
+    this.addTriggers(controller, reconciler, groupNames, props.drainOnSpotInterruption ?? true);
 
     for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);
-    if (props.createAlarms) this.alarms.push(...this.createAlarms(controller));
-    if (props.createDashboard) this.dashboard = this.createDashboard(controller);
+    if (props.createAlarms) this.alarms.push(...this.createAlarms(controller, reconciler));
+    if (props.createDashboard) this.dashboard = this.createDashboard(controller, reconciler);
 
     this.node.addValidation({
       validate: () => {
@@ -241,7 +265,7 @@ export class EcsDrainHook extends Construct {
     return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
   }
 
-  private createAlarms(controller: lambda.Function): cloudwatch.IAlarm[] {
+  private createAlarms(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.IAlarm[] {
     const period = Duration.minutes(5);
     const atLeastOnce = {
       threshold: 1,
@@ -253,7 +277,13 @@ export class EcsDrainHook extends Construct {
       new cloudwatch.Alarm(this, 'FailedInvocationsAlarm', {
         ...atLeastOnce,
         alarmDescription: `The drain controller of ${this.node.path} failed; Lambda retries, then the event goes to the dead-letter queue.`,
-        metric: controller.metricErrors({ period }),
+        // Both functions: the reconcile pass reports its errors without failing, so its Errors are timeouts or crashes.
+        metric: new cloudwatch.MathExpression({
+          expression: 'events + passes',
+          usingMetrics: { events: controller.metricErrors({ period }), passes: reconciler.metricErrors({ period }) },
+          label: 'Failed invocations',
+          period,
+        }),
       }),
       new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
         ...atLeastOnce,
@@ -268,7 +298,7 @@ export class EcsDrainHook extends Construct {
     ];
   }
 
-  private createDashboard(controller: lambda.Function): cloudwatch.Dashboard {
+  private createDashboard(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard');
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -278,8 +308,12 @@ export class EcsDrainHook extends Construct {
       new cloudwatch.GraphWidget({ title: 'Drain duration (seconds)', left: [this.metricDrainDuration()] }),
       new cloudwatch.GraphWidget({
         title: 'Controller',
-        left: [controller.metricInvocations(), controller.metricErrors(), this.metricErrors()],
-        right: [controller.metricDuration({ statistic: 'Maximum' })],
+        left: [
+          controller.metricInvocations(), controller.metricErrors(),
+          reconciler.metricInvocations(), reconciler.metricErrors(), reconciler.metricThrottles(),
+          this.metricErrors(),
+        ],
+        right: [controller.metricDuration({ statistic: 'Maximum' }), reconciler.metricDuration({ statistic: 'Maximum' })],
       }),
     );
     return dashboard;
@@ -353,7 +387,7 @@ export class EcsDrainHook extends Construct {
     }));
   }
 
-  private addTriggers(controller: lambda.IFunction, groupNames: string[], drainOnSpot: boolean): void {
+  private addTriggers(controller: lambda.IFunction, reconciler: lambda.IFunction, groupNames: string[], drainOnSpot: boolean): void {
     const target = new targets.LambdaFunction(controller, {
       deadLetterQueue: this.deadLetterQueue,
       maxEventAge: Duration.hours(1),
@@ -383,7 +417,8 @@ export class EcsDrainHook extends Construct {
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Reconciles every terminating instance of the managed groups: repairs lost events, enforces deadlines',
       schedule: events.Schedule.rate(RECONCILE_INTERVAL),
-      targets: [target],
+      // A missed pass is repeated by the next one a minute later: no retries, no dead letters.
+      targets: [new targets.LambdaFunction(reconciler, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
     if (drainOnSpot) {
       new events.Rule(this, 'SpotInterruptionRule', {

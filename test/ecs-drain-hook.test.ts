@@ -1,4 +1,5 @@
 import {
+  CfnResource,
   App, Duration, Stack, Token,
   aws_autoscaling as autoscaling,
   aws_ec2 as ec2,
@@ -79,16 +80,36 @@ describe('EcsDrainHook', () => {
     template.resourceCountIs('AWS::Events::Rule', 4);
   });
 
-  test('one function per cluster on a pinned Node.js runtime of 22 or newer, with the construct path in its description', () => {
+  test('two functions of the same code (events, reconcile pass) on a pinned Node.js runtime of 22 or newer, with the construct path in their descriptions', () => {
     const f = fixture();
     hook(f);
-    const functions = Template.fromStack(f.stack).findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions)).toHaveLength(1);
-    const props = Object.values(functions)[0].Properties;
-    expect(props.Runtime).toMatch(/^nodejs(\d+)\.x$/);
-    expect(Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)![1])).toBeGreaterThanOrEqual(22);
-    expect(props.Description).toContain('Stack/Drain');
-    expect(props.Handler).toBe('index.handler');
+    const functions = Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(2);
+    for (const { Properties: props } of functions) {
+      expect(props.Runtime).toMatch(/^nodejs(\d+)\.x$/);
+      expect(Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)![1])).toBeGreaterThanOrEqual(22);
+      expect(props.Description).toContain('Stack/Drain');
+      expect(props.Handler).toBe('index.handler');
+    }
+    expect(functions[0].Properties.Code).toEqual(functions[1].Properties.Code);
+    expect(functions[0].Properties.Environment).toEqual(functions[1].Properties.Environment);
+  });
+
+  test('the reconcile pass runs one at a time: reserved concurrency 1, no retries, a minute of event age, no dead letters', () => {
+    const f = fixture();
+    const drain = hook(f);
+    const template = Template.fromStack(f.stack);
+    const reconciler = f.stack.resolve((drain.reconcileFunction.node.defaultChild as CfnResource).logicalId);
+    const events = f.stack.resolve((drain.function.node.defaultChild as CfnResource).logicalId);
+    expect(template.toJSON().Resources[reconciler].Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(template.toJSON().Resources[events].Properties.ReservedConcurrentExecutions).toBeUndefined();
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: reconciler }, MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60, DestinationConfig: Match.absent(),
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [reconciler, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
   });
 
   test('passes the managed group names as a JSON list', () => {
@@ -123,7 +144,9 @@ describe('EcsDrainHook', () => {
         'detail': { clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }], status: ['DRAINING'] },
       },
     });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: fnArn })] });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainReconciler'), 'Arn'] } })],
+    });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { 'source': ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
     });
@@ -347,8 +370,15 @@ describe('EcsDrainHook', () => {
       const drain = hook(f, { createAlarms: true });
       const template = Template.fromStack(f.stack);
       expect(drain.alarms).toHaveLength(3);
+      // Errors of both functions, summed
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'events + passes' }),
+          Match.objectLike({ Id: 'events', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'AWS/Lambda', MetricName: 'Errors' }) }) }),
+          Match.objectLike({ Id: 'passes', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'AWS/Lambda', MetricName: 'Errors' }) }) }),
+        ]),
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {

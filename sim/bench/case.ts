@@ -98,7 +98,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       beforeScaleIn: () => {
         callsBefore = { ...sim.emulator.stats.calls };
         throttledBefore = { ...sim.emulator.stats.throttled };
-        busyBefore = sim.lambda.stats(fn.name).busyMs;
+        busyBefore = busyMsOf(sim);
         invocationsBefore = sim.lambda.invocations.length;
       },
     });
@@ -148,7 +148,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       reactionP50Seconds: percentile(reactions, 0.5) / 1000,
       reactionP99Seconds: percentile(reactions, 0.99) / 1000,
       reactionSamples: reactions.length,
-      busySeconds: (sim.lambda.stats(fn.name).busyMs - busyBefore + stillRunning) / 1000,
+      busySeconds: (busyMsOf(sim) - busyBefore + stillRunning) / 1000,
       invocations: after.length,
       invocationErrors: after.filter(i => i.outcome === 'error' || i.outcome === 'crash').length,
       invocationTimeouts: after.filter(i => i.outcome === 'timeout').length,
@@ -180,4 +180,9 @@ function groupNamesOf(value: string | undefined): string[] {
   if (!value) return [];
   if (value.trim().startsWith('[')) return (JSON.parse(value) as unknown[]).map(String);
   return value.split(',').map(s => s.trim()).filter(Boolean);
+}
+
+/** Busy time of every function of the assembly (ours: the event and the reconcile function). */
+function busyMsOf(sim: Simulation): number {
+  return sim.model.functions.reduce((total, f) => total + sim.lambda.stats(f.name).busyMs, 0);
 }

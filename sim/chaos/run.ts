@@ -99,7 +99,7 @@ function contextOf(sim: Simulation, options: ChaosRunOptions): ChaosContext {
   const clusterName = sim.functionEnv(ENV.CLUSTER_NAME);
   const groupName = (JSON.parse(sim.functionEnv(ENV.AUTO_SCALING_GROUP_NAMES) ?? '[]') as string[])[0];
   const hookName = sim.functionEnv(ENV.LIFECYCLE_HOOK_NAME);
-  const functionName = sim.model.functions.find(f => f.environment[ENV.CLUSTER_NAME] !== undefined)?.name;
+  const functionName = sim.eventFunctionName();
   if (!clusterName || !groupName || !hookName || !functionName) throw new Error('the assembly has no drain controller to put under chaos');
   return {
     sim,
@@ -221,8 +221,8 @@ function measure(
   }
   if (outcome !== 'done') problems.push(`run ended by ${outcome}: ${scaledIn.filter(id => timelines.get(id)?.terminatedAt === undefined).length} instance(s) not terminated`);
 
-  const fn = context.functionName;
-  const invocations = sim.lambda.invocations.filter(r => r.functionName === fn);
+  const drainFunctions = new Set(sim.drainFunctionNames());
+  const invocations = sim.lambda.invocations.filter(r => drainFunctions.has(r.functionName));
   const injected = new Set(scenario.injectedErrors ?? []);
   const crashesInjected = (scenario.lambdaFaults?.crashProbability ?? 0) > 0;
   let unhandled = 0;
@@ -263,7 +263,7 @@ function measure(
   for (const v of sim.emulator.untouchedViolations) problems.push(`violation: ${v.operation} on ${v.containerInstanceArn} (${v.ec2InstanceId})`);
   const e = sim.emulator.stats;
   const bus = sim.eventBridge.stats;
-  const stats = sim.lambda.stats(fn);
+  const stats = sim.drainFunctionStats();
   // Evidence that the faults bit: what the emulator, the bus and the runtime injected.
   const notes = [...context.notes, `faults: ${e.totalThrottled} throttled and ${e.totalInjectedErrors} 5xx of ${e.totalCalls} calls; `
     + `bus lost ${bus.lost}, duplicated ${bus.duplicated}, reordered ${bus.reordered}; ${stats.crashes} crashes, ${stats.timeouts} timeouts`];

@@ -10,9 +10,10 @@ import { ActivityProbe, Driver, RunResult } from './driver';
 import { EventBridge, EventBridgeFaults } from './eventbridge';
 import { principalOf } from './iam-roles';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
-import { LambdaFaults, LambdaRuntime } from './lambda';
+import { FunctionStats, LambdaFaults, LambdaRuntime } from './lambda';
 import { OutboundHttp } from './outbound-http';
 import { installVirtualTime } from './virtual-time';
+import { ENV } from '../../src/constants';
 import type { BucketSpec } from '../emulator/throttling';
 
 export interface SimulationOptions {
@@ -75,6 +76,31 @@ export class Simulation {
       get activity() { return emulator.activity; },
     };
     this.driver = new Driver(this.clock, [emulatorProbe]);
+  }
+
+  /**
+   * The functions of the assembly that are drain controllers (they carry the cluster variable):
+   * the event function and the reconcile function.
+   */
+  drainFunctionNames(): string[] {
+    return this.model.functions.filter(f => f.environment[ENV.CLUSTER_NAME] !== undefined).map(f => f.name);
+  }
+
+  /** The drain controller function that event-pattern rules target (lifecycle actions, ECS changes, Spot). */
+  eventFunctionName(): string | undefined {
+    const drain = new Set(this.drainFunctionNames());
+    return this.model.rules.filter(r => r.eventPattern !== undefined)
+      .flatMap(r => r.targets.map(t => t.functionName)).find((name): name is string => name !== undefined && drain.has(name));
+  }
+
+  /** Lambda statistics summed over the drain controller functions. */
+  drainFunctionStats(): FunctionStats {
+    const total: FunctionStats = { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0, environments: 0 };
+    for (const name of this.drainFunctionNames()) {
+      const stats = this.lambda.stats(name) as unknown as Record<string, number>;
+      for (const key of Object.keys(total) as (keyof FunctionStats)[]) total[key] += stats[key] ?? 0;
+    }
+    return total;
   }
 
   /** The function's environment variable (the first function that sets it). */
