@@ -57,6 +57,11 @@ export interface FunctionSpec {
   /** Absolute path of the function's asset directory inside the assembly. */
   readonly codeDirectory: string;
   readonly invokeConfig: InvokeConfigSpec;
+  /**
+   * `ReservedConcurrentExecutions`: at most this many run at once, and no other function can use
+   * them; undefined: the function shares the account's unreserved concurrency.
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export interface RuleTargetSpec {
@@ -228,6 +233,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
           environment: stringValues(p.Environment?.Variables ?? {}),
           codeDirectory,
           invokeConfig: invokeConfigs.get(name) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 },
+          reservedConcurrentExecutions: p.ReservedConcurrentExecutions !== undefined ? Number(p.ReservedConcurrentExecutions) : undefined,
         });
         break;
       }

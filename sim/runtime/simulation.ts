@@ -23,6 +23,11 @@ export interface SimulationOptions {
   readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
   readonly eventFaults?: EventBridgeFaults;
   readonly lambdaFaults?: LambdaFaults;
+  /**
+   * Lambda's concurrent executions quota for the simulated account and Region ("Lambda quotas").
+   * @default 1000
+   */
+  readonly lambdaAccountConcurrencyLimit?: number;
   /** Where the functions' console output goes; none: kept in memory only. */
   readonly logDirectory?: string;
   /** Builds the emulator (a test may wrap or subclass it); default: `new AwsEmulator(options)`. */
@@ -107,6 +112,7 @@ export class Simulation {
         seed: this.seed,
         faults: this.options.lambdaFaults,
         logDirectory: this.options.logDirectory,
+        accountConcurrencyLimit: this.options.lambdaAccountConcurrencyLimit,
       });
       this.emulator.onRequest = this.lambda.onRequest;
       this.driver.addProbe(this.lambda);
