@@ -288,12 +288,16 @@ export class LambdaRuntime implements ActivityProbe {
     return this.dead.has(info.invocationId) ? 'hang' : 'continue';
   };
 
-  /** Install as virtual time's `onTimerError`: a throw in a handler's timer fails its invocation. */
+  /**
+   * Install as virtual time's `onTimerError`: a throw in a handler's timer fails its invocation.
+   * One in the leftover code of an invocation that already ended (timed out, crashed) is lost with
+   * its process, as in Lambda, and touches no other invocation.
+   */
   onTimerError = (error: unknown): void => {
     const scope = this.options.http.scope.getStore();
     const running = scope && this.active.get(scope.invocationId);
     if (running) running.finish('error', error);
-    else process.nextTick(() => { throw error; });
+    else if (!scope || !this.dead.has(scope.invocationId)) process.nextTick(() => { throw error; });
   };
 
   /** Writes each function's log file; restores the console and environment. */
