@@ -67,6 +67,26 @@ test('reserved concurrency: the function never runs more than its reservation an
   });
 });
 
+test('scaling rate: a function adds at most 1,000 execution environments at once, then 1,000 per 10 seconds', async () => {
+  await withSimulation(stubAssembly([{ id: 'Fn' }]), { lambdaAccountConcurrencyLimit: 3000 }, async sim => {
+    const deployedAt = sim.clock.now();
+    for (let i = 0; i < 2500; i++) sim.lambda.invokeAsync('Stub-Fn', { sleepMs: MINUTE });
+    await sim.runUntil(quiet(sim), 60 * MINUTE);
+
+    const starts = sim.lambda.invocations.map(r => r.startedAt).sort((a, b) => a - b);
+    expect(starts).toHaveLength(2500);
+    expect(sim.lambda.invocations.every(r => r.outcome === 'success' && r.attempt === 1)).toBe(true);
+    // No invocation ended before a minute: every start took a new environment but the first (deployed idle).
+    starts.forEach((at, k) => expect(k + 1).toBeLessThanOrEqual(1 + 1000 + Math.floor((at - deployedAt) / 10)));
+    // 1,499 environments beyond the first 1,001 need at least 14.99 s of refill.
+    expect(starts[2499] - deployedAt).toBeGreaterThanOrEqual(14_990);
+    // Within the account limit, so the function did scale past 1,000, throttled on the way.
+    expect(peakOverlap(sim.lambda.invocations)).toBe(2500);
+    expect(sim.lambda.stats('Stub-Fn')).toMatchObject({ environments: 2500, peakConcurrency: 2500 });
+    expect(sim.lambda.stats('Stub-Fn').throttles).toBeGreaterThan(0);
+  });
+});
+
 test('a throttled event is retried from 1 second to at most 5 minutes apart, and throttles do not use up its retry attempts', async () => {
   // The limit must leave 100 unreserved (see the deployment test below).
   const dir = stubAssembly([{ id: 'Fn', reservedConcurrentExecutions: 1, maximumRetryAttempts: 2 }]);
