@@ -22,6 +22,7 @@ import { FunctionSpec } from './assembly';
 import { ActivityProbe } from './driver';
 import { SIM_REGION } from './intrinsics';
 import { AccountConcurrency, ScalingRate, throttleRetryDelayMs } from './lambda-concurrency';
+import { ModuleImage } from './module-image';
 import { InvocationScope, OutboundHttp } from './outbound-http';
 import { deriveSeed } from './seeds';
 import { SeededRandom } from '../emulator/random';
@@ -137,7 +138,8 @@ interface ExecutionEnvironment {
 
 interface LoadedFunction {
   readonly spec: FunctionSpec;
-  readonly modulePath: string;
+  /** The handler module, compiled once; each environment runs it afresh. */
+  readonly module: ModuleImage;
   readonly exportName: string;
   /** Environments waiting for an invocation; one is started whenever none is idle. */
   readonly idleEnvironments: ExecutionEnvironment[];
@@ -226,7 +228,7 @@ export class LambdaRuntime implements ActivityProbe {
     const modulePath = require.resolve(path.join(taskRoot, file));
     const fn: LoadedFunction = {
       spec,
-      modulePath,
+      module: new ModuleImage(modulePath),
       exportName,
       idleEnvironments: [],
       scalingRate: new ScalingRate(this.options.clock.now()),
@@ -241,11 +243,8 @@ export class LambdaRuntime implements ActivityProbe {
   /** A cold start: a fresh copy of the function's module, loaded with its environment. */
   private startEnvironment(fn: LoadedFunction): ExecutionEnvironment {
     this.applyEnvironment(fn.spec);
-    delete require.cache[fn.modulePath];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const handler = require(fn.modulePath)[fn.exportName];
-    delete require.cache[fn.modulePath];
-    if (typeof handler !== 'function') throw new Error(`${fn.spec.name}: ${fn.spec.handler} is not a function in ${fn.modulePath}`);
+    const handler = fn.module.instantiate()[fn.exportName] as Handler;
+    if (typeof handler !== 'function') throw new Error(`${fn.spec.name}: ${fn.spec.handler} is not a function in ${fn.module.filename}`);
     fn.stats.environments++;
     return { handler };
   }
