@@ -155,7 +155,12 @@ interface QueuedEvent {
   readonly event: unknown;
   readonly requestId: string;
   readonly enqueuedAt: number;
-  /** The attempt its next run is: 1, then 2 and 3 after function errors. Throttles do not count. */
+  /**
+   * The attempt its next run is: 1, then 2 and 3 after function errors. Throttles do not count:
+   * MaximumRetryAttempts bounds retries "when the function returns an error" (AWS::Lambda::
+   * EventInvokeConfig reference); an error before execution is bounded by the maximum event age
+   * only (AWS What's New, 2019-11-25, "AWS Lambda supports Max Retry Attempts and Event Age").
+   */
   attempt: number;
   /** Throttles since it last ran: the exponent of its next back-off. */
   throttles: number;
