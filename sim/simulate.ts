@@ -56,6 +56,8 @@ async function main(): Promise<number> {
     if (stats) {
       log(`lambda: ${stats.invocations} invocations, ${stats.errors} errors, ${stats.timeouts} timeouts, `
         + `${stats.crashes} crashes, ${(stats.busyMs / 1000).toFixed(1)} s busy (simulated); ${sim.lambda.failures.length} events to the on-failure destination`);
+      log(`lambda concurrency: limit ${sim.lambda.concurrencyLimits.account}, peak ${stats.peakConcurrency}, `
+        + `${stats.throttles} throttles, ${stats.environments} execution environments started`);
     }
     const e = sim.emulator.stats;
     const bus = sim.eventBridge.stats;

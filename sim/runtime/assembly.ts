@@ -73,6 +73,11 @@ export interface FunctionSpec {
   readonly invokeConfig: InvokeConfigSpec;
   /** The execution role (`Role`) and every identity-based policy attached to it. */
   readonly role: RoleSpec;
+  /**
+   * `ReservedConcurrentExecutions`: at most this many run at once, and no other function can use
+   * them; undefined: the function shares the account's unreserved concurrency.
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export interface RuleTargetSpec {
@@ -259,6 +264,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
           codeDirectory,
           invokeConfig: invokeConfigs.get(name) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 },
           role: roles.forFunction(name, p.Role),
+          reservedConcurrentExecutions: p.ReservedConcurrentExecutions !== undefined ? Number(p.ReservedConcurrentExecutions) : undefined,
         });
         break;
       }

@@ -1,13 +1,17 @@
 /**
  * Runs the synthesized functions as Lambda runs them for asynchronous invocation (EventBridge
  * targets are invoked asynchronously): the bundled asset loaded with the template's environment,
- * a context object, the configured timeout, retries with Lambda's back-off, and a record of every
- * event that exhausted its retries, as the on-failure destination would receive it.
+ * a context object, the configured timeout, the account's concurrency (lambda-concurrency.ts),
+ * retries with Lambda's back-off, and a record of every event given up on, as the on-failure
+ * destination would receive it.
  *
  * Lambda developer guide: "How Lambda handles errors and retries with asynchronous invocation"
- * (two retries by default, one minute then two minutes apart; timeouts count as function errors),
- * "Capturing records of Lambda asynchronous invocations" (the destination record's shape),
- * "Lambda context object in Node.js".
+ * (function errors, timeouts included, are retried twice by default, one minute then two minutes
+ * apart; throttled events go back to the queue and are retried with a back-off from 1 second to
+ * 5 minutes, without using up those retries, until the maximum event age, 6 hours by default),
+ * "Asynchronous invocation" (reserved concurrency 0: events go to the failure destination without
+ * any retries), "Capturing records of Lambda asynchronous invocations" (the destination record's
+ * shape and its condition), "Lambda context object in Node.js".
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,11 +21,13 @@ import { SimClock, TimerHandle } from '../clock';
 import { FunctionSpec } from './assembly';
 import { ActivityProbe } from './driver';
 import { SIM_REGION } from './intrinsics';
+import { AccountConcurrency, ScalingRate, throttleRetryDelayMs } from './lambda-concurrency';
+import { ModuleImage } from './module-image';
 import { InvocationScope, OutboundHttp } from './outbound-http';
 import { deriveSeed } from './seeds';
 import { SeededRandom } from '../emulator/random';
 
-/** Lambda's back-off before retry 1 and retry 2 of a failed asynchronous invocation. */
+/** Lambda's back-off before retry 1 and retry 2 of a failed asynchronous invocation (function errors only). */
 const RETRY_DELAYS_MS = [60_000, 120_000];
 /** Virtual time between an event entering the async queue and the function starting. */
 const QUEUE_DELAY_MS: [number, number] = [10, 100];
@@ -52,14 +58,32 @@ export interface FailureRecord {
   readonly requestContext: {
     readonly requestId: string;
     readonly functionArn: string;
-    readonly condition: 'RetriesExhausted' | 'EventAgeExceeded';
+    /**
+     * `RetriesExhausted`: every attempt failed; `EventAgeExceeded`: the event outlived
+     * MaximumEventAgeInSeconds in the queue (throttled, or waiting for a retry);
+     * `ZeroReservedConcurrency`: the function's reserved concurrency is 0 (never invoked; the
+     * condition's name as localstack/localstack records it for this case).
+     */
+    readonly condition: 'RetriesExhausted' | 'EventAgeExceeded' | 'ZeroReservedConcurrency';
+    /** How many times the function ran with this event. */
     readonly approximateInvokeCount: number;
   };
   readonly requestPayload: unknown;
-  readonly responseContext: { readonly statusCode: 200; readonly executedVersion: '$LATEST'; readonly functionError: 'Unhandled' };
-  readonly responsePayload: { readonly errorType: string; readonly errorMessage: string };
+  /** The last attempt's response; absent when the function never ran with the event. */
+  readonly responseContext?: { readonly statusCode: 200; readonly executedVersion: '$LATEST'; readonly functionError: 'Unhandled' };
+  readonly responsePayload?: { readonly errorType: string; readonly errorMessage: string };
   /** ARN of the configured destination (undefined: the record would be dropped). */
   readonly destination?: string;
+}
+
+/** A delivery of a queued event that Lambda throttled: the event went back to the queue. */
+export interface ThrottleRecord {
+  readonly requestId: string;
+  readonly functionName: string;
+  /** Virtual time of the throttle. */
+  readonly at: number;
+  /** The back-off before the queue delivers the event again. */
+  readonly retryInMs: number;
 }
 
 export interface FunctionStats {
@@ -71,6 +95,10 @@ export interface FunctionStats {
   busyMs: number;
   /** Execution environments started (cold starts): one per invocation running at the same time. */
   environments: number;
+  /** Deliveries of a queued event refused for want of concurrency (Lambda's `Throttles` metric). */
+  throttles: number;
+  /** The most invocations of the function that ran at the same time. */
+  peakConcurrency: number;
 }
 
 export interface LambdaFaults {
@@ -89,6 +117,12 @@ export interface LambdaRuntimeOptions {
   readonly faults?: LambdaFaults;
   /** Where each function's console output is written (`<name>.log`); none: memory only. */
   readonly logDirectory?: string;
+  /**
+   * The account's concurrent executions quota in the Region ("Lambda quotas"); reservations and
+   * the unreserved pool are carved out of it (lambda-concurrency.ts).
+   * @default 1000
+   */
+  readonly accountConcurrencyLimit?: number;
 }
 
 type Handler = (...args: any[]) => unknown;
@@ -100,17 +134,38 @@ type Handler = (...args: any[]) => unknown;
  */
 interface ExecutionEnvironment {
   readonly handler: Handler;
-  busy: boolean;
 }
 
 interface LoadedFunction {
   readonly spec: FunctionSpec;
-  readonly modulePath: string;
+  /** The handler module, compiled once; each environment runs it afresh. */
+  readonly module: ModuleImage;
   readonly exportName: string;
-  /** Live environments; one is started whenever every one of them is busy. */
-  readonly environments: ExecutionEnvironment[];
+  /** Environments waiting for an invocation; one is started whenever none is idle. */
+  readonly idleEnvironments: ExecutionEnvironment[];
+  /** How fast the function may start new environments. */
+  readonly scalingRate: ScalingRate;
   readonly stats: FunctionStats;
   readonly logLines: string[];
+}
+
+/** An event in the function's asynchronous queue, from `invokeAsync` until it ran or was given up on. */
+interface QueuedEvent {
+  readonly fn: LoadedFunction;
+  readonly event: unknown;
+  readonly requestId: string;
+  readonly enqueuedAt: number;
+  /**
+   * The attempt its next run is: 1, then 2 and 3 after function errors. Throttles do not count:
+   * MaximumRetryAttempts bounds retries "when the function returns an error" (AWS::Lambda::
+   * EventInvokeConfig reference); an error before execution is bounded by the maximum event age
+   * only (AWS What's New, 2019-11-25, "AWS Lambda supports Max Retry Attempts and Event Age").
+   */
+  attempt: number;
+  /** Throttles since it last ran: the exponent of its next back-off. */
+  throttles: number;
+  /** The error of its last run, for the failure record. */
+  lastError?: { readonly errorType: string; readonly errorMessage: string };
 }
 
 interface Running {
@@ -126,6 +181,7 @@ const CONSOLE_LEVELS = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR'
 export class LambdaRuntime implements ActivityProbe {
   readonly invocations: InvocationRecord[] = [];
   readonly failures: FailureRecord[] = [];
+  readonly throttled: ThrottleRecord[] = [];
   private ownActivity = 0;
   private invocationSteps = 0;
   private readonly functions = new Map<string, LoadedFunction>();
@@ -135,6 +191,7 @@ export class LambdaRuntime implements ActivityProbe {
   /** Invocations that ended while their code still runs (timed out, crashed): their requests hang. */
   private readonly dead = new Set<string>();
   private readonly random: SeededRandom;
+  private readonly concurrency: AccountConcurrency;
   private readonly restore: Array<() => void> = [];
   private queued = 0;
   private environmentSaved = false;
@@ -142,6 +199,7 @@ export class LambdaRuntime implements ActivityProbe {
 
   constructor(private readonly options: LambdaRuntimeOptions) {
     this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 3));
+    this.concurrency = new AccountConcurrency(options.accountConcurrencyLimit);
     this.restore.push(this.captureConsole());
   }
 
@@ -156,8 +214,17 @@ export class LambdaRuntime implements ActivityProbe {
   /** Events accepted but not started yet (waiting in the queue or for a retry). */
   get queuedEvents(): number { return this.queued; }
 
-  /** Loads the function's bundle, as a cold start does, with the template's environment. */
+  /** The account's concurrency limit and what functions without a reservation share of it. */
+  get concurrencyLimits(): { readonly account: number; readonly unreserved: number } {
+    return { account: this.concurrency.limit, unreserved: this.concurrency.unreservedLimit };
+  }
+
+  /**
+   * Deploys a function: its reserved concurrency is checked against the account (a refusal fails
+   * the deployment, as CloudFormation would), then its bundle is loaded, as a cold start does.
+   */
   addFunction(spec: FunctionSpec): void {
+    this.concurrency.addFunction(spec.name, spec.reservedConcurrentExecutions);
     const [file, exportName] = splitHandler(spec.handler);
     // Lambda unpacks the code into a fresh /var/task for every new execution environment. A copy
     // per runtime does the same here: a module cached by an earlier simulation in this process
@@ -168,36 +235,35 @@ export class LambdaRuntime implements ActivityProbe {
     const modulePath = require.resolve(path.join(taskRoot, file));
     const fn: LoadedFunction = {
       spec,
-      modulePath,
+      module: new ModuleImage(modulePath),
       exportName,
-      environments: [],
+      idleEnvironments: [],
+      scalingRate: new ScalingRate(this.options.clock.now()),
       logLines: [],
-      stats: { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0, environments: 0 },
+      stats: { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0, environments: 0, throttles: 0, peakConcurrency: 0 },
     };
     // The first environment starts now, so a bundle that does not load fails the deployment.
-    fn.environments.push(this.startEnvironment(fn));
+    fn.idleEnvironments.push(this.startEnvironment(fn));
     this.functions.set(spec.name, fn);
   }
 
   /** A cold start: a fresh copy of the function's module, loaded with its environment. */
   private startEnvironment(fn: LoadedFunction): ExecutionEnvironment {
     this.applyEnvironment(fn.spec);
-    delete require.cache[fn.modulePath];
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const handler = require(fn.modulePath)[fn.exportName];
-    delete require.cache[fn.modulePath];
-    if (typeof handler !== 'function') throw new Error(`${fn.spec.name}: ${fn.spec.handler} is not a function in ${fn.modulePath}`);
+    const handler = fn.module.instantiate()[fn.exportName] as Handler;
+    if (typeof handler !== 'function') throw new Error(`${fn.spec.name}: ${fn.spec.handler} is not a function in ${fn.module.filename}`);
     fn.stats.environments++;
-    return { handler, busy: false };
+    return { handler };
   }
 
-  /** An idle environment of the function, or a new one when all are busy. */
-  private environmentFor(fn: LoadedFunction): ExecutionEnvironment {
-    return fn.environments.find(e => !e.busy) ?? (() => {
-      const started = this.startEnvironment(fn);
-      fn.environments.push(started);
-      return started;
-    })();
+  /**
+   * An idle environment of the function (the most recently used), or a new one when none is idle
+   * and the function's scaling rate allows it; undefined: the invocation is throttled.
+   */
+  private environmentFor(fn: LoadedFunction): ExecutionEnvironment | undefined {
+    const idle = fn.idleEnvironments.pop();
+    if (idle) return idle;
+    return fn.scalingRate.tryStartEnvironment(this.options.clock.now()) ? this.startEnvironment(fn) : undefined;
   }
 
   /** The function an invocation id (`<requestId>#<attempt>`, the x-sim-invocation header) belongs to. */
@@ -209,11 +275,21 @@ export class LambdaRuntime implements ActivityProbe {
     return this.loaded(functionName).stats;
   }
 
-  /** Lambda's `Invoke` with `InvocationType=Event`: queued, run soon, retried on error. */
-  invokeAsync(functionName: string, event: unknown): void {
-    const fn = this.loaded(functionName);
-    const requestId = this.random.uuid();
-    this.schedule(fn, event, requestId, 1, this.options.clock.now(), this.random.between(...QUEUE_DELAY_MS));
+  /**
+   * Lambda's `Invoke` with `InvocationType=Event`: queued, run soon, retried on error or throttle.
+   * Returns the request id (what the 202 response carries), shared by every attempt.
+   */
+  invokeAsync(functionName: string, event: unknown): string {
+    const queued: QueuedEvent = {
+      fn: this.loaded(functionName),
+      event,
+      requestId: this.random.uuid(),
+      enqueuedAt: this.options.clock.now(),
+      attempt: 1,
+      throttles: 0,
+    };
+    this.deliverAfter(queued, this.random.between(...QUEUE_DELAY_MS));
+    return queued.requestId;
   }
 
   /** Install as the emulator's `onRequest`: requests of ended invocations never get answered. */
@@ -223,12 +299,16 @@ export class LambdaRuntime implements ActivityProbe {
     return this.dead.has(info.invocationId) ? 'hang' : 'continue';
   };
 
-  /** Install as virtual time's `onTimerError`: a throw in a handler's timer fails its invocation. */
+  /**
+   * Install as virtual time's `onTimerError`: a throw in a handler's timer fails its invocation.
+   * One in the leftover code of an invocation that already ended (timed out, crashed) is lost with
+   * its process, as in Lambda, and touches no other invocation.
+   */
   onTimerError = (error: unknown): void => {
     const scope = this.options.http.scope.getStore();
     const running = scope && this.active.get(scope.invocationId);
     if (running) running.finish('error', error);
-    else process.nextTick(() => { throw error; });
+    else if (!scope || !this.dead.has(scope.invocationId)) process.nextTick(() => { throw error; });
   };
 
   /** Writes each function's log file; restores the console and environment. */
@@ -248,23 +328,51 @@ export class LambdaRuntime implements ActivityProbe {
     }
   }
 
-  private schedule(fn: LoadedFunction, event: unknown, requestId: string, attempt: number, enqueuedAt: number, delayMs: number): void {
+  /**
+   * Puts the event (back) in the queue for `delayMs`. An event whose age would pass the maximum
+   * event age before then is given up on when it does (EventAgeExceeded).
+   */
+  private deliverAfter(queued: QueuedEvent, delayMs: number): void {
     const clock = this.options.clock;
-    const config = fn.spec.invokeConfig;
-    if (clock.now() + delayMs - enqueuedAt > config.maximumEventAgeSeconds * 1000) {
-      this.recordFailure(fn, event, requestId, attempt - 1, 'EventAgeExceeded');
-      return;
-    }
+    const expiresAt = queued.enqueuedAt + queued.fn.spec.invokeConfig.maximumEventAgeSeconds * 1000;
+    const dueAt = clock.now() + delayMs;
     this.queued++;
     this.ownActivity++;
-    clock.after(delayMs, () => {
+    clock.at(Math.min(dueAt, expiresAt), () => {
       this.queued--;
-      this.start(fn, event, requestId, attempt, enqueuedAt);
+      if (dueAt > expiresAt) this.recordFailure(queued, queued.attempt - 1, 'EventAgeExceeded');
+      else this.deliver(queued);
     });
   }
 
-  private start(fn: LoadedFunction, event: unknown, requestId: string, attempt: number, enqueuedAt: number): void {
+  /** The queue hands the event to the function: it runs if concurrency is left, else it is throttled. */
+  private deliver(queued: QueuedEvent): void {
+    const fn = queued.fn;
+    if (this.concurrency.reservedFor(fn.spec.name) === 0) {
+      this.recordFailure(queued, queued.attempt - 1, 'ZeroReservedConcurrency');
+      return;
+    }
+    const acquired = this.concurrency.tryAcquire(fn.spec.name);
+    const environment = acquired ? this.environmentFor(fn) : undefined;
+    if (!environment) {
+      // No concurrency left, or the function scales faster than Lambda adds environments: a
+      // throttle (429) returns the event to the queue; it does not use up a retry attempt.
+      if (acquired) this.concurrency.release(fn.spec.name);
+      fn.stats.throttles++;
+      queued.throttles++;
+      const retryInMs = throttleRetryDelayMs(queued.throttles, this.random);
+      this.throttled.push({ requestId: queued.requestId, functionName: fn.spec.name, at: this.options.clock.now(), retryInMs });
+      this.deliverAfter(queued, retryInMs);
+      return;
+    }
+    queued.throttles = 0;
+    fn.stats.peakConcurrency = Math.max(fn.stats.peakConcurrency, this.concurrency.inFlight(fn.spec.name));
+    this.start(queued, environment);
+  }
+
+  private start(queued: QueuedEvent, environment: ExecutionEnvironment): void {
     const clock = this.options.clock;
+    const { fn, event, requestId, attempt } = queued;
     const spec = fn.spec;
     // Each attempt is its own invocation for attribution; Lambda reuses the request id on retries.
     const invocationId = `${requestId}#${attempt}`;
@@ -280,8 +388,6 @@ export class LambdaRuntime implements ActivityProbe {
     const crashAfterCall = this.random.chance(faults.crashProbability ?? 0)
       ? this.random.int(1, faults.crashAfterCallsMax ?? 4) : undefined;
 
-    const environment = this.environmentFor(fn);
-    environment.busy = true;
     const running: Running = {
       record,
       fn,
@@ -289,9 +395,10 @@ export class LambdaRuntime implements ActivityProbe {
       finish: (outcome, error) => {
         if (record.outcome) return;
         record.outcome = outcome;
-        // A timed-out or crashed environment is not reused: Lambda starts a new one.
-        if (outcome === 'timeout' || outcome === 'crash') fn.environments.splice(fn.environments.indexOf(environment), 1);
-        else environment.busy = false;
+        // The invocation's concurrency is free again; its code may run on (timeout, crash), but in
+        // Lambda that environment is gone: it is not reused, and a new one starts when needed.
+        this.concurrency.release(spec.name);
+        if (outcome !== 'timeout' && outcome !== 'crash') fn.idleEnvironments.push(environment);
         record.endedAt = clock.now();
         running.timeout?.cancel();
         this.active.delete(invocationId);
@@ -309,7 +416,8 @@ export class LambdaRuntime implements ActivityProbe {
           else fn.stats.errors++;
           if (outcome !== 'error') this.dead.add(invocationId);
           this.logLine(fn, record, 'ERROR', `${record.errorType}: ${record.errorMessage}`);
-          this.retryOrGiveUp(fn, event, requestId, attempt, enqueuedAt);
+          queued.lastError = { errorType: record.errorType, errorMessage: record.errorMessage };
+          this.retryOrGiveUp(queued);
         }
       },
     };
@@ -354,24 +462,28 @@ export class LambdaRuntime implements ActivityProbe {
     });
   }
 
-  private retryOrGiveUp(fn: LoadedFunction, event: unknown, requestId: string, attempt: number, enqueuedAt: number): void {
-    const retriesDone = attempt - 1;
-    if (retriesDone >= fn.spec.invokeConfig.maximumRetryAttempts) {
-      this.recordFailure(fn, event, requestId, attempt, 'RetriesExhausted');
+  /** After a function error (a timeout included): the next retry, or the failure record once MaximumRetryAttempts are used. */
+  private retryOrGiveUp(queued: QueuedEvent): void {
+    const retriesDone = queued.attempt - 1;
+    if (retriesDone >= queued.fn.spec.invokeConfig.maximumRetryAttempts) {
+      this.recordFailure(queued, queued.attempt, 'RetriesExhausted');
       return;
     }
-    this.schedule(fn, event, requestId, attempt + 1, enqueuedAt, RETRY_DELAYS_MS[Math.min(retriesDone, RETRY_DELAYS_MS.length - 1)]);
+    queued.attempt++;
+    this.deliverAfter(queued, RETRY_DELAYS_MS[Math.min(retriesDone, RETRY_DELAYS_MS.length - 1)]);
   }
 
-  private recordFailure(fn: LoadedFunction, event: unknown, requestId: string, attempts: number, condition: FailureRecord['requestContext']['condition']): void {
-    const last = [...this.invocations].reverse().find(r => r.requestId === requestId);
+  private recordFailure(queued: QueuedEvent, invokeCount: number, condition: FailureRecord['requestContext']['condition']): void {
+    const { fn, requestId, lastError } = queued;
     this.failures.push({
       version: '1.0',
       timestamp: new Date(this.options.clock.now()).toISOString(),
-      requestContext: { requestId, functionArn: `${fn.spec.arn}:$LATEST`, condition, approximateInvokeCount: attempts },
-      requestPayload: event,
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-      responsePayload: { errorType: last?.errorType ?? 'Unknown', errorMessage: last?.errorMessage ?? '' },
+      requestContext: { requestId, functionArn: `${fn.spec.arn}:$LATEST`, condition, approximateInvokeCount: invokeCount },
+      requestPayload: queued.event,
+      ...(lastError ? {
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: lastError,
+      } : {}),
       destination: fn.spec.invokeConfig.onFailureDestination,
     });
   }

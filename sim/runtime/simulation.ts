@@ -25,6 +25,11 @@ export interface SimulationOptions {
   readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
   readonly eventFaults?: EventBridgeFaults;
   readonly lambdaFaults?: LambdaFaults;
+  /**
+   * Lambda's concurrent executions quota for the simulated account and Region ("Lambda quotas").
+   * @default 1000
+   */
+  readonly lambdaAccountConcurrencyLimit?: number;
   /** Where the functions' console output goes; none: kept in memory only. */
   readonly logDirectory?: string;
   /** Builds the emulator (a test may wrap or subclass it); default: `new AwsEmulator(options)`. */
@@ -93,14 +98,20 @@ export class Simulation {
       .flatMap(r => r.targets.map(t => t.functionName)).find((name): name is string => name !== undefined && drain.has(name));
   }
 
-  /** Lambda statistics summed over the drain controller functions. */
+  /** Lambda statistics summed over the drain controller functions (peak concurrency: the larger peak). */
   drainFunctionStats(): FunctionStats {
-    const total: FunctionStats = { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0, environments: 0 };
-    for (const name of this.drainFunctionNames()) {
-      const stats = this.lambda.stats(name) as unknown as Record<string, number>;
-      for (const key of Object.keys(total) as (keyof FunctionStats)[]) total[key] += stats[key] ?? 0;
-    }
-    return total;
+    const all = this.drainFunctionNames().map(name => this.lambda.stats(name));
+    const sum = (key: keyof FunctionStats) => all.reduce((total, stats) => total + stats[key], 0);
+    return {
+      invocations: sum('invocations'),
+      errors: sum('errors'),
+      timeouts: sum('timeouts'),
+      crashes: sum('crashes'),
+      busyMs: sum('busyMs'),
+      environments: sum('environments'),
+      throttles: sum('throttles'),
+      peakConcurrency: Math.max(0, ...all.map(stats => stats.peakConcurrency)),
+    };
   }
 
   /** The function's environment variable (the first function that sets it). */
@@ -134,6 +145,7 @@ export class Simulation {
         seed: this.seed,
         faults: this.options.lambdaFaults,
         logDirectory: this.options.logDirectory,
+        accountConcurrencyLimit: this.options.lambdaAccountConcurrencyLimit,
       });
       this.emulator.onRequest = this.lambda.onRequest;
       // IAM on every request an invocation sends: it acts as its function's execution role.
