@@ -17,7 +17,16 @@ import { METRIC } from '../src/constants';
 export type { InvocationSummary } from './drainer';
 
 /** How a controller treats an API that throttles it. */
-export type ControllerOptions = ErrorPolicy;
+export interface ControllerOptions extends ErrorPolicy {
+  /**
+   * After a throttled call, event-driven invocations of this execution environment make no call
+   * for this long and leave their instances to the reconcile pass. A scale-in of hundreds of
+   * instances wakes as many invocations, whose few reads each exhaust ECS's read bucket that the
+   * pass, reading for all of them at once, needs: stepping aside lets the pass through.
+   * @default 0 (never)
+   */
+  readonly stepAsideAfterThrottlingMs?: number;
+}
 
 type LifecycleTrigger = Extract<Trigger, { kind: 'lifecycle-action' }>;
 
@@ -31,6 +40,8 @@ type ContainerInstanceTrigger = Extract<Trigger, { kind: 'container-instance-cha
 
 export class DrainController {
   private readonly drainer: Drainer;
+  /** When a call of this environment was last deferred for throttling (epoch ms). */
+  private lastThrottledAt = -Infinity;
   /** Lives as long as the controller (its execution environment): see PassMemory. */
   private readonly passMemory = new PassMemory();
 
@@ -41,12 +52,22 @@ export class DrainController {
     private readonly now: () => number = Date.now,
     private readonly options: ControllerOptions = {},
   ) {
-    this.drainer = new Drainer(config, api, telemetry, now, options);
+    this.drainer = new Drainer(config, api, telemetry, now, { ...options, onThrottled: () => this.throttled() });
+  }
+
+  private throttled(): void {
+    this.lastThrottledAt = this.now();
   }
 
   async handle(event: unknown, remainingTimeMs: () => number = () => Infinity): Promise<InvocationSummary> {
     const trigger = parseTrigger(event);
     const tally = new Tally(trigger.kind);
+    const stepAsideMs = this.options.stepAsideAfterThrottlingMs ?? 0;
+    if (trigger.kind !== 'reconcile' && trigger.kind !== 'ignored' && this.now() - this.lastThrottledAt < stepAsideMs) {
+      tally.deferred++;
+      this.telemetry.log('info', 'recently throttled: the reconcile pass takes this over', instanceFields(trigger));
+      return tally.summary();
+    }
     // The schedule is its own retry: a failed pass is repeated by the next one a minute later,
     // so a pass reports its errors but does not fail (a Lambda retry would only add load, often
     // to an API that is throttling already, and park a useless event in the dead-letter queue).
@@ -57,6 +78,7 @@ export class DrainController {
       // A read shared by the whole invocation failed before any instance's work began.
       const fields = instanceFields(trigger);
       if (this.options.deferOnThrottling && isThrottling(error)) {
+        this.throttled();
         tally.deferred++;
         this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...fields, error: describeError(error) });
         return tally.summary();

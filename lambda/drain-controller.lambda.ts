@@ -13,10 +13,11 @@ import { parseTrigger } from './events';
 import { Telemetry } from './telemetry';
 
 // Large scale-ins meet ECS's per-account token buckets (komoju/barcelona#762). The reconcile
-// pass batches its calls and is patient: adaptive retries slow it down instead of failing it.
-// An event-driven invocation is one of possibly hundreds woken at once: it tries twice, then
-// leaves the instance to the next pass rather than add to the storm.
-const PATIENT = { maxAttempts: 10, retryMode: 'adaptive' } as const;
+// pass batches its calls and is patient: it retries with exponential back-off (standard mode:
+// adaptive mode's client-side rate limiter lets it lose the bucket to hundreds of event-driven
+// invocations). An event-driven invocation is one of possibly hundreds woken at once: it tries
+// twice, then leaves the instance to the pass, and its execution environment steps aside for 30 s.
+const PATIENT = { maxAttempts: 10, retryMode: 'standard' } as const;
 const BRISK = { maxAttempts: 2, retryMode: 'standard' } as const;
 
 const config = readConfig(process.env);
@@ -25,7 +26,7 @@ const apiWith = (retry: typeof PATIENT | typeof BRISK) => new ClusterApi(new ECS
 const reconciler = new DrainController(config, apiWith(PATIENT), telemetry);
 // A refused deregistration right after the last task stopped is asked again after 1, 2 and 4 s.
 const responder = new DrainController(config, apiWith(BRISK), telemetry, () => Date.now(), {
-  deferOnThrottling: true, retryRefusedDeregistrationMs: [1000, 2000, 4000],
+  deferOnThrottling: true, retryRefusedDeregistrationMs: [1000, 2000, 4000], stepAsideAfterThrottlingMs: 30_000,
 });
 
 export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<InvocationSummary> {

@@ -68,6 +68,8 @@ export interface ErrorPolicy {
   readonly deferOnAbort?: boolean;
   /** Waits (ms) before asking again a deregistration ECS refused without force. @default none */
   readonly retryRefusedDeregistrationMs?: readonly number[];
+  /** Told whenever a call is deferred because it was throttled. */
+  readonly onThrottled?: () => void;
 }
 
 interface Work {
@@ -355,6 +357,7 @@ export class Drainer {
   private fail(work: Work, error: unknown, what: string): void {
     if (work.done) return;
     if (this.errors.deferOnThrottling && isThrottling(error)) {
+      this.errors.onThrottled?.();
       work.done = 'deferred';
       this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...this.fields(work), step: what, error: describeError(error) });
       return;

@@ -25,6 +25,16 @@ export const RESERVED_TIME_MS = 20_000;
 export const ABORT_BEFORE_TIMEOUT_MS = 5_000;
 /** What a batch is assumed to take before the pass has timed one. */
 const FIRST_BATCH_ESTIMATE_MS = 10_000;
+/**
+ * With at least this many instances waiting in the hook, a pass that is done goes round again
+ * after a short pause, for as long as its invocation has time: drains of a large scale-in end
+ * within seconds of each other, and the events of their ends exhaust ECS's read bucket (a few
+ * reads each), while a round reads for all of them at once. Below it, events finish drains in
+ * seconds and the schedule is enough.
+ */
+export const ROUNDS_FROM_WAITING = 150;
+/** Pause between rounds of a pass (a short wait, not a sleeping Lambda: DESIGN.md). */
+export const ROUND_PAUSE_MS = 5_000;
 
 /**
  * What a reconcile function remembers between passes while its execution environment lives:
@@ -75,23 +85,35 @@ export class ReconcilePass {
     const abort = new AbortController();
     const hardLimit = remainingTimeMs() - ABORT_BEFORE_TIMEOUT_MS;
     const timer = Number.isFinite(hardLimit) ? setTimeout(() => abort.abort(), Math.max(0, hardLimit)) : undefined;
+    const api = this.api.bounded(abort.signal);
     try {
-      await this.pass(this.api.bounded(abort.signal), tally, remainingTimeMs);
+      let slowestRoundMs = 0;
+      for (let round = 1; ; round++) {
+        const before = remainingTimeMs();
+        const { waiting, finished } = await this.round(api, tally, remainingTimeMs);
+        slowestRoundMs = Math.max(slowestRoundMs, before - remainingTimeMs());
+        const timeForAnother = remainingTimeMs() - RESERVED_TIME_MS - slowestRoundMs - ROUND_PAUSE_MS > 0;
+        if (!finished || waiting < ROUNDS_FROM_WAITING || !timeForAnother) break;
+        this.telemetry.log('debug', 'reconcile pass goes round again', { round, waiting });
+        await new Promise(resolve => setTimeout(resolve, ROUND_PAUSE_MS));
+      }
     } finally {
       if (timer !== undefined) clearTimeout(timer);
     }
   }
 
-  private async pass(api: ClusterApi, tally: Tally, remainingTimeMs: () => number): Promise<void> {
-    let items: Item[];
+  /** One look at everything: returns how many instances wait in the hook, and whether all their work was done. */
+  private async round(api: ClusterApi, tally: Tally, remainingTimeMs: () => number): Promise<{ waiting: number; finished: boolean }> {
+    let collected: { items: Item[]; waiting: number };
     try {
-      items = await this.collect(api);
+      collected = await this.collect(api);
     } catch (error) {
       if ((error as { name?: unknown })?.name !== 'AbortError') throw error;
       this.telemetry.log('warn', 'reconcile pass ran out of time reading the groups and the cluster; the next pass starts again');
-      return;
+      return { waiting: 0, finished: false };
     }
-    if (items.length === 0) return;
+    const { items, waiting } = collected;
+    if (items.length === 0) return { waiting, finished: true };
     items.sort((a, b) => a.urgency - b.urgency || a.order - b.order);
 
     const drainer = new Drainer(this.config, api, this.telemetry, this.now, { deferOnAbort: true });
@@ -104,13 +126,14 @@ export class ReconcilePass {
         this.telemetry.log('warn', 'reconcile pass ran out of time; the next pass continues with the most urgent first', {
           deferred: left.length, firstDeferred: Urgency[left[0].urgency],
         });
-        return;
+        return { waiting, finished: false };
       }
       const before = remainingTimeMs();
       await drainer.run(items.slice(i, i + BATCH_SIZE).map(item => item.candidate), tally, readTasks);
       const spent = before - remainingTimeMs();
       if (Number.isFinite(spent)) slowestBatchMs = Math.max(slowestBatchMs, spent);
     }
+    return { waiting, finished: true };
   }
 
   /**
@@ -118,7 +141,7 @@ export class ReconcilePass {
    * registrations. An instance whose known registrations still run tasks, and whose drain is
    * recorded with no deadline or heartbeat due, needs nothing this pass.
    */
-  private async collect(api: ClusterApi): Promise<Item[]> {
+  private async collect(api: ClusterApi): Promise<{ items: Item[]; waiting: number }> {
     const readAt = this.now();
     const instances = await api.instancesOfGroups([...this.config.autoScalingGroupNames]);
     const byId = new Map(instances.map(i => [i.instanceId, i]));
@@ -152,7 +175,7 @@ export class ReconcilePass {
     }
     // Seen before the groups were read: an action that is not waiting yet starts later than this.
     this.memory.observe(instances, readAt);
-    return items;
+    return { items, waiting: waiting.length };
   }
 }
 

@@ -22,7 +22,7 @@ import {
 } from './fixtures';
 import { ClusterApi, LIMITS } from '../../lambda/aws';
 import { Tally } from '../../lambda/drainer';
-import { BATCH_SIZE, RESERVED_TIME_MS, ReconcilePass } from '../../lambda/reconcile';
+import { BATCH_SIZE, RESERVED_TIME_MS, ReconcilePass, ROUND_PAUSE_MS, ROUNDS_FROM_WAITING } from '../../lambda/reconcile';
 import { Telemetry } from '../../lambda/telemetry';
 import { ATTRIBUTE, METRIC } from '../../src/constants';
 
@@ -242,6 +242,37 @@ describe('a bounded pass', () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('rounds', () => {
+  /** Runs a pass under fake timers with `budgetMs` of invocation time; returns how many rounds it made. */
+  async function rounds(waitingCount: number, budgetMs: number): Promise<number> {
+    jest.useFakeTimers({ now: NOW });
+    try {
+      const all = ids(waitingCount);
+      stageWorld({ instances: waiting(all), containerInstances: draining(all) });
+      const h = harness();
+      const deadline = Date.now() + budgetMs;
+      let done = false;
+      const pass = h.controller.handle(scheduledEvent(), () => deadline - Date.now()).then(() => { done = true; });
+      while (!done) await jest.advanceTimersByTimeAsync(1000);
+      await pass;
+      return autoScalingMock.commandCalls(DescribeAutoScalingGroupsCommand).length;
+    } finally {
+      jest.useRealTimers();
+    }
+  }
+
+  test(`with ${ROUNDS_FROM_WAITING} or more instances waiting, a pass goes round again every ${ROUND_PAUSE_MS / 1000} s while it has time`, async () => {
+    const made = await rounds(ROUNDS_FROM_WAITING, 60_000);
+    // 60 s less the reserve, less a round's own time and the pause: several rounds, never one that could overrun
+    expect(made).toBeGreaterThan(3);
+    expect(made).toBeLessThanOrEqual(Math.ceil((60_000 - RESERVED_TIME_MS) / ROUND_PAUSE_MS));
+  });
+
+  test('with fewer instances waiting, one round', async () => {
+    expect(await rounds(ROUNDS_FROM_WAITING - 1, 60_000)).toBe(1);
   });
 });
 

@@ -536,6 +536,25 @@ describe('races with other invocations', () => {
     expect(mutatingCalls()).toEqual([]);
   });
 
+  test('after a throttled call, the execution environment steps aside: its event invocations make no call for a while', async () => {
+    stageTerminating({ running: 1 });
+    ecsMock.on(ListContainerInstancesCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const h = harness({}, NOW, { deferOnThrottling: true, stepAsideAfterThrottlingMs: 30_000 });
+    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ deferred: 1 });
+    const callsAfterThrottle = callSequence().length;
+
+    // 29 s later: no call at all, left to the pass
+    h.clock.now = NOW + 29_000;
+    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ deferred: 1, errors: 0 });
+    expect(callSequence()).toHaveLength(callsAfterThrottle);
+    expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'recently throttled: the reconcile pass takes this over', instanceId: INSTANCE }));
+
+    // 31 s later: back to work
+    stageTerminating({ running: 1, status: 'ACTIVE', attributes: {} });
+    h.clock.now = NOW + 31_000;
+    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ deferred: 0, outcomes: { draining: 1 } });
+  });
+
   test('with deferOnThrottling, a throttled listing leaves the instance to the reconcile pass without failing', async () => {
     stageTerminating();
     ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
