@@ -51,6 +51,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@^4',
     'cdk-nag@^3',
     'esbuild@^0.28',
+    // The ecosystem's integration test form: test/integ.scale-in.ts, snapshot checked in the build.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
+    // The other ends of what users run, pinned here so they come from the lockfile: cdk-nag v2
+    // (an Aspect) next to v3, and the peer-dependency floor with a cdk-nag v2 that supports it.
+    'cdk-nag-v2@npm:cdk-nag@2.38.2',
+    'aws-cdk-lib-floor@npm:aws-cdk-lib@2.120.0',
+    'constructs-floor@npm:constructs@10.0.5',
+    'cdk-nag-v2-floor@npm:cdk-nag@2.27.220',
   ],
 
   lambdaAutoDiscover: false,
