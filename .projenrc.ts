@@ -150,6 +150,58 @@ const codeOnly = project.addTask('package:code-only', {
 });
 packageTask.spawn(codeOnly);
 
+// The peer-dependency floor, tested: the construct, the example app and the tests that run at both
+// ends compile and pass against the lowest aws-cdk-lib and constructs of the peer range (and a
+// cdk-nag 2.x that supports them), installed from the lockfile under the *-floor aliases above.
+const FLOOR_ALIASES: Record<string, string> = {
+  'aws-cdk-lib': 'aws-cdk-lib-floor',
+  'constructs': 'constructs-floor',
+  'cdk-nag-v2': 'cdk-nag-v2-floor',
+};
+const FLOOR_TESTS = [
+  'test/compat/peer-floor.compat.ts',
+  'test/ecs-drain-hook.test.ts',
+  'test/cdk-drain-hook-removal.test.ts',
+  'test/example-app.test.ts',
+  'test/nag-v2.test.ts',
+];
+new JsonFile(project, 'test/compat/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: {
+      paths: Object.fromEntries(Object.entries(FLOOR_ALIASES).flatMap(([name, alias]) => [
+        [name, [`../../node_modules/${alias}`]],
+        [`${name}/*`, [`../../node_modules/${alias}/*`]],
+      ])),
+    },
+    include: ['../../src/**/*.ts', '../integ.drain-hook.ts', ...FLOOR_TESTS.map(t => `../../${t}`)],
+    exclude: [],
+  },
+});
+new JsonFile(project, 'test/compat/jest.config.json', {
+  // jest rejects unknown keys such as projen's "//" marker.
+  marker: false,
+  obj: {
+    displayName: 'peer-dependency floor',
+    rootDir: '../..',
+    testMatch: FLOOR_TESTS.map(t => `<rootDir>/${t}`),
+    // Every module, aws-cdk-lib's own requires of constructs included, sees the floor versions.
+    moduleNameMapper: Object.fromEntries(Object.entries(FLOOR_ALIASES).flatMap(([name, alias]) => [
+      [`^${name}$`, `<rootDir>/node_modules/${alias}`],
+      [`^${name}/(.*)$`, `<rootDir>/node_modules/${alias}/$1`],
+    ])),
+    transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+    testTimeout: 60_000,
+  },
+});
+const testFloor = project.addTask('test:floor', {
+  description: 'Type-check and run the construct, example-app and cdk-nag v2 tests against the lowest aws-cdk-lib and constructs of the peer range',
+  env: SDK_QUIET,
+});
+testFloor.exec('tsc --noEmit -p test/compat/tsconfig.json');
+testFloor.exec('jest --config test/compat/jest.config.json --passWithNoTests=false');
+project.testTask.spawn(testFloor);
+
 const synthExample = project.addTask('synth:example', {
   description: 'Synthesize the example app (test/integ.drain-hook.ts) into cdk.out/',
   env: { CDK_OUTDIR: 'cdk.out' },
