@@ -201,6 +201,27 @@ const testFloor = project.addTask('test:floor', {
 testFloor.exec('tsc --noEmit -p test/compat/tsconfig.json');
 testFloor.exec('jest --config test/compat/jest.config.json --passWithNoTests=false');
 project.testTask.spawn(testFloor);
+// JSII6 asks for a devDependency on the peer floor so that the library is compiled against it.
+// The build compiles against current versions instead (cdk-nag v3 needs them) and test:floor
+// type-checks and tests the library against the floor, which is what the warning guards.
+project.compileTask.reset('jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency');
+
+// The README's TypeScript snippets compile in strict mode against rosetta/default.ts-fixture, as
+// Construct Hub compiles them (jsii-rosetta; `jsii.metadata.jsii.rosetta.strict` tells Construct
+// Hub and jsii-pacmak to be strict too). The tablet feeds jsii-pacmak's Python/Java/.NET/Go docs;
+// test/readme.test.ts checks that the README's Python block is the tablet's translation.
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+project.gitignore.exclude('/.jsii.tabl.json');
+const rosettaExtract = project.addTask('rosetta:extract', {
+  description: 'Compile the README\'s TypeScript snippets (strict) and translate them into .jsii.tabl.json',
+  env: { JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1' },
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosettaExtract);
+project.addTask('readme:python', {
+  description: 'Rewrite the README\'s Python blocks from the translations of its TypeScript blocks (after compile)',
+  exec: `${TS_NODE} test/readme/update-python.ts`,
+});
 
 const synthExample = project.addTask('synth:example', {
   description: 'Synthesize the example app (test/integ.drain-hook.ts) into cdk.out/',
