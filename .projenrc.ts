@@ -54,6 +54,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The ecosystem's integration test form: test/integ.scale-in.ts, snapshot checked in the build.
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     '@aws-cdk/integ-runner@^2.197.10',
+    // integ-runner 2.197 (the newest) reads cloud assembly schema <= 53; aws-cdk-lib 2.276 writes 55.
+    // The integration test app runs on the aws-cdk-lib released with integ-tests-alpha (schema 53).
+    'aws-cdk-lib-integ@npm:aws-cdk-lib@2.245.0',
     // The other ends of what users run, pinned here so they come from the lockfile: cdk-nag v2
     // (an Aspect) next to v3, and the peer-dependency floor with a cdk-nag v2 that supports it.
     'cdk-nag-v2@npm:cdk-nag@2.38.2',
@@ -78,7 +81,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     include: ['../lambda/**/*.ts', '../sim/**/*.ts'],
     compilerOptions: {},
   },
-  gitignore: ['/cdk.out/', '/sim-out/', '/assets/'],
+  gitignore: ['/cdk.out/', '/sim-out/', '/assets/', '/test/cdk-integ.out.*'],
 });
 
 // aws-cdk-lib for building and testing is current (cdk-nag v3 needs >= 2.257.0);
@@ -103,7 +106,7 @@ new awscdk.LambdaFunction(project, {
   },
 });
 
-for (const pattern of ['/lambda/', '/sim/', '/cdk.out/', '/sim-out/', '/BENCHMARKS.md', '/.ci/']) {
+for (const pattern of ['/lambda/', '/sim/', '/cdk.out/', '/sim-out/', '/BENCHMARKS.md', '/.ci/', '/integ.config.json']) {
   project.npmignore?.exclude(pattern);
 }
 
@@ -221,6 +224,33 @@ project.postCompileTask.spawn(rosettaExtract);
 project.addTask('readme:python', {
   description: 'Rewrite the README\'s Python blocks from the translations of its TypeScript blocks (after compile)',
   exec: `${TS_NODE} test/readme/update-python.ts`,
+});
+
+// The integration test on AWS (test/integ.scale-in.ts, @aws-cdk/integ-tests-alpha): the build only
+// checks its committed snapshot. integ-runner deploys nothing without --update-on-failed or
+// --force; the region and the disabled instance metadata service keep the AWS SDK inside it from
+// looking for a region or credentials on the network (it tries 169.254.169.254 otherwise).
+new JsonFile(project, 'integ.config.json', {
+  // integ-runner reads this file as its command-line options: no "//" marker.
+  marker: false,
+  obj: {
+    language: ['typescript'],
+    testRegex: ['^integ\\.scale-in\\.ts$'],
+    // test/integ-runner-cdk.ts: why the app runs on aws-cdk-lib 2.245.0.
+    app: 'node -r ts-node/register/transpile-only -r ./test/integ-runner-cdk.ts {filePath}',
+  },
+});
+const OFFLINE_AWS_SDK = { AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+const integ = project.addTask('integ', {
+  description: 'Check the integration test\'s snapshot (test/integ.scale-in.ts.snapshot); deploys nothing',
+  env: OFFLINE_AWS_SDK,
+  exec: 'integ-runner',
+});
+project.testTask.spawn(integ);
+project.addTask('integ:snapshot', {
+  description: 'Rewrite the integration test\'s snapshot after a change of the construct or the test; deploys nothing',
+  env: OFFLINE_AWS_SDK,
+  exec: 'integ-runner --update-on-failed --dry-run',
 });
 
 const synthExample = project.addTask('synth:example', {
