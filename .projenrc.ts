@@ -79,6 +79,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   tsconfigDev: {
     include: ['../lambda/**/*.ts', '../sim/**/*.ts'],
+    // Compiled in its own fresh app against the packed library (test/fresh-app/check.ts).
+    exclude: ['fresh-app/app.ts'],
     compilerOptions: {},
   },
   gitignore: ['/cdk.out/', '/sim-out/', '/assets/', '/test/cdk-integ.out.*'],
@@ -147,6 +149,14 @@ project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 const packageTask = project.tasks.tryFind('package')!;
 packageTask.reset();
 packageTask.spawn(project.tasks.tryFind('package:js')!);
+// The packed tarball in a fresh strict TypeScript app, at the newest aws-cdk-lib and at the floor.
+// app.ts imports the packed library and cdk-nag 2.x: it is type-checked there, not here.
+project.eslint?.addIgnorePattern('test/fresh-app/app.ts');
+const freshApp = project.addTask('test:fresh-app', {
+  description: 'Install the packed tarball into a fresh strict TypeScript app (newest aws-cdk-lib and the peer floor, cdk-nag 2.x) and synthesize it',
+  exec: `${TS_NODE} test/fresh-app/check.ts`,
+});
+packageTask.spawn(freshApp);
 const codeOnly = project.addTask('package:code-only', {
   description: 'Generate (not build) the Python, Java, .NET and Go bindings to check them',
   exec: 'jsii-pacmak --code-only --outdir dist/code-only --targets python java dotnet go',
