@@ -231,8 +231,8 @@ export class EcsDrainHook extends Construct {
   /**
    * Drains the controller started (one per terminating or interrupted instance).
    *
-   * @param props period, statistic, label and the like; not `dimensionsMap`: the metric's only
-   * dimension is the cluster's name, set for you
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAINS_STARTED, { statistic: 'Sum', ...props });
@@ -241,8 +241,8 @@ export class EcsDrainHook extends Construct {
   /**
    * Drains that ended with every task stopped before the deadline.
    *
-   * @param props period, statistic, label and the like; not `dimensionsMap`: the metric's only
-   * dimension is the cluster's name, set for you
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAINS_COMPLETED, { statistic: 'Sum', ...props });
@@ -251,8 +251,8 @@ export class EcsDrainHook extends Construct {
   /**
    * Drains that reached the drain timeout and were forced.
    *
-   * @param props period, statistic, label and the like; not `dimensionsMap`: the metric's only
-   * dimension is the cluster's name, set for you
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsForced(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAINS_FORCED, { statistic: 'Sum', ...props });
@@ -261,8 +261,8 @@ export class EcsDrainHook extends Construct {
   /**
    * Seconds from the start of a drain to the release of its instance.
    *
-   * @param props period, statistic, label and the like; not `dimensionsMap`: the metric's only
-   * dimension is the cluster's name, set for you
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAIN_DURATION, { statistic: 'Maximum', ...props });
@@ -271,8 +271,8 @@ export class EcsDrainHook extends Construct {
   /**
    * AWS calls or events the controller could not handle.
    *
-   * @param props period, statistic, label and the like; not `dimensionsMap`: the metric's only
-   * dimension is the cluster's name, set for you
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
    */
   public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
