@@ -57,6 +57,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // integ-runner 2.197 (the newest) reads cloud assembly schema <= 53; aws-cdk-lib 2.276 writes 55.
     // The integration test app runs on the aws-cdk-lib released with integ-tests-alpha (schema 53).
     'aws-cdk-lib-integ@npm:aws-cdk-lib@2.245.0',
+    // ...with the schema it writes: npm ci leaves aws-cdk-lib 2.245's own copy out (its lockfile
+    // entry is marked inBundle), and the hoisted one is 2.276's 55.x (test/integ-runner-cdk.ts).
+    'cloud-assembly-schema-integ@npm:@aws-cdk/cloud-assembly-schema@53.28.0',
     // The other ends of what users run, pinned here so they come from the lockfile: cdk-nag v2
     // (an Aspect) next to v3, and the peer-dependency floor with a cdk-nag v2 that supports it.
     'cdk-nag-v2@npm:cdk-nag@2.38.2',
