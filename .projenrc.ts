@@ -51,6 +51,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@^4',
     'cdk-nag@^3',
     'esbuild@^0.28',
+    // The ecosystem's integration test form: test/integ.scale-in.ts, snapshot checked in the build.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
+    // integ-runner 2.197 (the newest) reads cloud assembly schema <= 53; aws-cdk-lib 2.276 writes 55.
+    // The integration test app runs on the aws-cdk-lib released with integ-tests-alpha (schema 53).
+    'aws-cdk-lib-integ@npm:aws-cdk-lib@2.245.0',
+    // ...with the schema it writes: npm ci leaves aws-cdk-lib 2.245's own copy out (its lockfile
+    // entry is marked inBundle), and the hoisted one is 2.276's 55.x (test/integ-runner-cdk.ts).
+    'cloud-assembly-schema-integ@npm:@aws-cdk/cloud-assembly-schema@53.28.0',
+    // The other ends of what users run, pinned here so they come from the lockfile: cdk-nag v2
+    // (an Aspect) next to v3, and the peer-dependency floor with a cdk-nag v2 that supports it.
+    'cdk-nag-v2@npm:cdk-nag@2.38.2',
+    'aws-cdk-lib-floor@npm:aws-cdk-lib@2.120.0',
+    'constructs-floor@npm:constructs@10.0.5',
+    'cdk-nag-v2-floor@npm:cdk-nag@2.27.220',
   ],
 
   lambdaAutoDiscover: false,
@@ -67,9 +82,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   tsconfigDev: {
     include: ['../lambda/**/*.ts', '../sim/**/*.ts'],
+    // Compiled in its own fresh app against the packed library (test/fresh-app/check.ts).
+    exclude: ['fresh-app/app.ts'],
     compilerOptions: {},
   },
-  gitignore: ['/cdk.out/', '/sim-out/', '/assets/'],
+  gitignore: ['/cdk.out/', '/sim-out/', '/assets/', '/test/cdk-integ.out.*'],
 });
 
 // aws-cdk-lib for building and testing is current (cdk-nag v3 needs >= 2.257.0);
@@ -97,7 +114,7 @@ new awscdk.LambdaFunction(project, {
   },
 });
 
-for (const pattern of ['/lambda/', '/sim/', '/cdk.out/', '/sim-out/', '/BENCHMARKS.md', '/.ci/']) {
+for (const pattern of ['/lambda/', '/sim/', '/cdk.out/', '/sim-out/', '/BENCHMARKS.md', '/.ci/', '/integ.config.json']) {
   project.npmignore?.exclude(pattern);
 }
 
@@ -138,11 +155,119 @@ project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 const packageTask = project.tasks.tryFind('package')!;
 packageTask.reset();
 packageTask.spawn(project.tasks.tryFind('package:js')!);
+// The packed tarball in a fresh strict TypeScript app, at the newest aws-cdk-lib and at the floor.
+// app.ts imports the packed library and cdk-nag 2.x: it is type-checked there, not here.
+project.eslint?.addIgnorePattern('test/fresh-app/app.ts');
+const freshApp = project.addTask('test:fresh-app', {
+  description: 'Install the packed tarball into a fresh strict TypeScript app (newest aws-cdk-lib and the peer floor, cdk-nag 2.x) and synthesize it',
+  exec: `${TS_NODE} test/fresh-app/check.ts`,
+});
+packageTask.spawn(freshApp);
 const codeOnly = project.addTask('package:code-only', {
   description: 'Generate (not build) the Python, Java, .NET and Go bindings to check them',
   exec: 'jsii-pacmak --code-only --outdir dist/code-only --targets python java dotnet go',
 });
 packageTask.spawn(codeOnly);
+
+// The peer-dependency floor, tested: the construct, the example app and the tests that run at both
+// ends compile and pass against the lowest aws-cdk-lib and constructs of the peer range (and a
+// cdk-nag 2.x that supports them), installed from the lockfile under the *-floor aliases above.
+const FLOOR_ALIASES: Record<string, string> = {
+  'aws-cdk-lib': 'aws-cdk-lib-floor',
+  'constructs': 'constructs-floor',
+  'cdk-nag-v2': 'cdk-nag-v2-floor',
+};
+const FLOOR_TESTS = [
+  'test/compat/peer-floor.compat.ts',
+  'test/ecs-drain-hook.test.ts',
+  'test/cdk-drain-hook-removal.test.ts',
+  'test/example-app.test.ts',
+  'test/nag-v2.test.ts',
+];
+new JsonFile(project, 'test/compat/tsconfig.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: {
+      paths: Object.fromEntries(Object.entries(FLOOR_ALIASES).flatMap(([name, alias]) => [
+        [name, [`../../node_modules/${alias}`]],
+        [`${name}/*`, [`../../node_modules/${alias}/*`]],
+      ])),
+    },
+    include: ['../../src/**/*.ts', '../integ.drain-hook.ts', ...FLOOR_TESTS.map(t => `../../${t}`)],
+    exclude: [],
+  },
+});
+new JsonFile(project, 'test/compat/jest.config.json', {
+  // jest rejects unknown keys such as projen's "//" marker.
+  marker: false,
+  obj: {
+    displayName: 'peer-dependency floor',
+    rootDir: '../..',
+    testMatch: FLOOR_TESTS.map(t => `<rootDir>/${t}`),
+    // Every module, aws-cdk-lib's own requires of constructs included, sees the floor versions.
+    moduleNameMapper: Object.fromEntries(Object.entries(FLOOR_ALIASES).flatMap(([name, alias]) => [
+      [`^${name}$`, `<rootDir>/node_modules/${alias}`],
+      [`^${name}/(.*)$`, `<rootDir>/node_modules/${alias}/$1`],
+    ])),
+    transform: { '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
+    testTimeout: 60_000,
+  },
+});
+const testFloor = project.addTask('test:floor', {
+  description: 'Type-check and run the construct, example-app and cdk-nag v2 tests against the lowest aws-cdk-lib and constructs of the peer range',
+  env: SDK_QUIET,
+});
+testFloor.exec('tsc --noEmit -p test/compat/tsconfig.json');
+testFloor.exec('jest --config test/compat/jest.config.json --passWithNoTests=false');
+project.testTask.spawn(testFloor);
+// JSII6 asks for a devDependency on the peer floor so that the library is compiled against it.
+// The build compiles against current versions instead (cdk-nag v3 needs them) and test:floor
+// type-checks and tests the library against the floor, which is what the warning guards.
+project.compileTask.reset('jsii --silence-warnings=reserved-word --silence-warnings=metadata/missing-dev-dependency');
+
+// The README's TypeScript snippets compile in strict mode against rosetta/default.ts-fixture, as
+// Construct Hub compiles them (jsii-rosetta; `jsii.metadata.jsii.rosetta.strict` tells Construct
+// Hub and jsii-pacmak to be strict too). The tablet feeds jsii-pacmak's Python/Java/.NET/Go docs;
+// test/readme.test.ts checks that the README's Python block is the tablet's translation.
+project.package.file.addOverride('jsii.metadata.jsii.rosetta.strict', true);
+project.gitignore.exclude('/.jsii.tabl.json');
+const rosettaExtract = project.addTask('rosetta:extract', {
+  description: 'Compile the README\'s TypeScript snippets (strict) and translate them into .jsii.tabl.json',
+  env: { JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1' },
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosettaExtract);
+project.addTask('readme:python', {
+  description: 'Rewrite the README\'s Python blocks from the translations of its TypeScript blocks (after compile)',
+  exec: `${TS_NODE} test/readme/update-python.ts`,
+});
+
+// The integration test on AWS (test/integ.scale-in.ts, @aws-cdk/integ-tests-alpha): the build only
+// checks its committed snapshot. integ-runner deploys nothing without --update-on-failed or
+// --force; the region and the disabled instance metadata service keep the AWS SDK inside it from
+// looking for a region or credentials on the network (it tries 169.254.169.254 otherwise).
+new JsonFile(project, 'integ.config.json', {
+  // integ-runner reads this file as its command-line options: no "//" marker.
+  marker: false,
+  obj: {
+    language: ['typescript'],
+    testRegex: ['^integ\\.scale-in\\.ts$'],
+    // test/integ-runner-cdk.ts: why the app runs on aws-cdk-lib 2.245.0.
+    app: 'node -r ts-node/register/transpile-only -r ./test/integ-runner-cdk.ts {filePath}',
+  },
+});
+const OFFLINE_AWS_SDK = { AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' };
+const integ = project.addTask('integ', {
+  description: 'Check the integration test\'s snapshot (test/integ.scale-in.ts.snapshot); deploys nothing',
+  env: OFFLINE_AWS_SDK,
+  exec: 'integ-runner',
+});
+project.testTask.spawn(integ);
+project.addTask('integ:snapshot', {
+  description: 'Rewrite the integration test\'s snapshot after a change of the construct or the test; deploys nothing',
+  env: OFFLINE_AWS_SDK,
+  exec: 'integ-runner --update-on-failed --dry-run',
+});
 
 const synthExample = project.addTask('synth:example', {
   description: 'Synthesize the example app (test/integ.drain-hook.ts) into cdk.out/',

@@ -1,5 +1,5 @@
 import {
-  Annotations, ArnFormat, Duration, Lazy, Names, Stack, Token, Validations,
+  Annotations, ArnFormat, Aspects, CfnResource, Duration, Lazy, Names, Stack, Token,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -11,9 +11,11 @@ import {
   aws_logs as logs,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { CdkDrainHookRemoval, hasCdkDrainHook } from './cdk-drain-hook-removal';
 import { COMPLETION_MARGIN_SECONDS, ENV, EVENT, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
+import { Acknowledgement, acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
 
 /** Properties of an `EcsDrainHook`. */
 export interface EcsDrainHookProps {
@@ -84,6 +86,17 @@ export interface EcsDrainHookProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Whether to remove aws-cdk's own drain hook (`DrainECSHook`, which `Cluster.addCapacity()` and
+   * `Cluster.addAsgCapacityProvider()` add to their groups) from the groups this construct
+   * drains, so that each keeps one drain hook: this one. The removal happens at synthesis,
+   * whatever order the capacity and this construct were added in, and is noted in the synthesis
+   * output. When false, aws-cdk's hook stays and a warning says so.
+   *
+   * @default true
+   */
+  readonly removeCdkDrainHook?: boolean;
 }
 
 /** Defaults of `EcsDrainHookProps`, used by the code and quoted by the docs. */
@@ -124,8 +137,8 @@ export class EcsDrainHook extends Construct {
   /** The name of the termination lifecycle hook added to every group. */
   public readonly lifecycleHookName: string;
 
-  /** The alarms created with `createAlarms` (empty otherwise). */
-  public readonly alarms: cloudwatch.IAlarm[] = [];
+  /** The alarms created with `createAlarms` (empty otherwise); add your actions to them. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
 
   /** The dashboard created with `createDashboard`. */
   public readonly dashboard?: cloudwatch.Dashboard;
@@ -137,12 +150,13 @@ export class EcsDrainHook extends Construct {
   public readonly heartbeatTimeout: Duration;
 
   private readonly cluster: ecs.ICluster;
-  private readonly logGroupArn: string;
   private readonly groups: autoscaling.IAutoScalingGroup[] = [];
+  private readonly removeCdkDrainHook: boolean;
 
   constructor(scope: Construct, id: string, props: EcsDrainHookProps) {
     super(scope, id);
     this.cluster = props.cluster;
+    this.removeCdkDrainHook = props.removeCdkDrainHook ?? true;
     this.drainTimeout = props.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
     validateDrainTimeout(this.drainTimeout);
     this.heartbeatTimeout = heartbeatTimeoutFor(this.drainTimeout);
@@ -163,7 +177,6 @@ export class EcsDrainHook extends Construct {
       description: `Drain controller of ${this.node.path}`,
     });
     logGroup.grantWrite(role);
-    this.logGroupArn = logGroup.logGroupArn;
     const common: lambda.FunctionOptions = {
       role,
       architecture: lambda.Architecture.ARM_64,
@@ -212,13 +225,14 @@ export class EcsDrainHook extends Construct {
     if (props.createAlarms) this.alarms.push(...this.createAlarms(controller, reconciler));
     if (props.createDashboard) this.dashboard = this.createDashboard(controller, reconciler);
 
+    // At synthesis, before other Aspects (cdk-nag v2) visit the resources below this construct.
+    Aspects.of(this).add({ visit: node => { if (node === this) this.acknowledgeNagFindings(); } });
     this.node.addValidation({
       validate: () => {
         this.warnAboutManagedDraining();
-        this.acknowledgeNagFindings();
         return this.groups.length === 0
           ? [`EcsDrainHook ${this.node.path} has no Auto Scaling group: pass autoScalingGroups or call addAutoScalingGroup()`]
-          : [];
+          : this.groupsAlsoDrainedElsewhere();
       },
     });
   }
@@ -230,6 +244,7 @@ export class EcsDrainHook extends Construct {
       throw new Error(`Auto Scaling group ${describeGroup(group)} is already managed by EcsDrainHook ${this.node.path}`);
     }
     this.groups.push(group);
+    if (this.removeCdkDrainHook) Aspects.of(group).add(new CdkDrainHookRemoval(group, this));
     new autoscaling.CfnLifecycleHook(this, `LifecycleHook${this.groups.length}`, {
       autoScalingGroupName: group.autoScalingGroupName,
       lifecycleHookName: this.lifecycleHookName,
@@ -240,32 +255,68 @@ export class EcsDrainHook extends Construct {
     });
   }
 
-  /** Drains the controller started (one per terminating or interrupted instance). */
+  /**
+   * Drains the controller started (one per terminating or interrupted instance).
+   *
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
+   */
   public metricDrainsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAINS_STARTED, { statistic: 'Sum', ...props });
   }
 
-  /** Drains that ended with every task stopped before the deadline. */
+  /**
+   * Drains that ended with every task stopped before the deadline.
+   *
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
+   */
   public metricDrainsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAINS_COMPLETED, { statistic: 'Sum', ...props });
   }
 
-  /** Drains that reached the drain timeout and were forced. */
+  /**
+   * Drains that reached the drain timeout and were forced.
+   *
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
+   */
   public metricDrainsForced(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAINS_FORCED, { statistic: 'Sum', ...props });
   }
 
-  /** Seconds from the start of a drain to the release of its instance. */
+  /**
+   * Seconds from the start of a drain to the release of its instance.
+   *
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
+   */
   public metricDrainDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.DRAIN_DURATION, { statistic: 'Maximum', ...props });
   }
 
-  /** AWS calls or events the controller could not handle. */
+  /**
+   * Drains whose record ECS refused (the container instance already holds the 10 custom attributes
+   * ECS allows): released when empty, but without a deadline the controller can enforce.
+   *
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
+   */
+  public metricDrainsWithoutRecord(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.DRAINS_WITHOUT_RECORD, { statistic: 'Sum', ...props });
+  }
+
+  /**
+   * AWS calls or events the controller could not handle.
+   *
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
+   */
   public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
   }
 
-  private createAlarms(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.IAlarm[] {
+  private createAlarms(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.Alarm[] {
     const period = Duration.minutes(5);
     const atLeastOnce = {
       threshold: 1,
@@ -319,7 +370,17 @@ export class EcsDrainHook extends Construct {
     return dashboard;
   }
 
+  /**
+   * The controller publishes each metric with the `ClusterName` dimension only, and CloudWatch
+   * identifies a metric by its full set of dimensions (CloudWatch user guide, "Dimensions"): a
+   * metric with other dimensions would name one that never has data. So `dimensionsMap` is
+   * refused rather than merged (or silently replaced).
+   */
   private metric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (props.dimensionsMap !== undefined) {
+      throw new Error(`EcsDrainHook ${this.node.path}: the ${metricName} metric takes no dimensionsMap: the controller publishes it `
+        + `with the ${METRIC.DIMENSION_CLUSTER} dimension only, which is set for you; other dimensions would name a metric without data`);
+    }
     return new cloudwatch.Metric({
       ...props,
       namespace: METRIC.DEFAULT_NAMESPACE,
@@ -430,25 +491,41 @@ export class EcsDrainHook extends Construct {
   }
 
   /**
-   * Findings of policy-validation packs such as cdk-nag's AwsSolutions that are by design,
-   * each with its reason. `Validations` exists from aws-cdk-lib 2.257.0 on; with an older
-   * aws-cdk-lib there is no such validation to inform, so nothing is done. Runs at synthesis,
-   * when every group is known.
+   * Findings of policy-validation packs such as cdk-nag's AwsSolutions that are by design, each
+   * with its reason, for cdk-nag v2 (resource metadata) and v3 (`Validations`, aws-cdk-lib
+   * 2.257.0 on). The wildcard findings are derived from the controller's policies as they are
+   * synthesized (see nag-acknowledgements.ts). Runs as an Aspect at synthesis, when every group
+   * is known.
    */
   private acknowledgeNagFindings(): void {
-    if (typeof Validations?.of !== 'function') return;
-    const acknowledge = (id: string, reason: string) => Validations.of(this).acknowledge({ id, reason });
-    acknowledge('AwsSolutions-SQS3', 'The queue is itself the dead-letter queue of the drain controller.');
-    acknowledge('AwsSolutions-IAM5[Resource::*]',
-      'Only autoscaling:DescribeAutoScalingGroups and DescribeAutoScalingInstances use Resource *: they support no resource-level permissions.');
     const stack = Stack.of(this);
-    const scoped = [
-      [this.clusterScopedArn('container-instance'), 'Container instance ids are only known at run time; the ARN is scoped to this cluster.'],
-      [this.clusterScopedArn('task'), 'Task ids are only known at run time; the ARN is scoped to this cluster.'],
-      ...this.groups.map(g => [g.autoScalingGroupArn, 'A group ARN holds a generated id; the ARN is scoped to the group name.']),
-      [`${this.logGroupArn}:*`, 'Log streams are created at run time in the controller\'s own log group.'],
+    // The controller's policies: its role's default policy, and those aws-cdk-lib creates under
+    // the function for statements added to it (inlinePolicyAddedToExecutionRole-N).
+    const policies = this.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
+    for (const policy of policies) {
+      acknowledgeOn(policy, wildcardAcknowledgements(stack.resolve(policy.policyDocument)));
+    }
+    const queue = this.deadLetterQueue.node.defaultChild as CfnResource;
+    const byDesign: Acknowledgement[] = [
+      { ruleId: 'AwsSolutions-SQS3', reason: 'The queue is itself the dead-letter queue of the drain controller.' },
     ];
-    for (const [arn, reason] of scoped) acknowledge(`AwsSolutions-IAM5[Resource::${renderAsNagFinding(stack.resolve(arn))}]`, reason);
+    acknowledgeOn(queue, byDesign);
+  }
+
+  /**
+   * Two drain hooks on one group would each drain and complete its instances' lifecycle actions:
+   * one per group, across the whole app.
+   */
+  private groupsAlsoDrainedElsewhere(): string[] {
+    const others = this.node.root.node.findAll()
+      .filter((c: IConstruct): c is EcsDrainHook => c instanceof EcsDrainHook && c !== this);
+    return others.flatMap(other => this.groups
+      .filter(group => other.groups.some(g => g === group || sameResolvedName(g, group)))
+      .map(group => {
+        const [first, second] = [this.node.path, other.node.path].sort();
+        return `Auto Scaling group ${describeGroup(group)} is drained by two EcsDrainHooks, ${first} and ${second}: `
+          + 'a group takes one EcsDrainHook. Add it to one of them only.';
+      }));
   }
 
   /**
@@ -468,11 +545,34 @@ export class EcsDrainHook extends Construct {
       }
     }
     for (const group of this.groups) {
-      // aws-cdk's own drain hook (taskDrainTime of addCapacity / addAsgCapacityProvider).
-      if (group.node.tryFindChild('DrainECSHook')) {
+      // aws-cdk's own drain hook, left in place with removeCdkDrainHook: false.
+      if (hasCdkDrainHook(group)) {
         Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:cdkDrainHook',
-          `Group ${describeGroup(group)} also has aws-cdk's own drain hook: set taskDrainTime to Duration.seconds(0) where its capacity is added.`);
+          `Group ${describeGroup(group)} also has aws-cdk's own drain hook (DrainECSHook, from Cluster.addCapacity() or addAsgCapacityProvider()): `
+          + 'a second termination lifecycle hook, and a Lambda function that sleeps through each drain. '
+          + 'Leave removeCdkDrainHook at its default (true) to remove it at synthesis.');
       }
+    }
+    this.warnAboutWarmPoolReuse();
+  }
+
+  /**
+   * The ECS developer guide ("Configuring pre-initialized instances for your Amazon ECS Auto
+   * Scaling group") does not allow instances to return to a warm pool on scale-in
+   * (ReuseOnScaleIn) for ECS groups. Auto Scaling accepts it; the controller then keeps the
+   * returning instance's registration (README, "Warm pools"), but a forced drain deregisters it.
+   */
+  private warnAboutWarmPoolReuse(): void {
+    const stack = Stack.of(this);
+    const managed = new Set(this.groups.map(g => JSON.stringify(stack.resolve(g.autoScalingGroupName))));
+    for (const pool of stack.node.findAll().filter((c): c is autoscaling.CfnWarmPool => c instanceof autoscaling.CfnWarmPool)) {
+      const reuse = stack.resolve(pool.instanceReusePolicy) as { reuseOnScaleIn?: unknown; ReuseOnScaleIn?: unknown } | undefined;
+      if (reuse?.reuseOnScaleIn !== true && reuse?.ReuseOnScaleIn !== true) continue;
+      if (!managed.has(JSON.stringify(stack.resolve(pool.autoScalingGroupName)))) continue;
+      Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:warmPoolReuse',
+        `Warm pool ${pool.node.path} returns instances to the pool on scale-in (ReuseOnScaleIn), which the ECS developer guide `
+        + 'does not support for ECS groups. The drain hook keeps their registration so that the agent can reconnect, '
+        + 'but a drain forced at its deadline deregisters it, and the instance then comes back without ECS.');
     }
   }
 }
@@ -518,19 +618,6 @@ function inHoursAndMinutes(totalSeconds: number): string {
     [totalSeconds % 60, 'second'],
   ];
   return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ') || '0 seconds';
-}
-
-/**
- * A resolved CloudFormation value the way cdk-nag names it in a finding id: a reference to a
- * resource or attribute becomes <LogicalId> or <LogicalId.Attribute>.
- */
-function renderAsNagFinding(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Record<string, any>;
-  if (v.Ref !== undefined) return `<${v.Ref}>`;
-  if (v['Fn::GetAtt'] !== undefined) return `<${[v['Fn::GetAtt']].flat().join('.')}>`;
-  if (v['Fn::Join'] !== undefined) return (v['Fn::Join'][1] as unknown[]).map(renderAsNagFinding).join(v['Fn::Join'][0]);
-  return JSON.stringify(value);
 }
 
 function truncate(text: string, maxLength: number): string {

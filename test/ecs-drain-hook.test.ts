@@ -2,9 +2,11 @@ import {
   CfnResource,
   App, Duration, Stack, Token,
   aws_autoscaling as autoscaling,
+  aws_cloudwatch_actions as cloudwatchActions,
   aws_ec2 as ec2,
   aws_ecs as ecs,
   aws_logs as logs,
+  aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { EcsDrainHook, EcsDrainHookProps } from '../src';
@@ -290,19 +292,36 @@ describe('EcsDrainHook', () => {
       const provider = new ecs.AsgCapacityProvider(f.stack, 'Provider', {
         autoScalingGroup: f.group, enableManagedTerminationProtection: false, enableManagedDraining: false,
       });
-      f.cluster.addAsgCapacityProvider(provider, { taskDrainTime: Duration.seconds(0) } as ecs.AddAutoScalingGroupCapacityOptions);
+      f.cluster.addAsgCapacityProvider(provider);
       hook(f);
       Annotations.fromStack(f.stack).hasNoWarning('/Stack/Drain', Match.anyValue());
     });
 
-    test('warns when aws-cdk\'s own drain hook is also on the group', () => {
+    test('warns when a drained group returns instances to its warm pool on scale-in (ECS does not support it)', () => {
+    const f = fixture();
+    hook(f);
+    f.group.addWarmPool({ reuseOnScaleIn: true });
+    Annotations.fromStack(f.stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp('ReuseOnScaleIn.*does not support'));
+  });
+
+  test('does not warn for a warm pool without ReuseOnScaleIn', () => {
+    const f = fixture();
+    hook(f);
+    f.group.addWarmPool({});
+    expect(Annotations.fromStack(f.stack).findWarning('/Stack/Drain', Match.stringLikeRegexp('ReuseOnScaleIn'))).toEqual([]);
+  });
+
+  test('warns when aws-cdk\'s own drain hook is kept on the group (removeCdkDrainHook: false), with advice that compiles', () => {
       const f = fixture();
       const provider = new ecs.AsgCapacityProvider(f.stack, 'Provider', {
         autoScalingGroup: f.group, enableManagedTerminationProtection: false, enableManagedDraining: false,
       });
       f.cluster.addAsgCapacityProvider(provider);
-      hook(f);
-      Annotations.fromStack(f.stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp("aws-cdk's own drain hook"));
+      hook(f, { removeCdkDrainHook: false });
+      const warnings = Annotations.fromStack(f.stack).findWarning('/Stack/Drain', Match.stringLikeRegexp("aws-cdk's own drain hook"));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0].entry.data).toContain('Leave removeCdkDrainHook at its default (true)');
+      expect(warnings[0].entry.data).not.toContain('taskDrainTime');
     });
   });
 
@@ -386,6 +405,16 @@ describe('EcsDrainHook', () => {
       });
     });
 
+    test('the alarms take actions (the README wires them to an SNS topic)', () => {
+      const f = fixture();
+      const drain = hook(f, { createAlarms: true });
+      const pager = new sns.Topic(f.stack, 'Pager');
+      drain.alarms.forEach(alarm => alarm.addAlarmAction(new cloudwatchActions.SnsAction(pager)));
+      const alarms = Object.values(Template.fromStack(f.stack).findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms).toHaveLength(3);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
+    });
+
     test('createDashboard: one dashboard of drains and the controller', () => {
       const f = fixture();
       const drain = hook(f, { createDashboard: true });
@@ -401,6 +430,7 @@ describe('EcsDrainHook', () => {
       ['metricDrainsCompleted', 'DrainsCompleted', 'Sum'],
       ['metricDrainsForced', 'DrainsForced', 'Sum'],
       ['metricDrainDuration', 'DrainDuration', 'Maximum'],
+      ['metricDrainsWithoutRecord', 'DrainsWithoutRecord', 'Sum'],
       ['metricErrors', 'Errors', 'Sum'],
     ] as const)('%s reads %s in the controller\'s namespace by cluster', (method, metricName, statistic) => {
       const f = fixture();
@@ -412,5 +442,13 @@ describe('EcsDrainHook', () => {
       expect(metric.period.toMinutes()).toBe(5);
       expect(f.stack.resolve(metric.dimensions)).toEqual({ ClusterName: { Ref: expect.stringMatching(/^Cluster/) } });
     });
+
+    test.each(['metricDrainsStarted', 'metricDrainsCompleted', 'metricDrainsForced', 'metricDrainDuration', 'metricDrainsWithoutRecord', 'metricErrors'] as const)(
+      '%s refuses a dimensionsMap instead of silently replacing it', method => {
+        const f = fixture();
+        const drain = hook(f);
+        expect(() => drain[method]({ dimensionsMap: { AutoScalingGroupName: 'workers' } }))
+          .toThrow(/takes no dimensionsMap: the controller publishes it with the ClusterName dimension only/);
+      });
   });
 });

@@ -2,11 +2,14 @@
  * The example app: a VPC, an ECS cluster with an Auto Scaling group of container instances
  * behind a capacity provider, a load-balanced service, and the drain hook.
  *
+ * It compiles and synthesizes across the peer-dependency range (aws-cdk-lib 2.120.0 and newer;
+ * test/compat/ checks the floor).
+ *
  * `npx projen synth:example` synthesizes it into cdk.out/; the simulator deploys that
  * cloud assembly into the local AWS emulator.
  */
 import {
-  App, Duration, Stack, StackProps, Validations,
+  App, CfnResource, Duration, Stack, StackProps,
   aws_autoscaling as autoscaling,
   aws_ec2 as ec2,
   aws_ecs as ecs,
@@ -14,6 +17,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EcsDrainHook, EcsDrainHookProps } from '../src';
+import { acknowledgeOn } from '../src/nag-acknowledgements';
 
 export const EXAMPLE_STACK_NAME = 'EcsDrainHookExample';
 
@@ -47,10 +51,8 @@ export class ExampleStack extends Stack {
       enableManagedDraining: false,
       enableManagedTerminationProtection: false,
     });
-    // taskDrainTime 0: no aws-cdk drain hook beside this one. aws-cdk-lib still honours the
-    // deprecated option although recent typings no longer declare it (aws-cdk ecs cluster.ts).
-    const noCdkDrainHook = { taskDrainTime: Duration.seconds(0) } as ecs.AddAutoScalingGroupCapacityOptions;
-    this.cluster.addAsgCapacityProvider(capacityProvider, noCdkDrainHook);
+    // aws-cdk adds its own drain hook here; the EcsDrainHook below removes it at synthesis.
+    this.cluster.addAsgCapacityProvider(capacityProvider);
 
     const taskDefinition = new ecs.Ec2TaskDefinition(this, 'WebTask');
     taskDefinition.addContainer('web', {
@@ -80,16 +82,19 @@ export class ExampleStack extends Stack {
       ...props.drainHook,
     });
 
-    // cdk-nag (AwsSolutions) findings on the example's own resources, which only stand in for
-    // a user's cluster here; the drain hook acknowledges its own findings itself.
-    const exampleOnly = (resource: Construct, ruleId: string, reason: string) =>
-      Validations.of(resource).acknowledge({ id: ruleId, reason: `Example app: ${reason}` });
+    // cdk-nag (AwsSolutions, v2 and v3) findings on the example's own resources, which only
+    // stand in for a user's cluster here; the drain hook acknowledges its own findings itself.
+    const exampleOnly = (owner: Construct, ruleId: string, reason: string, finding?: string) => {
+      for (const resource of owner.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource)) {
+        acknowledgeOn(resource, [{ ruleId, finding, reason: `Example app: ${reason}` }]);
+      }
+    };
     exampleOnly(vpc, 'AwsSolutions-VPC7', 'no VPC flow logs needed to show draining.');
     exampleOnly(this.cluster, 'AwsSolutions-ECS4', 'Container Insights is not what this example shows.');
     exampleOnly(this.autoScalingGroup, 'AwsSolutions-EC26', 'instances hold no data; EBS encryption is the user\'s choice.');
     exampleOnly(this.autoScalingGroup, 'AwsSolutions-AS3', 'scaling notifications are the user\'s choice; the drain hook reports via logs and metrics.');
-    exampleOnly(this.autoScalingGroup, 'AwsSolutions-IAM5[Action::ecs:Submit*]', 'aws-cdk\'s standard ECS container instance role.');
-    exampleOnly(this.autoScalingGroup, 'AwsSolutions-IAM5[Resource::*]', 'aws-cdk\'s standard ECS container instance role (agent discovery, ECR login, logs).');
+    exampleOnly(this.autoScalingGroup, 'AwsSolutions-IAM5', 'aws-cdk\'s standard ECS container instance role.', 'Action::ecs:Submit*');
+    exampleOnly(this.autoScalingGroup, 'AwsSolutions-IAM5', 'aws-cdk\'s standard ECS container instance role (agent discovery, ECR login, logs).', 'Resource::*');
     exampleOnly(taskDefinition, 'AwsSolutions-ECS7', 'nginx placeholder container; logging is the user\'s choice.');
     exampleOnly(loadBalancer, 'AwsSolutions-ELB2', 'no access-log bucket for a placeholder load balancer.');
     exampleOnly(loadBalancer, 'AwsSolutions-EC23', 'a public HTTP load balancer is open to the internet by design.');
