@@ -298,20 +298,20 @@ describe('EcsDrainHook', () => {
     });
 
     test('warns when a drained group returns instances to its warm pool on scale-in (ECS does not support it)', () => {
-    const f = fixture();
-    hook(f);
-    f.group.addWarmPool({ reuseOnScaleIn: true });
-    Annotations.fromStack(f.stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp('ReuseOnScaleIn.*does not support'));
-  });
+      const f = fixture();
+      hook(f);
+      f.group.addWarmPool({ reuseOnScaleIn: true });
+      Annotations.fromStack(f.stack).hasWarning('/Stack/Drain', Match.stringLikeRegexp('ReuseOnScaleIn.*does not support'));
+    });
 
-  test('does not warn for a warm pool without ReuseOnScaleIn', () => {
-    const f = fixture();
-    hook(f);
-    f.group.addWarmPool({});
-    expect(Annotations.fromStack(f.stack).findWarning('/Stack/Drain', Match.stringLikeRegexp('ReuseOnScaleIn'))).toEqual([]);
-  });
+    test('does not warn for a warm pool without ReuseOnScaleIn', () => {
+      const f = fixture();
+      hook(f);
+      f.group.addWarmPool({});
+      expect(Annotations.fromStack(f.stack).findWarning('/Stack/Drain', Match.stringLikeRegexp('ReuseOnScaleIn'))).toEqual([]);
+    });
 
-  test('warns when aws-cdk\'s own drain hook is kept on the group (removeCdkDrainHook: false), with advice that compiles', () => {
+    test('warns when aws-cdk\'s own drain hook is kept on the group (removeCdkDrainHook: false), with advice that compiles', () => {
       const f = fixture();
       const provider = new ecs.AsgCapacityProvider(f.stack, 'Provider', {
         autoScalingGroup: f.group, enableManagedTerminationProtection: false, enableManagedDraining: false,
