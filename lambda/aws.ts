@@ -265,17 +265,24 @@ export class ClusterApi {
    * calls than a listing per instance. IAM authorizes this listing against `*` (the construct
    * scopes it with the `ecs:cluster` condition).
    */
-  async clusterStoppingTasks(): Promise<StoppingTasks> {
-    return this.stoppingTasksOf(await this.listTasks({}));
+  async clusterStoppingTasks(knownStopped?: Set<string>): Promise<StoppingTasks> {
+    return this.stoppingTasksOf(await this.listTasks({}), undefined, knownStopped);
   }
 
-  private async stoppingTasksOf(taskArns: readonly string[], wanted?: readonly string[]): Promise<StoppingTasks> {
+  /**
+   * Describes the tasks, and groups those not STOPPED by container instance. `knownStopped`
+   * (task ARNs seen STOPPED before: a STOPPED task never changes again) are not described again,
+   * and the newly STOPPED ones are added to it.
+   */
+  private async stoppingTasksOf(taskArns: readonly string[], wanted?: readonly string[], knownStopped?: Set<string>): Promise<StoppingTasks> {
     const result: StoppingTasks = new Map((wanted ?? []).map(arn => [arn, []]));
     const keep = wanted === undefined ? undefined : new Set(wanted);
-    await forEachLimited(chunk([...new Set(taskArns)], LIMITS.describeTasks), async batch => {
+    const toDescribe = [...new Set(taskArns)].filter(arn => !knownStopped?.has(arn));
+    await forEachLimited(chunk(toDescribe, LIMITS.describeTasks), async batch => {
       const answer = await this.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: batch }), this.options());
       for (const task of answer.tasks ?? []) {
         const owner = task.containerInstanceArn;
+        if (task.lastStatus === 'STOPPED' && task.taskArn) knownStopped?.add(task.taskArn);
         if (task.lastStatus === 'STOPPED' || !owner || (keep && !keep.has(owner))) continue;
         if (!result.has(owner)) result.set(owner, []);
         result.get(owner)!.push({ taskArn: task.taskArn!, lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN' });
@@ -310,8 +317,10 @@ export class ClusterApi {
       return 'deregistered';
     } catch (error) {
       if (!isClientError(error)) throw error;
-      if (await this.isGone(containerInstanceArn)) return 'gone';
+      // Without force, any refusal means "not now": one that is gone already is found INACTIVE (or
+      // not listed) by the next look, so no describe is spent on telling the two apart here.
       if (!force) return 'refused';
+      if (await this.isGone(containerInstanceArn)) return 'gone';
       throw error;
     }
   }

@@ -12,22 +12,27 @@ import { DrainController, InvocationSummary } from './controller';
 import { parseTrigger } from './events';
 import { Telemetry } from './telemetry';
 
-// Large scale-ins meet ECS's per-account token buckets (komoju/barcelona#762). The reconcile
-// pass batches its calls and is patient: it retries with exponential back-off (standard mode:
-// adaptive mode's client-side rate limiter lets it lose the bucket to hundreds of event-driven
-// invocations). An event-driven invocation is one of possibly hundreds woken at once: it tries
-// twice, then leaves the instance to the pass, and its execution environment steps aside for 30 s.
+// Large scale-ins meet the per-account token buckets of ECS (komoju/barcelona#762) and Auto
+// Scaling. The reconcile pass batches its calls and is patient: its ECS calls retry with
+// exponential back-off (standard mode: adaptive mode's client-side rate limiter lets it lose
+// ECS's read bucket to hundreds of event-driven invocations); its Auto Scaling calls, of which it
+// makes nearly all (one completion per drain: the scarcest bucket of a large scale-in), pace
+// themselves to what the bucket allows (adaptive mode). An event-driven invocation is one of
+// possibly hundreds woken at once: it tries twice, then leaves the instance to the pass, and its
+// execution environment steps aside for 30 s.
 const PATIENT = { maxAttempts: 10, retryMode: 'standard' } as const;
+const PACED = { maxAttempts: 10, retryMode: 'adaptive' } as const;
 const BRISK = { maxAttempts: 2, retryMode: 'standard' } as const;
 
 const config = readConfig(process.env);
 const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => Date.now());
-const apiWith = (retry: typeof PATIENT | typeof BRISK) => new ClusterApi(new ECSClient(retry), new AutoScalingClient(retry), config.clusterName);
-const reconciler = new DrainController(config, apiWith(PATIENT), telemetry);
-// A refused deregistration right after the last task stopped is asked again after 1, 2 and 4 s.
-const responder = new DrainController(config, apiWith(BRISK), telemetry, () => Date.now(), {
-  deferOnThrottling: true, retryRefusedDeregistrationMs: [1000, 2000, 4000], stepAsideAfterThrottlingMs: 30_000,
-});
+const reconciler = new DrainController(config,
+  new ClusterApi(new ECSClient(PATIENT), new AutoScalingClient(PACED), config.clusterName), telemetry);
+// A refused deregistration right after the last task stopped is asked again after 2 and 4 s.
+const responder = new DrainController(config,
+  new ClusterApi(new ECSClient(BRISK), new AutoScalingClient(BRISK), config.clusterName), telemetry, () => Date.now(), {
+    deferOnThrottling: true, retryRefusedDeregistrationMs: [2000, 4000], stepAsideAfterThrottlingMs: 30_000,
+  });
 
 export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<InvocationSummary> {
   const controller = parseTrigger(event).kind === 'reconcile' ? reconciler : responder;

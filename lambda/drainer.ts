@@ -268,8 +268,11 @@ export class Drainer {
 
   /** Deregistration (or parking, or reactivation) and completion, as each plan says. */
   private async finish(works: Work[]): Promise<void> {
-    const parked: { work: Work; arns: readonly string[] }[] = [];
-    await forEachOf(works, work => this.safely(work, 'release', async () => {
+    await this.reactivate(works.filter(w => w.plan.reactivate.length > 0));
+    // One instance after the other on each of a few lanes: deregister (or park), then complete
+    // at once, so that completions (Auto Scaling's lifecycle bucket, the scarce one in a large
+    // scale-in) flow while other instances are still being deregistered.
+    await forEachOf(works.filter(w => !w.done), work => this.safely(work, 'release', async () => {
       for (const { containerInstanceArn, force } of work.plan.deregister) {
         const answer = await this.deregister(containerInstanceArn, force);
         if (answer === 'refused') {
@@ -283,19 +286,17 @@ export class Drainer {
           ...this.fields(work), containerInstanceArn, answer,
         });
       }
-      if (work.plan.park.length > 0) parked.push({ work, arns: work.plan.park });
-    }));
-    // Parked markers replace the drain records in one batched write; an instance whose marker
-    // could not be written keeps waiting (a stale record would start its next drain late).
-    const errors = parked.length > 0
-      ? await this.api.putDrainAttributes(parked.flatMap(p => p.arns.map(arn => ({ containerInstanceArn: arn, value: formatParked(this.now()) }))))
-      : new Map<string, unknown>();
-    for (const { work, arns } of parked) {
-      const error = firstError(errors, arns);
-      if (error !== undefined) this.fail(work, error, 'park the registration');
-    }
-    await this.reactivate(works.filter(w => w.plan.reactivate.length > 0 && !w.done));
-    await forEachOf(works.filter(w => w.plan.completeLifecycleAction && !w.done && !w.refused), work => this.safely(work, 'complete the lifecycle action', async () => {
+      if (work.plan.park.length > 0) {
+        // The parked marker replaces the drain record; an instance whose marker cannot be
+        // written keeps waiting (a stale record would start its next drain late).
+        const errors = await this.api.putDrainAttributes(work.plan.park.map(arn => ({ containerInstanceArn: arn, value: formatParked(this.now()) })));
+        const error = firstError(errors, work.plan.park);
+        if (error !== undefined) {
+          this.fail(work, error, 'park the registration');
+          return;
+        }
+      }
+      if (!work.plan.completeLifecycleAction || work.done) return;
       const answer = await this.api.completeLifecycleAction(work.view.groupName!, this.config.lifecycleHookName, work.view.instanceId);
       this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', {
         ...this.fields(work), outcome: work.plan.outcome,
@@ -318,7 +319,7 @@ export class Drainer {
     return answer;
   }
 
-  /** A parked registration back in service: ACTIVE again, and the marker removed. */
+  /** A parked registration back in service: ACTIVE again, and the marker removed (batched). */
   private async reactivate(works: Work[]): Promise<void> {
     if (works.length === 0) return;
     const arns = works.flatMap(w => w.plan.reactivate);

@@ -35,6 +35,8 @@ const FIRST_BATCH_ESTIMATE_MS = 10_000;
 export const ROUNDS_FROM_WAITING = 150;
 /** Pause between rounds of a pass (a short wait, not a sleeping Lambda: DESIGN.md). */
 export const ROUND_PAUSE_MS = 5_000;
+/** Batches of a round in flight at once. */
+export const PIPELINE_DEPTH = 3;
 
 /**
  * What a reconcile function remembers between passes while its execution environment lives:
@@ -86,11 +88,13 @@ export class ReconcilePass {
     const hardLimit = remainingTimeMs() - ABORT_BEFORE_TIMEOUT_MS;
     const timer = Number.isFinite(hardLimit) ? setTimeout(() => abort.abort(), Math.max(0, hardLimit)) : undefined;
     const api = this.api.bounded(abort.signal);
+    const emptySince = new Map<string, number>();
+    const tasks = new ClusterTaskReads(api, this.now, arn => emptySince.get(arn));
     try {
       let slowestRoundMs = 0;
       for (let round = 1; ; round++) {
         const before = remainingTimeMs();
-        const { waiting, finished } = await this.round(api, tally, remainingTimeMs);
+        const { waiting, finished } = await this.round(api, tally, remainingTimeMs, tasks, emptySince);
         slowestRoundMs = Math.max(slowestRoundMs, before - remainingTimeMs());
         const timeForAnother = remainingTimeMs() - RESERVED_TIME_MS - slowestRoundMs - ROUND_PAUSE_MS > 0;
         if (!finished || waiting < ROUNDS_FROM_WAITING || !timeForAnother) break;
@@ -103,10 +107,12 @@ export class ReconcilePass {
   }
 
   /** One look at everything: returns how many instances wait in the hook, and whether all their work was done. */
-  private async round(api: ClusterApi, tally: Tally, remainingTimeMs: () => number): Promise<{ waiting: number; finished: boolean }> {
+  private async round(
+    api: ClusterApi, tally: Tally, remainingTimeMs: () => number, tasks: ClusterTaskReads, emptySince: Map<string, number>,
+  ): Promise<{ waiting: number; finished: boolean }> {
     let collected: { items: Item[]; waiting: number };
     try {
-      collected = await this.collect(api);
+      collected = await this.collect(api, emptySince);
     } catch (error) {
       if ((error as { name?: unknown })?.name !== 'AbortError') throw error;
       this.telemetry.log('warn', 'reconcile pass ran out of time reading the groups and the cluster; the next pass starts again');
@@ -116,11 +122,17 @@ export class ReconcilePass {
     if (items.length === 0) return { waiting, finished: true };
     items.sort((a, b) => a.urgency - b.urgency || a.order - b.order);
 
-    const drainer = new Drainer(this.config, api, this.telemetry, this.now, { deferOnAbort: true });
-    const readTasks = sharedTaskReader(api);
+    // A deregistration refused right after the last task stopped is asked again in this round.
+    const drainer = new Drainer(this.config, api, this.telemetry, this.now, { deferOnAbort: true, retryRefusedDeregistrationMs: [2000, 3000] });
+    // Up to PIPELINE_DEPTH batches at once: one batch's reads overlap another's deregistrations and
+    // completions (Auto Scaling's lifecycle bucket is the scarce one in a large scale-in).
     let slowestBatchMs = FIRST_BATCH_ESTIMATE_MS;
+    const inFlight = new Set<Promise<void>>();
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
-      if (remainingTimeMs() < RESERVED_TIME_MS + slowestBatchMs) {
+      if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
+      // Room for this batch and those in flight even if they ran one after the other.
+      if (remainingTimeMs() < RESERVED_TIME_MS + slowestBatchMs * (inFlight.size + 1)) {
+        await Promise.all(inFlight);
         const left = items.slice(i);
         tally.deferred += left.length;
         this.telemetry.log('warn', 'reconcile pass ran out of time; the next pass continues with the most urgent first', {
@@ -129,10 +141,14 @@ export class ReconcilePass {
         return { waiting, finished: false };
       }
       const before = remainingTimeMs();
-      await drainer.run(items.slice(i, i + BATCH_SIZE).map(item => item.candidate), tally, readTasks);
-      const spent = before - remainingTimeMs();
-      if (Number.isFinite(spent)) slowestBatchMs = Math.max(slowestBatchMs, spent);
+      const batch = drainer.run(items.slice(i, i + BATCH_SIZE).map(item => item.candidate), tally, tasks.read).then(() => {
+        const spent = before - remainingTimeMs();
+        if (Number.isFinite(spent)) slowestBatchMs = Math.max(slowestBatchMs, spent);
+        inFlight.delete(batch);
+      });
+      inFlight.add(batch);
     }
+    await Promise.all(inFlight);
     return { waiting, finished: true };
   }
 
@@ -141,7 +157,7 @@ export class ReconcilePass {
    * registrations. An instance whose known registrations still run tasks, and whose drain is
    * recorded with no deadline or heartbeat due, needs nothing this pass.
    */
-  private async collect(api: ClusterApi): Promise<{ items: Item[]; waiting: number }> {
+  private async collect(api: ClusterApi, emptySince: Map<string, number>): Promise<{ items: Item[]; waiting: number }> {
     const readAt = this.now();
     const instances = await api.instancesOfGroups([...this.config.autoScalingGroupNames]);
     const byId = new Map(instances.map(i => [i.instanceId, i]));
@@ -149,8 +165,12 @@ export class ReconcilePass {
     // Listed every pass, also when nothing waits: a parked registration whose instance came back
     // from the warm pool while its ECS event was lost is set ACTIVE here.
     const draining = await api.drainingContainerInstances();
+    // Empty by its counts by the time this read returned (see ClusterTaskReads).
+    const describedAt = this.now();
     const registrations = new Map<string, RegisteredInstance[]>();
     for (const ci of draining) {
+      if (!mayBeDrained(ci)) emptySince.delete(ci.containerInstanceArn);
+      else if (!emptySince.has(ci.containerInstanceArn)) emptySince.set(ci.containerInstanceArn, describedAt);
       if (!ci.ec2InstanceId || !byId.has(ci.ec2InstanceId)) continue;
       registrations.set(ci.ec2InstanceId, [...registrations.get(ci.ec2InstanceId) ?? [], ci]);
     }
@@ -200,22 +220,63 @@ function classify(candidate: Candidate, view: InstanceView, plan: InstancePlan, 
   return undefined;
 }
 
+/** A cluster-wide task listing older than this is listed again for instances it showed still stopping. */
+export const TASK_LISTING_MAX_AGE_MS = 10_000;
 /**
- * Stopping tasks for the pass: per container instance while few are asked for; from the first
- * large request on, one cluster-wide listing, read once and shared by every later batch (a
- * task that was STOPPED stays STOPPED; one still stopping then is looked at again next time).
+ * Cluster-wide task listings start at least this far apart (a short wait in between): each one
+ * pages through every task the cluster stopped in the last hour, and drains that end a few
+ * seconds apart are better proven together than one listing each.
  */
-function sharedTaskReader(api: ClusterApi): TaskReader {
-  let snapshot: Promise<StoppingTasks> | undefined;
-  return async arns => {
-    if (snapshot === undefined && arns.length <= LIMITS.perInstanceTaskListings) return api.tasksNotStopped(arns);
-    snapshot ??= api.clusterStoppingTasks();
-    const all = await snapshot.catch(error => {
-      snapshot = undefined;
-      throw error;
-    });
-    return new Map(arns.map(arn => [arn, all.get(arn) ?? []]));
+export const TASK_LISTING_MIN_INTERVAL_MS = 5_000;
+
+/**
+ * Stopping tasks for a pass: per container instance while few are asked for; from the first
+ * large request on, cluster-wide listings shared by every batch and round of the pass. A listing
+ * answers for an instance only if it was taken after the instance was seen empty by its counts
+ * (from then on every task of a DRAINING instance has desired status STOPPED, and ECS places no
+ * new one there, so the listing holds them all); one older than TASK_LISTING_MAX_AGE_MS is taken
+ * again for instances it showed still stopping. Tasks seen STOPPED are not described again.
+ */
+export class ClusterTaskReads {
+  private readonly stopped = new Set<string>();
+  private listing?: { readonly takenAt: number; readonly stopping: StoppingTasks };
+  private refreshing?: { readonly takenAt: number; readonly done: Promise<void> };
+
+  constructor(
+    private readonly api: ClusterApi,
+    private readonly now: () => number,
+    /** When each container instance was first seen empty by its counts in this pass. */
+    private readonly emptySince: (containerInstanceArn: string) => number | undefined,
+    private readonly sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms)),
+  ) {}
+
+  readonly read: TaskReader = async arns => {
+    if (this.listing === undefined && this.refreshing === undefined && arns.length <= LIMITS.perInstanceTaskListings) {
+      return this.api.tasksNotStopped(arns);
+    }
+    const askedAt = this.now();
+    const answers = (takenAt: number, stopping?: StoppingTasks) => arns.every(arn =>
+      takenAt >= (this.emptySince(arn) ?? askedAt) && !(stopping?.has(arn) && askedAt - takenAt > TASK_LISTING_MAX_AGE_MS));
+    if (this.refreshing && answers(this.refreshing.takenAt)) await this.refreshing.done;
+    if (!this.listing || !answers(this.listing.takenAt, this.listing.stopping)) await this.refresh();
+    return new Map(arns.map(arn => [arn, this.listing!.stopping.get(arn) ?? []]));
   };
+
+  private async refresh(): Promise<void> {
+    const wait = this.listing === undefined ? 0 : this.listing.takenAt + TASK_LISTING_MIN_INTERVAL_MS - this.now();
+    if (wait > 0) await this.sleep(wait);
+    if (this.refreshing) return this.refreshing.done;
+    const takenAt = this.now();
+    const done = this.api.clusterStoppingTasks(this.stopped).then(stopping => {
+      if (!this.listing || this.listing.takenAt <= takenAt) this.listing = { takenAt, stopping };
+    });
+    this.refreshing = { takenAt, done };
+    try {
+      await done;
+    } finally {
+      if (this.refreshing?.done === done) this.refreshing = undefined;
+    }
+  }
 }
 
 /** A small, stable string hash (polynomial, modulo a prime). */

@@ -102,6 +102,10 @@ export class EmulatorServer {
         'content-type': reply.contentType,
         'content-length': Buffer.byteLength(reply.body),
         'x-amzn-requestid': this.random.uuid(),
+        // The service's clock is the world's (virtual) clock. Node would stamp the real time, and
+        // the SDK, seeing its clients' (virtual) clock skewed by more than 5 minutes, would retry
+        // every error once after correcting the skew: calls counted twice.
+        'date': new Date(this.clock.now()).toUTCString(),
       });
       res.end(reply.body);
     };

@@ -22,7 +22,9 @@ import {
 } from './fixtures';
 import { ClusterApi, LIMITS } from '../../lambda/aws';
 import { Tally } from '../../lambda/drainer';
-import { BATCH_SIZE, RESERVED_TIME_MS, ReconcilePass, ROUND_PAUSE_MS, ROUNDS_FROM_WAITING } from '../../lambda/reconcile';
+import {
+  BATCH_SIZE, ClusterTaskReads, RESERVED_TIME_MS, ReconcilePass, ROUND_PAUSE_MS, ROUNDS_FROM_WAITING, TASK_LISTING_MAX_AGE_MS, TASK_LISTING_MIN_INTERVAL_MS,
+} from '../../lambda/reconcile';
 import { Telemetry } from '../../lambda/telemetry';
 import { ATTRIBUTE, METRIC } from '../../src/constants';
 
@@ -392,6 +394,57 @@ describe('a cheap pass', () => {
     const firstWrites = ecsMock.commandCalls(PutAttributesCommand).slice(0, 4).map(c => c.args[0].input.attributes!.length);
     expect(firstWrites).toEqual([10, 10, 10, 5]);
     expect(ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes!).every(a => a.name === ATTRIBUTE.DRAIN)).toBe(true);
+  });
+});
+
+describe('ClusterTaskReads', () => {
+  function setUp(stoppedEach = 2, stoppingOn: string[] = []) {
+    const all = ids(30);
+    stageWorld({
+      containerInstances: all.map(id => ({
+        arn: ciArn(`ci-${id}`),
+        ec2InstanceId: id,
+        status: 'DRAINING',
+        tasks: Array.from({ length: stoppedEach }, (_, t) => ({ arn: taskArn(`${t}-${id}`), lastStatus: stoppingOn.includes(id) && t === 0 ? 'STOPPING' : 'STOPPED' })),
+      })),
+    });
+    const clock = { now: NOW };
+    const since = new Map<string, number>();
+    const sleeps: number[] = [];
+    const sleep = async (ms: number) => { sleeps.push(ms); clock.now += ms; };
+    const reads = new ClusterTaskReads(harness().api, () => clock.now, arn => since.get(arn), sleep);
+    return { arns: all.map(id => ciArn(`ci-${id}`)), clock, since, reads, sleeps };
+  }
+  const listings = () => ecsMock.commandCalls(ListTasksCommand).filter(c => c.args[0].input.nextToken === undefined).length;
+  const described = () => ecsMock.commandCalls(DescribeTasksCommand).flatMap(c => c.args[0].input.tasks!).length;
+
+  test('a listing taken before an instance was seen empty by its counts never answers for it (it may miss a task)', async () => {
+    const { arns, clock, since, reads, sleeps } = setUp();
+    arns.forEach(arn => since.set(arn, NOW - 1000));
+    await reads.read(arns);
+    expect(listings()).toBe(1);
+    // an instance seen empty after that listing: listed again, once the minimum interval has passed
+    clock.now = NOW + 5000;
+    since.set(arns[0], NOW + 1000);
+    await reads.read([arns[0], ...arns.slice(1, 25)]);
+    expect(listings()).toBe(2);
+    expect(sleeps).toEqual([TASK_LISTING_MIN_INTERVAL_MS - 5000]);
+  });
+
+  test('a listing answers later batches for instances seen empty before it, and STOPPED tasks are never described again', async () => {
+    const { arns, clock, since, reads } = setUp(2, [ids(30)[3]]);
+    arns.forEach(arn => since.set(arn, NOW - 1000));
+    const first = await reads.read(arns);
+    expect(first.get(arns[3])).toHaveLength(1);
+    expect(described()).toBe(60);
+    clock.now = NOW + 5000;
+    await reads.read(arns.slice(0, 25).filter((_, i) => i !== 3));
+    expect(listings()).toBe(1);
+    // the stopping one, asked again after the listing's maximum age: listed again, only its stopping task described
+    clock.now = NOW + 5000 + TASK_LISTING_MAX_AGE_MS;
+    await reads.read(arns.slice(0, 25));
+    expect(listings()).toBe(2);
+    expect(described()).toBe(61);
   });
 });
 

@@ -100,7 +100,7 @@ describe('the controller\'s telemetry', () => {
     // AND B's error is logged with its id, the Errors metric emitted, and A and C completed
     expect(h.logs().filter(l => l.level === 'error')).toEqual([{
       level: 'error',
-      message: 'could not complete the lifecycle action',
+      message: 'could not release',
       cluster: 'my-cluster',
       instanceId: B,
       groupName: GROUP,

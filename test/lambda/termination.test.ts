@@ -339,17 +339,20 @@ describe('deregistration', () => {
     expect(summary.outcomes).toEqual({ drained: 1 });
   });
 
-  test('counts an instance that another invocation deregistered (describe says INACTIVE) as deregistered', async () => {
+  test('a refusal without force costs no describe: an instance another invocation deregistered meanwhile is settled by the next look', async () => {
+    // GIVEN a drained instance whose deregistration is refused (another invocation got there first)
     stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] });
     ecsMock.on(DeregisterContainerInstanceCommand).rejects(ecsInvalidParameter('The referenced container instance is not active'));
-    ecsMock.on(DescribeContainerInstancesCommand, { containerInstances: [CI] })
-      .resolvesOnce({ containerInstances: [{ containerInstanceArn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', runningTasksCount: 0, pendingTasksCount: 0 }] })
-      .resolves({ containerInstances: [{ containerInstanceArn: CI, status: 'INACTIVE' }] });
     const h = harness();
-    const summary = await h.controller.handle(lifecycleEvent());
-    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.force)).toEqual([false]);
+
+    // WHEN its lifecycle action is looked at: refused, no describe spent on it, still draining
+    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ outcomes: { draining: 1 }, errors: 0 });
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
+
+    // AND the next look finds no live registration and completes
+    stageTerminating({ status: 'INACTIVE' });
+    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
-    expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
   });
 });
 

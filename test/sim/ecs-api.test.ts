@@ -21,6 +21,15 @@ describe('ECS API over JSON 1.1 through the real SDK', () => {
 
   afterEach(() => h.close());
 
+  test('answers carry the world\'s (virtual) time in Date, as a service stamps its own clock', async () => {
+    // (Node would stamp the machine's clock; a Lambda handler in virtual time would then see its
+    // clock skewed by days, and the SDK retries every error once after correcting the skew.)
+    h.advance(3 * 24 * 3600_000);
+    const error = await failure(h.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'main', containerInstance: 'ffffffffffffffffffffffffffffffff' })));
+    expect(error.name).toBe('InvalidParameterException');
+    expect((error as { $response?: { headers: Record<string, string> } }).$response?.headers.date).toBe(new Date(h.clock.now()).toUTCString());
+  });
+
   test('DescribeContainerInstances: documented shape, failures MISSING, at most 100', async () => {
     h.emulator.createService('main', { name: 'web', desiredCount: 3 });
     h.advance(10_000);
