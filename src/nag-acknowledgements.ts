@@ -27,11 +27,12 @@ export const IAM_WILDCARD_RULE = 'AwsSolutions-IAM5';
 /**
  * Actions that have no resource types: IAM authorizes them only against `*` (Service
  * Authorization Reference, "Actions, resources, and condition keys for Amazon EC2 Auto Scaling":
- * both rows list no resource type).
+ * these rows list no resource type).
  */
 const ACTIONS_WITHOUT_RESOURCE_TYPES = new Set([
   'autoscaling:DescribeAutoScalingGroups',
   'autoscaling:DescribeAutoScalingInstances',
+  'autoscaling:DescribeWarmPool',
 ]);
 
 /**
