@@ -76,6 +76,19 @@ export const PRODUCTION_SCENARIOS: readonly ChaosScenario[] = [
     verify: verifyWarmPool,
   },
   {
+    name: 'warm-pool-cut-reactivation',
+    description: 'the warm pool round trip; every event of a parked registration is lost (reconcile passes reactivate them) '
+      + 'and the first DeleteAttributes never answers: that pass times out after setting ACTIVE, the parked marker must still go',
+    assembly: 'warm-pool',
+    timeoutsInjected: true,
+    afterScaleIn: context => {
+      onWorldEvent(context, event => (isParked(event) ? 'drop' : undefined));
+      hangFirstCall(context, 'DeleteAttributes');
+    },
+    finish: warmPoolRoundTrip,
+    verify: verifyWarmPool,
+  },
+  {
     name: 'warm-pool-crashes',
     description: 'the warm pool round trip with 30% of invocations dying after one of their first 6 API calls',
     assembly: 'warm-pool',
@@ -140,16 +153,43 @@ export const PRODUCTION_SCENARIOS: readonly ChaosScenario[] = [
 
 const reconnectEvents = new RunState<Map<string, EmittedEvent>>(() => new Map());
 
+/** An event of a registration that carries the controller's parked marker. */
+function isParked(event: EmittedEvent): boolean {
+  const attributes = (event.detail as { attributes?: { name: string; value?: string }[] }).attributes;
+  return attributes?.some(a => a.name === ATTRIBUTE.DRAIN && a.value?.startsWith('parked:')) === true;
+}
+
+/** An agent reconnecting to a parked, empty registration (its instance back from the pool). */
+function isParkedReconnect(event: EmittedEvent): boolean {
+  return isParked(event) && event.detail.agentConnected === true && showsEmptyDrain(event);
+}
+
 /** Keeps, per registration, the latest event of its agent reconnecting to a parked, empty registration. */
 function keepReconnectEvents(context: ChaosContext): void {
   const kept = reconnectEvents.of(context);
   onWorldEvent(context, event => {
-    const detail = event.detail as { containerInstanceArn?: string; agentConnected?: boolean; attributes?: { name: string; value?: string }[] };
-    const parked = detail.attributes?.some(a => a.name === ATTRIBUTE.DRAIN && a.value?.startsWith('parked:'));
-    if (parked && detail.agentConnected && showsEmptyDrain(event)) {
-      kept.set(String(detail.containerInstanceArn), JSON.parse(JSON.stringify(event)) as EmittedEvent);
-    }
+    if (isParkedReconnect(event)) kept.set(String(event.detail.containerInstanceArn), JSON.parse(JSON.stringify(event)) as EmittedEvent);
   });
+}
+
+/**
+ * The first call of `operation` by the controller is never answered (a connection that hangs):
+ * the invocation that sent it runs into its timeout with the calls before it done.
+ */
+function hangFirstCall(context: ChaosContext, operation: string): void {
+  const { emulator } = context.sim;
+  const inner = emulator.onRequest;
+  let hung = false;
+  emulator.onRequest = info => {
+    // The runtime still notes the request as received (it left the function).
+    const decision = inner ? inner(info) : 'continue';
+    if (!hung && info.invocationId !== undefined && info.operation === operation) {
+      hung = true;
+      context.notes.push(`${operation} of invocation ${info.invocationId} never answered`);
+      return 'hang';
+    }
+    return decision;
+  };
 }
 
 /** EventBridge delivers at least once, in no particular order: the kept events come again, late. */
