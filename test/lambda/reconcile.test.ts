@@ -195,6 +195,27 @@ describe('warm pools', () => {
   });
 });
 
+describe('a parked marker left on an ACTIVE registration', () => {
+  test('is removed by the next pass: the pass that set the registration ACTIVE again ended before it removed the marker', async () => {
+    // GIVEN an instance back in service whose registration is ACTIVE again, with tasks, but still parked
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
+      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 3, attributes: parkedMarker() }],
+    });
+    const h = harness();
+
+    // WHEN a pass runs
+    const summary = await h.controller.handle(scheduledEvent());
+
+    // THEN the marker is removed, nothing else changes: left, it would have a later DRAINING of the
+    // instance (an operator's maintenance) taken for a return from the pool and undone
+    expect(mutatingCalls()).toEqual([
+      { command: 'DeleteAttributesCommand', input: { cluster: CLUSTER, attributes: [{ name: ATTRIBUTE.DRAIN, targetType: 'container-instance', targetId: CI }] } },
+    ]);
+    expect(summary.outcomes).toEqual({ reactivated: 1 });
+  });
+});
+
 describe('a bounded pass', () => {
   test('with too little time left for one batch, takes nothing on and says so', async () => {
     stageWorld({ instances: waiting(ids(150)) });
