@@ -124,10 +124,11 @@ export class ReconcilePass {
     const byId = new Map(instances.map(i => [i.instanceId, i]));
     const waiting = instances.filter(i => WAIT_STATES[i.lifecycleState] !== undefined);
     // Listed every pass, also when nothing waits: a parked registration whose instance came back
-    // from the warm pool while its ECS event was lost is set ACTIVE here.
-    const draining = await api.drainingContainerInstances();
+    // from the warm pool while its ECS event was lost is set ACTIVE here, and one set ACTIVE
+    // whose parked marker could not be removed (no event follows) loses its marker here.
+    const listed = [...await api.drainingContainerInstances(), ...await api.markedActiveContainerInstances()];
     const registrations = new Map<string, RegisteredInstance[]>();
-    for (const ci of draining) {
+    for (const ci of listed) {
       if (!ci.ec2InstanceId || !byId.has(ci.ec2InstanceId)) continue;
       registrations.set(ci.ec2InstanceId, [...registrations.get(ci.ec2InstanceId) ?? [], ci]);
     }

@@ -72,18 +72,19 @@ describe('what the pass reads', () => {
     expect(autoScalingMock.commandCalls(DescribeAutoScalingGroupsCommand).map(c => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
     const listings = ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input);
     expect(listings[0]).toEqual({ cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: undefined });
-    expect(listings.slice(1).map(l => parseInstanceFilter(l.filter).sort())).toEqual([['i-00000000000000002', 'i-00000000000000004']]);
+    expect(listings[1]).toEqual({ cluster: CLUSTER, status: 'ACTIVE', filter: `attribute:${ATTRIBUTE.DRAIN} exists`, maxResults: 100, nextToken: undefined });
+    expect(listings.slice(2).map(l => parseInstanceFilter(l.filter).sort())).toEqual([['i-00000000000000002', 'i-00000000000000004']]);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input.InstanceId).sort()).toEqual([
       'i-00000000000000002', 'i-00000000000000004',
     ]);
     expect(summary).toEqual({ trigger: 'reconcile', outcomes: { 'not-registered': 2 }, errors: 0, deferred: 0 });
   });
 
-  test('when nothing waits: one Auto Scaling read and one DRAINING listing (for parked registrations back in service), nothing else', async () => {
+  test('when nothing waits: one Auto Scaling read, one DRAINING listing and one of marked ACTIVE registrations (parked ones back in service), nothing else', async () => {
     stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }] });
     const h = harness();
     const summary = await h.controller.handle(scheduledEvent());
-    expect(callSequence()).toEqual(['DescribeAutoScalingGroups', 'ListContainerInstances']);
+    expect(callSequence()).toEqual(['DescribeAutoScalingGroups', 'ListContainerInstances', 'ListContainerInstances']);
     expect(summary).toEqual({ trigger: 'reconcile', outcomes: {}, errors: 0, deferred: 0 });
   });
 
@@ -123,10 +124,11 @@ describe('what the pass reads', () => {
     const h = harness();
     const summary = await h.controller.handle(scheduledEvent());
     expect(summary).toEqual({ trigger: 'reconcile', outcomes: {}, errors: 0, deferred: 0 });
-    expect(ecsMock.commandCalls(ListContainerInstancesCommand)).toHaveLength(3);
+    // Three pages of DRAINING registrations, one (empty) listing of marked ACTIVE ones.
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand)).toHaveLength(4);
     const described = ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances!.length);
     expect(described.sort((a, b) => a - b)).toEqual([50, 100, 100]);
-    expect(allCalls()).toHaveLength(7);
+    expect(allCalls()).toHaveLength(8);
   });
 
   test('an instance with a newer ACTIVE registration is not released: releases are judged on a lookup by instance id', async () => {
