@@ -65,13 +65,13 @@ export const PRODUCTION_SCENARIOS: readonly ChaosScenario[] = [
   },
   {
     name: 'warm-pool-stale-event',
-    description: 'the warm pool round trip; each instance back in service starts a 20-minute job, and the event of its parked registration '
-      + `reconnecting (DRAINING, no task) is delivered again ${STALE_REDELIVERY_MS / MINUTE} min into its second drain: the job must keep it out of the pool`,
+    description: 'the warm pool round trip; each instance back in service starts a 20-minute job, and the last event of its parked registration '
+      + `(DRAINING, no task) is delivered again ${STALE_REDELIVERY_MS / MINUTE} min into its second drain: the job must keep it out of the pool`,
     assembly: 'warm-pool',
-    afterScaleIn: context => keepReconnectEvents(context),
+    afterScaleIn: context => keepParkedEvents(context),
     finish: (context, scaledIn) => warmPoolRoundTrip(context, scaledIn, {
       onBack: (c, back) => back.forEach(id => runJob(c, id, BACK_IN_SERVICE_JOB_MS)),
-      onSecondScaleIn: redeliverReconnectEvents,
+      onSecondScaleIn: redeliverParkedEvents,
     }),
     verify: verifyWarmPool,
   },
@@ -149,9 +149,9 @@ export const PRODUCTION_SCENARIOS: readonly ChaosScenario[] = [
   },
 ];
 
-// ---- warm-pool-stale-event --------------------------------------------------------------------
+// ---- warm-pool-stale-event, warm-pool-cut-reactivation -----------------------------------------
 
-const reconnectEvents = new RunState<Map<string, EmittedEvent>>(() => new Map());
+const parkedEvents = new RunState<Map<string, EmittedEvent>>(() => new Map());
 
 /** An event of a registration that carries the controller's parked marker. */
 function isParked(event: EmittedEvent): boolean {
@@ -159,17 +159,26 @@ function isParked(event: EmittedEvent): boolean {
   return attributes?.some(a => a.name === ATTRIBUTE.DRAIN && a.value?.startsWith('parked:')) === true;
 }
 
-/** An agent reconnecting to a parked, empty registration (its instance back from the pool). */
-function isParkedReconnect(event: EmittedEvent): boolean {
-  return isParked(event) && event.detail.agentConnected === true && showsEmptyDrain(event);
+/**
+ * Keeps, per registration, the latest event that shows it parked and empty (its host stopping in
+ * the pool, or its agent reconnecting when the instance comes back).
+ */
+function keepParkedEvents(context: ChaosContext): void {
+  const kept = parkedEvents.of(context);
+  onWorldEvent(context, event => {
+    if (!isParked(event) || !showsEmptyDrain(event)) return;
+    kept.set(String(event.detail.containerInstanceArn), JSON.parse(JSON.stringify(event)) as EmittedEvent);
+  });
 }
 
-/** Keeps, per registration, the latest event of its agent reconnecting to a parked, empty registration. */
-function keepReconnectEvents(context: ChaosContext): void {
-  const kept = reconnectEvents.of(context);
-  onWorldEvent(context, event => {
-    if (isParkedReconnect(event)) kept.set(String(event.detail.containerInstanceArn), JSON.parse(JSON.stringify(event)) as EmittedEvent);
-  });
+/** EventBridge delivers at least once, in no particular order: the kept events come again, late. */
+function redeliverParkedEvents(context: ChaosContext, back: readonly string[]): void {
+  const { sim } = context;
+  const kept = parkedEvents.of(context);
+  for (const arn of back.flatMap(id => sim.emulator.containerInstanceArns(id))) {
+    const event = kept.get(arn);
+    if (event) sim.clock.after(STALE_REDELIVERY_MS, () => sim.eventBridge.putEvent(event));
+  }
 }
 
 /**
@@ -190,16 +199,6 @@ function hangFirstCall(context: ChaosContext, operation: string): void {
     }
     return decision;
   };
-}
-
-/** EventBridge delivers at least once, in no particular order: the kept events come again, late. */
-function redeliverReconnectEvents(context: ChaosContext, back: readonly string[]): void {
-  const { sim } = context;
-  const kept = reconnectEvents.of(context);
-  for (const arn of back.flatMap(id => sim.emulator.containerInstanceArns(id))) {
-    const event = kept.get(arn);
-    if (event) sim.clock.after(STALE_REDELIVERY_MS, () => sim.eventBridge.putEvent(event));
-  }
 }
 
 /** A standalone job on the instance's registration that is not INACTIVE (DRAINING does not stop it). */
