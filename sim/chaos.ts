@@ -2,8 +2,11 @@
  * `chaos`: the fault matrix. Every scenario of sim/chaos/scenarios.ts (throttling storms, 5xx,
  * slow answers, crashes mid-drain, lost/duplicated/reordered/stale events, agent disconnects,
  * unregistered and deregistered instances, completed and expired actions, deleted group and
- * cluster, concurrent invocations, junk events) runs the same scale-in of the synthesized example
- * over several seeds, through the real bundled controller and the emulator, in virtual time.
+ * cluster, concurrent invocations, junk events) and of sim/chaos/production-scenarios.ts (an
+ * attribute-full instance, deregistration lag, warm pool reuse, re-registration mid-drain, a late
+ * record, Spot, two groups, forceDeregisterOnTimeout false) runs the same scale-in of the
+ * synthesized example (or of the matrix's own app, sim/chaos/variant-app.ts) over several seeds,
+ * through the real bundled controller and the emulator, in virtual time.
  *
  *   ts-node --transpile-only --project test/tsconfig.json sim/chaos.ts \
  *     [--seeds N] [--scenario NAME[,NAME...]] [--instances N] [--assembly cdk.out] [--verbose]
