@@ -163,6 +163,16 @@ export class ClusterApi {
   }
 
   /**
+   * The ACTIVE container instances that carry the controller's attribute, read in full: a parked
+   * marker left behind when a registration was set ACTIVE again and its removal failed or the
+   * invocation ended first. One listing by the cluster query `attribute:NAME exists` (ECS
+   * developer guide, cluster query language); normally empty.
+   */
+  async markedActiveContainerInstances(): Promise<RegisteredInstance[]> {
+    return this.describeContainerInstances(await this.listContainerInstances({ status: 'ACTIVE', filter: `attribute:${ATTRIBUTE.DRAIN} exists` }));
+  }
+
+  /**
    * A deleted cluster has no container instances: its instances are then released like ones that
    * never registered, instead of waiting out the hook on ClusterNotFoundException (sim/chaos.ts,
    * scenario cluster-deleted).

@@ -182,14 +182,21 @@ export class DrainController {
     }
     const arns = await this.api.registrationArnsOf([instanceId]);
     const only = arns.length === 1 && arns[0] === trigger.containerInstanceArn;
+    const terminating = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] === 'terminate';
+    // The event's registration is its only one: its counts and record stand in for a describe
+    // when the instance is to be terminated (a stale count is caught by the task read and by ECS
+    // refusing the deregistration). Parking for the warm pool, or reactivating, has no such
+    // refusal, and the task read sees only tasks ECS is stopping: a late event would hide a task
+    // that runs (a job DRAINING does not stop, tasks placed since), so its registrations are read.
+    let registrations: RegisteredInstance[] | undefined;
+    if (terminating && only) registrations = [eventView];
+    else if (!terminating) registrations = await this.api.describeContainerInstances(arns);
     await this.drainer.run([{
       instanceId,
       ...state,
       stateRead: true,
-      // The event's registration is its only one: its counts and record stand in for a describe
-      // (a stale count is caught by the task read and by ECS refusing the deregistration).
-      registrations: only ? [eventView] : undefined,
-      registrationsComplete: only,
+      registrations,
+      registrationsComplete: registrations !== undefined,
     }], tally);
   }
 

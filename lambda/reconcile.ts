@@ -163,12 +163,13 @@ export class ReconcilePass {
     const byId = new Map(instances.map(i => [i.instanceId, i]));
     const waiting = instances.filter(i => WAIT_STATES[i.lifecycleState] !== undefined);
     // Listed every pass, also when nothing waits: a parked registration whose instance came back
-    // from the warm pool while its ECS event was lost is set ACTIVE here.
-    const draining = await api.drainingContainerInstances();
-    // Empty by its counts by the time this read returned (see ClusterTaskReads).
+    // from the warm pool while its ECS event was lost is set ACTIVE here, and one set ACTIVE
+    // whose parked marker could not be removed (no event follows) loses its marker here.
+    const listed = [...await api.drainingContainerInstances(), ...await api.markedActiveContainerInstances()];
+    // Empty by its counts by the time these reads returned (see ClusterTaskReads).
     const describedAt = this.now();
     const registrations = new Map<string, RegisteredInstance[]>();
-    for (const ci of draining) {
+    for (const ci of listed) {
       if (!mayBeDrained(ci)) emptySince.delete(ci.containerInstanceArn);
       else if (!emptySince.has(ci.containerInstanceArn)) emptySince.set(ci.containerInstanceArn, describedAt);
       if (!ci.ec2InstanceId || !byId.has(ci.ec2InstanceId)) continue;

@@ -2,17 +2,20 @@
  * `chaos`: the fault matrix. Every scenario of sim/chaos/scenarios.ts (throttling storms, 5xx,
  * slow answers, crashes mid-drain, lost/duplicated/reordered/stale events, agent disconnects,
  * unregistered and deregistered instances, completed and expired actions, deleted group and
- * cluster, concurrent invocations, junk events) runs the same scale-in of the synthesized example
- * over several seeds, through the real bundled controller and the emulator, in virtual time.
+ * cluster, concurrent invocations, junk events) and of sim/chaos/production-scenarios.ts (an
+ * attribute-full instance, deregistration lag, warm pool reuse, re-registration mid-drain, a late
+ * record, Spot, two groups, forceDeregisterOnTimeout false) runs the same scale-in of the
+ * synthesized example (or of the matrix's own app, sim/chaos/variant-app.ts) over several seeds,
+ * through the real bundled controller and the emulator, in virtual time.
  *
  *   ts-node --transpile-only --project test/tsconfig.json sim/chaos.ts \
  *     [--seeds N] [--scenario NAME[,NAME...]] [--instances N] [--assembly cdk.out] [--verbose]
  *
- * Ends with `CHAOS scenarios=… runs=… lifecycle_actions=… completed=… premature=… untouched_violations=… unhandled_errors=… denied=…`;
+ * Ends with `CHAOS scenarios=… runs=… lifecycle_actions=… completed=… premature=… untouched_violations=… unhandled_errors=… denied=… failed_checks=…`;
  * exits 1 when completed differs from lifecycle_actions or any other count is not 0.
  */
 import { parseArgs } from 'util';
-import { chaosLine, DEFINITIONS, rowsOf, scenarioTable, totalsOf } from './chaos/report';
+import { chaosLine, DEFINITIONS, passed, rowsOf, scenarioTable, totalsOf } from './chaos/report';
 import { ChaosRunResult, runChaos } from './chaos/run';
 import { CHAOS_SCENARIOS, scenarioNamed } from './chaos/scenarios';
 import { log, positiveInt, runCommand } from './cli';
@@ -37,9 +40,10 @@ async function main(): Promise<number> {
     for (let seed = 1; seed <= seeds; seed++) {
       const result = await runChaos({ scenario, seed, instances, assemblyDirectory: values.assembly! });
       results.push(result);
-      const bad = result.completed !== result.actions || result.premature + result.violations + result.unhandled + result.denied > 0;
+      const bad = !passed(result);
       log(`  ${scenario.name.padEnd(20)} seed=${seed}  actions=${result.actions} excluded=${result.excluded} completed=${result.completed} `
-        + `premature=${result.premature} violations=${result.violations} unhandled=${result.unhandled} denied=${result.denied} forced=${result.forced} `
+        + `premature=${result.premature} violations=${result.violations} unhandled=${result.unhandled} denied=${result.denied} `
+        + `failed_checks=${result.failedChecks} forced=${result.forced} `
         + `invocations=${result.invocations} injected_failures=${result.injectedFailures} (${(result.realMs / 1000).toFixed(1)} s)${bad ? '  <-- FAIL' : ''}`);
       if (bad || values.verbose) for (const problem of result.problems.slice(0, 12)) log(`      ${problem}`);
       if (values.verbose) for (const note of result.notes) log(`      ${note}`);
@@ -54,8 +58,7 @@ async function main(): Promise<number> {
   log(`real time ${(Number(process.hrtime.bigint() - realStart) / 1e9).toFixed(1)} s`);
   const totals = totalsOf(results);
   log(chaosLine(totals));
-  const ok = totals.completed === totals.actions && totals.premature + totals.violations + totals.unhandled + totals.denied === 0;
-  return ok ? 0 : 1;
+  return passed(totals) ? 0 : 1;
 }
 
 runCommand('chaos', main);

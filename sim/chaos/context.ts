@@ -3,6 +3,7 @@
  * instances it took out of the controller's reach by construction, which tasks someone else
  * orphaned, and which error names its faults produce.
  */
+import { LaunchOptions } from '../emulator';
 import { SeededRandom } from '../emulator/random';
 import { Simulation } from '../runtime/simulation';
 
@@ -13,13 +14,18 @@ export interface ChaosContext {
   readonly random: SeededRandom;
   readonly instances: number;
   readonly clusterName: string;
+  /** The first managed group. */
   readonly groupName: string;
+  /** Every managed group of the drain hook, in the template's order. */
+  readonly groupNames: readonly string[];
   readonly hookName: string;
   readonly functionName: string;
   readonly drainTimeoutMs: number;
   readonly heartbeatTimeoutMs: number;
   /** Every instance launched, in launch order. */
   readonly instanceIds: string[];
+  /** The group each instance was launched into. */
+  readonly groupOf: Map<string, string>;
   /**
    * Lifecycle actions the controller cannot complete by construction (instance → why): the group
    * was deleted, someone else completed the action, the hook expires before any drain can end.
@@ -35,7 +41,24 @@ export interface ChaosContext {
   readonly notes: string[];
 }
 
+const MINUTE = 60_000;
+/** Watch this long after the last termination, for late events acting on what is left. */
+export const AFTERMATH_MS = 5 * MINUTE;
+
+/** Long enough for any drain: the deadline, a hook timeout, and half an hour. */
+export function runLimitMs(context: ChaosContext): number {
+  return context.drainTimeoutMs + context.heartbeatTimeoutMs + 30 * MINUTE;
+}
+
 /** A small deterministic helper: a uniformly drawn delay in virtual ms. */
 export function between(context: ChaosContext, minMs: number, maxMs: number): number {
   return Math.round(context.random.between(minMs, maxMs));
+}
+
+/** Launches an instance into `groupName` and tracks it like the scale-in's own instances. */
+export function launchInto(context: ChaosContext, groupName: string, options: LaunchOptions): string {
+  const id = context.sim.emulator.launchInstance(groupName, options);
+  context.instanceIds.push(id);
+  context.groupOf.set(id, groupName);
+  return id;
 }

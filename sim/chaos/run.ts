@@ -1,28 +1,34 @@
 /**
  * Runs one chaos scenario for one seed on the deployed example and measures what must hold:
  *
- * - actions: lifecycle actions started (instances that entered Terminating:Wait), minus those the
+ * - actions: lifecycle actions started (instances that entered Terminating:Wait or
+ *   Warmed:Terminating:Wait, and each return to a warm pool through Warmed:Pending:Wait), minus those the
  *   scenario took out of the controller's reach by construction (`excluded`: group deleted,
  *   action completed by someone else, hook expiring before any drain can end);
  * - completed: of those, actions completed with CompleteLifecycleAction (not by the hook's
  *   timeout); only the controller calls the API for them, so these are the controller's;
- * - premature: of those, instances terminated before their drain deadline (lifecycle action
- *   start + drain timeout) with a task still not STOPPED (tasks orphaned by someone else's forced
- *   deregistration do not count: ECS no longer tracks them);
+ * - premature: of those, instances terminated (or stopped in a warm pool) before their drain
+ *   deadline (lifecycle action start + drain timeout) with a task still not STOPPED (tasks
+ *   orphaned by someone else's forced deregistration do not count: ECS no longer tracks them);
+ *   plus the controller's deregistrations forced before that deadline while ECS still counted a
+ *   task (a plain one would have been refused: `force` only belongs to the deadline);
  * - violations: mutating calls on the operator-drained container instance (emulator rule);
  * - unhandled: invocations that failed (error or timeout) where the handler logged no
  *   structured JSON error line, or logged an error whose name is not one the scenario's faults
  *   produce; timeouts count unless the scenario slows answers down; crashes are injected by
  *   definition. A junk event whose invocation did not succeed with exactly one JSON log line and
- *   no mutating call also counts.
+ *   no mutating call also counts;
+ * - failedChecks: the scenario's own checks (`verify`) of what these counts cannot see.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ChaosContext } from './context';
+import { AFTERMATH_MS, ChaosContext, launchInto, runLimitMs } from './context';
 import { isMutating } from './junk-events';
-import { ChaosScenario } from './scenarios';
+import { ChaosOutcome, ChaosScenario } from './scenarios';
+import { synthesizeVariant } from './variant-app';
 import { ENV } from '../../src/constants';
+import { AwsEmulator } from '../emulator';
 import { SeededRandom } from '../emulator/random';
 import { percentile } from '../runtime/report';
 import { deriveSeed } from '../runtime/seeds';
@@ -31,8 +37,6 @@ import { Simulation } from '../runtime/simulation';
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const WEB_TASKS_PER_INSTANCE = 4;
-/** Watch this long after the last termination, for late events acting on what is left. */
-const AFTERMATH_MS = 5 * MINUTE;
 
 export interface ChaosRunOptions {
   readonly scenario: ChaosScenario;
@@ -55,6 +59,8 @@ export interface ChaosRunResult {
   readonly unhandled: number;
   /** Calls IAM refused (sim/emulator/iam): the controller's role lacks a permission it uses. */
   readonly denied: number;
+  /** The scenario's own checks that failed (see ChaosScenario.verify). */
+  readonly failedChecks: number;
   readonly forced: number;
   /** Ms from the instance being empty (or drained from the start) to completion, per clean drain. */
   readonly reactionsMs: number[];
@@ -62,7 +68,7 @@ export interface ChaosRunResult {
   readonly injectedFailures: number;
   readonly maxConcurrentInvocations: number;
   readonly junkInvocations: number;
-  readonly outcome: 'done' | 'limit' | 'idle';
+  readonly outcome: ChaosOutcome;
   /** Why each unhandled error, premature release or missed completion counted. */
   readonly problems: string[];
   readonly notes: string[];
@@ -72,9 +78,8 @@ export interface ChaosRunResult {
 export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult> {
   const { scenario, seed } = options;
   const realStart = process.hrtime.bigint();
-  const assemblyDirectory = scenario.assembly === 'long-drain'
-    ? (options.longDrainAssemblyDirectory ?? synthesizeLongDrainExample)()
-    : options.assemblyDirectory;
+  const assemblyDirectory = assemblyOf(scenario, options);
+  const lag = scenario.deregistrationLagMs;
   let sim: Simulation | undefined;
   try {
     sim = await Simulation.start({
@@ -84,20 +89,34 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       emulatorFaults: scenario.emulatorFaults,
       eventFaults: scenario.eventFaults,
       lambdaFaults: scenario.lambdaFaults,
+      ...lag === undefined ? {} : { createEmulator: o => new AwsEmulator({ ...o, deregistrationLagMs: lag }) },
     });
     const calls = attributeCalls(sim);
     const context = contextOf(sim, options);
     const run = await drive(context, scenario);
-    const result = measure(context, scenario, run.terminating, calls, run.outcome);
+    const result = measure(context, scenario, run.scaledIn, calls, run.outcome);
     return { ...result, realMs: Number(process.hrtime.bigint() - realStart) / 1e6 };
   } finally {
     sim?.stop();
   }
 }
 
+function assemblyOf(scenario: ChaosScenario, options: ChaosRunOptions): string {
+  switch (scenario.assembly) {
+    case undefined:
+    case 'default':
+      return options.assemblyDirectory;
+    case 'long-drain':
+      return (options.longDrainAssemblyDirectory ?? synthesizeLongDrainExample)();
+    default:
+      return synthesizeVariant(scenario.assembly);
+  }
+}
+
 function contextOf(sim: Simulation, options: ChaosRunOptions): ChaosContext {
   const clusterName = sim.functionEnv(ENV.CLUSTER_NAME);
-  const groupName = (JSON.parse(sim.functionEnv(ENV.AUTO_SCALING_GROUP_NAMES) ?? '[]') as string[])[0];
+  const groupNames = JSON.parse(sim.functionEnv(ENV.AUTO_SCALING_GROUP_NAMES) ?? '[]') as string[];
+  const groupName = groupNames[0];
   const hookName = sim.functionEnv(ENV.LIFECYCLE_HOOK_NAME);
   const functionName = sim.eventFunctionName();
   if (!clusterName || !groupName || !hookName || !functionName) throw new Error('the assembly has no drain controller to put under chaos');
@@ -108,11 +127,13 @@ function contextOf(sim: Simulation, options: ChaosRunOptions): ChaosContext {
     instances: options.instances,
     clusterName,
     groupName,
+    groupNames,
     hookName,
     functionName,
     drainTimeoutMs: Number(sim.functionEnv(ENV.DRAIN_TIMEOUT_SECONDS)) * SECOND,
     heartbeatTimeoutMs: Number(sim.functionEnv(ENV.HEARTBEAT_TIMEOUT_SECONDS)) * SECOND,
     instanceIds: [],
+    groupOf: new Map(),
     excluded: new Map(),
     orphanedByOthers: new Set(),
     deregisteredByOthers: new Set(),
@@ -121,15 +142,19 @@ function contextOf(sim: Simulation, options: ChaosRunOptions): ChaosContext {
   };
 }
 
-/** The scale-in every scenario shares, with the scenario's hooks at their moments. */
-async function drive(context: ChaosContext, scenario: ChaosScenario): Promise<{ terminating: string[]; outcome: 'done' | 'limit' | 'idle' }> {
-  const { sim, clusterName, groupName } = context;
+/**
+ * The scale-in every scenario shares, with the scenario's hooks at their moments. Instances are
+ * spread over the managed groups in turn, and each group is scaled in by its own share.
+ */
+async function drive(context: ChaosContext, scenario: ChaosScenario): Promise<{ scaledIn: string[]; outcome: ChaosOutcome }> {
+  const { sim, clusterName, groupNames } = context;
   const emulator = sim.emulator;
   const startedAt = sim.clock.now();
   const n = context.instances;
   const neverRegistered = Math.min(n, scenario.neverRegistered?.(n) ?? 0);
   for (let i = 0; i < n; i++) {
-    context.instanceIds.push(emulator.launchInstance(groupName, { cluster: i < neverRegistered ? undefined : clusterName }));
+    const options = scenario.launchOptions?.(i, context) ?? {};
+    launchInto(context, groupNames[i % groupNames.length], { ...options, cluster: i < neverRegistered ? undefined : clusterName });
   }
   const registered = context.instanceIds.slice(neverRegistered);
   // The newest registered instance is an operator's maintenance drain: never scaled in (Auto
@@ -166,15 +191,21 @@ async function drive(context: ChaosContext, scenario: ChaosScenario): Promise<{ 
     await sim.runFor((toTick - scenario.scaleInBeforeTickMs + MINUTE) % MINUTE || MINUTE);
   }
 
+  // Auto Scaling's default termination policy picks each group's oldest instances: the
+  // operator's instance, the newest of all, stays.
   const terminating = context.instanceIds.filter(id => id !== operatorDrained);
-  emulator.scaleIn(groupName, terminating.length);
+  for (const group of groupNames) {
+    const count = terminating.filter(id => context.groupOf.get(id) === group).length;
+    if (count > 0) emulator.scaleIn(group, count);
+  }
   scenario.afterScaleIn?.(context, terminating);
+  if (scenario.finish) return { scaledIn: terminating, outcome: await scenario.finish(context, terminating) };
   const allTerminated = () => terminating.every(id => emulator.timeline(id).terminatedAt !== undefined);
-  const limit = context.drainTimeoutMs + context.heartbeatTimeoutMs + 30 * MINUTE;
-  const result = await sim.runUntil(allTerminated, limit);
+  const result = await sim.runUntil(allTerminated, runLimitMs(context));
   if (result.reason === 'done') await sim.runFor(AFTERMATH_MS);
-  return { terminating, outcome: result.reason };
+  return { scaledIn: terminating, outcome: result.reason };
 }
+
 
 interface CallRecord { readonly invocationId?: string; readonly service: string; readonly operation: string }
 
@@ -190,7 +221,7 @@ function attributeCalls(sim: Simulation): CallRecord[] {
 }
 
 function measure(
-  context: ChaosContext, scenario: ChaosScenario, scaledIn: readonly string[], calls: readonly CallRecord[], outcome: ChaosRunResult['outcome'],
+  context: ChaosContext, scenario: ChaosScenario, scaledIn: readonly string[], calls: readonly CallRecord[], outcome: ChaosOutcome,
 ): Omit<ChaosRunResult, 'realMs'> {
   const { sim } = context;
   const problems: string[] = [];
@@ -214,12 +245,43 @@ function measure(
     const controllerForced = t.forced === true && !context.deregisteredByOthers.has(id);
     if (controllerForced) forced++;
     // Someone else's deregistration is the moment there is nothing left to drain.
+    // An instance empty before its action started (e.g. resting in a warm pool) reacts from the action's start.
     const emptyAt = context.deregisteredByOthers.has(id) ? t.deregisteredAt : t.lastTaskStoppedAt ?? t.drainingAt ?? t.terminatingAt;
     if (t.completedBy === 'api' && !controllerForced && alive.length === 0 && t.lifecycleCompletedAt !== undefined && emptyAt !== undefined) {
-      reactionsMs.push(Math.max(0, t.lifecycleCompletedAt - emptyAt));
+      reactionsMs.push(Math.max(0, t.lifecycleCompletedAt - Math.max(emptyAt, t.terminatingAt!)));
     }
   }
-  if (outcome !== 'done') problems.push(`run ended by ${outcome}: ${scaledIn.filter(id => timelines.get(id)?.terminatedAt === undefined).length} instance(s) not terminated`);
+  // `force` belongs to the deadline: before it, a deregistration ECS would refuse means "not drained yet".
+  for (const id of started.filter(i => !context.deregisteredByOthers.has(i))) {
+    const t = timelines.get(id)!;
+    const deadline = t.terminatingAt! + context.drainTimeoutMs;
+    if (t.forceOverrodeRefusal && t.deregisteredAt !== undefined && t.deregisteredAt < deadline) {
+      premature++;
+      problems.push(`${id}: deregistered with force ${((deadline - t.deregisteredAt) / SECOND).toFixed(0)} s before its deadline while ECS still counted a task`);
+    }
+  }
+  // Each return to a warm pool is a lifecycle action too (Warmed:Pending:Wait), ended by the stop.
+  let warmReturns = 0;
+  for (const [id, t] of timelines) {
+    for (const visit of t.warmPoolVisits.filter(v => v.origin === 'AutoScalingGroup')) {
+      warmReturns++;
+      if (visit.completedBy === 'api') completed++;
+      else problems.push(`${id}: lifecycle action into the warm pool ${visit.completedBy === 'timeout' ? 'timed out' : 'never completed'}`);
+      const deadline = visit.enteredAt + context.drainTimeoutMs;
+      const alive = visit.tasksAliveAtStop.filter(task => !context.orphanedByOthers.has(task));
+      if (alive.length > 0 && visit.stoppedAt !== undefined && visit.stoppedAt < deadline) {
+        premature++;
+        problems.push(`${id}: stopped in the warm pool ${((deadline - visit.stoppedAt) / SECOND).toFixed(0)} s before its deadline with ${alive.length} task(s) not STOPPED`);
+      }
+    }
+  }
+  if (outcome !== 'done') {
+    const left = scaledIn.filter(id => timelines.get(id)?.terminatedAt === undefined).length;
+    problems.push(`run ended by ${outcome} before the scenario's end (${left} scaled-in instance(s) not terminated)`);
+  }
+  // Also after an unfinished run: the checks say what was missing.
+  const checks = scenario.verify?.(context, scaledIn) ?? [];
+  problems.push(...checks.map(check => `check failed: ${check}`));
 
   const drainFunctions = new Set(sim.drainFunctionNames());
   const invocations = sim.lambda.invocations.filter(r => drainFunctions.has(r.functionName));
@@ -271,13 +333,14 @@ function measure(
   return {
     scenario: scenario.name,
     seed: context.seed,
-    actions: eligible.length,
+    actions: eligible.length + warmReturns,
     excluded: started.length - eligible.length,
     completed,
     premature,
     violations,
     unhandled,
     denied: sim.emulator.stats.totalDenied,
+    failedChecks: checks.length + (outcome === 'done' ? 0 : 1),
     forced,
     reactionsMs,
     invocations: invocations.length,

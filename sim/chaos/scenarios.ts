@@ -7,7 +7,11 @@
  */
 import { between, ChaosContext } from './context';
 import { injectJunkEvents } from './junk-events';
-import { BusEvent, EventBridgeFaults } from '../runtime/eventbridge';
+import { PRODUCTION_SCENARIOS } from './production-scenarios';
+import { replayStaleEcsEvents } from './stale-events';
+import { VariantName } from './variant-app';
+import { LaunchOptions } from '../emulator';
+import { EventBridgeFaults } from '../runtime/eventbridge';
 import { LambdaFaults } from '../runtime/lambda';
 
 const SECOND = 1000;
@@ -16,9 +20,16 @@ const MINUTE = 60 * SECOND;
 export interface ChaosScenario {
   readonly name: string;
   readonly description: string;
-  /** `long-drain`: the example synthesized with a 3 h drain timeout (the hook needs heartbeats). */
-  readonly assembly?: 'default' | 'long-drain';
+  /**
+   * `long-drain`: the example synthesized with a 3 h drain timeout (the hook needs heartbeats);
+   * the others: the chaos matrix's own app (variant-app.ts).
+   */
+  readonly assembly?: 'default' | 'long-drain' | VariantName;
   readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
+  /** How long ECS still counts a task that just stopped (emulator option; default 5 s). */
+  readonly deregistrationLagMs?: number;
+  /** What the n-th instance is launched with besides its cluster (e.g. custom attributes, Spot). */
+  readonly launchOptions?: (index: number, context: ChaosContext) => Omit<LaunchOptions, 'cluster'>;
   readonly eventFaults?: EventBridgeFaults;
   readonly lambdaFaults?: LambdaFaults;
   /** Token buckets replacing every documented one (throttling storm). */
@@ -37,7 +48,20 @@ export interface ChaosScenario {
   readonly beforeScaleIn?: (context: ChaosContext) => void | Promise<void>;
   /** Right after the scale-in; schedule faults on the clock from here. */
   readonly afterScaleIn?: (context: ChaosContext, terminating: readonly string[]) => void;
+  /**
+   * Runs the rest of the scenario after the scale-in, instead of waiting until every scaled-in
+   * instance is terminated (e.g. a warm pool, where they come back); says how it ended.
+   */
+  readonly finish?: (context: ChaosContext, scaledIn: readonly string[]) => Promise<ChaosOutcome>;
+  /**
+   * Checks of what the totals cannot see (a Spot drain's start, a registration set ACTIVE again):
+   * one line per failed check, counted as `failed_checks`.
+   */
+  readonly verify?: (context: ChaosContext, scaledIn: readonly string[]) => string[];
 }
+
+/** How a run ended: its own done condition met, the time limit, or nothing left to happen. */
+export type ChaosOutcome = 'done' | 'limit' | 'idle';
 
 const THROTTLED = ['ThrottlingException', 'Throttling'];
 const SERVER_ERRORS = ['ServerException', 'InternalFailure'];
@@ -188,41 +212,13 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
       context.sim.clock.after(90 * SECOND, () => injectJunkEvents(context));
     },
   },
+  ...PRODUCTION_SCENARIOS,
 ];
 
 export function scenarioNamed(name: string): ChaosScenario {
   const scenario = CHAOS_SCENARIOS.find(s => s.name === name);
   if (!scenario) throw new Error(`no chaos scenario ${name}; one of ${CHAOS_SCENARIOS.map(s => s.name).join(', ')}`);
   return scenario;
-}
-
-/**
- * Old ECS events delivered late: each container-instance event is, with probability 0.5, put on
- * the bus again 1-15 minutes later. And once a container instance is DRAINING, a forged copy of
- * that event claiming it is empty, with a smaller `version`, arrives 5 s later: a controller that
- * trusted event contents would release the instance with its tasks still running.
- */
-function replayStaleEcsEvents(context: ChaosContext): void {
-  const { sim } = context;
-  const forged = new Set<string>();
-  const inner = sim.emulator.onEvent;
-  sim.emulator.onEvent = event => {
-    inner?.(event);
-    if (event.source !== 'aws.ecs') return;
-    const detail = event.detail as Record<string, unknown>;
-    const copy = JSON.parse(JSON.stringify(event)) as BusEvent;
-    if (context.random.chance(0.5)) sim.clock.after(between(context, MINUTE, 15 * MINUTE), () => sim.eventBridge.putEvent(copy));
-    const arn = String(detail.containerInstanceArn);
-    if (detail.status === 'DRAINING' && !forged.has(arn) && Number(detail.runningTasksCount) > 0) {
-      forged.add(arn);
-      const stale = JSON.parse(JSON.stringify(event)) as { detail: Record<string, unknown> };
-      stale.detail.runningTasksCount = 0;
-      stale.detail.pendingTasksCount = 0;
-      stale.detail.remainingResources = stale.detail.registeredResources;
-      stale.detail.version = Math.max(0, Number(detail.version) - 1);
-      sim.clock.after(5 * SECOND, () => sim.eventBridge.putEvent(stale as unknown as BusEvent));
-    }
-  };
 }
 
 /** Each lifecycle action event also goes to the function twice more, straight away (same instant). */

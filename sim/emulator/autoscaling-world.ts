@@ -27,7 +27,7 @@ import { EcsWorld } from './ecs-world';
 import { autoScalingErrors } from './errors';
 import { EmittedEvent, EventFactory } from './events';
 import {
-  AutoScalingGroup, AutoScalingGroupOptions, Ec2Instance, isWarmed, LaunchOptions, LifecycleAction, LifecycleHook,
+  AutoScalingGroup, AutoScalingGroupOptions, ContainerInstance, Ec2Instance, isWarmed, LaunchOptions, LifecycleAction, LifecycleHook,
   LifecycleHookOptions, LifecycleState, WARMED_RESTING_STATES, WarmPoolOptions,
 } from './model';
 import { Observer, WarmPoolVisit } from './observer';
@@ -546,10 +546,26 @@ export class AutoScalingWorld {
     return instance;
   }
 
+  /**
+   * The agent starts again without its checkpoint (its data directory lost, or ECS_CHECKPOINT
+   * off): having no container instance ARN to re-register with, it registers a new container
+   * instance for the same EC2 instance (aws/amazon-ecs-agent#73), and forgets the containers it
+   * managed before, which ECS keeps showing under the earlier registration, now without an agent
+   * (aws/amazon-ecs-agent#125). Returns the new registration's ARN.
+   */
+  registerAgentAnew(instanceId: string): string {
+    const instance = this.instance(instanceId);
+    if (!instance || instance.launch.cluster === undefined) throw new Error(`${instanceId} is not a running instance of a cluster.`);
+    return this.ecs.batch(() => {
+      for (const ci of this.ecs.containerInstancesOf(instanceId)) if (ci.status !== 'INACTIVE') this.ecs.disconnectAgent(ci);
+      return this.registerAgent(instance).arn;
+    });
+  }
+
   /** The same path RegisterContainerInstance takes when the agent starts. */
-  private registerAgent(instance: Ec2Instance): void {
+  private registerAgent(instance: Ec2Instance): ContainerInstance {
     const options = instance.launch;
-    this.ecs.registerContainerInstance({
+    return this.ecs.registerContainerInstance({
       cluster: options.cluster!,
       ec2InstanceId: instance.id,
       cpu: options.cpu,

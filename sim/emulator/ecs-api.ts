@@ -176,7 +176,9 @@ export class EcsApi {
 
   /**
    * ECS API reference, ListContainerInstances. `filter` is the cluster query language; the forms
-   * supported are `ec2InstanceId == 'i-…'` and `ec2InstanceId in ['i-1', 'i-2']` (quotes optional).
+   * supported are `ec2InstanceId == 'i-…'`, `ec2InstanceId in ['i-1', 'i-2']` (quotes optional)
+   * and `attribute:NAME exists` (ECS developer guide, "Create expressions to define container
+   * instances": the `exists` operator, subject `attribute:attribute-name`).
    * Without `status`, every status but INACTIVE is listed.
    */
   private listContainerInstances(input: Json): Json {
@@ -186,7 +188,10 @@ export class EcsApi {
       throw ecsErrors.invalidParameter(`Invalid status: ${input.status}`);
     }
     let candidates: ContainerInstance[];
-    if (input.filter) {
+    const attribute = input.filter ? parseAttributeExistsFilter(input.filter) : undefined;
+    if (attribute !== undefined) {
+      candidates = cluster.containerInstances.filter(ci => ci.attributes.has(attribute));
+    } else if (input.filter) {
       const ids = parseEc2InstanceFilter(input.filter);
       candidates = ids.flatMap(id => this.ecs.containerInstancesOf(id)).filter(ci => ci.cluster === cluster);
       candidates.sort((a, b) => cluster.containerInstances.indexOf(a) - cluster.containerInstances.indexOf(b));
@@ -409,7 +414,13 @@ export class EcsApi {
   }
 }
 
-/** The two cluster-query forms the controller uses; anything else is InvalidParameterException. */
+/** The attribute name of a cluster query `attribute:NAME exists`, or undefined for any other query. */
+export function parseAttributeExistsFilter(filter: string): string | undefined {
+  // Attribute names: letters, digits, hyphens, underscores, periods, slashes, backslashes (ECS API reference, Attribute).
+  return /^\s*attribute:([\w.\-/\\]+)\s+exists\s*$/.exec(filter)?.[1];
+}
+
+/** The two ec2InstanceId forms of the cluster query the controller uses; anything else is InvalidParameterException. */
 export function parseEc2InstanceFilter(filter: string): string[] {
   const single = /^\s*ec2InstanceId\s*==\s*['"]?([\w-]+)['"]?\s*$/.exec(filter);
   if (single) return [single[1]];

@@ -12,7 +12,8 @@ import { FaultInjector, FaultOptions } from './faults';
 import { Authorizer, PrincipalResolver } from './iam/authorizer';
 import { AuthorizationRequest } from './iam/operations';
 import {
-  AutoScalingGroupOptions, ContainerInstance, LaunchOptions, LifecycleHookOptions, ServiceOptions, TrunkingStatus, WarmPoolOptions,
+  AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHookOptions, ServiceOptions, TrunkingStatus,
+  WarmPoolOptions,
 } from './model';
 import { EmulatorStats, InstanceTimeline, Observer, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
@@ -48,6 +49,15 @@ export interface AwsEmulatorOptions {
 
 /** A few seconds: the ECS API documents eventual consistency, not its duration. */
 const DEFAULT_DEREGISTRATION_LAG_MS = 5_000;
+
+/** What `registration()` reports of a container instance. */
+export interface RegistrationView {
+  readonly ec2InstanceId: string;
+  readonly status: ContainerInstanceStatus;
+  readonly agentConnected: boolean;
+  readonly runningTasksCount: number;
+  readonly attributes: ReadonlyMap<string, string | undefined>;
+}
 
 /** Lifecycle states in which a termination hook's action is pending: the drain there is the controller's. */
 const HOOK_WAIT_STATES = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait'];
@@ -241,6 +251,15 @@ export class AwsEmulator {
   }
 
   /**
+   * The instance's agent starts again without its checkpoint and registers a second container
+   * instance for it; the earlier registration loses its agent (see AutoScalingWorld). Returns the
+   * new registration's ARN.
+   */
+  registerAgentAnew(instanceId: string): string {
+    return this.autoScaling.registerAgentAnew(instanceId);
+  }
+
+  /**
    * Someone else (an operator, another tool) deregisters a container instance through the API.
    * Returns the ARNs of the tasks a forced deregistration orphaned (ECS stops tracking them; they
    * keep running on the host until it terminates).
@@ -277,6 +296,18 @@ export class AwsEmulator {
   /** ARNs of the container instances registered for an EC2 instance (all statuses). */
   containerInstanceArns(instanceId: string): string[] {
     return this.ecs.containerInstancesOf(instanceId).map(ci => ci.arn);
+  }
+
+  /** A registration as DescribeContainerInstances shows it (the fields scenarios check); undefined if unknown. */
+  registration(containerInstanceArn: string): RegistrationView | undefined {
+    const ci = this.ecs.containerInstanceByArn(containerInstanceArn);
+    return ci && {
+      ec2InstanceId: ci.ec2InstanceId,
+      status: ci.status,
+      agentConnected: ci.agentConnected,
+      runningTasksCount: this.ecs.runningTasksCount(ci),
+      attributes: new Map(ci.attributes),
+    };
   }
 
   /** The instance's lifecycle state, or undefined once terminated / unknown. */

@@ -16,16 +16,19 @@ beforeAll(() => {
   assembly = synthesizeExample();
 }, 60_000);
 
-const cases = ['crash-mid-drain', 'lost-events', 'stale-versions', 'concurrent', 'inactive-mid-drain', 'completed-by-other', 'cluster-deleted']
-  .flatMap(scenario => SEEDS.map(seed => [scenario, seed] as const));
+const cases = [
+  'crash-mid-drain', 'lost-events', 'stale-versions', 'concurrent', 'inactive-mid-drain', 'completed-by-other', 'cluster-deleted',
+  // Production conditions (issue 8): each found a defect, or guards one fixed in lambda/.
+  'attribute-full', 'deregistration-lag', 're-registration', 'late-record', 'warm-pool-stale-event', 'warm-pool-cut-reactivation',
+].flatMap(scenario => SEEDS.map(seed => [scenario, seed] as const));
 
-test.each(cases)('%s, seed %d: completed == lifecycle actions, nothing premature, untouched, no unhandled error', async (name, seed) => {
+test.each(cases)('%s, seed %d: completed == lifecycle actions, nothing premature, untouched, no unhandled error, its checks hold', async (name, seed) => {
   const result = await runChaos({ scenario: scenarioNamed(name), seed, instances: INSTANCES, assemblyDirectory: assembly });
 
   expect(result.problems).toEqual([]);
   expect(result.outcome).toBe('done');
   expect(result.actions).toBeGreaterThan(0);
-  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0, denied: 0 });
+  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0, denied: 0, failedChecks: 0 });
 });
 
 test('junk events: one structured log line each, nothing changed, and the drain still completes', async () => {
@@ -34,5 +37,5 @@ test('junk events: one structured log line each, nothing changed, and the drain 
   // Injected twice (before and during the drain), each both on the bus and straight to the function.
   expect(result.junkInvocations).toBeGreaterThanOrEqual(40);
   expect(result.problems).toEqual([]);
-  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0, denied: 0 });
+  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0, denied: 0, failedChecks: 0 });
 });

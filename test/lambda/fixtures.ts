@@ -187,10 +187,13 @@ export function stageWorld(world: World = {}): void {
 
   ecsMock.on(ListContainerInstancesCommand).callsFake(input => {
     // Without a status filter ECS lists every status but INACTIVE (ECS API reference, ListContainerInstances).
-    const ids = input.filter === undefined ? undefined : parseInstanceFilter(input.filter);
+    // `attribute:NAME exists` selects the registrations that carry NAME (cluster query language).
+    const attribute = /^attribute:(\S+) exists$/.exec(String(input.filter ?? ''))?.[1];
+    const ids = input.filter === undefined || attribute !== undefined ? undefined : parseInstanceFilter(input.filter);
     const listed = cis
       .filter(ci => (input.status === undefined ? ci.status !== 'INACTIVE' : ci.status === input.status))
-      .filter(ci => ids === undefined || ids.includes(ci.ec2InstanceId));
+      .filter(ci => ids === undefined || ids.includes(ci.ec2InstanceId))
+      .filter(ci => attribute === undefined || ci.attributes[attribute] !== undefined);
     const { items, nextToken } = page(listed.map(ci => ci.arn), input.nextToken, input.maxResults);
     return { containerInstanceArns: items, nextToken };
   });

@@ -75,18 +75,19 @@ describe('what the pass reads', () => {
     expect(autoScalingMock.commandCalls(DescribeAutoScalingGroupsCommand).map(c => c.args[0].input.NextToken)).toEqual([undefined, 'page-2']);
     const listings = ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input);
     expect(listings[0]).toEqual({ cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: undefined });
-    expect(listings.slice(1).map(l => parseInstanceFilter(l.filter).sort())).toEqual([['i-00000000000000002', 'i-00000000000000004']]);
+    expect(listings[1]).toEqual({ cluster: CLUSTER, status: 'ACTIVE', filter: `attribute:${ATTRIBUTE.DRAIN} exists`, maxResults: 100, nextToken: undefined });
+    expect(listings.slice(2).map(l => parseInstanceFilter(l.filter).sort())).toEqual([['i-00000000000000002', 'i-00000000000000004']]);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input.InstanceId).sort()).toEqual([
       'i-00000000000000002', 'i-00000000000000004',
     ]);
     expect(summary).toEqual({ trigger: 'reconcile', outcomes: { 'not-registered': 2 }, errors: 0, deferred: 0 });
   });
 
-  test('when nothing waits: one Auto Scaling read and one DRAINING listing (for parked registrations back in service), nothing else', async () => {
+  test('when nothing waits: one Auto Scaling read, one DRAINING listing and one of marked ACTIVE registrations (parked ones back in service), nothing else', async () => {
     stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }] });
     const h = harness();
     const summary = await h.controller.handle(scheduledEvent());
-    expect(callSequence()).toEqual(['DescribeAutoScalingGroups', 'ListContainerInstances']);
+    expect(callSequence()).toEqual(['DescribeAutoScalingGroups', 'ListContainerInstances', 'ListContainerInstances']);
     expect(summary).toEqual({ trigger: 'reconcile', outcomes: {}, errors: 0, deferred: 0 });
   });
 
@@ -126,10 +127,11 @@ describe('what the pass reads', () => {
     const h = harness();
     const summary = await h.controller.handle(scheduledEvent());
     expect(summary).toEqual({ trigger: 'reconcile', outcomes: {}, errors: 0, deferred: 0 });
-    expect(ecsMock.commandCalls(ListContainerInstancesCommand)).toHaveLength(3);
+    // Three pages of DRAINING registrations, one (empty) listing of marked ACTIVE ones.
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand)).toHaveLength(4);
     const described = ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances!.length);
     expect(described.sort((a, b) => a - b)).toEqual([50, 100, 100]);
-    expect(allCalls()).toHaveLength(7);
+    expect(allCalls()).toHaveLength(8);
   });
 
   test('an instance with a newer ACTIVE registration is not released: releases are judged on a lookup by instance id', async () => {
@@ -194,6 +196,27 @@ describe('warm pools', () => {
     const h = harness();
     const summary = await h.controller.handle(scheduledEvent());
     expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand', 'DeleteAttributesCommand']);
+    expect(summary.outcomes).toEqual({ reactivated: 1 });
+  });
+});
+
+describe('a parked marker left on an ACTIVE registration', () => {
+  test('is removed by the next pass: the pass that set the registration ACTIVE again ended before it removed the marker', async () => {
+    // GIVEN an instance back in service whose registration is ACTIVE again, with tasks, but still parked
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
+      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 3, attributes: parkedMarker() }],
+    });
+    const h = harness();
+
+    // WHEN a pass runs
+    const summary = await h.controller.handle(scheduledEvent());
+
+    // THEN the marker is removed, nothing else changes: left, it would have a later DRAINING of the
+    // instance (an operator's maintenance) taken for a return from the pool and undone
+    expect(mutatingCalls()).toEqual([
+      { command: 'DeleteAttributesCommand', input: { cluster: CLUSTER, attributes: [{ name: ATTRIBUTE.DRAIN, targetType: 'container-instance', targetId: CI }] } },
+    ]);
     expect(summary.outcomes).toEqual({ reactivated: 1 });
   });
 });

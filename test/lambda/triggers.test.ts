@@ -233,6 +233,36 @@ describe('ECS container instance state change events', () => {
       expect(summary.outcomes).toEqual({ reactivated: 1 });
     });
 
+    test.each([
+      ['DRAINING with a job that DRAINING does not stop', { status: 'DRAINING', running: 1, attributes: drainRecord(480) }],
+      ['ACTIVE again with tasks (it was back in service since)', { status: 'ACTIVE', running: 3 }],
+    ])('a late copy of its empty, parked event does not send the instance back to the pool while its registration is %s', async (_name, current) => {
+      // GIVEN an instance on its way back into the warm pool whose registration runs tasks now
+      stageWorld({
+        instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Warmed:Pending:Wait' }],
+        containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, ...current }],
+      });
+      const h = harness();
+
+      // WHEN the event of its agent reconnecting after the last stay in the pool (parked, DRAINING, nothing running) arrives again
+      const summary = await h.controller.handle(withAttributes(parkedMarker(), {
+        agentConnected: true,
+        runningTasksCount: 0,
+        pendingTasksCount: 0,
+        registeredResources: resources(2048, 7680),
+        remainingResources: resources(2048, 7680),
+      }));
+
+      // THEN it is neither parked nor released: its registration is read afresh, and set DRAINING if it was ACTIVE
+      expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
+      const written = ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes!).map(a => a.value);
+      expect(written.filter(value => value?.startsWith('parked:'))).toEqual([]);
+      expect(summary.outcomes).toEqual({ draining: 1 });
+      expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).flatMap(c => c.args[0].input.containerInstances)).toContain(CI);
+      expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input))
+        .toEqual(current.status === 'ACTIVE' ? [{ cluster: CLUSTER, containerInstances: [CI], status: 'DRAINING' }] : []);
+    });
+
     test('whose instance is still stopped in the pool is left alone', async () => {
       stageWorld({
         instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Warmed:Stopped' }],

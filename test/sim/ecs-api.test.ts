@@ -104,8 +104,26 @@ describe('ECS API over JSON 1.1 through the real SDK', () => {
     const afterDeregister = await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'main', filter: `ec2InstanceId == ${instances[0]}` }));
     expect(afterDeregister.containerInstanceArns).toEqual([]);
 
-    const bad = await failure(h.ecs.send(new ListContainerInstancesCommand({ cluster: 'main', filter: 'attribute:foo exists' })));
+    const bad = await failure(h.ecs.send(new ListContainerInstancesCommand({ cluster: 'main', filter: 'task:group == service:web' })));
     expect(bad.name).toBe('InvalidParameterException');
+  });
+
+  test('ListContainerInstances: `attribute:NAME exists` lists the registrations carrying NAME, with the status filter', async () => {
+    await h.ecs.send(new PutAttributesCommand({
+      cluster: 'main',
+      attributes: [
+        { name: 'team.marker', value: 'a', targetType: 'container-instance', targetId: arns[0] },
+        { name: 'team.marker', value: 'b', targetType: 'container-instance', targetId: arns[2] },
+      ],
+    }));
+    await h.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: 'main', containerInstances: [arns[2]], status: 'DRAINING' }));
+
+    const marked = await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'main', filter: 'attribute:team.marker exists' }));
+    expect(marked.containerInstanceArns).toEqual([arns[0], arns[2]]);
+    const markedActive = await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'main', filter: 'attribute:team.marker exists', status: 'ACTIVE' }));
+    expect(markedActive.containerInstanceArns).toEqual([arns[0]]);
+    const builtIn = await h.ecs.send(new ListContainerInstancesCommand({ cluster: 'main', filter: 'attribute:ecs.os-type exists' }));
+    expect(builtIn.containerInstanceArns).toEqual(arns);
   });
 
   test('UpdateContainerInstancesState: at most 10, only ACTIVE|DRAINING, failures for unknown and INACTIVE', async () => {
