@@ -4,10 +4,13 @@
  * process (see bench.ts), so that one case's heap never slows the next.
  */
 import { writeBaselineAssembly, BASELINE_CLUSTER, BASELINE_DRAIN_TIME_SECONDS, BASELINE_GROUP } from './baseline-assembly';
+import { reactionFloor, ReactionFloor } from './reaction-floor';
 import { WARM_UP } from './warm-up';
 import { runWorkload } from './workload';
 import { ENV } from '../../src/constants';
-import { percentile, summarize } from '../runtime/report';
+import { DEFAULT_DEREGISTRATION_LAG_MS } from '../emulator';
+import { AUTOSCALING_THROTTLING_GROUPS, ECS_THROTTLING_GROUPS } from '../emulator/throttling';
+import { emptyAtOf, percentile, summarize } from '../runtime/report';
 import { Simulation } from '../runtime/simulation';
 
 export type Strategy = 'ours' | 'baseline';
@@ -43,6 +46,16 @@ export interface CaseResult {
   readonly reactionP50Seconds: number;
   readonly reactionP99Seconds: number;
   readonly reactionSamples: number;
+  /**
+   * Where the reaction goes, per instance drained cleanly: last task STOPPED → deregistered, and
+   * deregistered → lifecycle action completed (p50 and p99 of each; 0 without a deregistration).
+   */
+  readonly toDeregistrationP50Seconds: number;
+  readonly toDeregistrationP99Seconds: number;
+  readonly deregistrationToCompletionP50Seconds: number;
+  readonly deregistrationToCompletionP99Seconds: number;
+  /** What no controller could beat on this case's drain-end times (reaction-floor.ts); p99. */
+  readonly reactionFloor: ReactionFloor;
   readonly busySeconds: number;
   readonly invocations: number;
   readonly invocationErrors: number;
@@ -56,6 +69,8 @@ export interface CaseResult {
   readonly scaleInSeconds: number;
   readonly realSeconds: number;
   readonly simulatedSeconds: number;
+  /** Peak resident set size of the case's process (its worker), MiB. */
+  readonly peakRssMb: number;
 }
 
 const HOUR = 3_600_000;
@@ -126,6 +141,22 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
     const emptied = summary.rows
       .flatMap(r => (r.timeline.lastTaskStoppedAt !== undefined ? [r.timeline.lastTaskStoppedAt] : []))
       .sort((a, b) => a - b);
+    const cleanRows = summary.rows.filter(r => r.reactionMs !== undefined && r.timeline.deregisteredAt !== undefined);
+    const toDeregistration = sortedMs(cleanRows.map(r => r.timeline.deregisteredAt! - emptyAtOf(r.timeline)!));
+    const deregistrationToCompletion = sortedMs(cleanRows.map(r => r.timeline.lifecycleCompletedAt! - r.timeline.deregisteredAt!));
+    const floor = reactionFloor({
+      drainEndsMs: summary.rows.flatMap(r => {
+        const emptyAt = emptyAtOf(r.timeline);
+        return emptyAt === undefined ? [] : [emptyAt];
+      }),
+      deregistrationLagMs: DEFAULT_DEREGISTRATION_LAG_MS,
+      minLatencyMs: spec.latencyMs[0],
+      read: ECS_THROTTLING_GROUPS['cluster-resource-read'],
+      modify: ECS_THROTTLING_GROUPS['cluster-resource-modify'],
+      lifecycle: AUTOSCALING_THROTTLING_GROUPS.lifecycle,
+      drainsPerRead: 100,
+      percentile: 0.99,
+    });
     let peakEmptiedPerMinute = 0;
     for (let i = 0, j = 0; j < emptied.length; j++) {
       while (emptied[j] - emptied[i] >= 60_000) i++;
@@ -148,6 +179,11 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       reactionP50Seconds: percentile(reactions, 0.5) / 1000,
       reactionP99Seconds: percentile(reactions, 0.99) / 1000,
       reactionSamples: reactions.length,
+      toDeregistrationP50Seconds: percentile(toDeregistration, 0.5) / 1000,
+      toDeregistrationP99Seconds: percentile(toDeregistration, 0.99) / 1000,
+      deregistrationToCompletionP50Seconds: percentile(deregistrationToCompletion, 0.5) / 1000,
+      deregistrationToCompletionP99Seconds: percentile(deregistrationToCompletion, 0.99) / 1000,
+      reactionFloor: floor,
       busySeconds: (busyMsOf(sim) - busyBefore + stillRunning) / 1000,
       invocations: after.length,
       invocationErrors: after.filter(i => i.outcome === 'error' || i.outcome === 'crash').length,
@@ -157,10 +193,15 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       scaleInSeconds: (lastTerminated - run.scaleInAt) / 1000,
       realSeconds: Number(process.hrtime.bigint() - realStart) / 1e9,
       simulatedSeconds: (sim.clock.now() - run.scaleInAt) / 1000,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
     };
   } finally {
     sim.stop();
   }
+}
+
+function sortedMs(values: number[]): number[] {
+  return values.sort((a, b) => a - b);
 }
 
 function diff(now: Record<string, number>, before: Record<string, number>): Record<string, number> {

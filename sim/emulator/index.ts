@@ -47,7 +47,7 @@ export interface AwsEmulatorOptions {
 }
 
 /** A few seconds: the ECS API documents eventual consistency, not its duration. */
-const DEFAULT_DEREGISTRATION_LAG_MS = 5_000;
+export const DEFAULT_DEREGISTRATION_LAG_MS = 5_000;
 
 /** Lifecycle states in which a termination hook's action is pending: the drain there is the controller's. */
 const HOOK_WAIT_STATES = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait'];
