@@ -22,7 +22,7 @@ import {
   benchLine, ColdInit, failuresOf, fmt, hasFailures, MODES, perInstance, RunShape, STRATEGIES, tablesOnly,
 } from './bench/figures';
 import { report } from './bench/report';
-import { log, positiveInt, runCommand } from './cli';
+import { commandArgs, log, positiveInt, runCommand } from './cli';
 import { loadAssembly } from './runtime/assembly';
 
 const REPO = path.resolve(__dirname, '..');
@@ -167,6 +167,7 @@ function label(spec: CaseSpec): string {
 
 function parseOptions(): Options {
   const { values } = parseArgs({
+    args: commandArgs(),
     options: {
       'sizes': { type: 'string', default: '1,10,100,1000,5000' },
       'seed': { type: 'string', default: '1' },

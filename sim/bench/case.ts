@@ -10,6 +10,7 @@ import { runWorkload } from './workload';
 import { ENV } from '../../src/constants';
 import { DEFAULT_DEREGISTRATION_LAG_MS } from '../emulator';
 import { AUTOSCALING_THROTTLING_GROUPS, ECS_THROTTLING_GROUPS } from '../emulator/throttling';
+import { InvocationRecord } from '../runtime/lambda';
 import { emptyAtOf, percentile, summarize } from '../runtime/report';
 import { Simulation } from '../runtime/simulation';
 
@@ -71,6 +72,27 @@ export interface CaseResult {
   readonly simulatedSeconds: number;
   /** Peak resident set size of the case's process (its worker), MiB. */
   readonly peakRssMb: number;
+  /**
+   * What the functions logged after the scale-in, counted per `<function role> <level>: <message>`
+   * (structured JSON lines; the role is `events` or `reconcile` for ours, `baseline` otherwise).
+   */
+  readonly logCounts: Record<string, number>;
+  /** The scheduled reconcile passes after the scale-in (ours; none for the baseline). */
+  readonly passes: PassFigures;
+  /** Lambda, every function of the case, whole run: execution environments started, deliveries throttled, peak concurrency. */
+  readonly lambda: { readonly environments: number; readonly throttles: number; readonly peakConcurrency: number };
+  /** The simulation's own work, whole run: steps of virtual time and event-loop turns waiting for quiescence. */
+  readonly driver: { readonly advances: number; readonly turns: number };
+}
+
+export interface PassFigures {
+  readonly count: number;
+  readonly p50Seconds: number;
+  readonly maxSeconds: number;
+  /** Passes that logged running out of time. */
+  readonly outOfTime: number;
+  /** Instances those passes left to the next one, summed. */
+  readonly deferred: number;
 }
 
 const HOUR = 3_600_000;
@@ -194,10 +216,75 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       realSeconds: Number(process.hrtime.bigint() - realStart) / 1e9,
       simulatedSeconds: (sim.clock.now() - run.scaleInAt) / 1000,
       peakRssMb: process.resourceUsage().maxRSS / 1024,
+      logCounts: logCountsOf(sim, after),
+      passes: passFiguresOf(sim, after),
+      lambda: lambdaFiguresOf(sim),
+      driver: { ...sim.driver.counters },
     };
   } finally {
     sim.stop();
   }
+}
+
+function lambdaFiguresOf(sim: Simulation): CaseResult['lambda'] {
+  const all = sim.model.functions.map(f => sim.lambda.stats(f.name));
+  return {
+    environments: all.reduce((total, f) => total + f.environments, 0),
+    throttles: all.reduce((total, f) => total + f.throttles, 0),
+    peakConcurrency: Math.max(0, ...all.map(f => f.peakConcurrency)),
+  };
+}
+
+/** The function a scheduled rule targets: ours runs the reconcile pass there. */
+function reconcileFunctionOf(sim: Simulation): string | undefined {
+  return sim.model.rules.find(r => r.scheduleExpression !== undefined)?.targets.find(t => t.functionName)?.functionName;
+}
+
+interface LogLine { level?: string; message?: string; deferred?: number }
+
+function parsedLogs(record: InvocationRecord): LogLine[] {
+  return record.logs.flatMap(line => {
+    try {
+      const parsed = JSON.parse(line) as LogLine;
+      return typeof parsed === 'object' && parsed !== null && typeof parsed.message === 'string' ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function logCountsOf(sim: Simulation, invocations: InvocationRecord[]): Record<string, number> {
+  const reconcile = reconcileFunctionOf(sim);
+  const drain = new Set(sim.drainFunctionNames());
+  const counts: Record<string, number> = {};
+  for (const record of invocations) {
+    const role = record.functionName === reconcile ? 'reconcile' : drain.has(record.functionName) ? 'events' : 'baseline';
+    for (const line of parsedLogs(record)) {
+      const key = `${role} ${line.level ?? '?'}: ${line.message}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+function passFiguresOf(sim: Simulation, invocations: InvocationRecord[]): PassFigures {
+  const reconcile = reconcileFunctionOf(sim);
+  const passes = invocations.filter(i => i.functionName === reconcile && i.endedAt !== undefined);
+  const durations = sortedMs(passes.map(i => i.endedAt! - i.startedAt));
+  let outOfTime = 0;
+  let deferred = 0;
+  for (const pass of passes) {
+    const short = parsedLogs(pass).filter(l => l.message!.startsWith('reconcile pass ran out of time'));
+    if (short.length > 0) outOfTime++;
+    for (const line of short) deferred += typeof line.deferred === 'number' ? line.deferred : 0;
+  }
+  return {
+    count: passes.length,
+    p50Seconds: percentile(durations, 0.5) / 1000,
+    maxSeconds: (durations[durations.length - 1] ?? 0) / 1000,
+    outOfTime,
+    deferred,
+  };
 }
 
 function sortedMs(values: number[]): number[] {

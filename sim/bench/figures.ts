@@ -89,16 +89,16 @@ export function modeTable(shape: RunShape, results: CaseResult[], mode: EventMod
 }
 
 export function detailTable(shape: RunShape, results: CaseResult[], mode: EventMode): string {
-  const header = ['instances', 'strategy', 'invocations', 'errors', 'timeouts', 'to on-failure', 'hook timed out', 'forced',
-    'released with tasks', 'reaction samples', 'real s', 'peak RSS (MiB)'];
+  const header = ['instances', 'strategy', 'invocations', 'errors', 'timeouts', 'to on-failure', 'Lambda throttles', 'environments',
+    'hook timed out', 'forced', 'released with tasks', 'reaction samples', 'real s', 'peak RSS (MiB)'];
   const rows: string[][] = [];
   for (const n of shape.sizes) {
     for (const s of STRATEGIES) {
       const r = find(results, s, n, mode);
       if (!r) continue;
       rows.push([String(n), s, String(r.invocations), String(r.invocationErrors), String(r.invocationTimeouts), String(r.failureRecords),
-        String(r.lifecycleTimeouts), String(r.forced), String(r.releasedWithTasks), String(r.reactionSamples), r.realSeconds.toFixed(1),
-        r.peakRssMb.toFixed(0)]);
+        String(r.lambda.throttles), String(r.lambda.environments), String(r.lifecycleTimeouts), String(r.forced), String(r.releasedWithTasks),
+        String(r.reactionSamples), r.realSeconds.toFixed(1), r.peakRssMb.toFixed(0)]);
     }
   }
   return markdownTable(header, rows);
@@ -124,6 +124,32 @@ export function floorTable(shape: RunShape, results: CaseResult[]): string {
   return markdownTable(header, rows);
 }
 
+/** Ours: the scheduled reconcile passes after the scale-in, per size and mode. */
+export function passesTable(shape: RunShape, results: CaseResult[]): string {
+  const header = ['instances', 'ECS events', 'passes', 'duration p50 (s)', 'duration max (s)', 'ran out of time', 'instances deferred (sum)'];
+  const rows: string[][] = [];
+  for (const n of shape.sizes) {
+    for (const mode of shape.modes) {
+      const r = find(results, 'ours', n, mode);
+      if (!r) continue;
+      const p = r.passes;
+      rows.push([String(n), mode === 'events' ? 'flowing' : 'all lost', String(p.count), fmt(p.p50Seconds, 1), fmt(p.maxSeconds, 1),
+        String(p.outOfTime), String(p.deferred)]);
+    }
+  }
+  return markdownTable(header, rows);
+}
+
+/** Ours at one size: the most frequent log lines (function, level, message), per event mode. */
+export function logTable(shape: RunShape, results: CaseResult[], n: number, top = 15): string {
+  const cases = shape.modes.map(m => find(results, 'ours', n, m)).filter((r): r is CaseResult => r !== undefined);
+  const totals = new Map<string, number>();
+  for (const r of cases) for (const [key, count] of Object.entries(r.logCounts)) totals.set(key, (totals.get(key) ?? 0) + count);
+  const keys = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, top).map(([key]) => key);
+  const header = ['function level: message', ...cases.map(r => r.spec.events)];
+  return markdownTable(header, keys.map(key => [key.replace(/\|/g, '\\|'), ...cases.map(r => String(r.logCounts[key] ?? 0))]));
+}
+
 export function operationsTable(results: CaseResult[], n: number): string {
   const cases = MODES.flatMap(m => STRATEGIES.map(s => find(results, s, n, m))).filter((r): r is CaseResult => r !== undefined);
   const operations = [...new Set(cases.flatMap(r => Object.keys(r.callsByOperation)))].sort();
@@ -144,6 +170,7 @@ export function tablesOnly(shape: RunShape, results: CaseResult[]): string {
   return [
     ...shape.modes.map(m => `${modeTitle(m)}\n\n${modeTable(shape, results, m)}`),
     `ours against the reaction floor\n\n${floorTable(shape, results)}`,
+    `ours: reconcile passes after the scale-in\n\n${passesTable(shape, results)}`,
   ].join('\n\n');
 }
 

@@ -7,8 +7,8 @@ import * as os from 'os';
 import { BASELINE_DRAIN_TIME_SECONDS } from './baseline-assembly';
 import { CaseResult } from './case';
 import {
-  benchLine, ColdInit, detailTable, find, floorTable, fmt, largestBaselineSize, largestSize, markdownTable, modeTable, modeTitle,
-  operationsTable, RunShape,
+  benchLine, ColdInit, detailTable, find, floorTable, fmt, largestBaselineSize, largestSize, logTable, markdownTable, modeTable, modeTitle,
+  operationsTable, passesTable, RunShape,
 } from './figures';
 import { issue4Targets, issue9Targets, targetRows } from './targets';
 import {
@@ -106,6 +106,18 @@ export function report(run: BenchRun): string {
     'the lifecycle action\'s completion (p50 / p99 of each, instances drained cleanly).',
     '',
     floorTable(shape, results),
+    '',
+    '### Ours: reconcile passes and what the controller logged',
+    '',
+    'The scheduled passes after the scale-in (the reconcile function, reserved concurrency 1): how many, how long, how',
+    'many logged that they ran out of time and how many instances they left to the next pass.',
+    '',
+    passesTable(shape, results),
+    '',
+    `The most frequent log lines of ours at ${n} instances (structured JSON lines; \`events\` is the event function,`,
+    '`reconcile` the pass), counted after the scale-in:',
+    '',
+    logTable(shape, results, n),
     '',
     ...[n, ...(baselineTop !== undefined && baselineTop !== n ? [baselineTop] : [])].flatMap(size => [
       `### Calls per operation at ${size} instances`,

@@ -41,6 +41,10 @@ function result(spec: Partial<CaseSpec>, figures: Partial<CaseResult> = {}): Cas
     realSeconds: 1,
     simulatedSeconds: 600,
     peakRssMb: 100,
+    logCounts: {},
+    passes: { count: 10, p50Seconds: 2, maxSeconds: 3, outOfTime: 0, deferred: 0 },
+    lambda: { environments: 10, throttles: 0, peakConcurrency: 10 },
+    driver: { advances: 1000, turns: 5000 },
     ...figures,
   };
 }
