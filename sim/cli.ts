@@ -7,6 +7,14 @@ export function positiveInt(name: string, value: string): number {
 }
 
 /**
+ * The command's arguments without the `--` that `npx projen <task> -- --option value` passes on
+ * (projen hands everything after its own options to the task's command, the separator included).
+ */
+export function commandArgs(argv: readonly string[] = process.argv.slice(2)): string[] {
+  return argv.filter(arg => arg !== '--');
+}
+
+/**
  * The command's own output goes straight to stdout: the handler's console is captured per
  * invocation while a simulation runs.
  */

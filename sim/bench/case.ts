@@ -4,10 +4,14 @@
  * process (see bench.ts), so that one case's heap never slows the next.
  */
 import { writeBaselineAssembly, BASELINE_CLUSTER, BASELINE_DRAIN_TIME_SECONDS, BASELINE_GROUP } from './baseline-assembly';
+import { reactionFloor, ReactionFloor } from './reaction-floor';
 import { WARM_UP } from './warm-up';
 import { runWorkload } from './workload';
 import { ENV } from '../../src/constants';
-import { percentile, summarize } from '../runtime/report';
+import { DEFAULT_DEREGISTRATION_LAG_MS } from '../emulator';
+import { AUTOSCALING_THROTTLING_GROUPS, ECS_THROTTLING_GROUPS } from '../emulator/throttling';
+import { InvocationRecord } from '../runtime/lambda';
+import { emptyAtOf, percentile, summarize } from '../runtime/report';
 import { Simulation } from '../runtime/simulation';
 
 export type Strategy = 'ours' | 'baseline';
@@ -43,6 +47,16 @@ export interface CaseResult {
   readonly reactionP50Seconds: number;
   readonly reactionP99Seconds: number;
   readonly reactionSamples: number;
+  /**
+   * Where the reaction goes, per instance drained cleanly: last task STOPPED → deregistered, and
+   * deregistered → lifecycle action completed (p50 and p99 of each; 0 without a deregistration).
+   */
+  readonly toDeregistrationP50Seconds: number;
+  readonly toDeregistrationP99Seconds: number;
+  readonly deregistrationToCompletionP50Seconds: number;
+  readonly deregistrationToCompletionP99Seconds: number;
+  /** What no controller could beat on this case's drain-end times (reaction-floor.ts); p99. */
+  readonly reactionFloor: ReactionFloor;
   readonly busySeconds: number;
   readonly invocations: number;
   readonly invocationErrors: number;
@@ -56,6 +70,29 @@ export interface CaseResult {
   readonly scaleInSeconds: number;
   readonly realSeconds: number;
   readonly simulatedSeconds: number;
+  /** Peak resident set size of the case's process (its worker), MiB. */
+  readonly peakRssMb: number;
+  /**
+   * What the functions logged after the scale-in, counted per `<function role> <level>: <message>`
+   * (structured JSON lines; the role is `events` or `reconcile` for ours, `baseline` otherwise).
+   */
+  readonly logCounts: Record<string, number>;
+  /** The scheduled reconcile passes after the scale-in (ours; none for the baseline). */
+  readonly passes: PassFigures;
+  /** Lambda, every function of the case, whole run: execution environments started, deliveries throttled, peak concurrency. */
+  readonly lambda: { readonly environments: number; readonly throttles: number; readonly peakConcurrency: number };
+  /** The simulation's own work, whole run: steps of virtual time and event-loop turns waiting for quiescence. */
+  readonly driver: { readonly advances: number; readonly turns: number };
+}
+
+export interface PassFigures {
+  readonly count: number;
+  readonly p50Seconds: number;
+  readonly maxSeconds: number;
+  /** Passes that logged running out of time. */
+  readonly outOfTime: number;
+  /** Instances those passes left to the next one, summed. */
+  readonly deferred: number;
 }
 
 const HOUR = 3_600_000;
@@ -126,6 +163,22 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
     const emptied = summary.rows
       .flatMap(r => (r.timeline.lastTaskStoppedAt !== undefined ? [r.timeline.lastTaskStoppedAt] : []))
       .sort((a, b) => a - b);
+    const cleanRows = summary.rows.filter(r => r.reactionMs !== undefined && r.timeline.deregisteredAt !== undefined);
+    const toDeregistration = sortedMs(cleanRows.map(r => r.timeline.deregisteredAt! - emptyAtOf(r.timeline)!));
+    const deregistrationToCompletion = sortedMs(cleanRows.map(r => r.timeline.lifecycleCompletedAt! - r.timeline.deregisteredAt!));
+    const floor = reactionFloor({
+      drainEndsMs: summary.rows.flatMap(r => {
+        const emptyAt = emptyAtOf(r.timeline);
+        return emptyAt === undefined ? [] : [emptyAt];
+      }),
+      deregistrationLagMs: DEFAULT_DEREGISTRATION_LAG_MS,
+      minLatencyMs: spec.latencyMs[0],
+      read: ECS_THROTTLING_GROUPS['cluster-resource-read'],
+      modify: ECS_THROTTLING_GROUPS['cluster-resource-modify'],
+      lifecycle: AUTOSCALING_THROTTLING_GROUPS.lifecycle,
+      drainsPerRead: 100,
+      percentile: 0.99,
+    });
     let peakEmptiedPerMinute = 0;
     for (let i = 0, j = 0; j < emptied.length; j++) {
       while (emptied[j] - emptied[i] >= 60_000) i++;
@@ -148,6 +201,11 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       reactionP50Seconds: percentile(reactions, 0.5) / 1000,
       reactionP99Seconds: percentile(reactions, 0.99) / 1000,
       reactionSamples: reactions.length,
+      toDeregistrationP50Seconds: percentile(toDeregistration, 0.5) / 1000,
+      toDeregistrationP99Seconds: percentile(toDeregistration, 0.99) / 1000,
+      deregistrationToCompletionP50Seconds: percentile(deregistrationToCompletion, 0.5) / 1000,
+      deregistrationToCompletionP99Seconds: percentile(deregistrationToCompletion, 0.99) / 1000,
+      reactionFloor: floor,
       busySeconds: (busyMsOf(sim) - busyBefore + stillRunning) / 1000,
       invocations: after.length,
       invocationErrors: after.filter(i => i.outcome === 'error' || i.outcome === 'crash').length,
@@ -157,10 +215,80 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
       scaleInSeconds: (lastTerminated - run.scaleInAt) / 1000,
       realSeconds: Number(process.hrtime.bigint() - realStart) / 1e9,
       simulatedSeconds: (sim.clock.now() - run.scaleInAt) / 1000,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      logCounts: logCountsOf(sim, after),
+      passes: passFiguresOf(sim, after),
+      lambda: lambdaFiguresOf(sim),
+      driver: { ...sim.driver.counters },
     };
   } finally {
     sim.stop();
   }
+}
+
+function lambdaFiguresOf(sim: Simulation): CaseResult['lambda'] {
+  const all = sim.model.functions.map(f => sim.lambda.stats(f.name));
+  return {
+    environments: all.reduce((total, f) => total + f.environments, 0),
+    throttles: all.reduce((total, f) => total + f.throttles, 0),
+    peakConcurrency: Math.max(0, ...all.map(f => f.peakConcurrency)),
+  };
+}
+
+/** The function a scheduled rule targets: ours runs the reconcile pass there. */
+function reconcileFunctionOf(sim: Simulation): string | undefined {
+  return sim.model.rules.find(r => r.scheduleExpression !== undefined)?.targets.find(t => t.functionName)?.functionName;
+}
+
+interface LogLine { level?: string; message?: string; deferred?: number }
+
+function parsedLogs(record: InvocationRecord): LogLine[] {
+  return record.logs.flatMap(line => {
+    try {
+      const parsed = JSON.parse(line) as LogLine;
+      return typeof parsed === 'object' && parsed !== null && typeof parsed.message === 'string' ? [parsed] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function logCountsOf(sim: Simulation, invocations: InvocationRecord[]): Record<string, number> {
+  const reconcile = reconcileFunctionOf(sim);
+  const drain = new Set(sim.drainFunctionNames());
+  const counts: Record<string, number> = {};
+  for (const record of invocations) {
+    const role = record.functionName === reconcile ? 'reconcile' : drain.has(record.functionName) ? 'events' : 'baseline';
+    for (const line of parsedLogs(record)) {
+      const key = `${role} ${line.level ?? '?'}: ${line.message}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
+function passFiguresOf(sim: Simulation, invocations: InvocationRecord[]): PassFigures {
+  const reconcile = reconcileFunctionOf(sim);
+  const passes = invocations.filter(i => i.functionName === reconcile && i.endedAt !== undefined);
+  const durations = sortedMs(passes.map(i => i.endedAt! - i.startedAt));
+  let outOfTime = 0;
+  let deferred = 0;
+  for (const pass of passes) {
+    const short = parsedLogs(pass).filter(l => l.message!.startsWith('reconcile pass ran out of time'));
+    if (short.length > 0) outOfTime++;
+    for (const line of short) deferred += typeof line.deferred === 'number' ? line.deferred : 0;
+  }
+  return {
+    count: passes.length,
+    p50Seconds: percentile(durations, 0.5) / 1000,
+    maxSeconds: (durations[durations.length - 1] ?? 0) / 1000,
+    outOfTime,
+    deferred,
+  };
+}
+
+function sortedMs(values: number[]): number[] {
+  return values.sort((a, b) => a - b);
 }
 
 function diff(now: Record<string, number>, before: Record<string, number>): Record<string, number> {

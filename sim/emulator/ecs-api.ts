@@ -194,12 +194,11 @@ export class EcsApi {
     } else if (input.filter) {
       const ids = parseEc2InstanceFilter(input.filter);
       candidates = ids.flatMap(id => this.ecs.containerInstancesOf(id)).filter(ci => ci.cluster === cluster);
-      candidates.sort((a, b) => cluster.containerInstances.indexOf(a) - cluster.containerInstances.indexOf(b));
+      candidates.sort((a, b) => a.registrationIndex - b.registrationIndex);
     } else {
       candidates = cluster.containerInstances;
     }
-    const matching = candidates.filter(ci => (input.status ? ci.status === input.status : ci.status !== 'INACTIVE'));
-    const page = this.page(matching, input.maxResults, input.nextToken);
+    const page = this.pageOf(candidates, ci => (input.status ? ci.status === input.status : ci.status !== 'INACTIVE'), input.maxResults, input.nextToken);
     return { containerInstanceArns: page.items.map(ci => ci.arn), nextToken: page.nextToken };
   }
 
@@ -220,17 +219,14 @@ export class EcsApi {
     } else {
       source = cluster.tasks.values();
     }
-    const matching: Task[] = [];
-    if (desired !== 'PENDING') {
-      for (const task of source) {
-        if (task.desiredStatus !== desired || !this.ecs.isListed(task)) continue;
-        if (input.serviceName && task.service?.name !== input.serviceName) continue;
-        if (input.startedBy && task.startedBy !== input.startedBy) continue;
-        if (input.family && !task.taskDefinitionArn.includes(`/${input.family}:`)) continue;
-        matching.push(task);
-      }
-    }
-    const page = this.page(matching, input.maxResults, input.nextToken);
+    const matches = (task: Task) => {
+      if (task.desiredStatus !== desired || !this.ecs.isListed(task)) return false;
+      if (input.serviceName && task.service?.name !== input.serviceName) return false;
+      if (input.startedBy && task.startedBy !== input.startedBy) return false;
+      if (input.family && !task.taskDefinitionArn.includes(`/${input.family}:`)) return false;
+      return true;
+    };
+    const page = this.pageOf(desired === 'PENDING' ? [] : source, matches, input.maxResults, input.nextToken);
     return { taskArns: page.items.map(t => t.arn), nextToken: page.nextToken };
   }
 
@@ -406,11 +402,29 @@ export class EcsApi {
 
   /** maxResults 1–100 (default 100), opaque nextToken (ECS API reference, List* actions). */
   private page<T>(items: T[], maxResults: unknown, nextToken: unknown): { items: T[]; nextToken?: string } {
+    return this.pageOf(items, () => true, maxResults, nextToken);
+  }
+
+  /**
+   * The page `page` would cut from the items of `source` that match, found without building that
+   * list: it reads the source only up to the page's end and one match beyond (which decides
+   * whether there is a next page). A cluster-wide listing of 25,000 tasks then costs each page
+   * its offset, not the whole cluster and an array of every match.
+   */
+  private pageOf<T>(source: Iterable<T>, matches: (item: T) => boolean, maxResults: unknown, nextToken: unknown): { items: T[]; nextToken?: string } {
     const size = maxResults === undefined ? 100 : Number(maxResults);
     if (!Number.isInteger(size) || size < 1 || size > 100) throw ecsErrors.invalidParameter('maxResults must be between 1 and 100.');
     const offset = nextToken === undefined ? 0 : decodePageToken(nextToken, () => ecsErrors.invalidParameter('Invalid nextToken.'));
     const end = offset + size;
-    return { items: items.slice(offset, end), nextToken: end < items.length ? encodePageToken(end, this.clock.now()) : undefined };
+    const items: T[] = [];
+    let index = 0;
+    for (const item of source) {
+      if (!matches(item)) continue;
+      if (index >= end) return { items, nextToken: encodePageToken(end, this.clock.now()) };
+      if (index >= offset) items.push(item);
+      index++;
+    }
+    return { items };
   }
 }
 

@@ -111,6 +111,7 @@ export class EcsWorld {
       containerInstances: [],
       tasks: new Map(),
       services: new Map(),
+      placeable: new Set(),
     };
     this.clusters.set(name, cluster);
     return cluster;
@@ -155,6 +156,7 @@ export class EcsWorld {
         id,
         cluster,
         ec2InstanceId: options.ec2InstanceId,
+        registrationIndex: cluster.containerInstances.length,
         registeredAt: this.clock.now(),
         registeredCpu: options.cpu ?? 2048,
         registeredMemory: options.memory ?? 7680,
@@ -174,6 +176,8 @@ export class EcsWorld {
           ['ecs.capability.task-eni', undefined],
         ]),
         tasks: new Set(),
+        usedCpu: 0,
+        usedMemory: 0,
         deferredTransitions: [],
         operatorOwned: false,
       };
@@ -484,15 +488,9 @@ export class EcsWorld {
     return count;
   }
 
+  /** Registered resources minus those of every task here that is not STOPPED (kept as counters: see createTask, markStopped). */
   remainingResources(ci: ContainerInstance): { cpu: number; memory: number } {
-    let cpu = ci.registeredCpu;
-    let memory = ci.registeredMemory;
-    for (const task of ci.tasks) {
-      if (task.lastStatus === 'STOPPED') continue;
-      cpu -= task.cpu;
-      memory -= task.memory;
-    }
-    return { cpu, memory };
+    return { cpu: ci.registeredCpu - ci.usedCpu, memory: ci.registeredMemory - ci.usedMemory };
   }
 
   // ---- services and tasks -----------------------------------------------------------------
@@ -634,6 +632,8 @@ export class EcsWorld {
     };
     cluster.tasks.set(task.arn, task);
     ci.tasks.add(task);
+    ci.usedCpu += task.cpu;
+    ci.usedMemory += task.memory;
     spec.service?.activeTasks.add(task);
     this.touch(ci);
     this.schedule(task, spec.startSeconds * 1000, () => {
@@ -663,6 +663,8 @@ export class EcsWorld {
     task.timer = undefined;
     task.lastStatus = 'STOPPED';
     task.stoppedAt = this.clock.now();
+    ci.usedCpu -= task.cpu;
+    ci.usedMemory -= task.memory;
     if (!task.orphaned) {
       this.observer.timeline(ci.ec2InstanceId).lastTaskStoppedAt = this.clock.now();
     }
@@ -705,10 +707,14 @@ export class EcsWorld {
     if (ci.status !== 'ACTIVE' || !ci.agentConnected) return;
     for (const service of ci.cluster.services.values()) {
       if (!service.options.daemon) continue;
-      const hasOne = [...ci.tasks].some(t => t.service === service && t.desiredStatus === 'RUNNING');
-      if (hasOne || !this.fits(ci, service.options.cpu, service.options.memory)) continue;
+      if (this.hasRunningTaskOf(ci, service) || !this.fits(ci, service.options.cpu, service.options.memory)) continue;
       this.createServiceTask(ci, service);
     }
+  }
+
+  private hasRunningTaskOf(ci: ContainerInstance, service: Service): boolean {
+    for (const task of ci.tasks) if (task.service === service && task.desiredStatus === 'RUNNING') return true;
+    return false;
   }
 
   private rebalanceServices(cluster: Cluster): void {
@@ -728,17 +734,22 @@ export class EcsWorld {
     }
   }
 
-  /** Spread across ACTIVE, connected instances: the one with the most CPU left that fits. */
+  /**
+   * Spread across ACTIVE, connected instances: the one with the most CPU left that fits, the
+   * earliest registered of those with as much. Only `cluster.placeable` is searched: a scale-in
+   * that drains the whole cluster leaves it empty, and every stopped task's replacement is then
+   * found unplaceable at once instead of after a scan of every registration.
+   */
   private choosePlacement(service: Service): ContainerInstance | undefined {
     let best: ContainerInstance | undefined;
     let bestCpu = -1;
-    for (const ci of service.cluster.containerInstances) {
-      if (ci.status !== 'ACTIVE' || !ci.agentConnected) continue;
-      const remaining = this.remainingResources(ci);
-      if (remaining.cpu < service.options.cpu || remaining.memory < service.options.memory) continue;
-      if (remaining.cpu > bestCpu) {
+    const { cpu, memory } = service.options;
+    for (const ci of service.cluster.placeable) {
+      const cpuLeft = ci.registeredCpu - ci.usedCpu;
+      if (cpuLeft < cpu || ci.registeredMemory - ci.usedMemory < memory) continue;
+      if (cpuLeft > bestCpu || (cpuLeft === bestCpu && ci.registrationIndex < best!.registrationIndex)) {
         best = ci;
-        bestCpu = remaining.cpu;
+        bestCpu = cpuLeft;
       }
     }
     return best;
@@ -780,7 +791,10 @@ export class EcsWorld {
     }
   }
 
+  /** Every change of a registration comes here (its version and event): the placement index follows it. */
   private touch(ci: ContainerInstance): void {
+    if (ci.status === 'ACTIVE' && ci.agentConnected) ci.cluster.placeable.add(ci);
+    else ci.cluster.placeable.delete(ci);
     if (this.changed.has(ci)) return;
     ci.version++;
     ci.updatedAt = this.clock.now();

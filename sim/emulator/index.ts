@@ -48,7 +48,7 @@ export interface AwsEmulatorOptions {
 }
 
 /** A few seconds: the ECS API documents eventual consistency, not its duration. */
-const DEFAULT_DEREGISTRATION_LAG_MS = 5_000;
+export const DEFAULT_DEREGISTRATION_LAG_MS = 5_000;
 
 /** What `registration()` reports of a container instance. */
 export interface RegistrationView {

@@ -28,6 +28,11 @@ export interface Cluster {
   readonly containerInstances: ContainerInstance[];
   readonly tasks: Map<string, Task>;
   readonly services: Map<string, Service>;
+  /**
+   * The container instances a service may place a task on now (ACTIVE, agent connected), kept by
+   * the world on every change of a registration (an index: placement never scans the cluster).
+   */
+  readonly placeable: Set<ContainerInstance>;
 }
 
 export interface ContainerInstance {
@@ -35,6 +40,8 @@ export interface ContainerInstance {
   readonly id: string;
   readonly cluster: Cluster;
   readonly ec2InstanceId: string;
+  /** Its position in `cluster.containerInstances` (registration order). */
+  readonly registrationIndex: number;
   readonly registeredAt: number;
   readonly registeredCpu: number;
   readonly registeredMemory: number;
@@ -54,6 +61,9 @@ export interface ContainerInstance {
   readonly attributes: Map<string, string | undefined>;
   /** Every task placed here, STOPPED ones included until they age out of ListTasks. */
   readonly tasks: Set<Task>;
+  /** CPU and memory held by the tasks here that are not STOPPED (what remainingResources subtracts). */
+  usedCpu: number;
+  usedMemory: number;
   /** Task transitions that came due while the agent was disconnected: ECS sees them on reconnect. */
   deferredTransitions: Array<() => void>;
   /** Set by setContainerInstanceDraining: an operator's drain the controller must not touch. */

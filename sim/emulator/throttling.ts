@@ -69,6 +69,7 @@ export class TokenBucket {
 
 export class Throttler {
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly byOperation = new Map<string, TokenBucket>();
 
   /**
    * `throttling`: true for the documented buckets, false for none, or one bucket spec that
@@ -79,6 +80,14 @@ export class Throttler {
   /** True when the call may proceed; false when it is throttled. */
   admit(service: 'ecs' | 'autoscaling', operation: string): boolean {
     if (this.throttling === false) return true;
+    return this.bucketOf(service, operation).tryTake(this.now());
+  }
+
+  /** The bucket of an operation's group, found once per operation (every request asks). */
+  private bucketOf(service: 'ecs' | 'autoscaling', operation: string): TokenBucket {
+    const operationKey = `${service}:${operation}`;
+    const known = this.byOperation.get(operationKey);
+    if (known) return known;
     const groups = service === 'ecs' ? ECS_THROTTLING_GROUPS : AUTOSCALING_THROTTLING_GROUPS;
     const entry = Object.entries(groups).find(([, g]) => g.operations.includes(operation));
     const key = `${service}:${entry ? entry[0] : 'other'}`;
@@ -88,6 +97,7 @@ export class Throttler {
       bucket = new TokenBucket(spec, this.now());
       this.buckets.set(key, bucket);
     }
-    return bucket.tryTake(this.now());
+    this.byOperation.set(operationKey, bucket);
+    return bucket;
   }
 }

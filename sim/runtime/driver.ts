@@ -55,6 +55,8 @@ export interface RunResult {
 
 
 export class Driver {
+  /** Event-loop turns spent waiting for quiescence, and steps of virtual time, since the start (for the bench). */
+  readonly counters = { turns: 0, advances: 0 };
   private readonly quietTurnsWhileRunning: number;
   private readonly quietTurnsWhenIdle: number;
   private readonly quietTurnsAfterColdStep: number;
@@ -85,6 +87,7 @@ export class Driver {
       let last = this.activity();
       const hotAtStart = this.hotActivity();
       const turn = () => {
+        this.counters.turns++;
         const now = this.activity();
         if (this.busy() > 0 || now !== last) {
           quiet = 0;
@@ -121,6 +124,7 @@ export class Driver {
       if (next > limit) return result('limit');
       this.clock.advance();
       advances++;
+      this.counters.advances++;
     }
   }
 

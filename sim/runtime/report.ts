@@ -47,13 +47,18 @@ export function summarize(sim: Simulation, run: ScenarioRun): Summary {
 function rowOf(instanceId: string, t: InstanceTimeline, drainTimeoutMs: number): InstanceRow {
   const deadline = (t.terminatingAt ?? Infinity) + drainTimeoutMs;
   const premature = t.tasksAliveAtTermination.length > 0 && (t.terminatedAt ?? Infinity) < deadline;
-  const emptyAt = t.lastTaskStoppedAt ?? t.drainingAt ?? t.terminatingAt;
+  const emptyAt = emptyAtOf(t);
   // Reaction is defined for drains that ended with every task stopped: a forced drain or an
   // instance released with tasks alive has no "last task stopped" to react to.
   const drainedClean = !t.forced && t.tasksAliveAtTermination.length === 0;
   const reactionMs = drainedClean && t.completedBy === 'api' && t.lifecycleCompletedAt !== undefined && emptyAt !== undefined
     ? Math.max(0, t.lifecycleCompletedAt - emptyAt) : undefined;
   return { instanceId, timeline: t, premature, reactionMs };
+}
+
+/** When the instance was empty, which the reaction counts from: its last task STOPPED, else the drain's start. */
+export function emptyAtOf(t: InstanceTimeline): number | undefined {
+  return t.lastTaskStoppedAt ?? t.drainingAt ?? t.terminatingAt;
 }
 
 /** Nearest-rank percentile; 0 for an empty list. */
