@@ -28,6 +28,9 @@ import { parseAttributeValue } from './drain-record';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
+/** Task ARNs per ListTasks page when maxResults is not given (API reference, ListTasks: maxResults defaults to 100). */
+const LIST_TASKS_PAGE = 100;
+
 export const LIMITS = {
   describeContainerInstances: 100,
   describeTasks: 100,
@@ -261,12 +264,12 @@ export class ClusterApi {
    * DEACTIVATING, STOPPING or DEPROVISIONING hold the drain (aws/aws-cdk#13506). For many
    * instances at once see `clusterStoppingTasks`.
    */
-  async tasksNotStopped(containerInstanceArns: readonly string[]): Promise<StoppingTasks> {
+  async tasksNotStopped(containerInstanceArns: readonly string[], knownStopped?: Set<string>): Promise<StoppingTasks> {
     const taskArns: string[] = [];
     await forEachLimited(containerInstanceArns, async containerInstance => {
       taskArns.push(...await this.listTasks({ containerInstance }));
     });
-    return this.stoppingTasksOf(taskArns, containerInstanceArns);
+    return this.stoppingTasksOf(taskArns, containerInstanceArns, knownStopped);
   }
 
   /**
@@ -275,8 +278,10 @@ export class ClusterApi {
    * calls than a listing per instance. IAM authorizes this listing against `*` (the construct
    * scopes it with the `ecs:cluster` condition).
    */
-  async clusterStoppingTasks(knownStopped?: Set<string>): Promise<StoppingTasks> {
-    return this.stoppingTasksOf(await this.listTasks({}), undefined, knownStopped);
+  async clusterStoppingTasks(knownStopped?: Set<string>): Promise<{ stopping: StoppingTasks; pages: number }> {
+    const taskArns = await this.listTasks({});
+    const pages = Math.max(1, Math.ceil(taskArns.length / LIST_TASKS_PAGE));
+    return { stopping: await this.stoppingTasksOf(taskArns, undefined, knownStopped), pages };
   }
 
   /**

@@ -126,8 +126,18 @@ export class ReconcilePass {
     const drainer = new Drainer(this.config, api, this.telemetry, this.now, { deferOnAbort: true, retryRefusedDeregistrationMs: [2000, 3000] });
     // Up to PIPELINE_DEPTH batches at once: one batch's reads overlap another's deregistrations and
     // completions (Auto Scaling's lifecycle bucket is the scarce one in a large scale-in).
+    // What a batch would take alone: a batch that ran beside others shared the buckets with
+    // them, so its duration is divided by the mean number of batches in flight while it ran
+    // (measured on the same clock as the time left).
     let slowestBatchMs = FIRST_BATCH_ESTIMATE_MS;
     const inFlight = new Set<Promise<void>>();
+    let batchTime = 0;
+    let lastChange = remainingTimeMs();
+    const tick = () => {
+      const left = remainingTimeMs();
+      batchTime += inFlight.size * (lastChange - left);
+      lastChange = left;
+    };
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
       if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
       // Room for this batch and those in flight even if they ran one after the other.
@@ -140,10 +150,14 @@ export class ReconcilePass {
         });
         return { waiting, finished: false };
       }
+      tick();
       const before = remainingTimeMs();
+      const batchTimeBefore = batchTime;
       const batch = drainer.run(items.slice(i, i + BATCH_SIZE).map(item => item.candidate), tally, tasks.read).then(() => {
+        tick();
         const spent = before - remainingTimeMs();
-        if (Number.isFinite(spent)) slowestBatchMs = Math.max(slowestBatchMs, spent);
+        const meanInFlight = spent > 0 ? Math.max(1, (batchTime - batchTimeBefore) / spent) : 1;
+        if (Number.isFinite(spent)) slowestBatchMs = Math.max(slowestBatchMs, spent / meanInFlight);
         inFlight.delete(batch);
       });
       inFlight.add(batch);
@@ -231,8 +245,12 @@ export const TASK_LISTING_MAX_AGE_MS = 10_000;
 export const TASK_LISTING_MIN_INTERVAL_MS = 5_000;
 
 /**
- * Stopping tasks for a pass: per container instance while few are asked for; from the first
- * large request on, cluster-wide listings shared by every batch and round of the pass. A listing
+ * Stopping tasks for a pass, read the cheaper way each time. A listing per container instance
+ * costs about one read per instance; a cluster-wide listing costs one read per 100 tasks the
+ * cluster stopped in the last hour (ECS keeps them listed), whatever the number of instances.
+ * So instances are listed one by one while there are fewer of them than the last cluster-wide
+ * listing had pages (or, before any, at most LIMITS.perInstanceTaskListings), and together
+ * otherwise, by a listing shared by every batch and round of the pass. A cluster-wide listing
  * answers for an instance only if it was taken after the instance was seen empty by its counts
  * (from then on every task of a DRAINING instance has desired status STOPPED, and ECS places no
  * new one there, so the listing holds them all); one older than TASK_LISTING_MAX_AGE_MS is taken
@@ -240,7 +258,7 @@ export const TASK_LISTING_MIN_INTERVAL_MS = 5_000;
  */
 export class ClusterTaskReads {
   private readonly stopped = new Set<string>();
-  private listing?: { readonly takenAt: number; readonly stopping: StoppingTasks };
+  private listing?: { readonly takenAt: number; readonly stopping: StoppingTasks; readonly pages: number };
   private refreshing?: { readonly takenAt: number; readonly done: Promise<void> };
 
   constructor(
@@ -252,30 +270,56 @@ export class ClusterTaskReads {
   ) {}
 
   readonly read: TaskReader = async arns => {
-    if (this.listing === undefined && this.refreshing === undefined && arns.length <= LIMITS.perInstanceTaskListings) {
-      return this.api.tasksNotStopped(arns);
-    }
     const askedAt = this.now();
-    const answers = (takenAt: number, stopping?: StoppingTasks) => arns.every(arn =>
-      takenAt >= (this.emptySince(arn) ?? askedAt) && !(stopping?.has(arn) && askedAt - takenAt > TASK_LISTING_MAX_AGE_MS));
-    if (this.refreshing && answers(this.refreshing.takenAt)) await this.refreshing.done;
-    if (!this.listing || !answers(this.listing.takenAt, this.listing.stopping)) await this.refresh();
-    return new Map(arns.map(arn => [arn, this.listing!.stopping.get(arn) ?? []]));
+    const answers = (listing: { takenAt: number; stopping?: StoppingTasks }) => (arn: string) =>
+      listing.takenAt >= (this.emptySince(arn) ?? askedAt)
+      && !(listing.stopping?.has(arn) && askedAt - listing.takenAt > TASK_LISTING_MAX_AGE_MS);
+    const current = this.listing;
+    const missing = current ? arns.filter(arn => !answers(current)(arn)) : [...arns];
+    if (missing.length === 0) return this.fromListing(arns);
+    const inFlight = this.refreshing;
+    if (inFlight && missing.every(answers(inFlight))) {
+      await inFlight.done;
+      return this.fromListing(arns);
+    }
+    if (missing.length < (current?.pages ?? LIMITS.perInstanceTaskListings + 1)) {
+      const fresh = await this.api.tasksNotStopped(missing, this.stopped);
+      return new Map(arns.map(arn => [arn, fresh.get(arn) ?? current?.stopping.get(arn) ?? []]));
+    }
+    await this.listUntil(listing => arns.every(answers(listing)));
+    return this.fromListing(arns);
   };
 
-  private async refresh(): Promise<void> {
-    const wait = this.listing === undefined ? 0 : this.listing.takenAt + TASK_LISTING_MIN_INTERVAL_MS - this.now();
-    if (wait > 0) await this.sleep(wait);
-    if (this.refreshing) return this.refreshing.done;
-    const takenAt = this.now();
-    const done = this.api.clusterStoppingTasks(this.stopped).then(stopping => {
-      if (!this.listing || this.listing.takenAt <= takenAt) this.listing = { takenAt, stopping };
-    });
-    this.refreshing = { takenAt, done };
-    try {
-      await done;
-    } finally {
-      if (this.refreshing?.done === done) this.refreshing = undefined;
+  private fromListing(arns: readonly string[]): StoppingTasks {
+    return new Map(arns.map(arn => [arn, this.listing!.stopping.get(arn) ?? []]));
+  }
+
+  /**
+   * Until a listing answers: joins the one in flight, or takes one, at least
+   * TASK_LISTING_MIN_INTERVAL_MS after the last. A listing taken from now on answers every
+   * instance already seen empty, so this ends after at most one listing of its own.
+   */
+  private async listUntil(answers: (listing: { takenAt: number; stopping: StoppingTasks }) => boolean): Promise<void> {
+    while (!this.listing || !answers(this.listing)) {
+      if (this.refreshing) {
+        await this.refreshing.done;
+        continue;
+      }
+      const wait = this.listing === undefined ? 0 : this.listing.takenAt + TASK_LISTING_MIN_INTERVAL_MS - this.now();
+      if (wait > 0) {
+        await this.sleep(wait);
+        continue;
+      }
+      const takenAt = this.now();
+      const done = this.api.clusterStoppingTasks(this.stopped).then(({ stopping, pages }) => {
+        if (!this.listing || this.listing.takenAt <= takenAt) this.listing = { takenAt, stopping, pages };
+      });
+      this.refreshing = { takenAt, done };
+      try {
+        await done;
+      } finally {
+        if (this.refreshing?.done === done) this.refreshing = undefined;
+      }
     }
   }
 }

@@ -280,10 +280,13 @@ describe('tasksNotStopped', () => {
     const { api } = harness();
     const result = await api.clusterStoppingTasks();
     expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input)).toEqual([{ cluster: CLUSTER, desiredStatus: 'STOPPED', nextToken: undefined }]);
-    expect(result).toEqual(new Map([
-      [ciArn('a'), [{ taskArn: taskArn('t1'), lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]],
-      [ciArn('b'), [{ taskArn: taskArn('t3'), lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' }]],
-    ]));
+    expect(result).toEqual({
+      stopping: new Map([
+        [ciArn('a'), [{ taskArn: taskArn('t1'), lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]],
+        [ciArn('b'), [{ taskArn: taskArn('t3'), lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' }]],
+      ]),
+      pages: 1,
+    });
   });
 
   test('a wanted instance without any stopping task maps to an empty list', async () => {

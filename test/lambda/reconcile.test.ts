@@ -247,6 +247,48 @@ describe('a bounded pass', () => {
     expect((summary.outcomes.draining ?? 0) + summary.deferred).toBe(300);
   });
 
+  test('times batches that ran side by side as sharing the buckets: it does not stop at a third of its time', async () => {
+    // GIVEN 600 drained instances, and an API that answers one call at a time, 50 ms each (a
+    // saturated bucket: three batches in flight each take three times as long as one alone)
+    jest.useFakeTimers({ now: NOW });
+    try {
+      const all = ids(600);
+      stageWorld({ instances: waiting(all), containerInstances: draining(all, () => ({ running: 0 })) });
+      let freeAt = 0;
+      const oneAtATime = <T extends object>(target: T): T => new Proxy(target, {
+        get: (object, key) => {
+          const value = Reflect.get(object, key);
+          if (typeof value !== 'function') return value;
+          if (key === 'bounded') return (signal: AbortSignal) => oneAtATime(value.call(object, signal));
+          return async (...args: unknown[]) => {
+            freeAt = Math.max(Date.now(), freeAt) + 50;
+            await new Promise(resolve => setTimeout(resolve, freeAt - Date.now()));
+            return value.apply(object, args);
+          };
+        },
+      });
+      const h = harness();
+      const pass = new ReconcilePass(CONFIG, oneAtATime(h.api), new Telemetry(CLUSTER, 'EcsDrainHook', () => Date.now(), () => undefined), () => Date.now());
+      const tally = new Tally('reconcile');
+      const deadline = Date.now() + 90_000;
+
+      // WHEN it runs with 90 s left (about 10 s of calls per batch, alone)
+      let done = false;
+      const run = pass.run(tally, () => deadline - Date.now()).then(() => { done = true; });
+      while (!done) await jest.advanceTimersByTimeAsync(500);
+      await run;
+
+      // THEN more than the three batches of the first measurement were released (timed whole,
+      // 3 x 30 s + the reserve would not fit in 90 s), and it ended with time to spare
+      const released = autoScalingMock.commandCalls(CompleteLifecycleActionCommand).length;
+      expect(released).toBeGreaterThan(3 * BATCH_SIZE);
+      expect(released + tally.summary().deferred).toBe(600);
+      expect(deadline - Date.now()).toBeGreaterThan(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('aborts the calls in flight at the hard limit: the pass ends before the function times out', async () => {
     // GIVEN a cluster whose first read never answers (a hung connection)
     jest.useFakeTimers();
@@ -469,6 +511,26 @@ describe('ClusterTaskReads', () => {
     await reads.read(arns.slice(0, 25));
     expect(listings()).toBe(2);
     expect(described()).toBe(61);
+  });
+
+  test('instances fewer than the last cluster-wide listing had pages are listed one by one, their STOPPED tasks not described again', async () => {
+    const { arns, clock, since, reads } = setUp(99);
+    arns.forEach(arn => since.set(arn, NOW - 1000));
+    await reads.read(arns);
+    const clusterWide = () => ecsMock.commandCalls(ListTasksCommand).filter(c => c.args[0].input.containerInstance === undefined);
+    expect(clusterWide().filter(c => c.args[0].input.nextToken === undefined)).toHaveLength(1);
+    expect(clusterWide()).toHaveLength(30); // 2,970 tasks, 100 a page
+    expect(described()).toBe(2970);
+    // two instances seen empty after that listing: 2 < 30 pages, so two listings of their own
+    clock.now = NOW + 10_000;
+    since.set(arns[0], NOW + 5000);
+    since.set(arns[1], NOW + 5000);
+    const answer = await reads.read(arns.slice(0, 25));
+    expect(clusterWide()).toHaveLength(30);
+    expect(ecsMock.commandCalls(ListTasksCommand).filter(c => c.args[0].input.containerInstance !== undefined)
+      .map(c => c.args[0].input.containerInstance).sort()).toEqual([arns[0], arns[1]].sort());
+    expect(described()).toBe(2970);
+    expect([...answer.values()].every(tasks => tasks.length === 0)).toBe(true);
   });
 });
 
