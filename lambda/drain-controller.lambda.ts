@@ -19,7 +19,8 @@ import { Telemetry } from './telemetry';
 // makes nearly all (one completion per drain: the scarcest bucket of a large scale-in), pace
 // themselves to what the bucket allows (adaptive mode). An event-driven invocation is one of
 // possibly hundreds woken at once: it tries twice, then leaves the instance to the pass, and its
-// execution environment steps aside for 30 s.
+// execution environment steps aside for 2 minutes (a stampede of task-stop events at the end of a mass
+// scale-in makes each environment throttled once per step-aside: longer means fewer of them).
 const PATIENT = { maxAttempts: 10, retryMode: 'standard' } as const;
 const PACED = { maxAttempts: 10, retryMode: 'adaptive' } as const;
 const BRISK = { maxAttempts: 2, retryMode: 'standard' } as const;
@@ -31,7 +32,7 @@ const reconciler = new DrainController(config,
 // A refused deregistration right after the last task stopped is asked again after 2 and 4 s.
 const responder = new DrainController(config,
   new ClusterApi(new ECSClient(BRISK), new AutoScalingClient(BRISK), config.clusterName), telemetry, () => Date.now(), {
-    deferOnThrottling: true, retryRefusedDeregistrationMs: [2000, 4000], stepAsideAfterThrottlingMs: 30_000,
+    deferOnThrottling: true, retryRefusedDeregistrationMs: [2000, 4000], stepAsideAfterThrottlingMs: 120_000,
   });
 
 export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<InvocationSummary> {
