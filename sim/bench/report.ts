@@ -269,9 +269,10 @@ function notes(shape: RunShape, results: CaseResult[]): string[] {
     + 'execution environment (its own copy of the bundle: SDK clients, connection pool, retry state), reused once idle, as '
     + 'AWS does, up to the account\'s 1,000 concurrent executions (the reconcile function has its own reserved 1): a 1,000-instance '
     + 'scale-in starts about as many, a 5,000-instance one meets the limit and Lambda throttles the rest of the burst (retried '
-    + 'with back-off, see the invocations table). Ours retries an event-driven call twice and then leaves the instance to the '
-    + 'reconcile pass (which batches its calls and retries adaptively), so a burst of events does not turn into a storm of '
-    + 'retries; the baseline retries each call up to 5 times per invocation.');
+    + 'with back-off, see the invocations table). Ours retries an event-driven call twice, then leaves the instance to the '
+    + 'reconcile pass and its execution environment steps aside for 2 minutes (the pass batches its calls, retries ECS calls '
+    + 'with back-off and paces its Auto Scaling calls), so a burst of events does not turn into a storm of retries; the '
+    + 'baseline retries each call up to 5 times per invocation.');
   const rss = shape.sizes.flatMap(size => shape.modes.map(m => find(results, 'ours', size, m))).filter((r): r is CaseResult => r !== undefined);
   if (rss.length > 0) {
     const top = rss.reduce((a, b) => (b.peakRssMb > a.peakRssMb ? b : a));
