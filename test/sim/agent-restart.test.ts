@@ -5,7 +5,7 @@
  * gets tasks. The chaos scenario `re-registration` rests on this.
  */
 import { DescribeContainerInstancesCommand, ListContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
-import { Harness, startHarness } from './harness';
+import { createClusterAndGroup, Harness, launchRegistered, startHarness } from './harness';
 
 describe('agent restart without its checkpoint', () => {
   let h: Harness;
@@ -14,10 +14,8 @@ describe('agent restart without its checkpoint', () => {
 
   beforeEach(async () => {
     h = await startHarness();
-    h.emulator.createCluster('main');
-    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
-    instanceId = h.emulator.launchInstance('asg', { cluster: 'main' });
-    first = h.emulator.containerInstanceArns(instanceId)[0];
+    createClusterAndGroup(h);
+    ({ ids: [instanceId], arns: [first] } = launchRegistered(h, 1));
   });
 
   afterEach(() => h.close());

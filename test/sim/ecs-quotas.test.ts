@@ -7,7 +7,7 @@ import {
   DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, ListContainerInstancesCommand,
   ListTasksCommand, PutAttributesCommand, RegisterContainerInstanceCommand, UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import { failure, Harness, startHarness } from './harness';
+import { createClusterAndGroup, failure, Harness, launchRegistered, startHarness } from './harness';
 
 async function describe1(h: Harness, arn: string) {
   return (await h.ecs.send(new DescribeContainerInstancesCommand({ cluster: 'main', containerInstances: [arn] }))).containerInstances![0];
@@ -23,9 +23,8 @@ describe('custom attributes: at most 10 per container instance, names and values
 
   beforeEach(async () => {
     h = await startHarness();
-    h.emulator.createCluster('main');
-    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
-    arn = h.emulator.containerInstanceArns(h.emulator.launchInstance('asg', { cluster: 'main' }))[0];
+    createClusterAndGroup(h);
+    [arn] = launchRegistered(h, 1).arns;
   });
 
   afterEach(() => h.close());
@@ -88,8 +87,7 @@ describe('container instance statuses with ENI trunking', () => {
 
   beforeEach(async () => {
     h = await startHarness();
-    h.emulator.createCluster('main');
-    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
+    createClusterAndGroup(h);
   });
 
   afterEach(() => h.close());
@@ -147,10 +145,8 @@ describe('container instance statuses with ENI trunking', () => {
 describe('DeregisterContainerInstance without force while ECS still counts a task', () => {
   async function withStoppedTask(lagMs?: number) {
     const h = await startHarness(lagMs === undefined ? {} : { deregistrationLagMs: lagMs });
-    h.emulator.createCluster('main');
-    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
-    const id = h.emulator.launchInstance('asg', { cluster: 'main' });
-    const arn = h.emulator.containerInstanceArns(id)[0];
+    createClusterAndGroup(h);
+    const { ids: [id], arns: [arn] } = launchRegistered(h, 1);
     const task = h.emulator.runStandaloneTask('main', arn, { runSeconds: 10, stopTimeoutSeconds: 1 });
     // Step to the instant the task reaches STOPPED (the agent reports it; ECS records stoppedAt).
     for (let t = 0; t < 300; t++) {
@@ -209,10 +205,8 @@ describe('a terminated EC2 instance: deregistered automatically only if its agen
 
   beforeEach(async () => {
     h = await startHarness();
-    h.emulator.createCluster('main');
-    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
-    ids = [0, 1, 2].map(() => h.emulator.launchInstance('asg', { cluster: 'main' }));
-    arns = ids.map(id => h.emulator.containerInstanceArns(id)[0]);
+    createClusterAndGroup(h);
+    ({ ids, arns } = launchRegistered(h, 3));
     h.emulator.createService('main', { name: 'web', desiredCount: 3 });
     h.advance(10_000);
   });

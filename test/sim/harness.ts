@@ -5,7 +5,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SimClock } from '../../sim/clock';
-import { AwsEmulator, AwsEmulatorOptions, EmittedEvent } from '../../sim/emulator';
+import { AwsEmulator, AwsEmulatorOptions, EmittedEvent, LaunchOptions } from '../../sim/emulator';
 
 export interface Harness {
   clock: SimClock;
@@ -53,6 +53,18 @@ export async function startHarness(options: Partial<AwsEmulatorOptions> = {}): P
       emulator.close();
     },
   };
+}
+
+/** The cluster 'main' and an empty Auto Scaling group 'asg' (0 to 10 instances) most tests start from. */
+export function createClusterAndGroup(h: Harness): void {
+  h.emulator.createCluster('main');
+  h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
+}
+
+/** Launches `count` instances into 'asg', registered with 'main': their ids and their (first) registrations. */
+export function launchRegistered(h: Harness, count: number, options: LaunchOptions = {}): { ids: string[]; arns: string[] } {
+  const ids = Array.from({ length: count }, () => h.emulator.launchInstance('asg', { cluster: 'main', ...options }));
+  return { ids, arns: ids.map(id => h.emulator.containerInstanceArns(id)[0]) };
 }
 
 /** Awaits a promise expected to reject and returns the error. */

@@ -6,7 +6,7 @@
  * an index: these checks follow every change that moves an instance in or out of it.
  */
 import { DescribeContainerInstancesCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
-import { Harness, startHarness } from './harness';
+import { createClusterAndGroup, Harness, launchRegistered, startHarness } from './harness';
 
 describe('task placement', () => {
   let h: Harness;
@@ -15,11 +15,9 @@ describe('task placement', () => {
 
   beforeEach(async () => {
     h = await startHarness();
-    h.emulator.createCluster('main');
-    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
+    createClusterAndGroup(h);
     // 2048 CPU units each: room for four 512-unit tasks.
-    ids = [0, 1, 2].map(() => h.emulator.launchInstance('asg', { cluster: 'main', cpu: 2048, memory: 8192 }));
-    arns = ids.map(id => h.emulator.containerInstanceArns(id)[0]);
+    ({ ids, arns } = launchRegistered(h, 3, { cpu: 2048, memory: 8192 }));
   });
 
   afterEach(() => h.close());

@@ -12,7 +12,7 @@ import {
   DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, DescribeTasksCommand, ListTasksCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import { failure, Harness, startHarness } from './harness';
+import { createClusterAndGroup, failure, Harness, launchRegistered, startHarness } from './harness';
 import { EmittedEvent } from '../../sim/emulator';
 
 const MINUTE = 60_000;
@@ -46,12 +46,10 @@ describe('a group with a warm pool and ReuseOnScaleIn', () => {
 
   beforeEach(async () => {
     h = await startHarness();
-    h.emulator.createCluster('main');
-    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
+    createClusterAndGroup(h);
     h.emulator.putLifecycleHook({ groupName: 'asg', hookName: 'drain', heartbeatTimeoutSeconds: 300, defaultResult: 'CONTINUE' });
     h.emulator.putWarmPool({ groupName: 'asg', reuseOnScaleIn: true });
-    ids = [0, 1, 2].map(() => h.emulator.launchInstance('asg', { cluster: 'main' }));
-    arns = ids.map(id => h.emulator.containerInstanceArns(id)[0]);
+    ({ ids, arns } = launchRegistered(h, 3));
     h.emulator.createService('main', { name: 'web', desiredCount: 3 });
     h.advance(10_000);
   });
