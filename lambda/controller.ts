@@ -187,16 +187,15 @@ export class DrainController {
     // when the instance is to be terminated (a stale count is caught by the task read and by ECS
     // refusing the deregistration). Parking for the warm pool, or reactivating, has no such
     // refusal, and the task read sees only tasks ECS is stopping: a late event would hide a task
-    // that runs (a job DRAINING does not stop, tasks placed since), so its registrations are read.
-    let registrations: RegisteredInstance[] | undefined;
-    if (terminating && only) registrations = [eventView];
-    else if (!terminating) registrations = await this.api.describeContainerInstances(arns);
+    // that runs (a job DRAINING does not stop, tasks placed since), so its registrations are read,
+    // as are those of an instance with several (the listing above is all of them).
+    const registrations = terminating && only ? [eventView] : await this.api.describeContainerInstances(arns);
     await this.drainer.run([{
       instanceId,
       ...state,
       stateRead: true,
       registrations,
-      registrationsComplete: registrations !== undefined,
+      registrationsComplete: true,
     }], tally);
   }
 

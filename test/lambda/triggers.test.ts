@@ -116,6 +116,8 @@ describe('ECS container instance state change events', () => {
     });
     const h = harness();
     const summary = await h.controller.handle(withAttributes(drainRecord(120)));
+    // one listing by instance id, one describe of what it listed
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand)).toHaveLength(1);
     expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances!.sort())).toEqual([[CI, ciArn('second')].sort()]);
     expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(c => c.args[0].input.containerInstance).sort()).toEqual([CI, ciArn('second')].sort());
     expect(summary.outcomes).toEqual({ drained: 1 });
