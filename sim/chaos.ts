@@ -18,10 +18,11 @@ import { parseArgs } from 'util';
 import { chaosLine, DEFINITIONS, passed, rowsOf, scenarioTable, totalsOf } from './chaos/report';
 import { ChaosRunResult, runChaos } from './chaos/run';
 import { CHAOS_SCENARIOS, scenarioNamed } from './chaos/scenarios';
-import { log, positiveInt, runCommand } from './cli';
+import { commandArgs, log, positiveInt, runCommand } from './cli';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
+    args: commandArgs(),
     options: {
       seeds: { type: 'string', default: '3' },
       scenario: { type: 'string' },

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { log, positiveInt, runCommand } from './cli';
+import { commandArgs, log, positiveInt, runCommand } from './cli';
 import { instanceTable, offset, summarize, summaryLine } from './runtime/report';
 import { runScenario, ScenarioName, SCENARIOS } from './runtime/scenario';
 import { Simulation } from './runtime/simulation';
@@ -17,6 +17,7 @@ import { timelineSvg } from './runtime/timeline-svg';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
+    args: commandArgs(),
     options: {
       instances: { type: 'string', default: '20' },
       seed: { type: 'string', default: '1' },
