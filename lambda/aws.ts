@@ -28,9 +28,6 @@ import { parseAttributeValue } from './drain-record';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
-/** Task ARNs per ListTasks page when maxResults is not given (API reference, ListTasks: maxResults defaults to 100). */
-const LIST_TASKS_PAGE = 100;
-
 export const LIMITS = {
   describeContainerInstances: 100,
   describeTasks: 100,
@@ -42,7 +39,7 @@ export const LIMITS = {
   describeWarmPool: 50,
   /** EC2 instance ids per `ec2InstanceId in [...]` cluster query, keeping the filter short. */
   instanceIdsPerFilter: 20,
-  /** Above this many instances, one cluster-wide task listing replaces per-instance listings. */
+  /** Above this many instances, and before any cluster-wide task listing tells its cost, one replaces per-instance listings. */
   perInstanceTaskListings: 20,
   /** Calls the controller has in flight at once. */
   concurrency: 8,
@@ -267,7 +264,7 @@ export class ClusterApi {
   async tasksNotStopped(containerInstanceArns: readonly string[], knownStopped?: Set<string>): Promise<StoppingTasks> {
     const taskArns: string[] = [];
     await forEachLimited(containerInstanceArns, async containerInstance => {
-      taskArns.push(...await this.listTasks({ containerInstance }));
+      taskArns.push(...(await this.listTasks({ containerInstance })).arns);
     });
     return this.stoppingTasksOf(taskArns, containerInstanceArns, knownStopped);
   }
@@ -279,9 +276,8 @@ export class ClusterApi {
    * scopes it with the `ecs:cluster` condition).
    */
   async clusterStoppingTasks(knownStopped?: Set<string>): Promise<{ stopping: StoppingTasks; pages: number }> {
-    const taskArns = await this.listTasks({});
-    const pages = Math.max(1, Math.ceil(taskArns.length / LIST_TASKS_PAGE));
-    return { stopping: await this.stoppingTasksOf(taskArns, undefined, knownStopped), pages };
+    const { arns, pages } = await this.listTasks({});
+    return { stopping: await this.stoppingTasksOf(arns, undefined, knownStopped), pages };
   }
 
   /**
@@ -307,15 +303,17 @@ export class ClusterApi {
   }
 
   /** Tasks whose desired status is STOPPED (of one container instance, or of the cluster), all pages. */
-  private async listTasks(query: { containerInstance?: string }): Promise<string[]> {
+  private async listTasks(query: { containerInstance?: string }): Promise<{ arns: string[]; pages: number }> {
     const arns: string[] = [];
+    let pages = 0;
     let nextToken: string | undefined;
     do {
+      pages++;
       const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...query, desiredStatus: 'STOPPED', nextToken }), this.options());
       arns.push(...page.taskArns ?? []);
       nextToken = page.nextToken;
     } while (nextToken);
-    return arns;
+    return { arns, pages };
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * The controller's decisions, as pure functions of what ECS and Auto Scaling report.
- * No AWS calls here: `controller.ts` and `reconcile.ts` read the state, ask these functions, and
- * carry out the plan.
+ * No AWS calls here: `controller.ts` and `reconcile.ts` read the state and ask these functions;
+ * `drainer.ts` carries out the plan.
  */
 import type { ControllerConfig } from './config';
 import type { DrainRecordValue } from './drain-record';

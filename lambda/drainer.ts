@@ -4,7 +4,7 @@
  * is drained. Every write is isolated per instance: one instance's refusal never holds back the
  * others (issue: one instance's failure aborts a whole batch).
  */
-import { ClusterApi, forEachLimited, GroupInstance, isItemSpecific, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
+import { ClusterApi, errorName, forEachLimited, GroupInstance, isItemSpecific, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import { InstancePlan, InstanceView, Outcome, planTermination } from './decide';
 
@@ -228,7 +228,7 @@ export class Drainer {
   private async heartbeat(works: Work[]): Promise<void> {
     const updates: { work: Work; sentAt: number }[] = [];
     for (const work of works) work.tried.heartbeat = true;
-    await forEachOf(works, work => this.safely(work, 'send a heartbeat', async () => {
+    await forEachLimited(works, work => this.safely(work, 'send a heartbeat', async () => {
       const sentAt = this.now();
       const answer = await this.api.recordHeartbeat(work.view.groupName!, this.config.lifecycleHookName, work.view.instanceId);
       this.telemetry.log('info', 'lifecycle heartbeat sent', { ...this.fields(work), answer });
@@ -272,7 +272,7 @@ export class Drainer {
     // One instance after the other on each of a few lanes: deregister (or park), then complete
     // at once, so that completions (Auto Scaling's lifecycle bucket, the scarce one in a large
     // scale-in) flow while other instances are still being deregistered.
-    await forEachOf(works.filter(w => !w.done), work => this.safely(work, 'release', async () => {
+    await forEachLimited(works.filter(w => !w.done), work => this.safely(work, 'release', async () => {
       for (const { containerInstanceArn, force } of work.plan.deregister) {
         const answer = await this.deregister(containerInstanceArn, force);
         if (answer === 'refused') {
@@ -449,17 +449,13 @@ function firstError(errors: ItemErrors, arns: readonly string[]): unknown {
 }
 
 /** The SDK rejects a call whose abort signal fired with an AbortError. */
-function isAbort(error: unknown): boolean {
-  return (error as { name?: unknown })?.name === 'AbortError';
+export function isAbort(error: unknown): boolean {
+  return errorName(error) === 'AbortError';
 }
 
 /** ECS answers ThrottlingException, Auto Scaling Throttling (their API references). */
 export function isThrottling(error: unknown): boolean {
-  const name = (error as { name?: unknown })?.name;
+  const name = errorName(error);
   return name === 'ThrottlingException' || name === 'Throttling';
 }
 
-/** Runs `fn` for each work, at most LIMITS.concurrency at a time (never a burst of hundreds). */
-function forEachOf(works: readonly Work[], fn: (work: Work) => Promise<void>): Promise<void> {
-  return forEachLimited(works, fn);
-}

@@ -6,23 +6,25 @@
  * - fair: the most urgent work first (deadline passed, heartbeat due, empty by its counts, then
  *   drains to start), oldest first; what it leaves is by the same order the first work of the
  *   next pass;
- * - cheap: one listing of the cluster's DRAINING registrations, lookups by instance id only for
- *   instances that need them, and at most one cluster-wide task listing, shared by all batches.
+ * - cheap: per round one listing of the cluster's DRAINING registrations (and of the ACTIVE ones
+ *   carrying the attribute), lookups by instance id only for instances that need them, and task
+ *   reads only for instances empty by their counts, per instance or by a cluster-wide listing
+ *   shared by all batches, whichever costs fewer calls (ClusterTaskReads).
  * Two passes never run at once: the construct gives the reconcile function a reserved
  * concurrency of one (README, "Design").
  */
 import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import { InstancePlan, InstanceView, mayBeDrained, planTermination, WAIT_STATES } from './decide';
-import { Candidate, Drainer, managedState, Tally, TaskReader } from './drainer';
+import { Candidate, Drainer, isAbort, managedState, Tally, TaskReader } from './drainer';
 import { Telemetry } from './telemetry';
 
 /** Instances planned together (each batch shares its reads). */
 export const BATCH_SIZE = 100;
-/** Kept free at the end of the invocation: no batch starts with less than this plus one batch's time left. */
+/** Kept free at the end of the invocation: no batch starts with less than this plus the time of it and of those in flight left. */
 export const RESERVED_TIME_MS = 20_000;
 /** Calls still in flight this close to the function's timeout are aborted. */
-export const ABORT_BEFORE_TIMEOUT_MS = 5_000;
+const ABORT_BEFORE_TIMEOUT_MS = 5_000;
 /** What a batch is assumed to take before the pass has timed one. */
 const FIRST_BATCH_ESTIMATE_MS = 10_000;
 /**
@@ -36,7 +38,7 @@ export const ROUNDS_FROM_WAITING = 150;
 /** Pause between rounds of a pass (a short wait, not a sleeping Lambda: DESIGN.md). */
 export const ROUND_PAUSE_MS = 5_000;
 /** Batches of a round in flight at once. */
-export const PIPELINE_DEPTH = 3;
+const PIPELINE_DEPTH = 3;
 
 /**
  * What a reconcile function remembers between passes while its execution environment lives:
@@ -114,7 +116,7 @@ export class ReconcilePass {
     try {
       collected = await this.collect(api, emptySince);
     } catch (error) {
-      if ((error as { name?: unknown })?.name !== 'AbortError') throw error;
+      if (!isAbort(error)) throw error;
       this.telemetry.log('warn', 'reconcile pass ran out of time reading the groups and the cluster; the next pass starts again');
       return { waiting: 0, finished: false };
     }

@@ -116,8 +116,9 @@ const CONTROLLER_TIMEOUT = Duration.minutes(5);
 /**
  * Drains ECS container instances before their Auto Scaling group terminates them.
  *
- * Adds a termination lifecycle hook to each group and one drain controller function for the
- * cluster. For each terminating instance, the controller sets the container instance to
+ * Adds a termination lifecycle hook to each group and, for the cluster, one drain controller
+ * function for events and one (reserved concurrency 1) for the one-minute reconcile pass. For
+ * each terminating instance, the controller sets the container instance to
  * DRAINING, waits until every task on it has stopped, deregisters it and completes the
  * lifecycle action. Events wake it up; a one-minute schedule repairs anything an event missed.
  */

@@ -57,7 +57,7 @@ export function issue9Targets(shape: RunShape, results: CaseResult[]): Target[] 
       measured: `${fmt(ours.reactionP99Seconds, 1)} s (floor ${fmt(ours.reactionFloor.seconds, 1)} s)`,
       met,
       note: met ? '' : ours.reactionFloor.seconds > limit
-        ? `below the floor: no controller that deregisters can reach it (the floor is the ${fmt(ours.reactionFloor.seconds, 2)} s `
+        ? `below the floor: no controller that deregisters can reach it (the floor, ${fmt(ours.reactionFloor.seconds, 2)} s, is the `
           + 'deregistration lag plus one API latency at this size)'
         : `over by ${fmt(ours.reactionP99Seconds - limit, 1)} s`,
     });

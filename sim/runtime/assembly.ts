@@ -238,7 +238,8 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
       case 'AWS::AutoScaling::WarmPool':
         model.warmPools.push({
           groupName: String(p.AutoScalingGroupName),
-          poolState: p.PoolState === 'Running' || p.PoolState === 'Hibernated' ? p.PoolState : 'Stopped',
+          // Passed as written: putWarmPool refuses a value the API does not allow, as deploying would.
+          poolState: p.PoolState ?? 'Stopped',
           minSize: p.MinSize !== undefined ? Number(p.MinSize) : 0,
           maxGroupPreparedCapacity: p.MaxGroupPreparedCapacity !== undefined && Number(p.MaxGroupPreparedCapacity) !== -1
             ? Number(p.MaxGroupPreparedCapacity) : undefined,
