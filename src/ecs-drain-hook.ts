@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import {
   Annotations, ArnFormat, Aspects, CfnResource, Duration, Lazy, Names, Stack, Token,
   aws_autoscaling as autoscaling,
@@ -97,6 +98,17 @@ export interface EcsDrainHookProps {
    * @default true
    */
   readonly removeCdkDrainHook?: boolean;
+
+  /**
+   * The name of the termination lifecycle hook added to every group: letters, digits, `-`, `_`
+   * and `/`, at most 255 characters (PutLifecycleHook). Pin it before renaming or moving this
+   * construct: the default is derived from the construct's path, and a new name makes
+   * CloudFormation replace every hook, which completes the lifecycle actions waiting in the old
+   * ones with CONTINUE (DeleteLifecycleHook): the instances draining at that moment terminate.
+   *
+   * @default - a name derived from the construct's path, unique in the account
+   */
+  readonly lifecycleHookName?: string;
 }
 
 /** Defaults of `EcsDrainHookProps`, used by the code and quoted by the docs. */
@@ -161,8 +173,8 @@ export class EcsDrainHook extends Construct {
     this.drainTimeout = props.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
     validateDrainTimeout(this.drainTimeout);
     this.heartbeatTimeout = heartbeatTimeoutFor(this.drainTimeout);
-    // Lifecycle hook names allow [A-Za-z0-9\-_\/] up to 255 characters (PutLifecycleHook).
-    this.lifecycleHookName = Names.uniqueResourceName(this, { maxLength: 255, separator: '-' });
+    this.lifecycleHookName = props.lifecycleHookName ?? Names.uniqueResourceName(this, { maxLength: LIFECYCLE_HOOK_NAME_MAX_LENGTH, separator: '-' });
+    validateLifecycleHookName(this.lifecycleHookName);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -246,7 +258,8 @@ export class EcsDrainHook extends Construct {
     }
     this.groups.push(group);
     if (this.removeCdkDrainHook) Aspects.of(group).add(new CdkDrainHookRemoval(group, this));
-    new autoscaling.CfnLifecycleHook(this, `LifecycleHook${this.groups.length}`, {
+    const key = groupKey(group);
+    const hook = new autoscaling.CfnLifecycleHook(this, `LifecycleHook-${key.readable}-${key.hash}`, {
       autoScalingGroupName: group.autoScalingGroupName,
       lifecycleHookName: this.lifecycleHookName,
       lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
@@ -254,6 +267,11 @@ export class EcsDrainHook extends Construct {
       defaultResult: autoscaling.DefaultResult.CONTINUE,
       heartbeatTimeout: this.heartbeatTimeout.toSeconds(),
     });
+    // CloudFormation replaces a resource whose logical ID moves (and deleting a hook releases the
+    // drains waiting in it), so the hook's logical ID comes from the group it drains, never from
+    // its position in the list nor from this construct's path: adding, removing, reordering groups
+    // or moving this construct leaves every other group's hook as it is.
+    hook.overrideLogicalId(`EcsDrainHook${key.readable.slice(0, 64)}${key.hash}`);
   }
 
   /**
@@ -576,6 +594,39 @@ export class EcsDrainHook extends Construct {
         + 'but a drain forced at its deadline deregisters it, and the instance then comes back without ECS.');
     }
   }
+}
+
+/** LifecycleHookName: 1 to 255 characters of [A-Za-z0-9\-_\/] (Auto Scaling API reference, PutLifecycleHook). */
+const LIFECYCLE_HOOK_NAME_MAX_LENGTH = 255;
+const LIFECYCLE_HOOK_NAME = /^[A-Za-z0-9\-_/]+$/;
+
+function validateLifecycleHookName(name: string): void {
+  if (Token.isUnresolved(name)) return;
+  if (name.length < 1 || name.length > LIFECYCLE_HOOK_NAME_MAX_LENGTH) {
+    throw new Error(`lifecycleHookName must be between 1 and ${LIFECYCLE_HOOK_NAME_MAX_LENGTH} characters; got ${name.length}`);
+  }
+  if (!LIFECYCLE_HOOK_NAME.test(name)) {
+    throw new Error(`lifecycleHookName may contain only letters, digits, '-', '_' and '/'; got '${name}'`);
+  }
+}
+
+/**
+ * What identifies a group across edits of the app: its name when it is known at synthesis (an
+ * imported group); otherwise its stack's name and its construct path within that stack, which is
+ * what the group's own logical ID derives from (a group that moves is a new group anyway).
+ * `readable` keeps the logical ID recognizable; the hash keeps apart groups whose readable parts
+ * are alike.
+ */
+function groupKey(group: autoscaling.IAutoScalingGroup): { readable: string; hash: string } {
+  const stack = Stack.of(group);
+  const withinStack = group.node.path.slice(stack.node.path.length + 1);
+  const [kind, identity] = Token.isUnresolved(group.autoScalingGroupName)
+    ? ['path', `${stack.stackName}/${withinStack}`]
+    : ['name', group.autoScalingGroupName];
+  const key = `${kind}:${identity}`;
+  const readable = (kind === 'path' ? withinStack : identity).replace(/[^A-Za-z0-9]/g, '');
+  const hash = crypto.createHash('sha256').update(key).digest('hex').slice(0, 8).toUpperCase();
+  return { readable, hash };
 }
 
 function validateDrainTimeout(drainTimeout: Duration): void {
