@@ -129,7 +129,7 @@ const CONTROLLER_TIMEOUT = Duration.minutes(5);
  * Drains ECS container instances before their Auto Scaling group terminates them.
  *
  * Adds a termination lifecycle hook to each group and, for the cluster, one drain controller
- * function for events and one (reserved concurrency 1) for the one-minute reconcile pass. For
+ * function for events and one for the one-minute reconcile pass. For
  * each terminating instance, the controller sets the container instance to
  * DRAINING, waits until every task on it has stopped, deregisters it and completes the
  * lifecycle action. Events wake it up; a one-minute schedule repairs anything an event missed.
@@ -139,8 +139,8 @@ export class EcsDrainHook extends Construct {
   public readonly function: lambda.IFunction;
 
   /**
-   * The function that runs the one-minute reconcile pass: the same code, with a reserved
-   * concurrency of one, so that two passes never run at once.
+   * The function that runs the one-minute reconcile pass: the same code, with a timeout of one
+   * minute, so that a pass is over before the next one starts.
    */
   public readonly reconcileFunction: lambda.IFunction;
 
@@ -218,13 +218,13 @@ export class EcsDrainHook extends Construct {
       ...common,
       description: truncate(`Reconciles the drains of ECS container instances every minute (${this.node.path})`, 256),
       // A pass reads the time left before every batch and aborts calls still in flight 5 s
-      // before this, so it never times out.
-      timeout: CONTROLLER_TIMEOUT,
-      // One pass at a time: a pass that overlaps the next one (a slow pass, a duplicated or late
-      // schedule event) would only double the calls. Lambda throttles the second one and, after
-      // a minute, drops it: the next pass is a minute away anyway (Lambda developer guide,
-      // reserved concurrency; asynchronous invocation, maximum event age).
-      reservedConcurrentExecutions: 1,
+      // before its timeout, so it never times out, and with a timeout of one schedule period it
+      // is over before the next pass starts. No reserved concurrency: an account whose Lambda
+      // quota is below 100 cannot reserve any (Lambda keeps 100 unreserved), and the stack would
+      // not deploy there. Two passes still meet when the schedule's event comes twice or late
+      // (EventBridge delivers at least once); every step of a pass is safe to repeat (README,
+      // "Design").
+      timeout: RECONCILE_INTERVAL,
       retryAttempts: 0,
       maxEventAge: Duration.minutes(1),
     });
