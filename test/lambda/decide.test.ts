@@ -7,6 +7,7 @@ import {
   ContainerInstanceView, InstanceView, mayBeDrained, planSpotInterruption, planTermination, resourcesReleased, TERMINATING_WAIT,
 } from '../../lambda/decide';
 import { DrainRecordValue } from '../../lambda/drain-record';
+import { COMPLETION_MARGIN_SECONDS } from '../../src/constants';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -243,6 +244,43 @@ describe('planTermination', () => {
       [3 * 3600, 0, true], [3 * 3600, 0, false], [3 * 3600, 90 * MINUTE, true], [5 * 3600, 0, true], [47 * 3600, 7 * MINUTE, true], [60, 0, true],
     ])('drain timeout %s s, record written %s ms after the action started, action start known: %s', (timeout, late, known) => {
       expect(expiriesBeforeDeadline(configFor(timeout), late, known)).toEqual([]);
+    });
+
+    /**
+     * A lifecycle action also ends at its global timeout, the smaller of 48 hours and 100 times the
+     * heartbeat timeout, counted from the action's start whatever the heartbeats (Auto Scaling
+     * user guide, lifecycle hooks). Plans the drain every minute from `lateMs` after the action
+     * started (keeping the hook alive) and returns how long before that end it is forced.
+     */
+    function forcedBeforeGlobalTimeout(config: ControllerConfig, lateMs: number, hookKnown: boolean): number {
+      const actionStart = NOW;
+      const globalEnd = actionStart + Math.min(48 * HOUR, 100 * config.heartbeatTimeoutSeconds * 1000);
+      let rec: DrainRecordValue | undefined;
+      for (let t = actionStart + lateMs; t < globalEnd; t += MINUTE) {
+        const view: InstanceView = {
+          ...terminating(ci('a', { runningTasksCount: 1, ...rec ? { record: rec } : {} })),
+          hookClockFrom: hookKnown ? actionStart : undefined,
+        };
+        const plan = planTermination(view, t, config);
+        if (plan.outcome === 'forced') return globalEnd - t;
+        rec ??= plan.record?.value;
+        if (plan.heartbeat) rec = { ...rec!, hookClockFrom: t };
+      }
+      return 0;
+    }
+
+    test.each([
+      // A record written late is within one heartbeat timeout of the action's start, or the action would have expired.
+      [47 * 3600 + 55 * 60, 0, true], [47 * 3600 + 55 * 60, 90 * MINUTE, true], [47 * 3600 + 55 * 60, 119 * MINUTE, false],
+      [47 * 3600, 100 * MINUTE, false], [20 * 3600, 60 * MINUTE, false], [3600, 60 * MINUTE, false],
+    ])('drain timeout %s s, recorded %s ms after the action started (start known: %s): forced at least the margin before the global timeout', (timeout, late, known) => {
+      expect(forcedBeforeGlobalTimeout(configFor(timeout), late, known)).toBeGreaterThanOrEqual(COMPLETION_MARGIN_SECONDS * 1000);
+    });
+
+    test('a drain recorded promptly keeps its whole drain timeout', () => {
+      const config = configFor(3 * 3600);
+      const plan = planTermination({ ...terminating(ci('a', { status: 'ACTIVE', runningTasksCount: 1 })), hookClockFrom: NOW - MINUTE }, NOW, config);
+      expect(plan.record?.value.deadline).toBe(NOW + 3 * HOUR);
     });
 
     test('a drain recorded at the action start needs no heartbeat when the hook outlasts the deadline by the margin', () => {
