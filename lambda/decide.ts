@@ -172,7 +172,7 @@ export function planTermination(view: InstanceView, now: number, config: Control
   // the latest known start of the hook's clock.
   const records = registrations.map(ci => ci.record).filter((r): r is DrainRecordValue => r !== undefined);
   const recorded = records.length > 0;
-  const deadline = recorded ? Math.min(...records.map(r => r.deadline)) : now + config.drainTimeoutSeconds * 1000;
+  const deadline = recorded ? Math.min(...records.map(r => r.deadline)) : newDeadline(view.hookClockFrom, now, config);
   const startedAt = recorded ? Math.min(...records.map(r => r.startedAt)) : now;
   // Each known start of the hook's clock is at or before its latest restart, so the latest of them is too.
   const clocks = [...records.map(r => r.hookClockFrom), view.hookClockFrom].filter((t): t is number => t !== undefined);
@@ -232,6 +232,28 @@ export function planTermination(view: InstanceView, now: number, config: Control
     heartbeat,
   };
 }
+
+/**
+ * The deadline of a drain recorded now: the drain timeout from now, but never later than the
+ * lifecycle action's global timeout less the completion margin. That timeout is the smaller of
+ * 48 hours and 100 times the heartbeat timeout, counted from the action's start whatever the
+ * heartbeats (Auto Scaling user guide, "Amazon EC2 Auto Scaling lifecycle hooks"); Auto Scaling
+ * then ends the action with the hook's default result, and a deadline after that would never be
+ * enforced (no forced deregistration, no DrainsForced). The action's start is bounded below by
+ * what the caller knows (`hookClockFrom`: the lifecycle event's time less a slack, the last pass
+ * that saw the instance in service) and by one heartbeat timeout ago: an action nobody has sent a
+ * heartbeat for (the controller sends them only for recorded drains) ends at its heartbeat
+ * timeout, so one still waiting started less than that ago.
+ */
+function newDeadline(hookClockFrom: number | undefined, now: number, config: ControllerConfig): number {
+  const heartbeatMs = config.heartbeatTimeoutSeconds * 1000;
+  const actionStartedAfter = Math.max(hookClockFrom ?? -Infinity, now - heartbeatMs);
+  const globalTimeoutMs = Math.min(MAX_GLOBAL_TIMEOUT_MS, 100 * heartbeatMs);
+  return Math.min(now + config.drainTimeoutSeconds * 1000, actionStartedAfter + globalTimeoutMs - COMPLETION_MARGIN_SECONDS * 1000);
+}
+
+/** A lifecycle action's global timeout is at most 48 hours (Auto Scaling user guide, lifecycle hooks). */
+const MAX_GLOBAL_TIMEOUT_MS = 48 * 60 * 60 * 1000;
 
 /**
  * Decides what to do when EC2 warns that a Spot instance will be interrupted: drain at once
