@@ -11,7 +11,7 @@ import { mayBeDrained, planSpotInterruption, TERMINATING_WAIT, WAIT_STATES } fro
 import { Candidate, Drainer, ErrorPolicy, InvocationSummary, isThrottling, managedState, Tally } from './drainer';
 import { parseTrigger, Trigger } from './events';
 import { PassMemory, ReconcilePass } from './reconcile';
-import { describeError, Telemetry } from './telemetry';
+import { describeError, LogFields, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
 
 export type { InvocationSummary } from './drainer';
@@ -37,6 +37,7 @@ type LifecycleTrigger = Extract<Trigger, { kind: 'lifecycle-action' }>;
  */
 const EVENT_TIME_SLACK_MS = 60_000;
 type ContainerInstanceTrigger = Extract<Trigger, { kind: 'container-instance-change' }>;
+type TaskStoppedTrigger = Extract<Trigger, { kind: 'task-stopped' }>;
 
 export class DrainController {
   private readonly drainer: Drainer;
@@ -114,6 +115,9 @@ export class DrainController {
       case 'container-instance-change':
         await this.onContainerInstanceChange(trigger, tally);
         break;
+      case 'task-stopped':
+        await this.onTaskStopped(trigger, tally);
+        break;
       case 'spot-interruption':
         await this.onSpotInterruption(trigger.instanceId, tally);
         break;
@@ -142,11 +146,11 @@ export class DrainController {
   }
 
   /**
-   * ECS reports a change of a DRAINING container instance: a task stopped or the counts moved.
-   * Only a drain that looks finished (or a parked registration back in service) is worth more:
-   * Auto Scaling says whether the instance waits in this hook, and a listing by its instance id
-   * whether it has other registrations. Events may be late, duplicated or out of order; the
-   * release itself rests on fresh task reads and on ECS accepting the deregistration.
+   * ECS reports a change of a DRAINING container instance: a task was placed or told to stop, a
+   * task that should run stopped on its own, the agent (dis)connected. Only a drain that looks
+   * finished (or a parked registration back in service) is worth more. Events may be late,
+   * duplicated or out of order; the release itself rests on fresh reads and on ECS accepting the
+   * deregistration.
    */
   private async onContainerInstanceChange(trigger: ContainerInstanceTrigger, tally: Tally): Promise<void> {
     const fields = { containerInstanceArn: trigger.containerInstanceArn, instanceId: trigger.instanceId, version: trigger.version };
@@ -160,36 +164,61 @@ export class DrainController {
       return;
     }
     if (!trigger.parked && !mayBeDrained(trigger)) {
-      // Tasks still run, or still hold CPU or memory while they stop: the event of the last
-      // task's stop will come (and if it is lost, the reconcile pass looks within a minute).
+      // Tasks still run, or still hold CPU or memory while they stop: the task state change event
+      // of the last one's stop will come (and if it is lost, the reconcile pass looks within a minute).
       this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
       return;
     }
-    let eventView: RegisteredInstance | undefined = fromEvent(trigger);
-    let instanceId = trigger.instanceId;
-    if (instanceId === undefined) {
-      [eventView] = await this.api.describeContainerInstances([trigger.containerInstanceArn]);
-      instanceId = eventView?.ec2InstanceId;
-      if (!instanceId || eventView.status !== 'DRAINING') return;
+    let registration: RegisteredInstance | undefined = fromEvent(trigger);
+    if (trigger.instanceId === undefined) {
+      [registration] = await this.api.describeContainerInstances([trigger.containerInstanceArn]);
+      if (!registration?.ec2InstanceId || registration.status !== 'DRAINING') return;
     }
+    await this.checkDrained(registration, registration !== undefined && trigger.instanceId === undefined, fields, tally);
+  }
+
+  /**
+   * A task stopped on a container instance of the cluster. The event says nothing of the
+   * instance, so one read does: only a DRAINING registration that looks empty goes further.
+   */
+  private async onTaskStopped(trigger: TaskStoppedTrigger, tally: Tally): Promise<void> {
+    const fields = { containerInstanceArn: trigger.containerInstanceArn, taskArn: trigger.taskArn };
+    if (!clusterArnNames(trigger.clusterArn, this.config.clusterName)) {
+      this.telemetry.log('info', 'event ignored: another cluster', { ...fields, clusterArn: trigger.clusterArn });
+      return;
+    }
+    const [registration] = await this.api.describeContainerInstances([trigger.containerInstanceArn]);
+    if (!registration?.ec2InstanceId || registration.status !== 'DRAINING' || (!registration.parked && !mayBeDrained(registration))) {
+      this.telemetry.log('debug', 'the stopped task\'s container instance is not an empty drain', { ...fields, status: registration?.status });
+      return;
+    }
+    await this.checkDrained(registration, true, { ...fields, instanceId: registration.ec2InstanceId }, tally);
+  }
+
+  /**
+   * A DRAINING registration that looks drained (or parked): Auto Scaling says whether its instance
+   * waits in this hook, and a listing by instance id whether it has other registrations. The
+   * registration (read fresh, or as an event showed it) stands in for a describe when it is the
+   * instance's only one and the instance is to be terminated: a stale count is caught by the task
+   * read and by ECS refusing the deregistration. Parking for the warm pool, or reactivating, has no
+   * such refusal, and the task read sees only tasks ECS is stopping: a late event would hide a task
+   * that runs (a job DRAINING does not stop, tasks placed since), so registrations an event showed
+   * are read again there, as are those of an instance with several (the listing is all of them).
+   */
+  private async checkDrained(registration: RegisteredInstance, fresh: boolean, fields: LogFields, tally: Tally): Promise<void> {
+    const instanceId = registration.ec2InstanceId!;
     const state = managedState((await this.api.autoScalingInstances([instanceId])).get(instanceId), this.config);
     const waiting = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] !== undefined;
-    if (state.groupName === undefined || (!waiting && !trigger.parked)) {
+    if (state.groupName === undefined || (!waiting && !registration.parked)) {
       // Not a managed instance waiting in this hook (an operator's drain, an instance back in
       // service): not the controller's to touch.
       this.telemetry.log('info', `event ignored: the instance is ${state.groupName === undefined ? 'in no managed group' : state.lifecycleState}`, { ...fields, instanceId });
       return;
     }
     const arns = await this.api.registrationArnsOf([instanceId]);
-    const only = arns.length === 1 && arns[0] === trigger.containerInstanceArn;
+    const only = arns.length === 1 && arns[0] === registration.containerInstanceArn;
     const terminating = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] === 'terminate';
-    // The event's registration is its only one: its counts and record stand in for a describe
-    // when the instance is to be terminated (a stale count is caught by the task read and by ECS
-    // refusing the deregistration). Parking for the warm pool, or reactivating, has no such
-    // refusal, and the task read sees only tasks ECS is stopping: a late event would hide a task
-    // that runs (a job DRAINING does not stop, tasks placed since), so its registrations are read,
-    // as are those of an instance with several (the listing above is all of them).
-    const registrations = terminating && only ? [eventView] : await this.api.describeContainerInstances(arns);
+    const registrations = only && (terminating || fresh) ? [registration] : await this.api.describeContainerInstances(arns);
     await this.drainer.run([{
       instanceId,
       ...state,
@@ -242,6 +271,7 @@ function instanceFields(trigger: Trigger): { instanceId?: string; groupName?: st
     case 'lifecycle-action': return { instanceId: trigger.instanceId, groupName: trigger.groupName };
     case 'spot-interruption': return { instanceId: trigger.instanceId };
     case 'container-instance-change': return { instanceId: trigger.instanceId, containerInstanceArn: trigger.containerInstanceArn };
+    case 'task-stopped': return { containerInstanceArn: trigger.containerInstanceArn };
     default: return {};
   }
 }

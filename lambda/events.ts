@@ -38,6 +38,18 @@ export type Trigger =
     readonly record?: DrainRecordValue;
     readonly parked?: boolean;
   }
+  | {
+    /**
+     * A task on a container instance reached STOPPED. ECS sends a task state change event for
+     * that (ECS developer guide, task state change events), but no container instance event when
+     * the task was already told to stop (container instance state change events list no such
+     * trigger): for a draining instance this is the moment its last task is gone.
+     */
+    readonly kind: 'task-stopped';
+    readonly taskArn: string;
+    readonly clusterArn: string;
+    readonly containerInstanceArn: string;
+  }
   | { readonly kind: 'spot-interruption'; readonly instanceId: string }
   | { readonly kind: 'reconcile' }
   | { readonly kind: 'ignored'; readonly reason: string };
@@ -95,6 +107,18 @@ export function parseTrigger(event: unknown): Trigger {
         detail.registeredResources as ResourceAmount[] | undefined, detail.remainingResources as ResourceAmount[] | undefined),
       ...attributeOf(detail.attributes),
     };
+  }
+
+  if (source === EVENT.ECS_SOURCE && detailType === EVENT.TASK_STATE_CHANGE) {
+    const { taskArn, clusterArn, containerInstanceArn, lastStatus } = detail;
+    if (!isNonEmptyString(taskArn) || !taskArn.includes(':task/')) return ignored('task state change event has no valid taskArn');
+    if (!isNonEmptyString(clusterArn)) return ignored('task state change event has no clusterArn');
+    if (lastStatus !== 'STOPPED') return ignored(`task is ${String(lastStatus)}, not STOPPED`);
+    if (!isNonEmptyString(containerInstanceArn) || !containerInstanceArn.includes(':container-instance/')) {
+      // A Fargate task, or one that never reached an instance: nothing of the controller's.
+      return ignored('stopped task ran on no container instance');
+    }
+    return { kind: 'task-stopped', taskArn, clusterArn, containerInstanceArn };
   }
 
   if (source === EVENT.EC2_SOURCE && detailType === EVENT.SPOT_INTERRUPTION) {

@@ -66,6 +66,7 @@ export const EVENT = {
   LIFECYCLE_ACTION: 'EC2 Instance-terminate Lifecycle Action',
   ECS_SOURCE: 'aws.ecs',
   CONTAINER_INSTANCE_STATE_CHANGE: 'ECS Container Instance State Change',
+  TASK_STATE_CHANGE: 'ECS Task State Change',
   EC2_SOURCE: 'aws.ec2',
   SPOT_INTERRUPTION: 'EC2 Spot Instance Interruption Warning',
   SCHEDULE_SOURCE: 'aws.events',

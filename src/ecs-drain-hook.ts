@@ -486,11 +486,25 @@ export class EcsDrainHook extends Construct {
       targets: [target],
     });
     new events.Rule(this, 'ContainerInstanceDrainingRule', {
-      description: 'Checks a draining container instance of the cluster as soon as one of its tasks changes',
+      description: 'Checks a draining container instance of the cluster when ECS reports a change of it',
       eventPattern: {
         source: [EVENT.ECS_SOURCE],
         detailType: [EVENT.CONTAINER_INSTANCE_STATE_CHANGE],
         detail: { clusterArn: [this.cluster.clusterArn], status: ['DRAINING'] },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'TaskStoppedRule', {
+      description: 'Checks the container instance of a task of the cluster that stopped: the last one ends a drain',
+      // ECS sends no container instance event when a task already told to stop reaches STOPPED
+      // (ECS developer guide, container instance state change events); a task state change event
+      // reports it (task state change events). EventBridge cannot match on the instance's status,
+      // so every EC2 task of the cluster that stops invokes the function once, which reads its
+      // container instance once (README, "Design").
+      eventPattern: {
+        source: [EVENT.ECS_SOURCE],
+        detailType: [EVENT.TASK_STATE_CHANGE],
+        detail: { clusterArn: [this.cluster.clusterArn], lastStatus: ['STOPPED'], containerInstanceArn: [{ exists: true }] },
       },
       targets: [target],
     });

@@ -79,7 +79,7 @@ describe('EcsDrainHook', () => {
       },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    template.resourceCountIs('AWS::Events::Rule', 4);
+    template.resourceCountIs('AWS::Events::Rule', 5);
   });
 
   test('two functions of the same code (events, reconcile pass) on a pinned Node.js runtime of 22 or newer, with the construct path in their descriptions', () => {
@@ -127,7 +127,7 @@ describe('EcsDrainHook', () => {
     Template.fromStack(f.stack).resourceCountIs('AWS::AutoScaling::LifecycleHook', 2);
   });
 
-  test('routes lifecycle actions of the managed groups and this hook, DRAINING events of this cluster, a one-minute schedule and Spot warnings', () => {
+  test('routes lifecycle actions of the managed groups and this hook, DRAINING events and stopped EC2 tasks of this cluster, a one-minute schedule and Spot warnings', () => {
     const f = fixture();
     const drain = hook(f);
     const template = Template.fromStack(f.stack);
@@ -148,6 +148,14 @@ describe('EcsDrainHook', () => {
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.ecs'],
+        'detail-type': ['ECS Task State Change'],
+        'detail': { clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }], lastStatus: ['STOPPED'], containerInstanceArn: [{ exists: true }] },
+      },
+      Targets: [Match.objectLike({ Arn: fnArn })],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainReconciler'), 'Arn'] } })],
     });
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -159,7 +167,7 @@ describe('EcsDrainHook', () => {
     const f = fixture();
     hook(f, { drainOnSpotInterruption: false, forceDeregisterOnTimeout: false, logRetention: logs.RetentionDays.ONE_WEEK });
     const template = Template.fromStack(f.stack);
-    template.resourceCountIs('AWS::Events::Rule', 3);
+    template.resourceCountIs('AWS::Events::Rule', 4);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ [ENV.DRAIN_ON_SPOT_INTERRUPTION]: 'false', [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: 'false' }) },
     });

@@ -56,8 +56,8 @@ describe('the example app (test/integ.drain-hook.ts)', () => {
     });
   });
 
-  test('four triggers: lifecycle actions of the hook, DRAINING container instances, a one-minute schedule, Spot warnings', () => {
-    template.resourceCountIs('AWS::Events::Rule', 4);
+  test('five triggers: lifecycle actions of the hook, DRAINING container instances, stopped tasks, a one-minute schedule, Spot warnings', () => {
+    template.resourceCountIs('AWS::Events::Rule', 5);
     const groupName = resolve(stack.autoScalingGroup.autoScalingGroupName);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ detail: { AutoScalingGroupName: [groupName], LifecycleHookName: [stack.drainHook.lifecycleHookName] } }),

@@ -36,6 +36,10 @@ describe('parseTrigger on the sample events', () => {
     });
     expect(parseTrigger(spotEvent())).toEqual({ kind: 'spot-interruption', instanceId: INSTANCE });
     expect(parseTrigger(scheduledEvent())).toEqual({ kind: 'reconcile' });
+    const task = sampleEvent('ecs-task-state-change');
+    expect(parseTrigger(task)).toEqual({
+      kind: 'task-stopped', taskArn: task.detail.taskArn, clusterArn: task.detail.clusterArn, containerInstanceArn: task.detail.containerInstanceArn,
+    });
   });
 
   test.each([
@@ -89,6 +93,10 @@ const MALFORMED: [string, unknown][] = [
   ['a container instance event with a task ARN', withDetail(containerInstanceEvent(), d => { d.containerInstanceArn = 'arn:aws:ecs:us-east-1:1:task/c/x'; })],
   ['a container instance event without clusterArn', withDetail(containerInstanceEvent(), d => delete d.clusterArn)],
   ['a container instance event with a numeric status', withDetail(containerInstanceEvent(), d => { d.status = 3; })],
+  ['a task event of a task that is RUNNING', withDetail(sampleEvent('ecs-task-state-change'), d => { d.lastStatus = 'RUNNING'; })],
+  ['a task event without containerInstanceArn (Fargate)', withDetail(sampleEvent('ecs-task-state-change'), d => delete d.containerInstanceArn)],
+  ['a task event without taskArn', withDetail(sampleEvent('ecs-task-state-change'), d => delete d.taskArn)],
+  ['a task event with a container instance ARN as task', withDetail(sampleEvent('ecs-task-state-change'), d => { d.taskArn = d.containerInstanceArn; })],
   ['a Spot warning without instance-id', withDetail(spotEvent(), d => delete d['instance-id'])],
   ['an unknown detail-type', { ...lifecycleEvent(), 'detail-type': 'EC2 Instance Launch Successful' }],
   ['an unknown source', { ...scheduledEvent(), source: 'my.app' }],
@@ -153,7 +161,9 @@ function mutate(event: any, random: () => number): unknown {
 }
 
 describe('fuzzing the sample events', () => {
-  const NAMES = ['ec2-instance-terminate-lifecycle-action', 'ec2-spot-instance-interruption-warning', 'ecs-container-instance-state-change', 'scheduled-event'] as const;
+  const NAMES = [
+    'ec2-instance-terminate-lifecycle-action', 'ec2-spot-instance-interruption-warning', 'ecs-container-instance-state-change', 'ecs-task-state-change', 'scheduled-event',
+  ] as const;
 
   test('parseTrigger never throws, and an ignored event makes no AWS call (seeded, 400 cases)', async () => {
     const random = prng(20261128);

@@ -372,12 +372,14 @@ export function ecsInvalidParameter(message: string): InvalidParameterException 
   return new InvalidParameterException({ $metadata: { httpStatusCode: 400 }, message });
 }
 
-/** Copies of the design's sample events (shared/events), kept in the repository so tests need nothing outside it. */
+/** Sample events (test/events/) in the shapes the AWS documentation gives them; values are examples. */
 const EVENTS_DIR = path.join(__dirname, '..', 'events');
 const LOCAL_EVENTS: Record<string, unknown> = {};
 
 /** A fresh copy of a sample event of test/events (the file name without .json). */
-export function sampleEvent(name: 'ec2-instance-terminate-lifecycle-action' | 'ec2-spot-instance-interruption-warning' | 'ecs-container-instance-state-change' | 'scheduled-event'): any {
+export function sampleEvent(
+  name: 'ec2-instance-terminate-lifecycle-action' | 'ec2-spot-instance-interruption-warning' | 'ecs-container-instance-state-change' | 'ecs-task-state-change' | 'scheduled-event',
+): any {
   LOCAL_EVENTS[name] ??= JSON.parse(fs.readFileSync(path.join(EVENTS_DIR, `${name}.json`), 'utf8'));
   return structuredClone(LOCAL_EVENTS[name]);
 }
@@ -391,6 +393,13 @@ export function lifecycleEvent(instanceId = INSTANCE, groupName = GROUP, hookNam
 export function containerInstanceEvent(detail: Record<string, unknown> = {}): any {
   const event = sampleEvent('ecs-container-instance-state-change');
   Object.assign(event.detail, detail);
+  return event;
+}
+
+/** A task of `containerInstanceArn` that reached STOPPED (ECS Task State Change). */
+export function taskStoppedEvent(containerInstanceArn: string, detail: Record<string, unknown> = {}): any {
+  const event = sampleEvent('ecs-task-state-change');
+  Object.assign(event.detail, { containerInstanceArn }, detail);
   return event;
 }
 

@@ -18,7 +18,7 @@ import {
 import {
   allCalls, autoScalingMock, callSequence, ciArn, CLUSTER, CLUSTER_ARN, containerInstanceEvent, drainRecord, drainRecordValue, ecsMock,
   FakeContainerInstance, GROUP, harness, HOOK, INSTANCE, lifecycleEvent, mutatingCalls, NOW, OTHER_GROUP, parkedMarker, resources, scheduledEvent,
-  spotEvent, stageWorld, taskArn,
+  spotEvent, stageWorld, taskArn, taskStoppedEvent,
 } from './fixtures';
 import { ATTRIBUTE, METRIC } from '../../src/constants';
 
@@ -275,6 +275,54 @@ describe('ECS container instance state change events', () => {
       expect(mutatingCalls()).toEqual([]);
       expect(ecsMock.commandCalls(DeleteAttributesCommand)).toHaveLength(0);
     });
+  });
+});
+
+describe('ECS task state change events (a task reached STOPPED)', () => {
+  function stage(ci: Partial<FakeContainerInstance> = {}, lifecycleState = 'Terminating:Wait'): void {
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState }],
+      containerInstances: [{
+        arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', attributes: drainRecord(120), tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }], ...ci,
+      }],
+    });
+  }
+
+  test('the last task of a draining instance that waits in the hook: read, deregistered and released at once', async () => {
+    stage();
+    const h = harness();
+    const summary = await h.controller.handle(taskStoppedEvent(CI));
+    expect(summary.outcomes).toEqual({ drained: 1 });
+    expect(callSequence()).toEqual([
+      'DescribeContainerInstances', 'DescribeAutoScalingInstances', 'ListContainerInstances',
+      'ListTasks', 'DescribeTasks', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
+    ]);
+  });
+
+  test.each<[string, Partial<FakeContainerInstance>]>([
+    ['ACTIVE (a task of a healthy instance)', { status: 'ACTIVE', attributes: {} }],
+    ['DRAINING with a task still running', { running: 1, tasks: [{ arn: taskArn('t2'), lastStatus: 'RUNNING' }] }],
+    ['DRAINING with a task still holding CPU', { held: { cpu: 1024, memory: 0 } }],
+  ])('a task of a container instance %s: one read, nothing else', async (_name, ci) => {
+    stage(ci);
+    const h = harness();
+    const summary = await h.controller.handle(taskStoppedEvent(CI));
+    expect(summary.outcomes).toEqual({});
+    expect(callSequence()).toEqual(['DescribeContainerInstances']);
+  });
+
+  test('a task of another cluster: no call at all', async () => {
+    stage();
+    const h = harness();
+    await h.controller.handle(taskStoppedEvent(CI, { clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/other' }));
+    expect(allCalls()).toHaveLength(0);
+  });
+
+  test('the last task of an operator\'s drain (instance in service): read, and left alone', async () => {
+    stage({ attributes: {} }, 'InService');
+    const h = harness();
+    await h.controller.handle(taskStoppedEvent(CI));
+    expect(mutatingCalls()).toEqual([]);
   });
 });
 
