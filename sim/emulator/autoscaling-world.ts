@@ -18,8 +18,12 @@
  * - the pool keeps max(MinSize, (MaxGroupPreparedCapacity or MaxSize) − DesiredCapacity)
  *   instances: it launches new ones into the pool and terminates the surplus (Warmed:Terminating,
  *   hooks in Warmed:Terminating:Wait with Origin WarmPool, Destination EC2, then Warmed:Terminated);
- * - Origin and Destination appear only on events of groups with a warm pool.
+ * - Origin and Destination appear only on events of groups with a warm pool (and on those of a
+ *   root volume replacement, below).
  * Launch lifecycle hooks are not modelled (no launch hook runs anywhere in the emulator).
+ *
+ * Root volume replacement (an instance refresh with Strategy ReplaceRootVolume): see
+ * `replaceRootVolume`.
  */
 import { SimClock } from '../clock';
 import { validateRegistrationAttributes } from './ecs-attributes';
@@ -27,10 +31,10 @@ import { EcsWorld } from './ecs-world';
 import { autoScalingErrors } from './errors';
 import { EmittedEvent, EventFactory } from './events';
 import {
-  AutoScalingGroup, AutoScalingGroupOptions, ContainerInstance, Ec2Instance, isWarmed, LaunchOptions, LifecycleAction, LifecycleHook,
-  LifecycleHookOptions, LifecycleState, WARMED_RESTING_STATES, WarmPoolOptions,
+  AutoScalingGroup, AutoScalingGroupOptions, ContainerInstance, Ec2Instance, isReplacingRootVolume, isWarmed, LaunchOptions, LifecycleAction,
+  LifecycleHook, LifecycleHookOptions, LifecycleState, WARMED_RESTING_STATES, WarmPoolOptions,
 } from './model';
-import { Observer, WarmPoolVisit } from './observer';
+import { Observer, RootVolumeReplacement, WarmPoolVisit } from './observer';
 import { SeededRandom } from './random';
 
 const GLOBAL_TIMEOUT_CAP_MS = 48 * 60 * 60 * 1000;
@@ -40,9 +44,26 @@ const TERMINATION_DURATION_MS = [5_000, 15_000] as const;
 const STOP_DURATION_MS = [5_000, 15_000] as const;
 /** From leaving the pool (Pending) to InService: the host starts and boots; not documented. */
 const START_DURATION_MS = [10_000, 30_000] as const;
+/**
+ * Root volume replacement: from ReplacingRootVolume:Proceed to the swap (the replacement volume is
+ * created, the old one detached, the instance reboots), then RootVolumeReplaced for a moment, then
+ * Pending while Auto Scaling checks its health. None of these durations is documented; the boot
+ * after the swap takes START_DURATION_MS, like a start out of a warm pool.
+ */
+const ROOT_VOLUME_SWAP_MS = [5_000, 15_000] as const;
+const ROOT_VOLUME_REPLACED_MS = [1_000, 3_000] as const;
+const HEALTH_CHECK_MS = [5_000, 10_000] as const;
 
-/** The route of a lifecycle event, only for groups with a warm pool (warm pool event types and patterns). */
-type Route = { Origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool'; Destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool' };
+/**
+ * The route of a lifecycle event, only for groups with a warm pool (warm pool event types and
+ * patterns) and for a root volume replacement (instance refresh example events and patterns).
+ */
+type Route = {
+  Origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+  Destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+  /** Only on the lifecycle events of a root volume replacement ("Instance refresh example events and patterns"). */
+  Action?: 'ReplaceRootVolume';
+};
 /** EC2 reclaims a Spot instance two minutes after the interruption warning (EC2 user guide, Spot interruptions). */
 const SPOT_RECLAIM_MS = 120_000;
 /** How long Auto Scaling takes to react to a Spot interruption warning. */
@@ -112,6 +133,11 @@ export class AutoScalingWorld {
     const group = this.group(options.groupName);
     if (group.launchTemplate?.spot) {
       throw autoScalingErrors.validation('You cannot add a warm pool to an Auto Scaling group that requests Spot Instances.');
+    }
+    // Limitations of "Replace root volumes during instance refresh": no warm pool is added while a
+    // refresh replaces root volumes (here: while an instance's replacement is not back InService).
+    if ([...group.instances.values()].some(i => this.replacingRootVolume(i))) {
+      throw autoScalingErrors.validation(`An instance refresh with Replace Root Volume is in progress for ${group.name}; a warm pool cannot be added now.`);
     }
     const minSize = options.minSize ?? 0;
     const prepared = options.maxGroupPreparedCapacity ?? -1;
@@ -200,7 +226,10 @@ export class AutoScalingWorld {
     group.desiredCapacity = desired;
     const members = [...group.instances.values()];
     const inService = members.filter(i => i.lifecycleState === 'InService');
-    const capacity = inService.length + members.filter(i => i.lifecycleState === 'Pending').length;
+    // An instance whose root volume is being replaced stays in the group (the refresh keeps it, "Replace
+    // root volumes during instance refresh"): it counts toward the capacity and is not chosen for
+    // scale-in. Neither is documented in so many words.
+    const capacity = inService.length + members.filter(i => i.lifecycleState === 'Pending' || isReplacingRootVolume(i.lifecycleState)).length;
     if (capacity > desired) {
       // Close to the default termination policy for one launch template: oldest instances first.
       for (const instance of inService.slice(0, capacity - desired)) {
@@ -358,7 +387,8 @@ export class AutoScalingWorld {
         LifecycleTransition: hook.transition,
         ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
         // "Events that contain the Origin and Destination fields are only emitted by Auto Scaling
-        // groups that have a warm pool" (warm pool event types and patterns).
+        // groups that have a warm pool" (warm pool event types and patterns); a root volume
+        // replacement's carry them too, with Action (instance refresh example events and patterns).
         ...route,
       }));
     }
@@ -404,6 +434,14 @@ export class AutoScalingWorld {
     instance.actions.delete(hookName);
     if (result === 'ABANDON') this.cancelActions(instance);
     if (instance.actions.size > 0) return;
+    if (instance.lifecycleState === 'ReplacingRootVolume:Wait') {
+      // Nothing documents another meaning of ABANDON here: both results go on with the replacement.
+      const replacement = this.currentReplacement(instance);
+      replacement.lifecycleCompletedAt = this.clock.now();
+      replacement.completedBy = by;
+      this.proceedWithRootVolume(instance);
+      return;
+    }
     if (instance.lifecycleState === 'Warmed:Pending:Wait') {
       // The documentation gives no other meaning to ABANDON here: both results go on into the pool.
       const visit = this.currentVisit(instance);
@@ -443,6 +481,110 @@ export class AutoScalingWorld {
     this.ecs.hostTerminated(instance.id);
     // "Amazon EC2 Auto Scaling immediately starts launching new instances to replace" terminated pool instances.
     if (group) this.maintainWarmPool(group);
+  }
+
+  // ---- root volume replacement --------------------------------------------------------------
+
+  /**
+   * What an instance refresh with Strategy ReplaceRootVolume does to one instance (the caller
+   * chooses it; the refresh's own pacing is not modelled). Auto Scaling user guide, "Replace root
+   * volumes during instance refresh" and "How lifecycle hooks work in Auto Scaling groups" (the
+   * transitions for instances undergoing root volume replacement):
+   * - ReplacingRootVolume. With termination hooks (EC2_INSTANCE_TERMINATING) the instance waits in
+   *   ReplacingRootVolume:Wait, the actions pending as in Terminating:Wait (heartbeat and global
+   *   timeouts, CompleteLifecycleAction / RecordLifecycleActionHeartbeat by token or instance ID),
+   *   and Auto Scaling sends one "EC2 Instance-terminate Lifecycle Action" event per hook whose
+   *   detail adds Origin AutoScalingGroup, Destination AutoScalingGroup and Action
+   *   ReplaceRootVolume ("Instance refresh example events and patterns", start replace root volume
+   *   lifecycle action; sent on a best-effort basis, the page says). Documented, so always emitted.
+   * - ReplacingRootVolume:Proceed, then the swap: EC2 reboots the instance during a root volume
+   *   replacement and its memory is lost (EC2 user guide, "Replace the root volume for an Amazon
+   *   EC2 instance without stopping it", considerations): every task process dies, the agent
+   *   disconnects. The agent's checkpoint was on the old volume (see EcsWorld.forgetAgentCheckpoint),
+   *   so on the new one it registers a new container instance, as `registerAgentAnew`; the earlier
+   *   registrations keep their status and their tasks as last reported, without an agent for good.
+   * - RootVolumeReplaced once the host is up, Pending while Auto Scaling checks its health (the
+   *   user guide: health checks follow the replacement), InService.
+   * Refused: an instance that is not InService; a group with a warm pool (the page's limitations).
+   * Not modelled: launch hooks, which AWS runs in Pending:Wait after RootVolumeReplaced with an
+   * "EC2 Instance-launch Lifecycle Action" event (Action ReplaceRootVolume; no launch hook runs
+   * anywhere in the emulator); a failed replacement (EC2 reboots the instance on its old root
+   * volume, Auto Scaling terminates and replaces it); the refusals about launch template versions
+   * ($Latest, $Default), the mixed instances policy and its ImageId overrides and instance types,
+   * which the emulator's groups do not have; the load balancer deregistration at ReplacingRootVolume.
+   */
+  replaceRootVolume(instanceId: string): void {
+    const instance = this.instance(instanceId);
+    const group = instance && this.groups.get(instance.groupName);
+    if (!instance || !group) {
+      throw autoScalingErrors.validation(`Instance Id not found - No managed instance found for instance ID: ${instanceId}`);
+    }
+    if (group.warmPool) {
+      throw autoScalingErrors.validation(`Replace Root Volume is not available for ${group.name}: the group has a warm pool.`);
+    }
+    if (instance.lifecycleState !== 'InService') {
+      throw autoScalingErrors.validation(`The root volume of instance ${instanceId} cannot be replaced in the ${instance.lifecycleState} state; it must be InService.`);
+    }
+    instance.lifecycleState = 'ReplacingRootVolume';
+    const replacements = this.observer.timeline(instance.id).rootVolumeReplacements;
+    replacements.push({ startedAt: this.clock.now(), tasksAliveAtSwap: [], registrationsLeftBehind: [] });
+    const hooks = this.terminationHooks(group);
+    if (hooks.length === 0) {
+      this.proceedWithRootVolume(instance);
+      return;
+    }
+    instance.lifecycleState = 'ReplacingRootVolume:Wait';
+    // These events carry Origin and Destination although a group that replaces root volumes has no warm pool.
+    this.startActions(instance, group, hooks, { Origin: 'AutoScalingGroup', Destination: 'AutoScalingGroup', Action: 'ReplaceRootVolume' });
+  }
+
+  private proceedWithRootVolume(instance: Ec2Instance): void {
+    instance.lifecycleState = 'ReplacingRootVolume:Proceed';
+    const [min, max] = ROOT_VOLUME_SWAP_MS;
+    instance.transitionTimer = this.clock.after(this.random.int(min, max), () => this.swapRootVolume(instance));
+  }
+
+  /** The old root volume goes, the instance reboots: as a stop of the host, and the agent's checkpoint is gone. */
+  private swapRootVolume(instance: Ec2Instance): void {
+    const replacement = this.currentReplacement(instance);
+    replacement.swappedAt = this.clock.now();
+    replacement.registrationsLeftBehind = this.ecs.containerInstancesOf(instance.id).filter(ci => ci.status !== 'INACTIVE').map(ci => ci.arn);
+    replacement.tasksAliveAtSwap = this.ecs.hostStopped(instance.id, false);
+    this.ecs.forgetAgentCheckpoint(instance.id);
+    const [min, max] = START_DURATION_MS;
+    instance.transitionTimer = this.clock.after(this.random.int(min, max), () => this.bootOnNewRootVolume(instance, replacement));
+  }
+
+  /** The host is up on the new root volume; its agent starts without a checkpoint. */
+  private bootOnNewRootVolume(instance: Ec2Instance, replacement: RootVolumeReplacement): void {
+    replacement.bootedAt = this.clock.now();
+    instance.lifecycleState = 'RootVolumeReplaced';
+    const start = this.startAgent(instance);
+    if (start === 'reconnected') throw new Error(`${instance.id}: the agent kept its checkpoint across a root volume replacement.`);
+    replacement.agentOnBoot = start;
+    if (start === 'registered') replacement.newRegistration = this.ecs.containerInstancesOf(instance.id).at(-1)!.arn;
+    const [min, max] = ROOT_VOLUME_REPLACED_MS;
+    instance.transitionTimer = this.clock.after(this.random.int(min, max), () => {
+      instance.lifecycleState = 'Pending';
+      const [checkMin, checkMax] = HEALTH_CHECK_MS;
+      instance.transitionTimer = this.clock.after(this.random.int(checkMin, checkMax), () => {
+        instance.lifecycleState = 'InService';
+        replacement.inServiceAt = this.clock.now();
+      });
+    });
+  }
+
+  /** Its latest root volume replacement has not reached InService yet (nor was the instance terminated). */
+  private replacingRootVolume(instance: Ec2Instance): boolean {
+    const replacement = this.observer.timeline(instance.id).rootVolumeReplacements.at(-1);
+    return replacement !== undefined && replacement.inServiceAt === undefined && !isTerminated(instance.lifecycleState)
+      && !instance.lifecycleState.startsWith('Terminating');
+  }
+
+  private currentReplacement(instance: Ec2Instance): RootVolumeReplacement {
+    const replacement = this.observer.timeline(instance.id).rootVolumeReplacements.at(-1);
+    if (!replacement) throw new Error(`${instance.id} never had its root volume replaced.`);
+    return replacement;
   }
 
   // ---- warm pools ---------------------------------------------------------------------------

@@ -367,6 +367,16 @@ export class EcsWorld {
   }
 
   /**
+   * The host's root volume was replaced, and the agent's data directory with it (the host's
+   * /var/lib/ecs/data, which the agent container mounts as its ECS_DATADIR: ECS developer guide,
+   * "Installing the Amazon ECS container agent"): the next start finds no checkpoint and registers
+   * anew (see hostStarted).
+   */
+  forgetAgentCheckpoint(ec2InstanceId: string): void {
+    this.agentCheckpoints.delete(ec2InstanceId);
+  }
+
+  /**
    * EC2 terminated the host: every task process still on it dies with it (recorded in the
    * timeline). ECS deregisters the registration automatically only if its agent was connected:
    * "stopped container instances or instances with disconnected agents aren't automatically

@@ -22,7 +22,7 @@ import { BucketSpec, Throttler } from './throttling';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
-export type { InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, DeniedRequest } from './observer';
+export type { InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, RootVolumeReplacement, DeniedRequest } from './observer';
 export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
 export type { AuthorizationRequest } from './iam/operations';
 export type { RequestInfo, RequestHook } from './server';
@@ -59,8 +59,12 @@ export interface RegistrationView {
   readonly attributes: ReadonlyMap<string, string | undefined>;
 }
 
-/** Lifecycle states in which a termination hook's action is pending: the drain there is the controller's. */
-const HOOK_WAIT_STATES = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait'];
+/**
+ * Lifecycle states in which a termination hook's action is pending: the drain there is the
+ * controller's. ReplacingRootVolume:Wait runs the termination hooks too (Auto Scaling user guide,
+ * "Replace root volumes during instance refresh").
+ */
+const HOOK_WAIT_STATES = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait'];
 
 export class AwsEmulator {
   readonly clock: SimClock;
@@ -220,6 +224,18 @@ export class AwsEmulator {
     this.autoScaling.spotInterruption(instanceId);
   }
 
+  /**
+   * An instance refresh with Strategy ReplaceRootVolume replaces this InService instance's root
+   * volume: ReplacingRootVolume(:Wait with termination hooks, and their lifecycle events):Proceed,
+   * the swap (a reboot: its task processes die, the agent registers a new container instance, the
+   * old registrations keep no agent), RootVolumeReplaced, Pending, InService; recorded in
+   * `timeline(id).rootVolumeReplacements`. Refused (ValidationError) for an instance that is not
+   * InService and for a group with a warm pool. See AutoScalingWorld.replaceRootVolume.
+   */
+  replaceRootVolume(instanceId: string): void {
+    this.autoScaling.replaceRootVolume(instanceId);
+  }
+
   /** Auto Scaling terminates an instance resting in the warm pool (Warmed:Terminating → … → Warmed:Terminated). */
   terminateWarmedInstance(instanceId: string): void {
     this.autoScaling.terminateWarmedInstance(instanceId);
@@ -245,9 +261,13 @@ export class AwsEmulator {
     this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).forEach(ci => this.ecs.disconnectAgent(ci)));
   }
 
-  /** The agent reconnects; not while its host is stopped or terminated. */
+  /**
+   * The agent reconnects; not while its host is stopped or terminated, and not to a registration
+   * a root volume replacement left behind (its agent's checkpoint went with the old volume).
+   */
   reconnectAgent(instanceId: string): void {
-    this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).forEach(ci => this.ecs.reconnectAgent(ci)));
+    const leftBehind = new Set(this.observer.timelines.get(instanceId)?.rootVolumeReplacements.flatMap(r => r.registrationsLeftBehind));
+    this.ecs.batch(() => this.ecs.containerInstancesOf(instanceId).filter(ci => !leftBehind.has(ci.arn)).forEach(ci => this.ecs.reconnectAgent(ci)));
   }
 
   /**
@@ -338,8 +358,9 @@ export class AwsEmulator {
 
   /**
    * A mutating call on an operator-drained container instance is a violation unless its EC2
-   * instance waits in a termination hook (Terminating:Wait, or Warmed:Pending:Wait /
-   * Warmed:Terminating:Wait with a warm pool): then the drain is legitimately the controller's.
+   * instance waits in a termination hook (Terminating:Wait, Warmed:Pending:Wait /
+   * Warmed:Terminating:Wait with a warm pool, ReplacingRootVolume:Wait): then the drain is
+   * legitimately the controller's.
    */
   private checkOwnership(ci: ContainerInstance, operation: string, context: CallContext): void {
     if (!ci.operatorOwned) return;

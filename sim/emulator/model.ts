@@ -132,7 +132,20 @@ export interface Service {
 /** Auto Scaling API reference, Instance.LifecycleState (the Warmed:* states belong to a warm pool). */
 export type LifecycleState =
   | 'Pending' | 'InService' | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated'
+  | RootVolumeLifecycleState
   | WarmedLifecycleState;
+
+/**
+ * An instance refresh with Strategy ReplaceRootVolume (Auto Scaling user guide, "Replace root
+ * volumes during instance refresh"): the instance stays, its root volume is replaced.
+ */
+export type RootVolumeLifecycleState =
+  | 'ReplacingRootVolume' | 'ReplacingRootVolume:Wait' | 'ReplacingRootVolume:Proceed' | 'RootVolumeReplaced';
+
+export function isReplacingRootVolume(state: LifecycleState): state is RootVolumeLifecycleState {
+  return state === 'ReplacingRootVolume' || state === 'ReplacingRootVolume:Wait'
+    || state === 'ReplacingRootVolume:Proceed' || state === 'RootVolumeReplaced';
+}
 
 export type WarmedLifecycleState =
   | 'Warmed:Pending' | 'Warmed:Pending:Wait' | 'Warmed:Pending:Proceed'
@@ -196,7 +209,7 @@ export interface Ec2Instance {
   lifecycleState: LifecycleState;
   /** Pending termination lifecycle actions, by hook name. */
   readonly actions: Map<string, LifecycleAction>;
-  /** The next timed step: termination, the stop into the warm pool, the start out of it. */
+  /** The next timed step: termination, the stop into the warm pool, the start out of it, a root volume replacement's. */
   transitionTimer?: TimerHandle;
   spotReclaimTimer?: TimerHandle;
 }

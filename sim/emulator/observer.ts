@@ -25,6 +25,42 @@ export interface InstanceTimeline {
    * scale-in with ReuseOnScaleIn (Auto Scaling user guide, warm pools). Empty without a warm pool.
    */
   warmPoolVisits: WarmPoolVisit[];
+  /**
+   * Each replacement of its root volume by an instance refresh with Strategy ReplaceRootVolume
+   * (Auto Scaling user guide, "Replace root volumes during instance refresh"), in order. The
+   * top-level termination fields are not about these: the instance is not terminated.
+   */
+  rootVolumeReplacements: RootVolumeReplacement[];
+}
+
+export interface RootVolumeReplacement {
+  /** The instance refresh chose it (ReplacingRootVolume). */
+  startedAt: number;
+  /** Its termination lifecycle actions (ReplacingRootVolume:Wait) ended; unset without a termination hook. */
+  lifecycleCompletedAt?: number;
+  completedBy?: 'api' | 'timeout';
+  /** The old root volume was detached and the instance rebooted: every process on it died. */
+  swappedAt?: number;
+  /** Tasks (ARNs) whose processes were alive at the swap: a premature swap. */
+  tasksAliveAtSwap: string[];
+  /**
+   * Registrations (ARNs) of the instance that were not INACTIVE at the swap. Their agent's
+   * checkpoint was on the old root volume: none of them gets an agent again, each stays as it was
+   * (ACTIVE or DRAINING, its tasks as last reported) until someone deregisters it.
+   */
+  registrationsLeftBehind: string[];
+  /** The host is up on the new root volume (RootVolumeReplaced). */
+  bootedAt?: number;
+  /**
+   * What the ECS agent did when the host came up without its checkpoint: `registered` a new
+   * container instance, `refused` (the registration failed, e.g. the cluster is gone) or `none`
+   * (not an ECS instance).
+   */
+  agentOnBoot?: 'registered' | 'refused' | 'none';
+  /** The container instance (ARN) the agent registered after the swap. */
+  newRegistration?: string;
+  /** InService again. */
+  inServiceAt?: number;
 }
 
 export interface WarmPoolVisit {
@@ -104,7 +140,7 @@ export class Observer {
   timeline(instanceId: string, launchedAt = 0): InstanceTimeline {
     let timeline = this.timelines.get(instanceId);
     if (!timeline) {
-      timeline = { launchedAt, tasksAliveAtTermination: [], warmPoolVisits: [] };
+      timeline = { launchedAt, tasksAliveAtTermination: [], warmPoolVisits: [], rootVolumeReplacements: [] };
       this.timelines.set(instanceId, timeline);
     }
     return timeline;
