@@ -7,7 +7,7 @@
  */
 import { ClusterApi, RegisteredInstance } from './aws';
 import type { ControllerConfig } from './config';
-import { mayBeDrained, planSpotInterruption, TERMINATING_WAIT, WAIT_STATES } from './decide';
+import { keepsRegistration, mayBeDrained, planSpotInterruption, REPLACING_ROOT_VOLUME_WAIT, TERMINATING_WAIT, WAIT_STATES } from './decide';
 import { Candidate, Drainer, ErrorPolicy, InvocationSummary, isThrottling, managedState, Tally } from './drainer';
 import { parseTrigger, Trigger } from './events';
 import { PassMemory, ReconcilePass } from './reconcile';
@@ -217,7 +217,8 @@ export class DrainController {
     }
     const arns = await this.api.registrationArnsOf([instanceId]);
     const only = arns.length === 1 && arns[0] === registration.containerInstanceArn;
-    const terminating = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] === 'terminate';
+    const destination = state.lifecycleState === undefined ? undefined : WAIT_STATES[state.lifecycleState];
+    const terminating = destination !== undefined && !keepsRegistration(destination);
     const registrations = only && (terminating || fresh) ? [registration] : await this.api.describeContainerInstances(arns);
     await this.drainer.run([{
       instanceId,
@@ -237,6 +238,9 @@ export class DrainController {
 
 /** The lifecycle state the event's Origin and Destination mean (user guide, warm pool events). */
 function lifecycleStateOf(trigger: LifecycleTrigger): string {
+  // Root volume replacement: Origin and Destination AutoScalingGroup, Action ReplaceRootVolume
+  // (user guide, "Instance refresh example events and patterns").
+  if (trigger.action === 'ReplaceRootVolume') return REPLACING_ROOT_VOLUME_WAIT;
   if (trigger.destination === 'WarmPool') return 'Warmed:Pending:Wait';
   if (trigger.origin === 'WarmPool') return 'Warmed:Terminating:Wait';
   return TERMINATING_WAIT;

@@ -19,15 +19,28 @@ import { COMPLETION_MARGIN_SECONDS } from '../src/constants';
  *   `ECS_WARM_POOLS_CHECK` for warm pools, and the agent then waits for `InService` before it
  *   registers (amazon-ecs-agent, agent/app/agent.go, waitUntilInstanceInService). Completing
  *   this hook's action for them is answered "no active lifecycle action", which is harmless.
+ * - `ReplacingRootVolume:Wait`: an instance refresh with `ReplaceRootVolume` runs the termination
+ *   hooks before it swaps the root volume and reboots the instance (user guide, "Replace root
+ *   volumes during instance refresh"). Every task dies with the reboot, and the ECS agent, whose
+ *   checkpoint lives on the root volume (its data directory), registers a new container instance
+ *   afterwards: the old registration would never see its agent again, so it is deregistered as for
+ *   a termination.
  */
 export const WAIT_STATES: Readonly<Record<string, Destination>> = {
   'Terminating:Wait': 'terminate',
   'Warmed:Terminating:Wait': 'terminate',
   'Warmed:Pending:Wait': 'warm-pool',
+  'ReplacingRootVolume:Wait': 'new-root-volume',
 };
 export const TERMINATING_WAIT = 'Terminating:Wait';
+export const REPLACING_ROOT_VOLUME_WAIT = 'ReplacingRootVolume:Wait';
 /** Where a waiting instance goes once its lifecycle action is completed. */
-export type Destination = 'terminate' | 'warm-pool';
+export type Destination = 'terminate' | 'warm-pool' | 'new-root-volume';
+
+/** Whether the registration outlives the wait: only an instance going back to the warm pool keeps it. */
+export function keepsRegistration(destination: Destination): boolean {
+  return destination === 'warm-pool';
+}
 
 /**
  * States in which an instance is back in service (or on its way) after the warm pool (user guide,
@@ -197,7 +210,7 @@ export function planTermination(view: InstanceView, now: number, config: Control
       outcome: 'forced',
       reason: `the drain deadline ${new Date(deadline).toISOString()} passed`,
       deregister: force ? drainable.map(ci => ({ containerInstanceArn: ci.containerInstanceArn, force: true })) : [],
-      park: !force && destination === 'warm-pool' ? drainable.map(ci => ci.containerInstanceArn) : [],
+      park: !force && keepsRegistration(destination) ? drainable.map(ci => ci.containerInstanceArn) : [],
       completeLifecycleAction: true,
     };
   }
@@ -216,11 +229,11 @@ export function planTermination(view: InstanceView, now: number, config: Control
     return {
       ...common,
       outcome: 'drained',
-      reason: destination === 'warm-pool'
+      reason: keepsRegistration(destination)
         ? 'no task is left that is not STOPPED; the registration is kept for the warm pool'
         : 'no task is left that is not STOPPED',
-      deregister: destination === 'terminate' ? drainable.map(ci => ({ containerInstanceArn: ci.containerInstanceArn, force: false })) : [],
-      park: destination === 'warm-pool' ? drainable.map(ci => ci.containerInstanceArn) : [],
+      deregister: keepsRegistration(destination) ? [] : drainable.map(ci => ({ containerInstanceArn: ci.containerInstanceArn, force: false })),
+      park: keepsRegistration(destination) ? drainable.map(ci => ci.containerInstanceArn) : [],
       completeLifecycleAction: true,
     };
   }

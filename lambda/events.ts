@@ -21,6 +21,8 @@ export type Trigger =
      */
     readonly origin?: string;
     readonly destination?: string;
+    /** `ReplaceRootVolume` for an instance refresh that swaps the root volume (user guide, instance refresh events). */
+    readonly action?: string;
   }
   | {
     readonly kind: 'container-instance-change';
@@ -85,6 +87,7 @@ export function parseTrigger(event: unknown): Trigger {
       ...Number.isFinite(time) ? { time } : {},
       ...isNonEmptyString(detail.Origin) ? { origin: detail.Origin } : {},
       ...isNonEmptyString(detail.Destination) ? { destination: detail.Destination } : {},
+      ...isNonEmptyString(detail.Action) ? { action: detail.Action } : {},
     };
   }
 

@@ -38,7 +38,7 @@ test('each instance of a root-volume refresh is drained, deregistered and releas
       expect(replacement.completedBy).toBe('api');
       expect(replacement.tasksAliveAtSwap).toEqual([]);
       expect(replacement.registrationsLeftBehind).toEqual([]);
-      for (const arn of before) expect(emulator.registration(arn).status).toBe('INACTIVE');
+      for (const arn of before) expect(emulator.registration(arn)?.status).toBe('INACTIVE');
       const now = emulator.containerInstanceArns(id).filter(arn => !before.includes(arn));
       expect(now).toHaveLength(1);
       expect(emulator.registration(now[0])).toMatchObject({ status: 'ACTIVE', agentConnected: true });

@@ -53,7 +53,7 @@ describe('planTermination', () => {
     });
   });
 
-  test.each(['Terminating:Wait', 'Warmed:Terminating:Wait', 'Warmed:Pending:Wait'])('drains an instance that waits in %s', state => {
+  test.each(['Terminating:Wait', 'Warmed:Terminating:Wait', 'Warmed:Pending:Wait', 'ReplacingRootVolume:Wait'])('drains an instance that waits in %s', state => {
     const plan = planTermination({ ...terminating(ci('a', { status: 'ACTIVE', runningTasksCount: 1 })), lifecycleState: state }, NOW, CONFIG);
     expect(plan).toMatchObject({ outcome: 'draining', setDraining: ['arn:ci/a'] });
   });
@@ -173,6 +173,13 @@ describe('planTermination', () => {
   test('with forceDeregisterOnTimeout off, an overdue drain completes without deregistering', () => {
     const plan = planTermination(terminating(ci('a', { record: record(2 * HOUR), runningTasksCount: 1 })), NOW, { ...CONFIG, forceDeregisterOnTimeout: false });
     expect(plan).toMatchObject({ outcome: 'forced', deregister: [], park: [], completeLifecycleAction: true });
+  });
+
+  test('a drained instance whose root volume is about to be replaced is deregistered: its agent registers anew after the swap', () => {
+    const view = { ...terminating(ci('a', { tasksNotStopped: [] })), lifecycleState: 'ReplacingRootVolume:Wait' };
+    expect(planTermination(view, NOW, CONFIG)).toMatchObject({
+      outcome: 'drained', deregister: [{ containerInstanceArn: 'arn:ci/a', force: false }], park: [], completeLifecycleAction: true,
+    });
   });
 
   describe('warm pool (ReuseOnScaleIn)', () => {

@@ -54,6 +54,12 @@ describe('parseTrigger on the sample events', () => {
     expect((trigger as { resourcesReleased?: boolean }).resourcesReleased).toBe(expected);
   });
 
+  test('a lifecycle event of a root volume replacement carries its Action', () => {
+    const event = lifecycleEvent();
+    Object.assign(event.detail, { Origin: 'AutoScalingGroup', Destination: 'AutoScalingGroup', Action: 'ReplaceRootVolume' });
+    expect(parseTrigger(event)).toMatchObject({ kind: 'lifecycle-action', action: 'ReplaceRootVolume', destination: 'AutoScalingGroup' });
+  });
+
   test('a scheduled event needs no detail', () => {
     const event = scheduledEvent();
     delete event.detail;
