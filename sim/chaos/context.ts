@@ -21,6 +21,12 @@ export interface ChaosContext {
   readonly hookName: string;
   readonly functionName: string;
   readonly drainTimeoutMs: number;
+  /**
+   * How long after its action started a drain may be forced at the earliest: the drain timeout,
+   * or, when that reaches the lifecycle action's global timeout less the completion margin, that
+   * less the controller's uncertainty about when the action started (see guaranteedDrainMs).
+   */
+  readonly guaranteedDrainMs: number;
   readonly heartbeatTimeoutMs: number;
   /** Every instance launched, in launch order. */
   readonly instanceIds: string[];
@@ -44,6 +50,23 @@ export interface ChaosContext {
 const MINUTE = 60_000;
 /** Watch this long after the last termination, for late events acting on what is left. */
 export const AFTERMATH_MS = 5 * MINUTE;
+
+/** A lifecycle action ends at the latest 48 hours after its start, or 100 heartbeat timeouts (Auto Scaling user guide, lifecycle hooks). */
+const MAX_GLOBAL_TIMEOUT_MS = 48 * 60 * MINUTE;
+/** The controller keeps this after a deadline to force and complete (src/constants.ts). */
+const COMPLETION_MARGIN_MS = 5 * MINUTE;
+/**
+ * The controller knows an action's start only as a moment at or before it: the lifecycle event's
+ * time less a minute, or the last reconcile pass that saw the instance in service, at most a
+ * minute (and a pass) earlier (lambda/decide.ts, newDeadline).
+ */
+const ACTION_START_UNCERTAINTY_MS = 2 * MINUTE;
+
+/** See ChaosContext.guaranteedDrainMs. */
+export function guaranteedDrainMs(drainTimeoutMs: number, heartbeatTimeoutMs: number): number {
+  const cap = Math.min(MAX_GLOBAL_TIMEOUT_MS, 100 * heartbeatTimeoutMs) - COMPLETION_MARGIN_MS;
+  return drainTimeoutMs < cap ? drainTimeoutMs : cap - ACTION_START_UNCERTAINTY_MS;
+}
 
 /** Long enough for any drain: the deadline, a hook timeout, and half an hour. */
 export function runLimitMs(context: ChaosContext): number {

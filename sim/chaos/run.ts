@@ -23,7 +23,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { AFTERMATH_MS, ChaosContext, launchInto, runLimitMs } from './context';
+import { AFTERMATH_MS, ChaosContext, guaranteedDrainMs, launchInto, runLimitMs } from './context';
 import { isMutating } from './junk-events';
 import { ChaosOutcome, ChaosScenario } from './scenarios';
 import { synthesizeVariant } from './variant-app';
@@ -89,6 +89,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       emulatorFaults: scenario.emulatorFaults,
       eventFaults: scenario.eventFaults,
       lambdaFaults: scenario.lambdaFaults,
+      lambdaAccountConcurrencyLimit: scenario.lambdaAccountConcurrencyLimit,
       ...lag === undefined ? {} : { createEmulator: o => new AwsEmulator({ ...o, deregistrationLagMs: lag }) },
     });
     const calls = attributeCalls(sim);
@@ -114,6 +115,8 @@ function assemblyOf(scenario: ChaosScenario, options: ChaosRunOptions): string {
 }
 
 function contextOf(sim: Simulation, options: ChaosRunOptions): ChaosContext {
+  const drainTimeoutMs = Number(sim.functionEnv(ENV.DRAIN_TIMEOUT_SECONDS)) * SECOND;
+  const heartbeatTimeoutMs = Number(sim.functionEnv(ENV.HEARTBEAT_TIMEOUT_SECONDS)) * SECOND;
   const clusterName = sim.functionEnv(ENV.CLUSTER_NAME);
   const groupNames = JSON.parse(sim.functionEnv(ENV.AUTO_SCALING_GROUP_NAMES) ?? '[]') as string[];
   const groupName = groupNames[0];
@@ -130,8 +133,9 @@ function contextOf(sim: Simulation, options: ChaosRunOptions): ChaosContext {
     groupNames,
     hookName,
     functionName,
-    drainTimeoutMs: Number(sim.functionEnv(ENV.DRAIN_TIMEOUT_SECONDS)) * SECOND,
-    heartbeatTimeoutMs: Number(sim.functionEnv(ENV.HEARTBEAT_TIMEOUT_SECONDS)) * SECOND,
+    drainTimeoutMs,
+    heartbeatTimeoutMs,
+    guaranteedDrainMs: guaranteedDrainMs(drainTimeoutMs, heartbeatTimeoutMs),
     instanceIds: [],
     groupOf: new Map(),
     excluded: new Map(),
@@ -194,6 +198,10 @@ async function drive(context: ChaosContext, scenario: ChaosScenario): Promise<{ 
   // Auto Scaling's default termination policy picks each group's oldest instances: the
   // operator's instance, the newest of all, stays.
   const terminating = context.instanceIds.filter(id => id !== operatorDrained);
+  if (scenario.disruption === 'root-volume-refresh') {
+    scenario.afterScaleIn?.(context, terminating);
+    return { scaledIn: terminating, outcome: await refreshRootVolumes(context, terminating) };
+  }
   for (const group of groupNames) {
     const count = terminating.filter(id => context.groupOf.get(id) === group).length;
     if (count > 0) emulator.scaleIn(group, count);
@@ -206,6 +214,24 @@ async function drive(context: ChaosContext, scenario: ChaosScenario): Promise<{ 
   return { scaledIn: terminating, outcome: result.reason };
 }
 
+/**
+ * An instance refresh with `Strategy: ReplaceRootVolume` and the default MinHealthyPercentage of
+ * 90 %, which for a small group replaces one instance at a time, waiting until it is back in
+ * service (Auto Scaling user guide, instance refresh, "Replace root volumes during instance
+ * refresh").
+ */
+async function refreshRootVolumes(context: ChaosContext, instanceIds: readonly string[]): Promise<ChaosOutcome> {
+  const { sim } = context;
+  const deadline = sim.clock.now() + runLimitMs(context) * Math.max(1, instanceIds.length);
+  for (const id of instanceIds) {
+    sim.emulator.replaceRootVolume(id);
+    const back = () => sim.emulator.timeline(id).rootVolumeReplacements.at(-1)?.inServiceAt !== undefined;
+    const result = await sim.runUntil(back, deadline - sim.clock.now());
+    if (result.reason !== 'done') return result.reason;
+  }
+  await sim.runFor(AFTERMATH_MS);
+  return 'done';
+}
 
 interface CallRecord { readonly invocationId?: string; readonly service: string; readonly operation: string }
 
@@ -235,7 +261,7 @@ function measure(
   for (const id of eligible) {
     const t = timelines.get(id)!;
     const alive = t.tasksAliveAtTermination.filter(task => !context.orphanedByOthers.has(task));
-    const deadline = t.terminatingAt! + context.drainTimeoutMs;
+    const deadline = t.terminatingAt! + context.guaranteedDrainMs;
     if (t.completedBy === 'api') completed++;
     else problems.push(`${id}: lifecycle action ${t.completedBy === 'timeout' ? 'timed out' : 'never completed'}`);
     if (alive.length > 0 && t.terminatedAt !== undefined && t.terminatedAt < deadline) {
@@ -254,7 +280,7 @@ function measure(
   // `force` belongs to the deadline: before it, a deregistration ECS would refuse means "not drained yet".
   for (const id of started.filter(i => !context.deregisteredByOthers.has(i))) {
     const t = timelines.get(id)!;
-    const deadline = t.terminatingAt! + context.drainTimeoutMs;
+    const deadline = t.terminatingAt! + context.guaranteedDrainMs;
     if (t.forceOverrodeRefusal && t.deregisteredAt !== undefined && t.deregisteredAt < deadline) {
       premature++;
       problems.push(`${id}: deregistered with force ${((deadline - t.deregisteredAt) / SECOND).toFixed(0)} s before its deadline while ECS still counted a task`);
@@ -267,11 +293,28 @@ function measure(
       warmReturns++;
       if (visit.completedBy === 'api') completed++;
       else problems.push(`${id}: lifecycle action into the warm pool ${visit.completedBy === 'timeout' ? 'timed out' : 'never completed'}`);
-      const deadline = visit.enteredAt + context.drainTimeoutMs;
+      const deadline = visit.enteredAt + context.guaranteedDrainMs;
       const alive = visit.tasksAliveAtStop.filter(task => !context.orphanedByOthers.has(task));
       if (alive.length > 0 && visit.stoppedAt !== undefined && visit.stoppedAt < deadline) {
         premature++;
         problems.push(`${id}: stopped in the warm pool ${((deadline - visit.stoppedAt) / SECOND).toFixed(0)} s before its deadline with ${alive.length} task(s) not STOPPED`);
+      }
+    }
+  }
+  // Each root volume replacement is one too (ReplacingRootVolume:Wait), ended by the swap.
+  let rootSwaps = 0;
+  for (const [id, t] of timelines) {
+    for (const swap of t.rootVolumeReplacements) {
+      rootSwaps++;
+      if (swap.completedBy === 'api') completed++;
+      else problems.push(`${id}: lifecycle action before its root volume swap ${swap.completedBy === 'timeout' ? 'timed out' : 'never completed'}`);
+      const alive = swap.tasksAliveAtSwap.filter(task => !context.orphanedByOthers.has(task));
+      if (alive.length > 0 && swap.swappedAt !== undefined && swap.swappedAt < swap.startedAt + context.guaranteedDrainMs) {
+        premature++;
+        problems.push(`${id}: root volume swapped ${((swap.startedAt + context.guaranteedDrainMs - swap.swappedAt) / SECOND).toFixed(0)} s before its deadline with ${alive.length} task(s) alive`);
+      }
+      if (swap.completedBy === 'api' && alive.length === 0 && swap.lifecycleCompletedAt !== undefined && t.lastTaskStoppedAt !== undefined) {
+        reactionsMs.push(Math.max(0, swap.lifecycleCompletedAt - Math.max(t.lastTaskStoppedAt, swap.startedAt)));
       }
     }
   }
@@ -333,7 +376,7 @@ function measure(
   return {
     scenario: scenario.name,
     seed: context.seed,
-    actions: eligible.length + warmReturns,
+    actions: eligible.length + warmReturns + rootSwaps,
     excluded: started.length - eligible.length,
     completed,
     premature,

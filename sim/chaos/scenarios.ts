@@ -7,6 +7,7 @@
  */
 import { between, ChaosContext } from './context';
 import { injectJunkEvents } from './junk-events';
+import { LIFECYCLE_SCENARIOS } from './lifecycle-scenarios';
 import { PRODUCTION_SCENARIOS } from './production-scenarios';
 import { replayStaleEcsEvents } from './stale-events';
 import { VariantName } from './variant-app';
@@ -28,6 +29,14 @@ export interface ChaosScenario {
   readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
   /** How long ECS still counts a task that just stopped (emulator option; default 5 s). */
   readonly deregistrationLagMs?: number;
+  /** Lambda's concurrent executions quota of the account (default 1,000, Lambda quotas). */
+  readonly lambdaAccountConcurrencyLimit?: number;
+  /**
+   * What takes the instances out of service: a scale-in (the default), or an instance refresh
+   * that replaces their root volumes one at a time (`Strategy: ReplaceRootVolume`), after which
+   * they come back with a new registration.
+   */
+  readonly disruption?: 'scale-in' | 'root-volume-refresh';
   /** What the n-th instance is launched with besides its cluster (e.g. custom attributes, Spot). */
   readonly launchOptions?: (index: number, context: ChaosContext) => Omit<LaunchOptions, 'cluster'>;
   readonly eventFaults?: EventBridgeFaults;
@@ -213,6 +222,7 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
     },
   },
   ...PRODUCTION_SCENARIOS,
+  ...LIFECYCLE_SCENARIOS,
 ];
 
 export function scenarioNamed(name: string): ChaosScenario {

@@ -6,7 +6,9 @@
  * - `two-groups`: one EcsDrainHook managing two Auto Scaling groups of the same cluster;
  * - `warm-pool`: a group with a warm pool (PoolState Stopped) and ReuseOnScaleIn, so a scale-in
  *   returns instances to the pool (Auto Scaling user guide, "Warm pools for Amazon EC2 Auto Scaling");
- * - `no-force`: `forceDeregisterOnTimeout: false`.
+ * - `no-force`: `forceDeregisterOnTimeout: false`;
+ * - `max-drain`: the longest drain timeout there is, 47 h 55 min (the lifecycle action's 48-hour
+ *   global timeout less the completion margin).
  *
  * The groups are not capacity providers and carry no user data: the emulator places instances in
  * the cluster when a scenario launches them (`launchInstance(group, { cluster })`), which is what
@@ -16,7 +18,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-export type VariantName = 'two-groups' | 'warm-pool' | 'no-force';
+export type VariantName = 'two-groups' | 'warm-pool' | 'no-force' | 'max-drain';
 
 const STACK_NAME = 'EcsDrainHookChaos';
 const synthesized = new Map<VariantName, string>();
@@ -54,6 +56,7 @@ export function synthesizeVariant(variant: VariantName): string {
     cluster,
     autoScalingGroups: groups,
     ...variant === 'no-force' ? { forceDeregisterOnTimeout: false } : {},
+    ...variant === 'max-drain' ? { drainTimeout: cdk.Duration.minutes(47 * 60 + 55) } : {},
   });
   app.synth();
   synthesized.set(variant, outdir);
