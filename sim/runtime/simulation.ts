@@ -34,9 +34,11 @@ export interface SimulationOptions {
   readonly logDirectory?: string;
   /**
    * Which changes emit "ECS Container Instance State Change" (AwsEmulatorOptions.containerInstanceEvents).
-   * The emulator's own default is `documented`; a simulation still defaults to `every-change`
-   * because the drain controller learns of a drained task's STOPPED from the container instance
-   * event ECS does not document, until it listens to "ECS Task State Change" instead.
+   * The emulator's own default is `documented`; a simulation still defaults to `every-change`, the
+   * events the drain controller and the e2e, chaos and bench figures were made with, until the
+   * controller listens to "ECS Task State Change" (with `documented`, a drained task reaching
+   * STOPPED emits no container instance event; the chaos row `re-registration` waits for that
+   * very event and fails).
    * @default 'every-change'
    */
   readonly containerInstanceEvents?: ContainerInstanceEventMode;
