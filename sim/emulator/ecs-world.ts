@@ -499,10 +499,10 @@ export class EcsWorld {
   private reportStopped(task: Task, stopCode: string, reason: string): void {
     if (task.desiredStatus === 'RUNNING') {
       task.desiredStatus = 'STOPPED';
-      this.taskChanged(task);
       task.stoppingAt = this.clock.now();
       task.stopCode = stopCode;
       task.stoppedReason = reason;
+      this.taskChanged(task);
       if (task.service && !task.orphaned) {
         task.service.activeTasks.delete(task);
         if (task.kind === 'replica') this.ensureServiceTasks(task.service);
@@ -652,7 +652,8 @@ export class EcsWorld {
       task.stopCode = stopCode;
       task.stoppedReason = reason;
       this.taskChanged(task);
-      this.touch(task.containerInstance, change);
+      // An orphaned task is no longer ECS's (ECS API reference, DeregisterContainerInstance): its stop changes nothing ECS accounts for.
+      this.touch(task.containerInstance, task.orphaned ? 'undocumented' : change);
       if (task.service && !task.orphaned) {
         task.service.activeTasks.delete(task);
         if (task.kind === 'replica') this.ensureServiceTasks(task.service);

@@ -319,6 +319,8 @@ describe('task state change events', () => {
       expect((await describeTask(h, task)).version).toBe(3);
     }
     expect(instanceEvents(h, arns[0]).map(e => e.detail.status)).toEqual(['INACTIVE']);
+    // Stopping an orphaned task changes nothing ECS accounts for: no event either.
+    await h.ecs.send(new StopTaskCommand({ cluster: 'main', task: service }));
     h.advance(10 * 60_000); // the standalone task exits on the host meanwhile
     for (const task of orphaned) expect(taskEvents(h, task)).toHaveLength(1);
     expect(instanceEvents(h, arns[0])).toHaveLength(1);
