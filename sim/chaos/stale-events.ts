@@ -19,7 +19,9 @@ export function replayStaleEcsEvents(context: ChaosContext): void {
   const inner = sim.emulator.onEvent;
   sim.emulator.onEvent = event => {
     inner?.(event);
-    if (event.source !== 'aws.ecs') return;
+    // Container instance events only, as above: the emulator's task state change events (which no
+    // rule of the drain hook matches) would take draws from the run's random stream.
+    if (event.source !== 'aws.ecs' || event['detail-type'] !== 'ECS Container Instance State Change') return;
     const detail = event.detail as Record<string, unknown>;
     const copy = JSON.parse(JSON.stringify(event)) as BusEvent;
     if (context.random.chance(0.5)) sim.clock.after(between(context, MINUTE, 15 * MINUTE), () => sim.eventBridge.putEvent(copy));

@@ -5,7 +5,7 @@
  */
 import { SimClock } from '../clock';
 import { customAttributeCount, MAX_CUSTOM_ATTRIBUTES, validateAttribute } from './ecs-attributes';
-import { EcsWorld, LATEST_AGENT_VERSION, resources, versionInfo } from './ecs-world';
+import { containerOf, EcsWorld, LATEST_AGENT_VERSION, resources, versionInfo } from './ecs-world';
 import { ApiError, ecsErrors } from './errors';
 import { Cluster, ContainerInstance, Task } from './model';
 import { decodePageToken, encodePageToken } from './paging';
@@ -249,7 +249,8 @@ export class EcsApi {
     const task = this.ecs.findTask(cluster, input.task);
     if (!task) throw ecsErrors.invalidParameter('The referenced task was not found.');
     this.checkOwnership(task.containerInstance, 'StopTask', context);
-    this.ecs.stopTask(task, 'UserInitiated', input.reason ?? 'Task stopped by user');
+    // A StopTask call: a cause of a container instance event (ECS developer guide, "Amazon ECS container instance state change events").
+    this.ecs.stopTask(task, 'UserInitiated', input.reason ?? 'Task stopped by user', 'task-placed-or-stopped');
     return { task: this.describeTask(task) };
   }
 
@@ -375,8 +376,9 @@ export class EcsApi {
       stopCode: task.stopCode,
       stoppedReason: task.stoppedReason,
       availabilityZone: task.containerInstance.attributes.get('ecs.availability-zone'),
-      containers: [],
-      version: 1,
+      containers: [containerOf(task)],
+      // ECS API reference, Task.version: the version the task's last state change event carried.
+      version: task.version,
     };
   }
 

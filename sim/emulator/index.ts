@@ -6,7 +6,7 @@ import { SimClock } from '../clock';
 import { AutoScalingApi } from './autoscaling-api';
 import { AutoScalingWorld } from './autoscaling-world';
 import { CallContext, EcsApi } from './ecs-api';
-import { EcsWorld, StandaloneTaskOptions } from './ecs-world';
+import { ContainerInstanceEventMode, EcsWorld, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
 import { FaultInjector, FaultOptions } from './faults';
 import { Authorizer, PrincipalResolver } from './iam/authorizer';
@@ -27,7 +27,7 @@ export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
 export type { AuthorizationRequest } from './iam/operations';
 export type { RequestInfo, RequestHook } from './server';
 export * from './model';
-export type { StandaloneTaskOptions } from './ecs-world';
+export type { ContainerInstanceEventMode, StandaloneTaskOptions } from './ecs-world';
 
 export interface AwsEmulatorOptions {
   clock: SimClock;
@@ -45,6 +45,13 @@ export interface AwsEmulatorOptions {
    * STOPPED (ECS eventual consistency; see EcsWorldOptions). Default 5 s; 0 turns it off.
    */
   deregistrationLagMs?: number;
+  /**
+   * Which changes emit "ECS Container Instance State Change" (and bump ContainerInstance.version):
+   * `documented` (the default) only the causes the ECS developer guide lists, `every-change` every
+   * change of a registration, as the emulator did before (see ContainerInstanceEventMode in
+   * ecs-world.ts). "ECS Task State Change" events are emitted in both modes.
+   */
+  containerInstanceEvents?: ContainerInstanceEventMode;
 }
 
 /** A few seconds: the ECS API documents eventual consistency, not its duration. */
@@ -90,10 +97,15 @@ export class AwsEmulator {
     const worldRandom = new SeededRandom(seed);
     const faultRandom = new SeededRandom(seed + 1_000_003);
     const wireRandom = new SeededRandom(seed + 2_000_003);
+    // Task events came later: their ids have their own stream, so the world and its other events
+    // are what they were before them.
+    const taskEventRandom = new SeededRandom(seed + 3_000_003);
     const events = new EventFactory(worldRandom, this.accountId, this.region, () => this.clock.now());
+    const taskEvents = new EventFactory(taskEventRandom, this.accountId, this.region, () => this.clock.now());
     const emit = (event: EmittedEvent) => this.onEvent?.(event);
-    this.ecs = new EcsWorld(this.clock, worldRandom, events, emit, this.observer, this.region, this.accountId, {
+    this.ecs = new EcsWorld(this.clock, worldRandom, events, taskEvents, emit, this.observer, this.region, this.accountId, {
       deregistrationLagMs: options.deregistrationLagMs ?? DEFAULT_DEREGISTRATION_LAG_MS,
+      containerInstanceEvents: options.containerInstanceEvents ?? 'documented',
     });
     this.autoScaling = new AutoScalingWorld(this.clock, worldRandom, events, emit, this.observer, this.ecs, this.region, this.accountId);
     this.faultInjector = new FaultInjector(faultRandom, options.faults);

@@ -52,7 +52,11 @@ export interface ContainerInstance {
   /** Registered with a trunk network interface (awsvpcTrunking): REGISTERING first, DEREGISTERING last. */
   readonly trunked: boolean;
   agentConnected: boolean;
-  /** Bumped on every change that emits an "ECS Container Instance State Change" event. */
+  /**
+   * Bumped on every change that emits an "ECS Container Instance State Change" event (ECS API
+   * reference, ContainerInstance.version); which changes do depends on the emulator's
+   * `containerInstanceEvents` mode (ecs-world.ts).
+   */
   version: number;
   updatedAt: number;
   agentVersion: string;
@@ -95,6 +99,18 @@ export interface Task {
   stoppedAt?: number;
   stopCode?: string;
   stoppedReason?: string;
+  /**
+   * Bumped on every change that emits an "ECS Task State Change" event (ECS API reference,
+   * Task.version): each change of lastStatus or desiredStatus, one per synchronous step.
+   */
+  version: number;
+  /** When the last such event's change happened (the event's `updatedAt`). */
+  updatedAt: number;
+  /**
+   * Its essential container exited while its desired status was RUNNING: no one told it to stop,
+   * so the agent's report of STOPPED is one that frees resources ECS did not expect to free.
+   */
+  exitedOnItsOwn: boolean;
   /** Force-deregistered away from ECS while still alive on the host (ECS API reference, DeregisterContainerInstance). */
   orphaned: boolean;
   /**

@@ -4,7 +4,7 @@
  * `simulate`, the e2e tests and later `bench`/`chaos` commands all start from here.
  */
 import { SimClock } from '../clock';
-import { AwsEmulator, AwsEmulatorOptions } from '../emulator';
+import { AwsEmulator, AwsEmulatorOptions, ContainerInstanceEventMode } from '../emulator';
 import { CloudModel, deployToEmulator, loadAssembly } from './assembly';
 import { ActivityProbe, Driver, RunResult } from './driver';
 import { EventBridge, EventBridgeFaults } from './eventbridge';
@@ -32,6 +32,16 @@ export interface SimulationOptions {
   readonly lambdaAccountConcurrencyLimit?: number;
   /** Where the functions' console output goes; none: kept in memory only. */
   readonly logDirectory?: string;
+  /**
+   * Which changes emit "ECS Container Instance State Change" (AwsEmulatorOptions.containerInstanceEvents).
+   * The emulator's own default is `documented`; a simulation still defaults to `every-change`, the
+   * events the drain controller and the e2e, chaos and bench figures were made with, until the
+   * controller listens to "ECS Task State Change" (with `documented`, a drained task reaching
+   * STOPPED emits no container instance event; the chaos row `re-registration` waits for that
+   * very event and fails).
+   * @default 'every-change'
+   */
+  readonly containerInstanceEvents?: ContainerInstanceEventMode;
   /** Builds the emulator (a test may wrap or subclass it); default: `new AwsEmulator(options)`. */
   readonly createEmulator?: (options: AwsEmulatorOptions) => AwsEmulator;
 }
@@ -74,6 +84,7 @@ export class Simulation {
       throttling: options.throttling ?? true,
       faults: { errorRate: options.emulatorFaults?.errorRate ?? 0, latencyMs: options.emulatorFaults?.latencyMs ?? [0, 0] },
       onEvent: event => this.eventBridge.putEvent(event),
+      containerInstanceEvents: options.containerInstanceEvents ?? 'every-change',
     });
     const emulator = this.emulator;
     const emulatorProbe: ActivityProbe = {

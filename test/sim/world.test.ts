@@ -86,7 +86,8 @@ describe('world model in virtual time', () => {
 
   test('a standalone task with runSeconds exits on its own', async () => {
     const task = h.emulator.runStandaloneTask('main', arns[0], { runSeconds: 60 });
-    h.advance(70_000);
+    // 1 s PENDING, 60 s running, then up to the 30 s stop timeout and 1.5 s of DEPROVISIONING.
+    h.advance(95_000);
     const [described] = (await h.ecs.send(new DescribeTasksCommand({ cluster: 'main', tasks: [task] }))).tasks!;
     expect(described).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'EssentialContainerExited' });
   });
