@@ -33,13 +33,10 @@ export interface SimulationOptions {
   /** Where the functions' console output goes; none: kept in memory only. */
   readonly logDirectory?: string;
   /**
-   * Which changes emit "ECS Container Instance State Change" (AwsEmulatorOptions.containerInstanceEvents).
-   * The emulator's own default is `documented`; a simulation still defaults to `every-change`, the
-   * events the drain controller and the e2e, chaos and bench figures were made with, until the
-   * controller listens to "ECS Task State Change" (with `documented`, a drained task reaching
-   * STOPPED emits no container instance event; the chaos row `re-registration` waits for that
-   * very event and fails).
-   * @default 'every-change'
+   * Which changes emit "ECS Container Instance State Change" (AwsEmulatorOptions.containerInstanceEvents):
+   * only what the ECS developer guide documents, or (`every-change`, to compare) every change of a
+   * registration, including a stopping task reaching STOPPED, which ECS does not document.
+   * @default 'documented'
    */
   readonly containerInstanceEvents?: ContainerInstanceEventMode;
   /** Builds the emulator (a test may wrap or subclass it); default: `new AwsEmulator(options)`. */
@@ -84,7 +81,7 @@ export class Simulation {
       throttling: options.throttling ?? true,
       faults: { errorRate: options.emulatorFaults?.errorRate ?? 0, latencyMs: options.emulatorFaults?.latencyMs ?? [0, 0] },
       onEvent: event => this.eventBridge.putEvent(event),
-      containerInstanceEvents: options.containerInstanceEvents ?? 'every-change',
+      containerInstanceEvents: options.containerInstanceEvents ?? 'documented',
     });
     const emulator = this.emulator;
     const emulatorProbe: ActivityProbe = {
