@@ -19,7 +19,19 @@
  *   instances: it launches new ones into the pool and terminates the surplus (Warmed:Terminating,
  *   hooks in Warmed:Terminating:Wait with Origin WarmPool, Destination EC2, then Warmed:Terminated);
  * - Origin and Destination appear only on events of groups with a warm pool.
- * Launch lifecycle hooks are not modelled (no launch hook runs anywhere in the emulator).
+ *
+ * Launch hooks ("How lifecycle hooks work in Auto Scaling groups"): an instance launched into a group
+ * with EC2_INSTANCE_LAUNCHING hooks waits in Pending:Wait (one "EC2 Instance-launch Lifecycle
+ * Action" event per hook) until every action is completed or times out, then goes
+ * Pending:Proceed and InService. ABANDON (CompleteLifecycleAction API reference,
+ * LifecycleActionResult: for a launching instance ABANDON means the custom actions failed and the
+ * instance can be terminated) terminates it; the emulator takes its one termination path there
+ * (termination hooks included) and launches no replacement, which the pages do not describe.
+ * The ECS agent registers during Pending:Wait as at any launch (it waits only for a warm pool).
+ * Launch hooks of instances entering or leaving a warm pool are not modelled.
+ *
+ * DeleteLifecycleHook (API reference): "If there are any outstanding lifecycle actions, they are
+ * completed first (ABANDON for launching instances, CONTINUE for terminating instances)".
  */
 import { SimClock } from '../clock';
 import { validateRegistrationAttributes } from './ecs-attributes';
@@ -30,7 +42,7 @@ import {
   AutoScalingGroup, AutoScalingGroupOptions, ContainerInstance, Ec2Instance, isWarmed, LaunchOptions, LifecycleAction, LifecycleHook,
   LifecycleHookOptions, LifecycleState, WARMED_RESTING_STATES, WarmPoolOptions,
 } from './model';
-import { Observer, WarmPoolVisit } from './observer';
+import { CompletedBy, Observer, WarmPoolVisit } from './observer';
 import { SeededRandom } from './random';
 
 const GLOBAL_TIMEOUT_CAP_MS = 48 * 60 * 60 * 1000;
@@ -48,7 +60,16 @@ const SPOT_RECLAIM_MS = 120_000;
 /** How long Auto Scaling takes to react to a Spot interruption warning. */
 const SPOT_REACTION_MS = 2_000;
 
-export type CompletedBy = 'api' | 'timeout';
+export type { CompletedBy } from './observer';
+
+type Transition = LifecycleHook['transition'];
+const LAUNCHING: Transition = 'autoscaling:EC2_INSTANCE_LAUNCHING';
+const TERMINATING: Transition = 'autoscaling:EC2_INSTANCE_TERMINATING';
+/** The EventBridge detail-type of each transition's lifecycle action (Auto Scaling user guide, EventBridge event reference). */
+const ACTION_DETAIL_TYPE: Record<Transition, string> = {
+  [LAUNCHING]: 'EC2 Instance-launch Lifecycle Action',
+  [TERMINATING]: 'EC2 Instance-terminate Lifecycle Action',
+};
 
 export class AutoScalingWorld {
   private readonly groups = new Map<string, AutoScalingGroup>();
@@ -100,6 +121,29 @@ export class AutoScalingWorld {
     };
     group.hooks.set(hook.name, hook);
     return hook;
+  }
+
+  /**
+   * DeleteLifecycleHook: the hook's outstanding actions are completed first, ABANDON for
+   * launching instances and CONTINUE for terminating ones (their timers cancelled), observed as
+   * completed by `hook-deleted`; then the hook is gone. Returns false when the group has no such
+   * hook. The group must exist (ValidationError otherwise).
+   */
+  deleteLifecycleHook(groupName: string, hookName: string): boolean {
+    const group = this.group(groupName);
+    if (!group.hooks.has(hookName)) return false;
+    // Out of the group first, so that nothing the completions set off starts a new action of it.
+    group.hooks.delete(hookName);
+    for (const instance of [...group.instances.values()]) {
+      const action = instance.actions.get(hookName);
+      if (action) this.complete(instance, hookName, action.hook.transition === LAUNCHING ? 'ABANDON' : 'CONTINUE', 'hook-deleted');
+    }
+    return true;
+  }
+
+  /** The group's lifecycle hooks (what DescribeLifecycleHooks lists). */
+  lifecycleHooks(groupName: string): LifecycleHook[] {
+    return [...this.group(groupName).hooks.values()];
   }
 
   /**
@@ -158,12 +202,18 @@ export class AutoScalingWorld {
 
   // ---- instances ----------------------------------------------------------------------------
 
+  /** InService at once, or Pending:Wait while the group's launch hooks' actions are outstanding. */
   launchInstance(groupName: string, options: LaunchOptions = {}): string {
     const group = this.group(groupName);
-    const instance = this.createInstance(group, options, 'InService');
+    const launchHooks = this.hooksOf(group, LAUNCHING);
+    const instance = this.createInstance(group, options, launchHooks.length > 0 ? 'Pending:Wait' : 'InService');
     const inGroup = [...group.instances.values()].filter(i => !isWarmed(i.lifecycleState)).length;
     if (inGroup > group.desiredCapacity) group.desiredCapacity = inGroup;
     if (options.cluster !== undefined) this.registerAgent(instance);
+    if (launchHooks.length > 0) {
+      this.observer.timeline(instance.id).launchWait = { startedAt: this.clock.now() };
+      this.startActions(instance, group, launchHooks, group.warmPool ? { Origin: 'EC2', Destination: 'AutoScalingGroup' } : undefined);
+    }
     return instance.id;
   }
 
@@ -200,7 +250,7 @@ export class AutoScalingWorld {
     group.desiredCapacity = desired;
     const members = [...group.instances.values()];
     const inService = members.filter(i => i.lifecycleState === 'InService');
-    const capacity = inService.length + members.filter(i => i.lifecycleState === 'Pending').length;
+    const capacity = inService.length + members.filter(i => i.lifecycleState.startsWith('Pending')).length;
     if (capacity > desired) {
       // Close to the default termination policy for one launch template: oldest instances first.
       for (const instance of inService.slice(0, capacity - desired)) {
@@ -269,11 +319,13 @@ export class AutoScalingWorld {
   // ---- lifecycle actions --------------------------------------------------------------------
 
   beginTermination(instance: Ec2Instance): void {
-    if (instance.lifecycleState !== 'InService' && instance.lifecycleState !== 'Pending') return;
+    if (instance.lifecycleState !== 'InService' && !instance.lifecycleState.startsWith('Pending')) return;
     instance.transitionTimer?.cancel();
+    // A launch still waiting in its hooks ends there: their actions go with it.
+    this.cancelActions(instance);
     const group = this.groups.get(instance.groupName);
     this.observer.timeline(instance.id).terminatingAt ??= this.clock.now();
-    const hooks = this.terminationHooks(group);
+    const hooks = this.hooksOf(group, TERMINATING);
     if (!group || hooks.length === 0) {
       this.proceed(instance);
       return;
@@ -292,7 +344,7 @@ export class AutoScalingWorld {
     const group = this.group(instance.groupName);
     instance.lifecycleState = 'Warmed:Pending';
     this.observer.timeline(instance.id).warmPoolVisits.push({ enteredAt: this.clock.now(), origin: 'AutoScalingGroup', tasksAliveAtStop: [] });
-    const hooks = this.terminationHooks(group);
+    const hooks = this.hooksOf(group, TERMINATING);
     if (hooks.length === 0) {
       this.settleInWarmPool(instance);
       return;
@@ -320,7 +372,7 @@ export class AutoScalingWorld {
     const group = this.groups.get(instance.groupName);
     this.observer.timeline(instance.id).terminatingAt ??= this.clock.now();
     instance.lifecycleState = 'Warmed:Terminating';
-    const hooks = this.terminationHooks(group);
+    const hooks = this.hooksOf(group, TERMINATING);
     if (!group || hooks.length === 0) {
       this.proceed(instance);
       return;
@@ -329,11 +381,11 @@ export class AutoScalingWorld {
     this.startActions(instance, group, hooks, { Origin: 'WarmPool', Destination: 'EC2' });
   }
 
-  private terminationHooks(group: AutoScalingGroup | undefined): LifecycleHook[] {
-    return group ? [...group.hooks.values()].filter(h => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING') : [];
+  private hooksOf(group: AutoScalingGroup | undefined, transition: Transition): LifecycleHook[] {
+    return group ? [...group.hooks.values()].filter(h => h.transition === transition) : [];
   }
 
-  /** One lifecycle action and one "EC2 Instance-terminate Lifecycle Action" event per hook. */
+  /** One lifecycle action and one "EC2 Instance-launch/terminate Lifecycle Action" event per hook. */
   private startActions(instance: Ec2Instance, group: AutoScalingGroup, hooks: LifecycleHook[], route: Route | undefined): void {
     for (const hook of hooks) {
       const token = this.random.uuid();
@@ -350,7 +402,7 @@ export class AutoScalingWorld {
       };
       action.globalTimer = this.clock.at(action.globalDeadline, () => this.complete(instance, hook.name, hook.defaultResult, 'timeout'));
       instance.actions.set(hook.name, action);
-      this.emit(this.events.create('EC2 Instance-terminate Lifecycle Action', 'aws.autoscaling', [group.arn], {
+      this.emit(this.events.create(ACTION_DETAIL_TYPE[hook.transition], 'aws.autoscaling', [group.arn], {
         LifecycleActionToken: token,
         AutoScalingGroupName: group.name,
         LifecycleHookName: hook.name,
@@ -404,6 +456,17 @@ export class AutoScalingWorld {
     instance.actions.delete(hookName);
     if (result === 'ABANDON') this.cancelActions(instance);
     if (instance.actions.size > 0) return;
+    if (instance.lifecycleState === 'Pending:Wait') {
+      const wait = this.observer.timeline(instance.id).launchWait;
+      if (wait) Object.assign(wait, { completedAt: this.clock.now(), completedBy: by, result });
+      if (result === 'ABANDON') {
+        this.beginTermination(instance);
+      } else {
+        // Pending:Proceed, then InService: nothing the emulator models happens in between.
+        instance.lifecycleState = 'InService';
+      }
+      return;
+    }
     if (instance.lifecycleState === 'Warmed:Pending:Wait') {
       // The documentation gives no other meaning to ABANDON here: both results go on into the pool.
       const visit = this.currentVisit(instance);
