@@ -108,19 +108,33 @@ export class AutoScalingWorld {
 
   putLifecycleHook(options: LifecycleHookOptions): LifecycleHook {
     const group = this.group(options.groupName);
-    const heartbeat = options.heartbeatTimeoutSeconds ?? 3600;
-    if (heartbeat < 30 || heartbeat > 7200) {
-      throw autoScalingErrors.validation('HeartbeatTimeout must be between 30 and 7200 seconds.');
-    }
+    this.checkLifecycleHook(options);
     const hook: LifecycleHook = {
       name: options.hookName,
       transition: options.transition ?? 'autoscaling:EC2_INSTANCE_TERMINATING',
-      heartbeatTimeoutSeconds: heartbeat,
+      heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 3600,
       defaultResult: options.defaultResult ?? 'ABANDON',
       notificationMetadata: options.notificationMetadata,
     };
     group.hooks.set(hook.name, hook);
     return hook;
+  }
+
+  /**
+   * What PutLifecycleHook refuses in its parameters (API reference: HeartbeatTimeout 30..7200 s,
+   * LifecycleTransition and DefaultResult one of their values), group aside: throws ValidationError.
+   */
+  checkLifecycleHook(options: LifecycleHookOptions): void {
+    const heartbeat = options.heartbeatTimeoutSeconds ?? 3600;
+    if (!Number.isInteger(heartbeat) || heartbeat < 30 || heartbeat > 7200) {
+      throw autoScalingErrors.validation('HeartbeatTimeout must be between 30 and 7200 seconds.');
+    }
+    if (options.transition !== undefined && options.transition !== LAUNCHING && options.transition !== TERMINATING) {
+      throw autoScalingErrors.validation(`Invalid LifecycleTransition ${String(options.transition)}.`);
+    }
+    if (options.defaultResult !== undefined && options.defaultResult !== 'CONTINUE' && options.defaultResult !== 'ABANDON') {
+      throw autoScalingErrors.validation(`Invalid DefaultResult ${String(options.defaultResult)}.`);
+    }
   }
 
   /**
@@ -154,7 +168,22 @@ export class AutoScalingWorld {
    */
   putWarmPool(options: WarmPoolOptions): void {
     const group = this.group(options.groupName);
-    if (group.launchTemplate?.spot) {
+    this.checkWarmPool(options);
+    const minSize = options.minSize ?? 0;
+    const prepared = options.maxGroupPreparedCapacity ?? -1;
+    const poolState = options.poolState ?? 'Stopped';
+    group.warmPool = {
+      poolState,
+      minSize,
+      maxGroupPreparedCapacity: prepared === -1 ? undefined : prepared,
+      reuseOnScaleIn: options.reuseOnScaleIn ?? false,
+    };
+    this.maintainWarmPool(group);
+  }
+
+  /** What PutWarmPool refuses (see putWarmPool); a group that does not exist yet is not checked here. */
+  checkWarmPool(options: WarmPoolOptions): void {
+    if (this.groups.get(options.groupName)?.launchTemplate?.spot) {
       throw autoScalingErrors.validation('You cannot add a warm pool to an Auto Scaling group that requests Spot Instances.');
     }
     const minSize = options.minSize ?? 0;
@@ -163,13 +192,6 @@ export class AutoScalingWorld {
     if (!Number.isInteger(prepared) || prepared < -1) throw autoScalingErrors.validation('MaxGroupPreparedCapacity must be -1 or more.');
     const poolState = options.poolState ?? 'Stopped';
     if (!['Stopped', 'Running', 'Hibernated'].includes(poolState)) throw autoScalingErrors.validation(`Invalid PoolState ${poolState}.`);
-    group.warmPool = {
-      poolState,
-      minSize,
-      maxGroupPreparedCapacity: prepared === -1 ? undefined : prepared,
-      reuseOnScaleIn: options.reuseOnScaleIn ?? false,
-    };
-    this.maintainWarmPool(group);
   }
 
   /** Throws ValidationError when the group does not exist (or was deleted). */

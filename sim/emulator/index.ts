@@ -190,6 +190,21 @@ export class AwsEmulator {
     return this.autoScaling.lifecycleHooks(groupName).map(hook => ({ ...hook }));
   }
 
+  /** Throws the ValidationError PutLifecycleHook would answer for these parameters (the group aside). */
+  checkLifecycleHook(options: LifecycleHookOptions): void {
+    this.autoScaling.checkLifecycleHook(options);
+  }
+
+  /** Throws the ValidationError PutWarmPool would answer for these parameters (a group not yet created aside). */
+  checkWarmPool(options: WarmPoolOptions): void {
+    this.autoScaling.checkWarmPool(options);
+  }
+
+  /** Whether the group has a warm pool; throws when the group does not exist. */
+  hasWarmPool(groupName: string): boolean {
+    return this.autoScaling.group(groupName).warmPool !== undefined;
+  }
+
   /** Whether an Auto Scaling group of that name exists. */
   hasAutoScalingGroup(name: string): boolean {
     return this.autoScaling.allGroups().some(group => group.name === name);
