@@ -28,7 +28,7 @@ import { isMutating } from './junk-events';
 import { ChaosOutcome, ChaosScenario } from './scenarios';
 import { synthesizeVariant } from './variant-app';
 import { ENV } from '../../src/constants';
-import { AwsEmulator } from '../emulator';
+import { AwsEmulator, CompletedBy } from '../emulator';
 import { SeededRandom } from '../emulator/random';
 import { percentile } from '../runtime/report';
 import { deriveSeed } from '../runtime/seeds';
@@ -263,7 +263,7 @@ function measure(
     const alive = t.tasksAliveAtTermination.filter(task => !context.orphanedByOthers.has(task));
     const deadline = t.terminatingAt! + context.guaranteedDrainMs;
     if (t.completedBy === 'api') completed++;
-    else problems.push(`${id}: lifecycle action ${t.completedBy === 'timeout' ? 'timed out' : 'never completed'}`);
+    else problems.push(`${id}: lifecycle action ${notByTheController(t.completedBy)}`);
     if (alive.length > 0 && t.terminatedAt !== undefined && t.terminatedAt < deadline) {
       premature++;
       problems.push(`${id}: terminated ${((deadline - t.terminatedAt) / SECOND).toFixed(0)} s before its deadline with ${alive.length} task(s) not STOPPED`);
@@ -292,7 +292,7 @@ function measure(
     for (const visit of t.warmPoolVisits.filter(v => v.origin === 'AutoScalingGroup')) {
       warmReturns++;
       if (visit.completedBy === 'api') completed++;
-      else problems.push(`${id}: lifecycle action into the warm pool ${visit.completedBy === 'timeout' ? 'timed out' : 'never completed'}`);
+      else problems.push(`${id}: lifecycle action into the warm pool ${notByTheController(visit.completedBy)}`);
       const deadline = visit.enteredAt + context.guaranteedDrainMs;
       const alive = visit.tasksAliveAtStop.filter(task => !context.orphanedByOthers.has(task));
       if (alive.length > 0 && visit.stoppedAt !== undefined && visit.stoppedAt < deadline) {
@@ -449,3 +449,12 @@ export function synthesizeLongDrainExample(): string {
 }
 
 export { percentile };
+
+/** How a lifecycle action the controller did not complete ended (emulator timeline `completedBy`). */
+function notByTheController(completedBy: CompletedBy | undefined): string {
+  switch (completedBy) {
+    case 'timeout': return 'timed out';
+    case 'hook-deleted': return 'was completed by the deletion of its hook';
+    default: return 'never completed';
+  }
+}

@@ -20,6 +20,7 @@ export class AutoScalingApi {
     DescribeWarmPool: p => this.describeWarmPool(p),
     CompleteLifecycleAction: p => this.completeLifecycleAction(p),
     RecordLifecycleActionHeartbeat: p => this.recordLifecycleActionHeartbeat(p),
+    DeleteLifecycleHook: p => this.deleteLifecycleHook(p),
     SetDesiredCapacity: p => this.setDesiredCapacity(p),
     TerminateInstanceInAutoScalingGroup: p => this.terminateInstanceInAutoScalingGroup(p),
   };
@@ -115,6 +116,20 @@ export class AutoScalingApi {
   private recordLifecycleActionHeartbeat(params: QueryParams): Result {
     const { instance, action } = this.findAction(params);
     this.world.recordHeartbeat(instance, action);
+    return {};
+  }
+
+  /**
+   * API reference, DeleteLifecycleHook: outstanding actions are completed first (AutoScalingWorld).
+   * The reference lists no error for a hook that does not exist; the emulator answers a
+   * ValidationError there, as for an unknown group.
+   */
+  private deleteLifecycleHook(params: QueryParams): Result {
+    const groupName = this.required(params, 'AutoScalingGroupName');
+    const hookName = this.required(params, 'LifecycleHookName');
+    if (!this.world.deleteLifecycleHook(groupName, hookName)) {
+      throw autoScalingErrors.validation(`No lifecycle hook found with name ${hookName} for the Auto Scaling group ${groupName}.`);
+    }
     return {};
   }
 

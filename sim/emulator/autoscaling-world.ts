@@ -20,7 +20,19 @@
  *   hooks in Warmed:Terminating:Wait with Origin WarmPool, Destination EC2, then Warmed:Terminated);
  * - Origin and Destination appear only on events of groups with a warm pool (and on those of a
  *   root volume replacement, below).
- * Launch lifecycle hooks are not modelled (no launch hook runs anywhere in the emulator).
+ *
+ * Launch hooks ("How lifecycle hooks work in Auto Scaling groups"): an instance launched into a group
+ * with EC2_INSTANCE_LAUNCHING hooks waits in Pending:Wait (one "EC2 Instance-launch Lifecycle
+ * Action" event per hook) until every action is completed or times out, then goes
+ * Pending:Proceed and InService. ABANDON (CompleteLifecycleAction API reference,
+ * LifecycleActionResult: for a launching instance ABANDON means the custom actions failed and the
+ * instance can be terminated) terminates it; the emulator takes its one termination path there
+ * (termination hooks included) and launches no replacement, which the pages do not describe.
+ * The ECS agent registers during Pending:Wait as at any launch (it waits only for a warm pool).
+ * Launch hooks of instances entering or leaving a warm pool, or after a root volume swap, are not modelled.
+ *
+ * DeleteLifecycleHook (API reference): "If there are any outstanding lifecycle actions, they are
+ * completed first (ABANDON for launching instances, CONTINUE for terminating instances)".
  *
  * Root volume replacement (an instance refresh with Strategy ReplaceRootVolume): see
  * `replaceRootVolume`.
@@ -34,7 +46,7 @@ import {
   AutoScalingGroup, AutoScalingGroupOptions, ContainerInstance, Ec2Instance, isReplacingRootVolume, isWarmed, LaunchOptions, LifecycleAction,
   LifecycleHook, LifecycleHookOptions, LifecycleState, WARMED_RESTING_STATES, WarmPoolOptions,
 } from './model';
-import { Observer, RootVolumeReplacement, WarmPoolVisit } from './observer';
+import { CompletedBy, Observer, RootVolumeReplacement, WarmPoolVisit } from './observer';
 import { SeededRandom } from './random';
 
 const GLOBAL_TIMEOUT_CAP_MS = 48 * 60 * 60 * 1000;
@@ -69,7 +81,16 @@ const SPOT_RECLAIM_MS = 120_000;
 /** How long Auto Scaling takes to react to a Spot interruption warning. */
 const SPOT_REACTION_MS = 2_000;
 
-export type CompletedBy = 'api' | 'timeout';
+export type { CompletedBy } from './observer';
+
+type Transition = LifecycleHook['transition'];
+const LAUNCHING: Transition = 'autoscaling:EC2_INSTANCE_LAUNCHING';
+const TERMINATING: Transition = 'autoscaling:EC2_INSTANCE_TERMINATING';
+/** The EventBridge detail-type of each transition's lifecycle action (Auto Scaling user guide, EventBridge event reference). */
+const ACTION_DETAIL_TYPE: Record<Transition, string> = {
+  [LAUNCHING]: 'EC2 Instance-launch Lifecycle Action',
+  [TERMINATING]: 'EC2 Instance-terminate Lifecycle Action',
+};
 
 export class AutoScalingWorld {
   private readonly groups = new Map<string, AutoScalingGroup>();
@@ -108,19 +129,56 @@ export class AutoScalingWorld {
 
   putLifecycleHook(options: LifecycleHookOptions): LifecycleHook {
     const group = this.group(options.groupName);
-    const heartbeat = options.heartbeatTimeoutSeconds ?? 3600;
-    if (heartbeat < 30 || heartbeat > 7200) {
-      throw autoScalingErrors.validation('HeartbeatTimeout must be between 30 and 7200 seconds.');
-    }
+    this.checkLifecycleHook(options);
     const hook: LifecycleHook = {
       name: options.hookName,
       transition: options.transition ?? 'autoscaling:EC2_INSTANCE_TERMINATING',
-      heartbeatTimeoutSeconds: heartbeat,
+      heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 3600,
       defaultResult: options.defaultResult ?? 'ABANDON',
       notificationMetadata: options.notificationMetadata,
     };
     group.hooks.set(hook.name, hook);
     return hook;
+  }
+
+  /**
+   * What PutLifecycleHook refuses in its parameters (API reference: HeartbeatTimeout 30..7200 s,
+   * LifecycleTransition and DefaultResult one of their values), group aside: throws ValidationError.
+   */
+  checkLifecycleHook(options: LifecycleHookOptions): void {
+    const heartbeat = options.heartbeatTimeoutSeconds ?? 3600;
+    if (!Number.isInteger(heartbeat) || heartbeat < 30 || heartbeat > 7200) {
+      throw autoScalingErrors.validation('HeartbeatTimeout must be between 30 and 7200 seconds.');
+    }
+    if (options.transition !== undefined && options.transition !== LAUNCHING && options.transition !== TERMINATING) {
+      throw autoScalingErrors.validation(`Invalid LifecycleTransition ${String(options.transition)}.`);
+    }
+    if (options.defaultResult !== undefined && options.defaultResult !== 'CONTINUE' && options.defaultResult !== 'ABANDON') {
+      throw autoScalingErrors.validation(`Invalid DefaultResult ${String(options.defaultResult)}.`);
+    }
+  }
+
+  /**
+   * DeleteLifecycleHook: the hook's outstanding actions are completed first, ABANDON for
+   * launching instances and CONTINUE for terminating ones (their timers cancelled), observed as
+   * completed by `hook-deleted`; then the hook is gone. Returns false when the group has no such
+   * hook. The group must exist (ValidationError otherwise).
+   */
+  deleteLifecycleHook(groupName: string, hookName: string): boolean {
+    const group = this.group(groupName);
+    if (!group.hooks.has(hookName)) return false;
+    // Out of the group first, so that nothing the completions set off starts a new action of it.
+    group.hooks.delete(hookName);
+    for (const instance of [...group.instances.values()]) {
+      const action = instance.actions.get(hookName);
+      if (action) this.complete(instance, hookName, action.hook.transition === LAUNCHING ? 'ABANDON' : 'CONTINUE', 'hook-deleted');
+    }
+    return true;
+  }
+
+  /** The group's lifecycle hooks (what DescribeLifecycleHooks lists). */
+  lifecycleHooks(groupName: string): LifecycleHook[] {
+    return [...this.group(groupName).hooks.values()];
   }
 
   /**
@@ -131,12 +189,28 @@ export class AutoScalingWorld {
    */
   putWarmPool(options: WarmPoolOptions): void {
     const group = this.group(options.groupName);
-    if (group.launchTemplate?.spot) {
+    this.checkWarmPool(options);
+    const minSize = options.minSize ?? 0;
+    const prepared = options.maxGroupPreparedCapacity ?? -1;
+    const poolState = options.poolState ?? 'Stopped';
+    group.warmPool = {
+      poolState,
+      minSize,
+      maxGroupPreparedCapacity: prepared === -1 ? undefined : prepared,
+      reuseOnScaleIn: options.reuseOnScaleIn ?? false,
+    };
+    this.maintainWarmPool(group);
+  }
+
+  /** What PutWarmPool refuses (see putWarmPool); a group that does not exist yet is not checked here. */
+  checkWarmPool(options: WarmPoolOptions): void {
+    if (this.groups.get(options.groupName)?.launchTemplate?.spot) {
       throw autoScalingErrors.validation('You cannot add a warm pool to an Auto Scaling group that requests Spot Instances.');
     }
     // Limitations of "Replace root volumes during instance refresh": no warm pool is added while a
     // refresh replaces root volumes (here: while an instance's replacement is not back InService).
-    if ([...group.instances.values()].some(i => this.replacingRootVolume(i))) {
+    const group = this.groups.get(options.groupName);
+    if (group && [...group.instances.values()].some(i => this.replacingRootVolume(i))) {
       throw autoScalingErrors.validation(`An instance refresh with Replace Root Volume is in progress for ${group.name}; a warm pool cannot be added now.`);
     }
     const minSize = options.minSize ?? 0;
@@ -145,13 +219,6 @@ export class AutoScalingWorld {
     if (!Number.isInteger(prepared) || prepared < -1) throw autoScalingErrors.validation('MaxGroupPreparedCapacity must be -1 or more.');
     const poolState = options.poolState ?? 'Stopped';
     if (!['Stopped', 'Running', 'Hibernated'].includes(poolState)) throw autoScalingErrors.validation(`Invalid PoolState ${poolState}.`);
-    group.warmPool = {
-      poolState,
-      minSize,
-      maxGroupPreparedCapacity: prepared === -1 ? undefined : prepared,
-      reuseOnScaleIn: options.reuseOnScaleIn ?? false,
-    };
-    this.maintainWarmPool(group);
   }
 
   /** Throws ValidationError when the group does not exist (or was deleted). */
@@ -184,12 +251,18 @@ export class AutoScalingWorld {
 
   // ---- instances ----------------------------------------------------------------------------
 
+  /** InService at once, or Pending:Wait while the group's launch hooks' actions are outstanding. */
   launchInstance(groupName: string, options: LaunchOptions = {}): string {
     const group = this.group(groupName);
-    const instance = this.createInstance(group, options, 'InService');
+    const launchHooks = this.hooksOf(group, LAUNCHING);
+    const instance = this.createInstance(group, options, launchHooks.length > 0 ? 'Pending:Wait' : 'InService');
     const inGroup = [...group.instances.values()].filter(i => !isWarmed(i.lifecycleState)).length;
     if (inGroup > group.desiredCapacity) group.desiredCapacity = inGroup;
     if (options.cluster !== undefined) this.registerAgent(instance);
+    if (launchHooks.length > 0) {
+      this.observer.timeline(instance.id).launchWait = { startedAt: this.clock.now() };
+      this.startActions(instance, group, launchHooks, group.warmPool ? { Origin: 'EC2', Destination: 'AutoScalingGroup' } : undefined);
+    }
     return instance.id;
   }
 
@@ -229,7 +302,7 @@ export class AutoScalingWorld {
     // An instance whose root volume is being replaced stays in the group (the refresh keeps it, "Replace
     // root volumes during instance refresh"): it counts toward the capacity and is not chosen for
     // scale-in. Neither is documented in so many words.
-    const capacity = inService.length + members.filter(i => i.lifecycleState === 'Pending' || isReplacingRootVolume(i.lifecycleState)).length;
+    const capacity = inService.length + members.filter(i => i.lifecycleState.startsWith('Pending') || isReplacingRootVolume(i.lifecycleState)).length;
     if (capacity > desired) {
       // Close to the default termination policy for one launch template: oldest instances first.
       for (const instance of inService.slice(0, capacity - desired)) {
@@ -298,11 +371,13 @@ export class AutoScalingWorld {
   // ---- lifecycle actions --------------------------------------------------------------------
 
   beginTermination(instance: Ec2Instance): void {
-    if (instance.lifecycleState !== 'InService' && instance.lifecycleState !== 'Pending') return;
+    if (instance.lifecycleState !== 'InService' && !instance.lifecycleState.startsWith('Pending')) return;
     instance.transitionTimer?.cancel();
+    // A launch still waiting in its hooks ends there: their actions go with it.
+    this.cancelActions(instance);
     const group = this.groups.get(instance.groupName);
     this.observer.timeline(instance.id).terminatingAt ??= this.clock.now();
-    const hooks = this.terminationHooks(group);
+    const hooks = this.hooksOf(group, TERMINATING);
     if (!group || hooks.length === 0) {
       this.proceed(instance);
       return;
@@ -321,7 +396,7 @@ export class AutoScalingWorld {
     const group = this.group(instance.groupName);
     instance.lifecycleState = 'Warmed:Pending';
     this.observer.timeline(instance.id).warmPoolVisits.push({ enteredAt: this.clock.now(), origin: 'AutoScalingGroup', tasksAliveAtStop: [] });
-    const hooks = this.terminationHooks(group);
+    const hooks = this.hooksOf(group, TERMINATING);
     if (hooks.length === 0) {
       this.settleInWarmPool(instance);
       return;
@@ -349,7 +424,7 @@ export class AutoScalingWorld {
     const group = this.groups.get(instance.groupName);
     this.observer.timeline(instance.id).terminatingAt ??= this.clock.now();
     instance.lifecycleState = 'Warmed:Terminating';
-    const hooks = this.terminationHooks(group);
+    const hooks = this.hooksOf(group, TERMINATING);
     if (!group || hooks.length === 0) {
       this.proceed(instance);
       return;
@@ -358,11 +433,11 @@ export class AutoScalingWorld {
     this.startActions(instance, group, hooks, { Origin: 'WarmPool', Destination: 'EC2' });
   }
 
-  private terminationHooks(group: AutoScalingGroup | undefined): LifecycleHook[] {
-    return group ? [...group.hooks.values()].filter(h => h.transition === 'autoscaling:EC2_INSTANCE_TERMINATING') : [];
+  private hooksOf(group: AutoScalingGroup | undefined, transition: Transition): LifecycleHook[] {
+    return group ? [...group.hooks.values()].filter(h => h.transition === transition) : [];
   }
 
-  /** One lifecycle action and one "EC2 Instance-terminate Lifecycle Action" event per hook. */
+  /** One lifecycle action and one "EC2 Instance-launch/terminate Lifecycle Action" event per hook. */
   private startActions(instance: Ec2Instance, group: AutoScalingGroup, hooks: LifecycleHook[], route: Route | undefined): void {
     for (const hook of hooks) {
       const token = this.random.uuid();
@@ -379,7 +454,7 @@ export class AutoScalingWorld {
       };
       action.globalTimer = this.clock.at(action.globalDeadline, () => this.complete(instance, hook.name, hook.defaultResult, 'timeout'));
       instance.actions.set(hook.name, action);
-      this.emit(this.events.create('EC2 Instance-terminate Lifecycle Action', 'aws.autoscaling', [group.arn], {
+      this.emit(this.events.create(ACTION_DETAIL_TYPE[hook.transition], 'aws.autoscaling', [group.arn], {
         LifecycleActionToken: token,
         AutoScalingGroupName: group.name,
         LifecycleHookName: hook.name,
@@ -440,6 +515,17 @@ export class AutoScalingWorld {
       replacement.lifecycleCompletedAt = this.clock.now();
       replacement.completedBy = by;
       this.proceedWithRootVolume(instance);
+      return;
+    }
+    if (instance.lifecycleState === 'Pending:Wait') {
+      const wait = this.observer.timeline(instance.id).launchWait;
+      if (wait) Object.assign(wait, { completedAt: this.clock.now(), completedBy: by, result });
+      if (result === 'ABANDON') {
+        this.beginTermination(instance);
+      } else {
+        // Pending:Proceed, then InService: nothing the emulator models happens in between.
+        instance.lifecycleState = 'InService';
+      }
       return;
     }
     if (instance.lifecycleState === 'Warmed:Pending:Wait') {
@@ -528,7 +614,7 @@ export class AutoScalingWorld {
     instance.lifecycleState = 'ReplacingRootVolume';
     const replacements = this.observer.timeline(instance.id).rootVolumeReplacements;
     replacements.push({ startedAt: this.clock.now(), tasksAliveAtSwap: [], registrationsLeftBehind: [] });
-    const hooks = this.terminationHooks(group);
+    const hooks = this.hooksOf(group, TERMINATING);
     if (hooks.length === 0) {
       this.proceedWithRootVolume(instance);
       return;

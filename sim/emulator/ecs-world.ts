@@ -168,6 +168,10 @@ export class EcsWorld {
     return cluster;
   }
 
+  hasCluster(name: string): boolean {
+    return this.clusters.has(name);
+  }
+
   /** Accepts a short name or a full ARN; no cluster means "default" (ECS API reference). */
   cluster(nameOrArn: string | undefined): Cluster {
     const name = (nameOrArn ?? 'default').replace(/^arn:aws:ecs:[^:]*:[^:]*:cluster\//, '');

@@ -12,8 +12,8 @@ import { FaultInjector, FaultOptions } from './faults';
 import { Authorizer, PrincipalResolver } from './iam/authorizer';
 import { AuthorizationRequest } from './iam/operations';
 import {
-  AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHookOptions, ServiceOptions, TrunkingStatus,
-  WarmPoolOptions,
+  AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHook, LifecycleHookOptions, ServiceOptions,
+  TrunkingStatus, WarmPoolOptions,
 } from './model';
 import { EmulatorStats, InstanceTimeline, Observer, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
@@ -22,7 +22,9 @@ import { BucketSpec, Throttler } from './throttling';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
-export type { InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, RootVolumeReplacement, DeniedRequest } from './observer';
+export type {
+  InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, RootVolumeReplacement, DeniedRequest, CompletedBy, LaunchWait,
+} from './observer';
 export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
 export type { AuthorizationRequest } from './iam/operations';
 export type { RequestInfo, RequestHook } from './server';
@@ -190,6 +192,45 @@ export class AwsEmulator {
 
   putLifecycleHook(options: LifecycleHookOptions): void {
     this.autoScaling.putLifecycleHook(options);
+  }
+
+  /**
+   * DeleteLifecycleHook: the hook's outstanding actions are completed first (ABANDON for launching
+   * instances, CONTINUE for terminating ones), observed as `completedBy: 'hook-deleted'`. Returns
+   * false when the group has no such hook; throws when the group does not exist.
+   */
+  deleteLifecycleHook(groupName: string, hookName: string): boolean {
+    return this.autoScaling.deleteLifecycleHook(groupName, hookName);
+  }
+
+  /** The group's lifecycle hooks as PutLifecycleHook left them; throws when the group does not exist. */
+  lifecycleHooks(groupName: string): LifecycleHook[] {
+    return this.autoScaling.lifecycleHooks(groupName).map(hook => ({ ...hook }));
+  }
+
+  /** Throws the ValidationError PutLifecycleHook would answer for these parameters (the group aside). */
+  checkLifecycleHook(options: LifecycleHookOptions): void {
+    this.autoScaling.checkLifecycleHook(options);
+  }
+
+  /** Throws the ValidationError PutWarmPool would answer for these parameters (a group not yet created aside). */
+  checkWarmPool(options: WarmPoolOptions): void {
+    this.autoScaling.checkWarmPool(options);
+  }
+
+  /** Whether the group has a warm pool; throws when the group does not exist. */
+  hasWarmPool(groupName: string): boolean {
+    return this.autoScaling.group(groupName).warmPool !== undefined;
+  }
+
+  /** Whether an Auto Scaling group of that name exists. */
+  hasAutoScalingGroup(name: string): boolean {
+    return this.autoScaling.allGroups().some(group => group.name === name);
+  }
+
+  /** Whether an ECS cluster of that name exists. */
+  hasCluster(name: string): boolean {
+    return this.ecs.hasCluster(name);
   }
 
   /** Launches an InService instance; with `cluster` it registers as RegisterContainerInstance does. Returns the instance ID. */

@@ -147,7 +147,8 @@ export interface Service {
 
 /** Auto Scaling API reference, Instance.LifecycleState (the Warmed:* states belong to a warm pool). */
 export type LifecycleState =
-  | 'Pending' | 'InService' | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated'
+  | 'Pending' | 'Pending:Wait' | 'Pending:Proceed' | 'InService'
+  | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated'
   | RootVolumeLifecycleState
   | WarmedLifecycleState;
 
@@ -223,7 +224,7 @@ export interface Ec2Instance {
   readonly availabilityZone: string;
   readonly launchedAt: number;
   lifecycleState: LifecycleState;
-  /** Pending termination lifecycle actions, by hook name. */
+  /** Outstanding lifecycle actions (launch ones in Pending:Wait, termination ones in the other Wait states), by hook name. */
   readonly actions: Map<string, LifecycleAction>;
   /** The next timed step: termination, the stop into the warm pool, the start out of it, a root volume replacement's. */
   transitionTimer?: TimerHandle;

@@ -2,8 +2,26 @@
  * What scenarios assert on: a timeline per EC2 instance, call statistics, and mutating calls
  * made on container instances an operator drained (which the controller must leave alone).
  */
+/**
+ * Who ended a lifecycle wait: CompleteLifecycleAction (`api`), the hook's timeout (`timeout`), or
+ * DeleteLifecycleHook, which completes the outstanding actions of the hook it deletes
+ * (`hook-deleted`; a CloudFormation stack update that removes or replaces the hook does that).
+ */
+export type CompletedBy = 'api' | 'timeout' | 'hook-deleted';
+
+/** The launch lifecycle hooks' wait (Pending:Wait) of an instance launched into a group that has some. */
+export interface LaunchWait {
+  startedAt: number;
+  completedAt?: number;
+  completedBy?: CompletedBy;
+  /** CONTINUE: the instance went InService; ABANDON: it was terminated. */
+  result?: 'CONTINUE' | 'ABANDON';
+}
+
 export interface InstanceTimeline {
   launchedAt: number;
+  /** Set when the group had launch lifecycle hooks at the launch. */
+  launchWait?: LaunchWait;
   terminatingAt?: number;
   drainingAt?: number;
   lastTaskStoppedAt?: number;
@@ -16,7 +34,7 @@ export interface InstanceTimeline {
    */
   forceOverrodeRefusal?: boolean;
   lifecycleCompletedAt?: number;
-  completedBy?: 'api' | 'timeout';
+  completedBy?: CompletedBy;
   terminatedAt?: number;
   /** Tasks (ARNs) whose processes were still alive when EC2 terminated the instance. */
   tasksAliveAtTermination: string[];
@@ -38,7 +56,7 @@ export interface RootVolumeReplacement {
   startedAt: number;
   /** Its termination lifecycle actions (ReplacingRootVolume:Wait) ended; unset without a termination hook. */
   lifecycleCompletedAt?: number;
-  completedBy?: 'api' | 'timeout';
+  completedBy?: CompletedBy;
   /** The old root volume was detached and the instance rebooted: every process on it died. */
   swappedAt?: number;
   /** Tasks (ARNs) whose processes were alive at the swap: a premature swap. */
@@ -68,9 +86,9 @@ export interface WarmPoolVisit {
   enteredAt: number;
   /** How it came: a launch into the pool or a return from the group. */
   origin: 'EC2' | 'AutoScalingGroup';
-  /** Its termination lifecycle actions (Warmed:Pending:Wait) ended, by CompleteLifecycleAction or timeout. */
+  /** Its termination lifecycle actions (Warmed:Pending:Wait) ended: by CompleteLifecycleAction, timeout or the hook's deletion. */
   lifecycleCompletedAt?: number;
-  completedBy?: 'api' | 'timeout';
+  completedBy?: CompletedBy;
   /** EC2 stopped or hibernated the host (PoolState Stopped or Hibernated); unset for Running. */
   stoppedAt?: number;
   /** Tasks (ARNs) whose processes were alive when the host stopped: a premature stop. */

@@ -26,6 +26,8 @@ export interface AutoScalingGroupSpec {
 export type LifecycleTransition = 'autoscaling:EC2_INSTANCE_TERMINATING' | 'autoscaling:EC2_INSTANCE_LAUNCHING';
 
 export interface LifecycleHookSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
   readonly groupName: string;
   readonly hookName: string;
   readonly transition: LifecycleTransition;
@@ -38,6 +40,8 @@ export interface LifecycleHookSpec {
  * MinSize to 0; no MaxGroupPreparedCapacity means the group's MaxSize counts.
  */
 export interface WarmPoolSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
   readonly groupName: string;
   readonly poolState: 'Stopped' | 'Running' | 'Hibernated';
   readonly minSize: number;
@@ -70,6 +74,11 @@ export interface FunctionSpec {
   readonly environment: Record<string, string>;
   /** Absolute path of the function's asset directory inside the assembly. */
   readonly codeDirectory: string;
+  /**
+   * What names the code in the template: `Code.S3Key` (the asset's hash), else the resource's
+   * `aws:asset:path`. The same key is the same code, as it is for CloudFormation.
+   */
+  readonly codeKey: string;
   readonly invokeConfig: InvokeConfigSpec;
   /** The execution role (`Role`) and every identity-based policy attached to it. */
   readonly role: RoleSpec;
@@ -100,10 +109,25 @@ export interface RuleSpec {
   readonly targets: RuleTargetSpec[];
 }
 
+/**
+ * A resource of a stack as CloudFormation compares it in a stack update: its type and its
+ * properties (intrinsics resolved, so a reference to a renamed resource is a change too).
+ */
+export interface ResourceSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly type: string;
+  readonly properties: Record<string, unknown>;
+  /** `aws:asset:path` metadata: where a template without `Code.S3Key` names its code. */
+  readonly assetPath?: string;
+}
+
 /** Everything the simulation deploys from one assembly. */
 export interface CloudModel {
   readonly directory: string;
   readonly stacks: string[];
+  /** Every resource of every stack (conditions applied), for stack updates. */
+  readonly resources: ResourceSpec[];
   readonly clusters: ClusterSpec[];
   readonly autoScalingGroups: AutoScalingGroupSpec[];
   readonly lifecycleHooks: LifecycleHookSpec[];
@@ -123,7 +147,7 @@ export interface DeployTarget {
     heartbeatTimeoutSeconds: number;
     defaultResult: 'CONTINUE' | 'ABANDON';
   }): unknown;
-  putWarmPool(pool: WarmPoolSpec): unknown;
+  putWarmPool(pool: ReturnType<typeof warmPoolOptions>): unknown;
 }
 
 interface StackArtifact { readonly stackName: string; readonly template: Template; readonly assetPaths: Map<string, string> }
@@ -132,7 +156,7 @@ interface StackArtifact { readonly stackName: string; readonly template: Templat
 export function loadAssembly(directory: string): CloudModel {
   const root = path.resolve(directory);
   const model: CloudModel = {
-    directory: root, stacks: [], clusters: [], autoScalingGroups: [], lifecycleHooks: [], warmPools: [], functions: [], rules: [],
+    directory: root, stacks: [], resources: [], clusters: [], autoScalingGroups: [], lifecycleHooks: [], warmPools: [], functions: [], rules: [],
   };
   for (const stack of readStacks(root)) {
     model.stacks.push(stack.stackName);
@@ -141,7 +165,11 @@ export function loadAssembly(directory: string): CloudModel {
   return model;
 }
 
-/** Creates the model's clusters, groups, hooks and warm pools in the emulator. */
+/**
+ * Creates the model's clusters, groups, hooks and warm pools in the emulator. Two hooks of the
+ * same group and name fail the deployment: the second create finds the first (the resource
+ * handler contract's AlreadyExists, see stack-update.ts).
+ */
 export function deployToEmulator(model: CloudModel, target: DeployTarget): void {
   for (const cluster of model.clusters) target.createCluster(cluster.name);
   for (const group of model.autoScalingGroups) {
@@ -149,8 +177,40 @@ export function deployToEmulator(model: CloudModel, target: DeployTarget): void 
       name: group.name, minSize: group.minSize, maxSize: group.maxSize, desiredCapacity: group.desiredCapacity,
     });
   }
-  for (const hook of model.lifecycleHooks) target.putLifecycleHook({ ...hook });
-  for (const pool of model.warmPools) target.putWarmPool({ ...pool });
+  const created = new Map<string, LifecycleHookSpec>();
+  for (const hook of model.lifecycleHooks) {
+    const key = `${hook.groupName}/${hook.hookName}`;
+    const first = created.get(key);
+    if (first) {
+      throw new Error(`${hook.stackName}: ${hook.logicalId} (AWS::AutoScaling::LifecycleHook): lifecycle hook ${hook.hookName} of `
+        + `${hook.groupName} already exists (created as ${first.logicalId}) (HandlerErrorCode: AlreadyExists)`);
+    }
+    created.set(key, hook);
+    target.putLifecycleHook(hookOptions(hook));
+  }
+  for (const pool of model.warmPools) target.putWarmPool(warmPoolOptions(pool));
+}
+
+/** What PutLifecycleHook is called with for the hook. */
+export function hookOptions(hook: LifecycleHookSpec) {
+  return {
+    groupName: hook.groupName,
+    hookName: hook.hookName,
+    transition: hook.transition,
+    heartbeatTimeoutSeconds: hook.heartbeatTimeoutSeconds,
+    defaultResult: hook.defaultResult,
+  };
+}
+
+/** What PutWarmPool is called with for the pool. */
+export function warmPoolOptions(pool: WarmPoolSpec) {
+  return {
+    groupName: pool.groupName,
+    poolState: pool.poolState,
+    minSize: pool.minSize,
+    maxGroupPreparedCapacity: pool.maxGroupPreparedCapacity,
+    reuseOnScaleIn: pool.reuseOnScaleIn,
+  };
 }
 
 function readStacks(directory: string): StackArtifact[] {
@@ -210,6 +270,8 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
   for (const [logicalId, resource] of resources) {
     const p = resolver.resolve(resource.Properties ?? {});
     const base = { stackName: stack.stackName, logicalId };
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    model.resources.push({ ...base, type: resource.Type, properties: p, ...(typeof assetPath === 'string' ? { assetPath } : {}) });
     switch (resource.Type) {
       case 'AWS::ECS::Cluster':
         model.clusters.push({ ...base, name: resolver.physicalName(logicalId) });
@@ -227,6 +289,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
       }
       case 'AWS::AutoScaling::LifecycleHook':
         model.lifecycleHooks.push({
+          ...base,
           groupName: String(p.AutoScalingGroupName),
           hookName: resolver.physicalName(logicalId),
           transition: String(p.LifecycleTransition) as LifecycleTransition,
@@ -237,6 +300,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
         break;
       case 'AWS::AutoScaling::WarmPool':
         model.warmPools.push({
+          ...base,
           groupName: String(p.AutoScalingGroupName),
           // Passed as written: putWarmPool refuses a value the API does not allow, as deploying would.
           poolState: p.PoolState ?? 'Stopped',
@@ -263,6 +327,7 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
           memorySize: p.MemorySize !== undefined ? Number(p.MemorySize) : 128,
           environment: stringValues(p.Environment?.Variables ?? {}),
           codeDirectory,
+          codeKey: p.Code?.S3Key !== undefined ? String(p.Code.S3Key) : String(assetPath),
           invokeConfig: invokeConfigs.get(name) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21600 },
           role: roles.forFunction(name, p.Role),
           reservedConcurrentExecutions: p.ReservedConcurrentExecutions !== undefined ? Number(p.ReservedConcurrentExecutions) : undefined,

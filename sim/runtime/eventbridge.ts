@@ -5,6 +5,11 @@
  * EventBridge delivers at least once, with no ordering guarantee, usually well under a second
  * after the event (EventBridge user guide, "Amazon EventBridge events" and "Event retry policy").
  * The faults exaggerate that on purpose: lost, duplicated and reordered events.
+ *
+ * A stack update (runtime/stack-update.ts) adds, changes (PutRule / PutTargets: pattern, schedule,
+ * targets, state) and deletes rules; each takes effect at the update. A rule whose schedule stays
+ * the same and stays enabled keeps its timing; a new, changed or re-enabled schedule starts one
+ * period after the update (EventBridge documents no phase for rate expressions).
  */
 import { SimClock, TimerHandle } from '../clock';
 import { RuleSpec } from './assembly';
@@ -41,8 +46,11 @@ export interface EventBridgeFaults {
 
 export interface EventBridgeOptions {
   readonly clock: SimClock;
-  /** Hands an event to a target function (the Lambda runtime's asynchronous invoke). */
-  readonly invokeFunction: (functionName: string, payload: unknown) => void;
+  /**
+   * Hands an event to a target function (the Lambda runtime's asynchronous invoke); false: no
+   * such function (deleted by a stack update while a rule still targets it), nothing delivered.
+   */
+  readonly invokeFunction: (functionName: string, payload: unknown) => boolean | void;
   readonly seed?: number;
   readonly faults?: EventBridgeFaults;
   /** Delivery latency range in virtual ms. @default [50, 500] */
@@ -58,48 +66,105 @@ export interface EventBridgeStats {
   lost: number;
   duplicated: number;
   reordered: number;
+  /** Deliveries to a target function that does not exist (counted, not retried). */
+  undeliverable: number;
+}
+
+/** A rule on the bus: its definition and, for an enabled scheduled rule, its next firing. */
+interface RuleEntry {
+  rule: RuleSpec;
+  schedule?: TimerHandle;
 }
 
 const SCHEDULED_EVENT = 'Scheduled Event';
 
 export class EventBridge {
-  readonly stats: EventBridgeStats = { received: 0, scheduled: 0, matched: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0 };
-  private readonly rules: RuleSpec[] = [];
-  private readonly schedules: TimerHandle[] = [];
+  readonly stats: EventBridgeStats = { received: 0, scheduled: 0, matched: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, undeliverable: 0 };
+  /** By rule name (unique on the bus), in the order they were put. */
+  private readonly rules = new Map<string, RuleEntry>();
   private readonly random: SeededRandom;
+  private stopped = false;
 
   constructor(private readonly options: EventBridgeOptions) {
     this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 2));
   }
 
-  /** Adds an enabled rule; a scheduled rule starts firing one period from now. */
+  /**
+   * Adds a rule (PutRule + PutTargets); a disabled one is kept but matches nothing. A scheduled
+   * rule starts firing one period from now. Throws for a schedule expression the simulation does
+   * not know and for a name already on the bus.
+   */
   addRule(rule: RuleSpec): void {
-    if (!rule.enabled) return;
-    this.rules.push(rule);
-    if (rule.scheduleExpression) this.startSchedule(rule, parseRate(rule.scheduleExpression));
+    if (this.rules.has(rule.name)) throw new Error(`a rule named ${rule.name} is already on the bus`);
+    if (rule.scheduleExpression) parseRate(rule.scheduleExpression);
+    const entry: RuleEntry = { rule };
+    this.rules.set(rule.name, entry);
+    this.schedule(entry);
   }
 
-  /** PutEvents / a service event: routed to every rule whose pattern matches. */
+  /** Whether a rule of that name is on the bus. */
+  hasRule(name: string): boolean {
+    return this.rules.has(name);
+  }
+
+  /** The rules on the bus, as last put. */
+  allRules(): RuleSpec[] {
+    return [...this.rules.values()].map(entry => entry.rule);
+  }
+
+  /**
+   * Changes a rule of the same name (pattern, schedule, targets, state): events from now on are
+   * matched and delivered as it says. Its schedule keeps its timing unless the expression or the
+   * state changed.
+   */
+  updateRule(rule: RuleSpec): void {
+    const entry = this.rules.get(rule.name);
+    if (!entry) throw new Error(`no rule named ${rule.name} on the bus`);
+    if (rule.scheduleExpression) parseRate(rule.scheduleExpression);
+    const before = entry.rule;
+    entry.rule = rule;
+    const sameTiming = before.scheduleExpression === rule.scheduleExpression && before.enabled === rule.enabled;
+    if (sameTiming) return;
+    entry.schedule?.cancel();
+    entry.schedule = undefined;
+    this.schedule(entry);
+  }
+
+  /** DeleteRule: nothing matches it or fires from now (deliveries already on their way still arrive). */
+  removeRule(name: string): void {
+    this.rules.get(name)?.schedule?.cancel();
+    this.rules.delete(name);
+  }
+
+  /** PutEvents / a service event: routed to every enabled rule whose pattern matches. */
   putEvent = (event: BusEvent): void => {
     this.stats.received++;
-    for (const rule of this.rules) {
-      if (rule.eventPattern && matchesPattern(rule.eventPattern, event)) this.route(rule, event);
+    for (const { rule } of this.rules.values()) {
+      if (rule.enabled && rule.eventPattern && matchesPattern(rule.eventPattern, event)) this.route(rule, event);
     }
   };
 
   /** Stops every schedule (pending deliveries still arrive). */
   stop(): void {
-    for (const schedule of this.schedules.splice(0)) schedule.cancel();
+    this.stopped = true;
+    for (const entry of this.rules.values()) {
+      entry.schedule?.cancel();
+      entry.schedule = undefined;
+    }
   }
 
-  private startSchedule(rule: RuleSpec, periodMs: number): void {
+  /** An enabled scheduled rule fires one period from now, then every period; it reads its rule when it fires. */
+  private schedule(entry: RuleEntry): void {
+    const { rule } = entry;
+    if (this.stopped || !rule.enabled || !rule.scheduleExpression) return;
+    const periodMs = parseRate(rule.scheduleExpression);
     const clock = this.options.clock;
     const tick = (at: number) => {
-      this.schedules.push(clock.at(at, () => {
+      entry.schedule = clock.at(at, () => {
         this.stats.scheduled++;
-        this.route(rule, this.scheduledEvent(rule, at));
+        this.route(entry.rule, this.scheduledEvent(entry.rule, at));
         tick(at + periodMs);
-      }));
+      });
     };
     tick(clock.now() + periodMs);
   }
@@ -143,8 +208,11 @@ export class EventBridge {
       delay += this.random.between(0, faults.reorderMaxDelayMs ?? 30_000);
     }
     this.options.clock.after(delay, () => {
+      if (this.options.invokeFunction(functionName, payload) === false) {
+        this.stats.undeliverable++;
+        return;
+      }
       this.stats.delivered++;
-      this.options.invokeFunction(functionName, payload);
     });
   }
 }

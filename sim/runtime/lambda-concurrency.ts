@@ -44,10 +44,19 @@ const THROTTLE_RETRY_JITTER = 0.1;
 
 /** A deployment Lambda refuses (what CloudFormation reports for the resource). */
 export class LambdaDeploymentError extends Error {
-  constructor(functionName: string, readonly errorCode: string, lambdaMessage: string) {
+  constructor(readonly functionName: string, readonly errorCode: string, readonly lambdaMessage: string) {
     super(`${functionName}: Resource handler returned message: "${lambdaMessage}" (Service: Lambda, Status Code: 400) (HandlerErrorCode: InvalidRequest)`);
     this.name = errorCode;
   }
+}
+
+/** Which pool an invocation's unit of concurrency came from (it goes back there when the invocation ends). */
+export type ConcurrencyPool = 'reserved' | 'unreserved';
+
+/** A change of a function's reservation, for `checkReservationChanges`: undefined removes it. */
+export interface ReservationChange {
+  readonly functionName: string;
+  readonly reserved: number | undefined;
 }
 
 /** The account's concurrency: the limit, each function's reservation, what is in flight. */
@@ -66,25 +75,65 @@ export class AccountConcurrency {
     return this.limit - this.reservedTotal;
   }
 
-  /**
-   * Registers a function (at deployment), with its `ReservedConcurrentExecutions` if it has one.
-   * Refused as PutFunctionConcurrency refuses it (Lambda API reference: the value is at least 0;
-   * InvalidParameterValueException when the unreserved pool would fall below its minimum).
-   */
+  /** Registers a function (at deployment), with its `ReservedConcurrentExecutions` if it has one (see `setReservation`). */
   addFunction(functionName: string, reserved: number | undefined): void {
-    this.inFlightByFunction.set(functionName, 0);
-    if (reserved === undefined) return;
+    this.inFlightByFunction.set(functionName, this.inFlight(functionName));
+    this.setReservation(functionName, reserved);
+  }
+
+  /**
+   * PutFunctionConcurrency (a number) or DeleteFunctionConcurrency (undefined), as a deployment or
+   * a stack update sets `ReservedConcurrentExecutions`. Refused as at the first deployment (see
+   * `checkReservation`); nothing changes then. Invocations in flight keep running; the new
+   * reservation bounds the ones that start from now.
+   */
+  setReservation(functionName: string, reserved: number | undefined): void {
+    const others = this.reservedTotal - (this.reservations.get(functionName) ?? 0);
+    if (reserved === undefined) {
+      this.reservations.delete(functionName);
+      this.reservedTotal = others;
+      return;
+    }
+    this.checkReservation(functionName, reserved, others);
+    this.reservations.set(functionName, reserved);
+    this.reservedTotal = others + reserved;
+  }
+
+  /**
+   * Checks a sequence of reservation changes, applied one after the other, as a stack update applies
+   * them, without applying any: throws the first refusal.
+   */
+  checkReservationChanges(changes: readonly ReservationChange[]): void {
+    const reservations = new Map(this.reservations);
+    let total = this.reservedTotal;
+    for (const { functionName, reserved } of changes) {
+      const others = total - (reservations.get(functionName) ?? 0);
+      if (reserved !== undefined) this.checkReservation(functionName, reserved, others);
+      if (reserved === undefined) reservations.delete(functionName); else reservations.set(functionName, reserved);
+      total = others + (reserved ?? 0);
+    }
+  }
+
+  /** A deleted function: its reservation goes back to the unreserved pool; invocations in flight still release theirs. */
+  removeFunction(functionName: string): void {
+    this.setReservation(functionName, undefined);
+  }
+
+  /**
+   * Refused as PutFunctionConcurrency refuses it (Lambda API reference: the value is at least 0;
+   * InvalidParameterValueException when the unreserved pool would fall below its minimum), with
+   * `reservedByOthers` reserved by the other functions.
+   */
+  private checkReservation(functionName: string, reserved: number, reservedByOthers: number): void {
     if (!Number.isInteger(reserved) || reserved < 0) {
       throw new LambdaDeploymentError(functionName, 'InvalidParameterValueException',
         `1 validation error detected: Value '${reserved}' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0`);
     }
     const minimumUnreserved = Math.min(MINIMUM_UNRESERVED, this.limit);
-    if (this.limit - (this.reservedTotal + reserved) < minimumUnreserved) {
+    if (this.limit - (reservedByOthers + reserved) < minimumUnreserved) {
       throw new LambdaDeploymentError(functionName, 'InvalidParameterValueException',
         `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${minimumUnreserved}].`);
     }
-    this.reservations.set(functionName, reserved);
-    this.reservedTotal += reserved;
   }
 
   /** The function's reservation, if it has one. */
@@ -96,26 +145,33 @@ export class AccountConcurrency {
     return this.inFlightByFunction.get(functionName) ?? 0;
   }
 
-  /** Takes one unit of the function's pool for an invocation; false: none is left (throttled). */
-  tryAcquire(functionName: string): boolean {
+  /**
+   * Takes one unit of the function's pool for an invocation; undefined: none is left (throttled).
+   * A reserved function counts every invocation of its own in flight against its reservation, also
+   * ones that started from the unreserved pool before the reservation was set.
+   */
+  tryAcquire(functionName: string): ConcurrencyPool | undefined {
     const inFlight = this.inFlight(functionName);
     const reserved = this.reservations.get(functionName);
+    let pool: ConcurrencyPool;
     if (reserved !== undefined) {
-      if (inFlight >= reserved) return false;
+      if (inFlight >= reserved) return undefined;
+      pool = 'reserved';
     } else {
-      if (this.unreservedInFlight >= this.unreservedLimit) return false;
+      if (this.unreservedInFlight >= this.unreservedLimit) return undefined;
       this.unreservedInFlight++;
+      pool = 'unreserved';
     }
     this.inFlightByFunction.set(functionName, inFlight + 1);
-    return true;
+    return pool;
   }
 
-  /** Gives back the unit an invocation held, once it ended (success, error, timeout or crash). */
-  release(functionName: string): void {
+  /** Gives back the unit an invocation held, to the pool it came from, once it ended (success, error, timeout or crash). */
+  release(functionName: string, pool: ConcurrencyPool): void {
     const inFlight = this.inFlight(functionName);
     if (inFlight <= 0) throw new Error(`${functionName}: released more concurrency than it acquired`);
     this.inFlightByFunction.set(functionName, inFlight - 1);
-    if (!this.reservations.has(functionName)) this.unreservedInFlight--;
+    if (pool === 'unreserved') this.unreservedInFlight--;
   }
 }
 

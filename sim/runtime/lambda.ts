@@ -12,6 +12,16 @@
  * "Asynchronous invocation" (reserved concurrency 0: events go to the failure destination without
  * any retries), "Capturing records of Lambda asynchronous invocations" (the destination record's
  * shape and its condition), "Lambda context object in Node.js".
+ *
+ * A stack update (runtime/stack-update.ts) changes deployed functions: UpdateFunctionConfiguration /
+ * UpdateFunctionCode change $LATEST ("Lambda function versions"); Lambda then provisions the function
+ * anew and processes events with the new configuration once the update is complete (Lambda API
+ * reference, UpdateFunctionConfiguration). Here: invocations that start after the update run the new
+ * configuration and code in new execution environments (one is provisioned at the update); an
+ * environment of the earlier configuration is not reused, and invocations in flight finish on the
+ * code and settings they started with. Concurrency (PutFunctionConcurrency) and the asynchronous
+ * invocation settings (PutFunctionEventInvokeConfig) are not version settings: changing only them
+ * keeps the environments. A deleted function's queued events are dropped (`droppedEvents`).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -21,7 +31,7 @@ import { SimClock, TimerHandle } from '../clock';
 import { FunctionSpec } from './assembly';
 import { ActivityProbe } from './driver';
 import { SIM_REGION } from './intrinsics';
-import { AccountConcurrency, ScalingRate, throttleRetryDelayMs } from './lambda-concurrency';
+import { AccountConcurrency, ConcurrencyPool, LambdaDeploymentError, ReservationChange, ScalingRate, throttleRetryDelayMs } from './lambda-concurrency';
 import { ModuleImage } from './module-image';
 import { InvocationScope, OutboundHttp } from './outbound-http';
 import { deriveSeed } from './seeds';
@@ -74,6 +84,14 @@ export interface FailureRecord {
   readonly responsePayload?: { readonly errorType: string; readonly errorMessage: string };
   /** ARN of the configured destination (undefined: the record would be dropped). */
   readonly destination?: string;
+}
+
+/** A queued event of a function that was deleted before it ran (its queue went with it). */
+export interface DroppedEvent {
+  readonly requestId: string;
+  readonly functionName: string;
+  /** Virtual time of the deletion (or of the retry that found the function gone). */
+  readonly at: number;
 }
 
 /** A delivery of a queued event that Lambda throttled: the event went back to the queue. */
@@ -134,15 +152,24 @@ type Handler = (...args: any[]) => unknown;
  */
 interface ExecutionEnvironment {
   readonly handler: Handler;
+  /** The function's `generation` it was started for: one of an earlier configuration is not reused. */
+  readonly generation: number;
 }
 
 interface LoadedFunction {
-  readonly spec: FunctionSpec;
+  /** The configuration invocations starting now run with ($LATEST); replaced by a stack update. */
+  spec: FunctionSpec;
   /** The handler module, compiled once; each environment runs it afresh. */
-  readonly module: ModuleImage;
-  readonly exportName: string;
+  module: ModuleImage;
+  exportName: string;
+  /** Bumped by every update of the function's version settings or code. */
+  generation: number;
   /** Environments waiting for an invocation; one is started whenever none is idle. */
-  readonly idleEnvironments: ExecutionEnvironment[];
+  idleEnvironments: ExecutionEnvironment[];
+  /** Deliveries waiting in the queue (or for a retry): cancelled if the function is deleted. */
+  readonly pendingDeliveries: Map<TimerHandle, QueuedEvent>;
+  /** Deleted by a stack update: nothing of it starts any more. */
+  removed: boolean;
   /** How fast the function may start new environments. */
   readonly scalingRate: ScalingRate;
   readonly stats: FunctionStats;
@@ -168,6 +195,18 @@ interface QueuedEvent {
   lastError?: { readonly errorType: string; readonly errorMessage: string };
 }
 
+/**
+ * A function's code copied and loaded, its first environment started, before it is deployed: a
+ * stack update prepares every function it creates or changes before it changes anything.
+ */
+export interface PreparedFunction {
+  readonly spec: FunctionSpec;
+  readonly module: ModuleImage;
+  readonly exportName: string;
+  readonly environment: Handler;
+  readonly taskRoot: string;
+}
+
 interface Running {
   readonly record: InvocationRecord;
   readonly fn: LoadedFunction;
@@ -182,9 +221,12 @@ export class LambdaRuntime implements ActivityProbe {
   readonly invocations: InvocationRecord[] = [];
   readonly failures: FailureRecord[] = [];
   readonly throttled: ThrottleRecord[] = [];
+  readonly droppedEvents: DroppedEvent[] = [];
   private ownActivity = 0;
   private invocationSteps = 0;
   private readonly functions = new Map<string, LoadedFunction>();
+  /** Functions a stack update deleted: their statistics and logs are still read. */
+  private readonly removedFunctions = new Map<string, LoadedFunction>();
   private readonly active = new Map<string, Running>();
   /** Every invocation (attempt) ever started, to the function it ran: whose role its requests use. */
   private readonly invocationFunctions = new Map<string, FunctionSpec>();
@@ -194,13 +236,17 @@ export class LambdaRuntime implements ActivityProbe {
   private readonly concurrency: AccountConcurrency;
   private readonly restore: Array<() => void> = [];
   private queued = 0;
-  private environmentSaved = false;
   private appliedSpec: FunctionSpec | undefined;
+  /** The template variables the last applied environment set (removed ones are taken back). */
+  private appliedKeys = new Set<string>();
+  /** Each variable's value before the runtime first set it, restored at `close`. */
+  private readonly originalEnv = new Map<string, string | undefined>();
 
   constructor(private readonly options: LambdaRuntimeOptions) {
     this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 3));
     this.concurrency = new AccountConcurrency(options.accountConcurrencyLimit);
     this.restore.push(this.captureConsole());
+    this.restore.push(() => this.restoreEnvironment());
   }
 
   /** ActivityProbe: invocations running now (the driver waits longer between turns for them). */
@@ -224,27 +270,122 @@ export class LambdaRuntime implements ActivityProbe {
    * the deployment, as CloudFormation would), then its bundle is loaded, as a cold start does.
    */
   addFunction(spec: FunctionSpec): void {
-    this.concurrency.addFunction(spec.name, spec.reservedConcurrentExecutions);
+    this.concurrency.checkReservationChanges([{ functionName: spec.name, reserved: spec.reservedConcurrentExecutions }]);
+    this.deployPrepared(this.prepareFunction(spec));
+  }
+
+  /** Whether a function of that name is deployed (and not deleted). */
+  hasFunction(name: string): boolean {
+    return this.functions.has(name);
+  }
+
+  /**
+   * Copies the function's code into a task root of its own and starts its first environment, so
+   * a bundle that does not load fails before anything is deployed. Lambda unpacks the code into a
+   * fresh /var/task for every new execution environment; a copy per runtime does the same here: a
+   * module cached by an earlier simulation in this process (its SDK clients bound to that
+   * simulation's endpoint) is never reused. Throws a LambdaDeploymentError when it does not load.
+   */
+  prepareFunction(spec: FunctionSpec): PreparedFunction {
     const [file, exportName] = splitHandler(spec.handler);
-    // Lambda unpacks the code into a fresh /var/task for every new execution environment. A copy
-    // per runtime does the same here: a module cached by an earlier simulation in this process
-    // (its SDK clients bound to that simulation's endpoint) is never reused.
     const taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), `sim-lambda-${spec.name.slice(0, 40)}-`));
-    fs.cpSync(spec.codeDirectory, taskRoot, { recursive: true });
-    this.restore.push(() => fs.rmSync(taskRoot, { recursive: true, force: true }));
-    const modulePath = require.resolve(path.join(taskRoot, file));
+    try {
+      fs.cpSync(spec.codeDirectory, taskRoot, { recursive: true });
+      const module = new ModuleImage(require.resolve(path.join(taskRoot, file)));
+      this.applyEnvironment(spec);
+      const environment = module.instantiate()[exportName] as Handler;
+      if (typeof environment !== 'function') {
+        throw new LambdaDeploymentError(spec.name, 'InvalidParameterValueException', `${spec.handler} is not a function in ${module.filename}`);
+      }
+      return { spec, module, exportName, environment, taskRoot };
+    } catch (error) {
+      fs.rmSync(taskRoot, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** A prepared function that will not be deployed (its stack update failed). */
+  discardPrepared(prepared: PreparedFunction): void {
+    fs.rmSync(prepared.taskRoot, { recursive: true, force: true });
+  }
+
+  /**
+   * Checks reservation changes (`ReservedConcurrentExecutions` of created or updated functions, in
+   * the order a stack update applies them) against the account as the first deployment does,
+   * without applying them: throws the first LambdaDeploymentError.
+   */
+  checkReservationChanges(changes: readonly ReservationChange[]): void {
+    this.concurrency.checkReservationChanges(changes);
+  }
+
+  /** Deploys a prepared function (CreateFunction); its reservation was checked before. */
+  deployPrepared(prepared: PreparedFunction): void {
+    const { spec } = prepared;
+    if (this.functions.has(spec.name)) throw new Error(`a function named ${spec.name} is already deployed`);
+    this.concurrency.addFunction(spec.name, spec.reservedConcurrentExecutions);
+    this.restore.push(() => fs.rmSync(prepared.taskRoot, { recursive: true, force: true }));
+    const earlier = this.removedFunctions.get(spec.name);
+    this.removedFunctions.delete(spec.name);
     const fn: LoadedFunction = {
       spec,
-      module: new ModuleImage(modulePath),
-      exportName,
+      module: prepared.module,
+      exportName: prepared.exportName,
+      generation: 0,
       idleEnvironments: [],
+      pendingDeliveries: new Map(),
+      removed: false,
       scalingRate: new ScalingRate(this.options.clock.now()),
-      logLines: [],
+      logLines: earlier?.logLines ?? [],
       stats: { invocations: 0, errors: 0, timeouts: 0, crashes: 0, busyMs: 0, environments: 0, throttles: 0, peakConcurrency: 0 },
     };
-    // The first environment starts now, so a bundle that does not load fails the deployment.
-    fn.idleEnvironments.push(this.startEnvironment(fn));
+    fn.idleEnvironments.push(this.environmentOf(fn, prepared.environment));
     this.functions.set(spec.name, fn);
+  }
+
+  /**
+   * A stack update changed the function's configuration (same name). With `prepared` (its version
+   * settings or code changed) later invocations run in new environments of the new code; the
+   * prepared environment is the one Lambda provisions at the update. Without it only settings
+   * outside the version changed (reserved concurrency, asynchronous invocation, role policies):
+   * the environments stay. A reservation change was checked before (`checkReservationChanges`).
+   */
+  updateFunction(spec: FunctionSpec, prepared?: PreparedFunction): void {
+    const fn = this.loaded(spec.name);
+    if (spec.reservedConcurrentExecutions !== fn.spec.reservedConcurrentExecutions) {
+      this.concurrency.setReservation(spec.name, spec.reservedConcurrentExecutions);
+    }
+    fn.spec = spec;
+    if (!prepared) return;
+    this.restore.push(() => fs.rmSync(prepared.taskRoot, { recursive: true, force: true }));
+    fn.module = prepared.module;
+    fn.exportName = prepared.exportName;
+    fn.generation++;
+    fn.idleEnvironments = [this.environmentOf(fn, prepared.environment)];
+  }
+
+  /**
+   * DeleteFunction (a stack update removed it): its queued events are dropped, invocations in flight
+   * run to their end (nothing retries them), its reservation returns to the account.
+   */
+  removeFunction(name: string): void {
+    const fn = this.loaded(name);
+    fn.removed = true;
+    fn.idleEnvironments = [];
+    for (const [handle, queued] of fn.pendingDeliveries) {
+      handle.cancel();
+      this.queued--;
+      this.droppedEvents.push({ requestId: queued.requestId, functionName: name, at: this.options.clock.now() });
+    }
+    fn.pendingDeliveries.clear();
+    this.ownActivity++;
+    this.concurrency.removeFunction(name);
+    this.functions.delete(name);
+    this.removedFunctions.set(name, fn);
+  }
+
+  private environmentOf(fn: LoadedFunction, handler: Handler): ExecutionEnvironment {
+    fn.stats.environments++;
+    return { handler, generation: fn.generation };
   }
 
   /** A cold start: a fresh copy of the function's module, loaded with its environment. */
@@ -252,8 +393,7 @@ export class LambdaRuntime implements ActivityProbe {
     this.applyEnvironment(fn.spec);
     const handler = fn.module.instantiate()[fn.exportName] as Handler;
     if (typeof handler !== 'function') throw new Error(`${fn.spec.name}: ${fn.spec.handler} is not a function in ${fn.module.filename}`);
-    fn.stats.environments++;
-    return { handler };
+    return this.environmentOf(fn, handler);
   }
 
   /**
@@ -271,8 +411,9 @@ export class LambdaRuntime implements ActivityProbe {
     return this.invocationFunctions.get(invocationId);
   }
 
+  /** The function's statistics (also of a function a stack update deleted). */
   stats(functionName: string): FunctionStats {
-    return this.loaded(functionName).stats;
+    return (this.functions.get(functionName) ?? this.removedFunctions.get(functionName) ?? this.loaded(functionName)).stats;
   }
 
   /**
@@ -322,7 +463,7 @@ export class LambdaRuntime implements ActivityProbe {
     const dir = this.options.logDirectory;
     if (!dir) return;
     fs.mkdirSync(dir, { recursive: true });
-    for (const fn of this.functions.values()) {
+    for (const fn of [...this.functions.values(), ...this.removedFunctions.values()]) {
       fs.appendFileSync(path.join(dir, `${fn.spec.name}.log`), fn.logLines.map(l => `${l}\n`).join(''));
       fn.logLines.length = 0;
     }
@@ -334,15 +475,23 @@ export class LambdaRuntime implements ActivityProbe {
    */
   private deliverAfter(queued: QueuedEvent, delayMs: number): void {
     const clock = this.options.clock;
-    const expiresAt = queued.enqueuedAt + queued.fn.spec.invokeConfig.maximumEventAgeSeconds * 1000;
+    const fn = queued.fn;
+    if (fn.removed) {
+      // A retry of an invocation that was in flight when its function was deleted.
+      this.droppedEvents.push({ requestId: queued.requestId, functionName: fn.spec.name, at: clock.now() });
+      return;
+    }
+    const expiresAt = queued.enqueuedAt + fn.spec.invokeConfig.maximumEventAgeSeconds * 1000;
     const dueAt = clock.now() + delayMs;
     this.queued++;
     this.ownActivity++;
-    clock.at(Math.min(dueAt, expiresAt), () => {
+    const handle = clock.at(Math.min(dueAt, expiresAt), () => {
+      fn.pendingDeliveries.delete(handle);
       this.queued--;
       if (dueAt > expiresAt) this.recordFailure(queued, queued.attempt - 1, 'EventAgeExceeded');
       else this.deliver(queued);
     });
+    fn.pendingDeliveries.set(handle, queued);
   }
 
   /** The queue hands the event to the function: it runs if concurrency is left, else it is throttled. */
@@ -352,12 +501,12 @@ export class LambdaRuntime implements ActivityProbe {
       this.recordFailure(queued, queued.attempt - 1, 'ZeroReservedConcurrency');
       return;
     }
-    const acquired = this.concurrency.tryAcquire(fn.spec.name);
-    const environment = acquired ? this.environmentFor(fn) : undefined;
-    if (!environment) {
+    const pool = this.concurrency.tryAcquire(fn.spec.name);
+    const environment = pool ? this.environmentFor(fn) : undefined;
+    if (!pool || !environment) {
       // No concurrency left, or the function scales faster than Lambda adds environments: a
       // throttle (429) returns the event to the queue; it does not use up a retry attempt.
-      if (acquired) this.concurrency.release(fn.spec.name);
+      if (pool) this.concurrency.release(fn.spec.name, pool);
       fn.stats.throttles++;
       queued.throttles++;
       const retryInMs = throttleRetryDelayMs(queued.throttles, this.random);
@@ -367,10 +516,10 @@ export class LambdaRuntime implements ActivityProbe {
     }
     queued.throttles = 0;
     fn.stats.peakConcurrency = Math.max(fn.stats.peakConcurrency, this.concurrency.inFlight(fn.spec.name));
-    this.start(queued, environment);
+    this.start(queued, environment, pool);
   }
 
-  private start(queued: QueuedEvent, environment: ExecutionEnvironment): void {
+  private start(queued: QueuedEvent, environment: ExecutionEnvironment, pool: ConcurrencyPool): void {
     const clock = this.options.clock;
     const { fn, event, requestId, attempt } = queued;
     const spec = fn.spec;
@@ -397,8 +546,10 @@ export class LambdaRuntime implements ActivityProbe {
         record.outcome = outcome;
         // The invocation's concurrency is free again; its code may run on (timeout, crash), but in
         // Lambda that environment is gone: it is not reused, and a new one starts when needed.
-        this.concurrency.release(spec.name);
-        if (outcome !== 'timeout' && outcome !== 'crash') fn.idleEnvironments.push(environment);
+        this.concurrency.release(spec.name, pool);
+        // An environment of an earlier configuration (or of a deleted function) is not reused.
+        const reusable = outcome !== 'timeout' && outcome !== 'crash' && environment.generation === fn.generation && !fn.removed;
+        if (reusable) fn.idleEnvironments.push(environment);
         record.endedAt = clock.now();
         running.timeout?.cancel();
         this.active.delete(invocationId);
@@ -516,19 +667,28 @@ export class LambdaRuntime implements ActivityProbe {
       AWS_CONFIG_FILE: '/nonexistent/sim-aws-config',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/sim-aws-credentials',
     };
-    const previous: Record<string, string | undefined> = {};
+    // A variable the last applied environment set and this one does not (another function's, or
+    // one a stack update removed) is taken back to what the process had.
+    for (const key of this.appliedKeys) {
+      if (key in env) continue;
+      const original = this.originalEnv.get(key);
+      if (original === undefined) delete process.env[key]; else process.env[key] = original;
+    }
     for (const [key, value] of Object.entries(env)) {
-      if (!(key in previous)) previous[key] = process.env[key];
+      if (!this.originalEnv.has(key)) this.originalEnv.set(key, process.env[key]);
       process.env[key] = value;
     }
-    if (!this.environmentSaved) {
-      this.environmentSaved = true;
-      this.restore.push(() => {
-        for (const [key, value] of Object.entries(previous)) {
-          if (value === undefined) delete process.env[key]; else process.env[key] = value;
-        }
-      });
+    this.appliedKeys = new Set(Object.keys(env));
+  }
+
+  /** Puts back every variable the runtime set as the process had it. */
+  private restoreEnvironment(): void {
+    for (const [key, value] of this.originalEnv) {
+      if (value === undefined) delete process.env[key]; else process.env[key] = value;
     }
+    this.originalEnv.clear();
+    this.appliedKeys.clear();
+    this.appliedSpec = undefined;
   }
 
   /** Console calls inside an invocation go to its log (Lambda's text format), not to stdout. */

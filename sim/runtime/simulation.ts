@@ -8,10 +8,11 @@ import { AwsEmulator, AwsEmulatorOptions, ContainerInstanceEventMode } from '../
 import { CloudModel, deployToEmulator, loadAssembly } from './assembly';
 import { ActivityProbe, Driver, RunResult } from './driver';
 import { EventBridge, EventBridgeFaults } from './eventbridge';
-import { principalOf } from './iam-roles';
+import { principalOf, RoleSpec } from './iam-roles';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
 import { FunctionStats, LambdaFaults, LambdaRuntime } from './lambda';
 import { OutboundHttp } from './outbound-http';
+import { StackUpdateResult, updateStacks } from './stack-update';
 import { installVirtualTime } from './virtual-time';
 import { ENV } from '../../src/constants';
 import type { BucketSpec } from '../emulator/throttling';
@@ -52,7 +53,6 @@ export class Simulation {
   }
 
   readonly clock = new SimClock();
-  readonly model: CloudModel;
   readonly emulator: AwsEmulator;
   readonly eventBridge: EventBridge;
   readonly driver: Driver;
@@ -60,10 +60,14 @@ export class Simulation {
   private readonly http = new OutboundHttp();
   private readonly teardown: Array<() => void> = [];
   private readonly seed: number;
+  private deployed: CloudModel;
+  /** The execution roles deployed now, by ARN: IAM evaluates a request against the role's policies as they are then. */
+  private roles = new Map<string, RoleSpec>();
 
   private constructor(private readonly options: SimulationOptions) {
     this.seed = options.seed ?? 1;
-    this.model = loadAssembly(options.assemblyDirectory);
+    this.deployed = loadAssembly(options.assemblyDirectory);
+    this.roles = rolesOf(this.deployed);
     this.teardown.push(installVirtualTime(this.clock, { onTimerError: error => this.lambda.onTimerError(error) }));
     this.teardown.push(this.http.install());
     const create = options.createEmulator ?? ((o: AwsEmulatorOptions) => new AwsEmulator(o));
@@ -71,7 +75,12 @@ export class Simulation {
       clock: this.clock,
       seed: this.seed,
       faults: options.eventFaults,
-      invokeFunction: (name, payload) => this.lambda.invokeAsync(name, payload),
+      invokeFunction: (name, payload) => {
+        // A target whose function a stack update deleted: nothing to deliver to.
+        if (!this.lambda.hasFunction(name)) return false;
+        this.lambda.invokeAsync(name, payload);
+        return true;
+      },
     });
     this.emulator = create({
       clock: this.clock,
@@ -89,6 +98,30 @@ export class Simulation {
       get activity() { return emulator.activity; },
     };
     this.driver = new Driver(this.clock, [emulatorProbe]);
+  }
+
+  /** What is deployed now: the assembly the simulation started with, as `update` changed it since. */
+  get model(): CloudModel {
+    return this.deployed;
+  }
+
+  /**
+   * `cdk deploy` again, with the assembly synthesized in `assemblyDirectory`: a CloudFormation stack
+   * update of every stack it holds, applied now in virtual time (runtime/stack-update.ts: the
+   * change set per stack by logical ID, creates before the cleanup's deletions, a failure rolls the
+   * stack back leaving nothing changed). Throws, changing nothing, for an update the emulator does
+   * not model (StackUpdateNotModelled) or one CloudFormation refuses before it starts.
+   */
+  update(assemblyDirectory: string): StackUpdateResult {
+    const next = loadAssembly(assemblyDirectory);
+    const { result, model } = updateStacks(this.deployed, next, {
+      world: this.emulator,
+      lambda: this.lambda,
+      eventBridge: this.eventBridge,
+    });
+    this.deployed = model;
+    this.roles = rolesOf(model);
+    return result;
   }
 
   /**
@@ -158,9 +191,13 @@ export class Simulation {
       this.emulator.onRequest = this.lambda.onRequest;
       // IAM on every request an invocation sends: it acts as its function's execution role.
       const lambda = this.lambda;
+      // The role is the one the invocation started with; its policies are the role's now (a stack
+      // update may have changed them; IAM evaluates each request as the policies then are). A role
+      // deleted since has none left.
       this.emulator.identify = invocationId => {
         const fn = lambda.functionOf(invocationId);
-        return fn && principalOf(fn.role, fn.name, SIM_ACCOUNT);
+        if (!fn) return undefined;
+        return principalOf(this.roles.get(fn.role.arn) ?? { ...fn.role, policies: [] }, fn.name, SIM_ACCOUNT);
       };
       this.driver.addProbe(this.lambda);
       deployToEmulator(this.model, this.emulator);
@@ -171,4 +208,8 @@ export class Simulation {
       throw error;
     }
   }
+}
+
+function rolesOf(model: CloudModel): Map<string, RoleSpec> {
+  return new Map(model.functions.map(fn => [fn.role.arn, fn.role]));
 }

@@ -47,7 +47,10 @@ export function timelineSvg(summary: Summary, scaleInAt: number, title: string, 
 
   rows.forEach((row, i) => {
     const y = TOP + i * ROW_HEIGHT;
-    const flag = row.premature ? ' PREMATURE' : row.timeline.completedBy === 'timeout' ? ' hook timed out' : row.timeline.forced ? ' forced' : '';
+    const flag = row.premature ? ' PREMATURE'
+      : row.timeline.completedBy === 'timeout' ? ' hook timed out'
+        : row.timeline.completedBy === 'hook-deleted' ? ' hook deleted'
+          : row.timeline.forced ? ' forced' : '';
     parts.push(`<text x="10" y="${y + ROW_HEIGHT - 4}" font-size="10" font-family="monospace">${row.instanceId}${flag}</text>`);
     for (const [phase, start, end] of segments(row, to)) {
       if (end <= start) continue;

@@ -41,8 +41,8 @@ describe('AWS::AutoScaling::WarmPool in a cloud assembly', () => {
     const model = loadAssembly(dir);
     fs.rmSync(dir, { recursive: true });
     expect(model.warmPools).toEqual([
-      { groupName: 'reused', poolState: 'Hibernated', minSize: 1, maxGroupPreparedCapacity: 3, reuseOnScaleIn: true },
-      { groupName: 'plain', poolState: 'Stopped', minSize: 0, maxGroupPreparedCapacity: undefined, reuseOnScaleIn: false },
+      { stackName: 'App', logicalId: 'ReusedPool', groupName: 'reused', poolState: 'Hibernated', minSize: 1, maxGroupPreparedCapacity: 3, reuseOnScaleIn: true },
+      { stackName: 'App', logicalId: 'PlainPool', groupName: 'plain', poolState: 'Stopped', minSize: 0, maxGroupPreparedCapacity: undefined, reuseOnScaleIn: false },
     ]);
     const h = await startHarness();
     try {

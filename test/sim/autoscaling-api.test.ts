@@ -1,5 +1,5 @@
 import {
-  CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand,
+  CompleteLifecycleActionCommand, DeleteLifecycleHookCommand, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand,
   RecordLifecycleActionHeartbeatCommand, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { failure, Harness, startHarness } from './harness';
@@ -136,5 +136,87 @@ describe('Auto Scaling API over the Query protocol through the real SDK', () => 
       InstanceId: instances[0], ShouldDecrementDesiredCapacity: true,
     }));
     expect(activity.Activity).toMatchObject({ AutoScalingGroupName: 'asg', StatusCode: 'InProgress' });
+  });
+});
+
+/**
+ * Launch lifecycle hooks ("How lifecycle hooks work in Auto Scaling groups": Pending:Wait, then
+ * Pending:Proceed and InService; CompleteLifecycleAction, LifecycleActionResult: ABANDON terminates
+ * a launching instance) and DeleteLifecycleHook ("If there are any outstanding lifecycle actions,
+ * they are completed first (ABANDON for launching instances, CONTINUE for terminating instances)").
+ */
+describe('launch hooks and DeleteLifecycleHook', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness();
+    h.emulator.createCluster('main');
+    h.emulator.createAutoScalingGroup({ name: 'asg', minSize: 0, maxSize: 10, desiredCapacity: 0 });
+  });
+
+  afterEach(() => h.close());
+
+  const launchHook = { groupName: 'asg', hookName: 'warm-up', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' as const, heartbeatTimeoutSeconds: 300 };
+
+  test('a launch waits in Pending:Wait with an EC2 Instance-launch Lifecycle Action event; CONTINUE puts it InService', async () => {
+    h.emulator.putLifecycleHook({ ...launchHook, defaultResult: 'ABANDON' });
+    const id = h.emulator.launchInstance('asg', { cluster: 'main' });
+    expect(h.emulator.lifecycleState(id)).toBe('Pending:Wait');
+    const event = h.events.find(e => e['detail-type'] === 'EC2 Instance-launch Lifecycle Action');
+    expect(event?.detail).toMatchObject({ AutoScalingGroupName: 'asg', LifecycleHookName: 'warm-up', EC2InstanceId: id, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING' });
+    h.advance(10_000);
+    await h.autoScaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: 'asg', LifecycleHookName: 'warm-up', InstanceId: id, LifecycleActionResult: 'CONTINUE' }));
+    expect(h.emulator.lifecycleState(id)).toBe('InService');
+    expect(h.emulator.timeline(id).launchWait).toEqual({ startedAt: h.clock.now() - 10_000, completedAt: h.clock.now(), completedBy: 'api', result: 'CONTINUE' });
+  });
+
+  test('a launch whose hook times out with ABANDON is terminated', () => {
+    h.emulator.putLifecycleHook({ ...launchHook, defaultResult: 'ABANDON' });
+    const id = h.emulator.launchInstance('asg', { cluster: 'main' });
+    h.advance(300_000 + 20_000);
+    expect(h.emulator.lifecycleState(id)).toBeUndefined();
+    expect(h.emulator.timeline(id).launchWait).toMatchObject({ completedBy: 'timeout', result: 'ABANDON' });
+    expect(h.emulator.timeline(id).terminatedAt).toBeDefined();
+  });
+
+  test('DeleteLifecycleHook completes a terminating action with CONTINUE, timers cancelled, observed as hook-deleted', async () => {
+    h.emulator.putLifecycleHook({ groupName: 'asg', hookName: 'drain', heartbeatTimeoutSeconds: 300, defaultResult: 'ABANDON' });
+    const [victim, other] = [h.emulator.launchInstance('asg', { cluster: 'main' }), h.emulator.launchInstance('asg', { cluster: 'main' })];
+    h.emulator.scaleIn('asg', 1);
+    expect(h.emulator.lifecycleState(victim)).toBe('Terminating:Wait');
+    h.advance(60_000);
+    await h.autoScaling.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: 'asg', LifecycleHookName: 'drain' }));
+    expect(h.emulator.lifecycleState(victim)).toBe('Terminating:Proceed');
+    expect(h.emulator.timeline(victim)).toMatchObject({ completedBy: 'hook-deleted', lifecycleCompletedAt: h.clock.now() });
+    expect(h.emulator.lifecycleHooks('asg')).toEqual([]);
+    h.advance(600_000);
+    expect(h.emulator.lifecycleState(victim)).toBeUndefined();
+    expect(h.emulator.timeline(victim).completedBy).toBe('hook-deleted');
+    // Without the hook the next scale-in terminates at once.
+    h.emulator.scaleIn('asg', 1);
+    expect(h.emulator.lifecycleState(other)).toBe('Terminating:Proceed');
+    const again = await failure(h.autoScaling.send(new DeleteLifecycleHookCommand({ AutoScalingGroupName: 'asg', LifecycleHookName: 'drain' })));
+    expect(again.name).toBe('ValidationError');
+  });
+
+  test('DeleteLifecycleHook completes a launching action with ABANDON: the instance is terminated', () => {
+    h.emulator.putLifecycleHook({ ...launchHook, defaultResult: 'CONTINUE' });
+    const id = h.emulator.launchInstance('asg', { cluster: 'main' });
+    expect(h.emulator.deleteLifecycleHook('asg', 'warm-up')).toBe(true);
+    expect(h.emulator.timeline(id).launchWait).toMatchObject({ completedBy: 'hook-deleted', result: 'ABANDON' });
+    expect(h.emulator.lifecycleState(id)).toBe('Terminating:Proceed');
+    h.advance(20_000);
+    expect(h.emulator.lifecycleState(id)).toBeUndefined();
+  });
+
+  test('DeleteLifecycleHook with a warm pool return: the instance goes on into the pool, the visit says hook-deleted', () => {
+    h.emulator.putWarmPool({ groupName: 'asg', reuseOnScaleIn: true, minSize: 0, maxGroupPreparedCapacity: 10 });
+    h.emulator.putLifecycleHook({ groupName: 'asg', hookName: 'drain', heartbeatTimeoutSeconds: 300, defaultResult: 'CONTINUE' });
+    const id = h.emulator.launchInstance('asg', { cluster: 'main' });
+    h.emulator.scaleIn('asg', 1);
+    expect(h.emulator.lifecycleState(id)).toBe('Warmed:Pending:Wait');
+    h.emulator.deleteLifecycleHook('asg', 'drain');
+    expect(h.emulator.lifecycleState(id)).toBe('Warmed:Pending:Proceed');
+    expect(h.emulator.timeline(id).warmPoolVisits[0].completedBy).toBe('hook-deleted');
   });
 });

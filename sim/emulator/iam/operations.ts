@@ -150,6 +150,8 @@ export const AUTOSCALING_AUTHORIZATION: Readonly<Record<string, AutoScalingAutho
   DescribeWarmPool: noResourceType,
   CompleteLifecycleAction: byGroupName,
   RecordLifecycleActionHeartbeat: byGroupName,
+  // autoscaling:DeleteLifecycleHook: resource type autoScalingGroup, like the other hook actions.
+  DeleteLifecycleHook: byGroupName,
   SetDesiredCapacity: byGroupName,
   TerminateInstanceInAutoScalingGroup: onGroup((params, scope) => {
     const instanceId = params.get('InstanceId');
