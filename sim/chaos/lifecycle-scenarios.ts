@@ -1,11 +1,13 @@
 /**
- * The fault matrix's rows for what happens around the drains over a deployment's life: instance
- * refreshes that replace root volumes, an account with a small Lambda quota, and a record written
- * so late that the lifecycle action's 48-hour global timeout comes before the drain timeout.
+ * The fault matrix's rows for what happens around the drains over a deployment's life: stack
+ * updates that edit the group list mid-drain, instance refreshes that replace root volumes, an
+ * account with a small Lambda quota, and a record written so late that the lifecycle action's
+ * 48-hour global timeout comes before the drain timeout.
  */
-import { ChaosContext } from './context';
+import { AFTERMATH_MS, ChaosContext, launchInto, runLimitMs } from './context';
 import { controllerRecords, onWorldEvent, RunState } from './observe';
-import type { ChaosScenario } from './scenarios';
+import type { ChaosOutcome, ChaosScenario } from './scenarios';
+import { synthesizeVariant, VariantName } from './variant-app';
 import { METRIC } from '../../src/constants';
 
 const SECOND = 1000;
@@ -114,3 +116,123 @@ function verifyForcedBeforeGlobalTimeout(context: ChaosContext): string[] {
   if (!forcedMetric) problems.push(`${id}: no ${METRIC.DRAINS_FORCED} metric`);
   return problems;
 }
+
+// ---- stack-update-* -----------------------------------------------------------------------------
+
+/** When the update is deployed: every drain is in flight (the web tasks' deregistration delay is 300 s). */
+const UPDATE_AFTER_MS = 2 * MINUTE;
+
+interface UpdateState {
+  status?: string;
+  reason?: string;
+  /** Hooks the update created, replaced or deleted (logical IDs). */
+  hookChanges: string[];
+  /** An instance launched into the group the update added, and scaled in. */
+  addedGroupInstance?: string;
+}
+const updates = new RunState<UpdateState>(() => ({ hookChanges: [] }));
+
+/** Deploys the variant `to` mid-drain, as a `cdk deploy` of an edited app would. */
+function deployMidDrain(context: ChaosContext, to: VariantName, then?: (context: ChaosContext) => void): void {
+  const { sim } = context;
+  sim.clock.after(UPDATE_AFTER_MS, () => {
+    const result = sim.update(synthesizeVariant(to));
+    const state = updates.of(context);
+    state.status = result.status;
+    state.reason = result.reason;
+    state.hookChanges = result.changes
+      .filter(c => c.type === 'AWS::AutoScaling::LifecycleHook')
+      .map(c => `${c.logicalId} ${c.action}${c.replacement ? ' (replacement)' : ''}`);
+    context.notes.push(`stack update to ${to}: ${result.status}${result.reason ? ` (${result.reason})` : ''}; hooks: ${state.hookChanges.join(', ') || 'unchanged'}`);
+    if (result.status === 'UPDATE_COMPLETE') then?.(context);
+  });
+}
+
+/** The update itself succeeded, and changed no hook of a group that stays managed (hooks of removed groups are deleted). */
+function verifyUpdate(context: ChaosContext, removedHooks: number): string[] {
+  const state = updates.of(context);
+  const problems: string[] = [];
+  if (state.status !== 'UPDATE_COMPLETE') problems.push(`the stack update did not complete: ${state.status ?? 'never ran'} ${state.reason ?? ''}`.trim());
+  const touched = state.hookChanges.filter(c => !c.endsWith(' Add'));
+  if (touched.length !== removedHooks || touched.some(c => !c.endsWith(' Remove'))) problems.push(`hooks changed: ${touched.join(', ')}`);
+  return problems;
+}
+
+/** The instances of a group that leaves the drain hook: the update deletes its hook, which releases them (DeleteLifecycleHook). */
+function excludeGroup(context: ChaosContext, terminating: readonly string[], group: string): void {
+  for (const id of terminating.filter(i => context.groupOf.get(i) === group)) {
+    context.excluded.set(id, 'its group left the drain hook in a stack update, whose deletion of the hook completes the action (DeleteLifecycleHook)');
+  }
+}
+
+function verifyReleasedByDeletion(context: ChaosContext, scaledIn: readonly string[], group: string): string[] {
+  return scaledIn
+    .filter(id => context.groupOf.get(id) === group)
+    .filter(id => context.sim.emulator.timeline(id).completedBy !== 'hook-deleted' && context.sim.emulator.timeline(id).completedBy !== 'api')
+    .map(id => `${id}: of the removed group, its action ended by ${context.sim.emulator.timeline(id).completedBy ?? 'nothing'}`);
+}
+
+/** A fresh instance of the group the update added, scaled in once it runs tasks: the controller drains it too. */
+function scaleInAddedGroup(context: ChaosContext): void {
+  const { sim } = context;
+  const group = sim.model.autoScalingGroups.find(g => g.logicalId.startsWith('GroupD'));
+  if (!group) return;
+  updates.of(context).addedGroupInstance = launchInto(context, group.name, { cluster: context.clusterName });
+  sim.clock.after(3 * MINUTE, () => sim.emulator.scaleIn(group.name, 1));
+}
+
+async function finishWithAddedGroup(context: ChaosContext, scaledIn: readonly string[]): Promise<ChaosOutcome> {
+  const { sim } = context;
+  const all = () => [...scaledIn, ...updates.of(context).addedGroupInstance ? [updates.of(context).addedGroupInstance!] : []];
+  const done = () => updates.of(context).addedGroupInstance !== undefined && all().every(id => sim.emulator.timeline(id).terminatedAt !== undefined);
+  const result = await sim.runUntil(done, runLimitMs(context));
+  if (result.reason === 'done') await sim.runFor(AFTERMATH_MS);
+  return result.reason;
+}
+
+function verifyAddedGroup(context: ChaosContext): string[] {
+  const id = updates.of(context).addedGroupInstance;
+  if (!id) return ['no instance of the added group was launched'];
+  const t = context.sim.emulator.timeline(id);
+  return t.completedBy === 'api' && (t.tasksAliveAtTermination ?? []).length === 0 ? [] : [`${id}: of the added group, its action ended by ${t.completedBy ?? 'nothing'}`];
+}
+
+export const STACK_UPDATE_SCENARIOS: readonly ChaosScenario[] = [
+  {
+    name: 'stack-update-reordered',
+    description: 'three groups; mid-drain, a deploy reorders the drain hook\'s groups: no hook changes, every drain in flight completes',
+    assembly: 'three-groups',
+    afterScaleIn: context => deployMidDrain(context, 'three-groups-reordered'),
+    verify: context => verifyUpdate(context, 0),
+  },
+  {
+    name: 'stack-update-group-removed',
+    description: 'three groups; mid-drain, a deploy removes the middle group from the drain hook: only its hook goes (its drains are released by the '
+      + 'deletion, excluded), the other groups\' drains complete',
+    assembly: 'three-groups',
+    afterScaleIn: (context, terminating) => {
+      excludeGroup(context, terminating, context.groupNames[1]);
+      deployMidDrain(context, 'three-groups-without-middle');
+    },
+    verify: (context, scaledIn) => [...verifyUpdate(context, 1), ...verifyReleasedByDeletion(context, scaledIn, context.groupNames[1])],
+  },
+  {
+    name: 'stack-update-first-removed',
+    description: 'three groups; mid-drain, a deploy removes the first group from the drain hook (every position moves): only its hook goes',
+    assembly: 'three-groups',
+    afterScaleIn: (context, terminating) => {
+      excludeGroup(context, terminating, context.groupNames[0]);
+      deployMidDrain(context, 'three-groups-without-first');
+    },
+    verify: (context, scaledIn) => [...verifyUpdate(context, 1), ...verifyReleasedByDeletion(context, scaledIn, context.groupNames[0])],
+  },
+  {
+    name: 'stack-update-group-added',
+    description: 'three groups; mid-drain, a deploy adds a fourth group in front of the list: a hook is added, none changes; an instance of the new group is '
+      + 'then launched and scaled in, and drained like the others',
+    assembly: 'three-groups',
+    afterScaleIn: context => deployMidDrain(context, 'four-groups', scaleInAddedGroup),
+    finish: finishWithAddedGroup,
+    verify: context => [...verifyUpdate(context, 0), ...verifyAddedGroup(context)],
+  },
+];

@@ -258,14 +258,19 @@ function reRegisterWhenEmpty(context: ChaosContext, victims: readonly string[]):
   const state = reRegistrations.of(context);
   state.victims = [...victims];
   const first = new Map(victims.map(id => [sim.emulator.containerInstanceArns(id)[0], id]));
+  // The moment its last task reaches STOPPED: ECS reports it with a task state change event (no
+  // container instance event marks it, ECS developer guide).
   onWorldEvent(context, event => {
-    const id = first.get(String(event.detail.containerInstanceArn));
-    if (id === undefined || !showsEmptyDrain(event) || state.done.some(r => r.instanceId === id)) return;
+    if (event['detail-type'] !== 'ECS Task State Change' || event.detail.lastStatus !== 'STOPPED') return;
+    const arn = String(event.detail.containerInstanceArn);
+    const id = first.get(arn);
+    const registration = sim.emulator.registration(arn);
+    if (id === undefined || registration?.status !== 'DRAINING' || registration.tasksNotStopped > 0) return;
     if (sim.emulator.lifecycleState(id) !== 'Terminating:Wait') return;
-    first.delete(String(event.detail.containerInstanceArn));
+    first.delete(arn);
     sim.clock.after(0, () => {
-      const arn = sim.emulator.registerAgentAnew(id);
-      state.done.push({ instanceId: id, arn, tasks: sim.emulator.registration(arn)!.runningTasksCount });
+      const again = sim.emulator.registerAgentAnew(id);
+      state.done.push({ instanceId: id, arn: again, tasks: sim.emulator.registration(again)!.runningTasksCount });
     });
   });
 }

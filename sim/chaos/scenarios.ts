@@ -7,7 +7,7 @@
  */
 import { between, ChaosContext } from './context';
 import { injectJunkEvents } from './junk-events';
-import { LIFECYCLE_SCENARIOS } from './lifecycle-scenarios';
+import { LIFECYCLE_SCENARIOS, STACK_UPDATE_SCENARIOS } from './lifecycle-scenarios';
 import { PRODUCTION_SCENARIOS } from './production-scenarios';
 import { replayStaleEcsEvents } from './stale-events';
 import { VariantName } from './variant-app';
@@ -222,6 +222,7 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
     },
   },
   ...PRODUCTION_SCENARIOS,
+  ...STACK_UPDATE_SCENARIOS,
   ...LIFECYCLE_SCENARIOS,
 ];
 

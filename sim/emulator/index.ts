@@ -65,6 +65,8 @@ export interface RegistrationView {
   readonly status: ContainerInstanceStatus;
   readonly agentConnected: boolean;
   readonly runningTasksCount: number;
+  /** Tasks ECS still tracks here whose lastStatus is not STOPPED. */
+  readonly tasksNotStopped: number;
   readonly attributes: ReadonlyMap<string, string | undefined>;
 }
 
@@ -379,6 +381,7 @@ export class AwsEmulator {
       status: ci.status,
       agentConnected: ci.agentConnected,
       runningTasksCount: this.ecs.runningTasksCount(ci),
+      tasksNotStopped: [...ci.tasks].filter(t => t.lastStatus !== 'STOPPED' && !t.orphaned).length,
       attributes: new Map(ci.attributes),
     };
   }

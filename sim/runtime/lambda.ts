@@ -154,7 +154,18 @@ interface ExecutionEnvironment {
   readonly handler: Handler;
   /** The function's `generation` it was started for: one of an earlier configuration is not reused. */
   readonly generation: number;
+  /** No invocation has run here yet: the first one initializes the SDK (see `coldStarts`). */
+  fresh: boolean;
 }
+
+/**
+ * How long (real time) a first invocation of a new execution environment holds virtual time still
+ * until it sends its first request. There, the AWS SDK reads its shared configuration files
+ * (real file I/O the driver cannot see, slower under load); if time moved meanwhile, the
+ * invocation could run into its timeout without having sent a single request, which no Lambda
+ * cold start of milliseconds would do. Bounded, so a handler that never calls out cannot stop time.
+ */
+const COLD_START_HOLD_REAL_MS = 2_000;
 
 interface LoadedFunction {
   /** The configuration invocations starting now run with ($LATEST); replaced by a stack update. */
@@ -228,6 +239,8 @@ export class LambdaRuntime implements ActivityProbe {
   /** Functions a stack update deleted: their statistics and logs are still read. */
   private readonly removedFunctions = new Map<string, LoadedFunction>();
   private readonly active = new Map<string, Running>();
+  /** First invocations of new environments that have sent no request yet, with their real start (ms). */
+  private readonly coldStarts = new Map<string, number>();
   /** Every invocation (attempt) ever started, to the function it ran: whose role its requests use. */
   private readonly invocationFunctions = new Map<string, FunctionSpec>();
   /** Invocations that ended while their code still runs (timed out, crashed): their requests hang. */
@@ -251,8 +264,18 @@ export class LambdaRuntime implements ActivityProbe {
 
   /** ActivityProbe: invocations running now (the driver waits longer between turns for them). */
   get running(): number { return this.active.size; }
-  /** ActivityProbe: requests on their way to the emulator. */
-  get busy(): number { return this.options.http.inTransit; }
+  /** ActivityProbe: requests on their way to the emulator, and cold starts still initializing (see COLD_START_HOLD_REAL_MS). */
+  get busy(): number {
+    let initializing = 0;
+    if (this.coldStarts.size > 0) {
+      const now = performance.now();
+      for (const [id, startedAt] of this.coldStarts) {
+        if (now - startedAt < COLD_START_HOLD_REAL_MS) initializing++;
+        else this.coldStarts.delete(id);
+      }
+    }
+    return this.options.http.inTransit + initializing;
+  }
   /** ActivityProbe: every start, end and queued event, plus client-side HTTP steps. */
   get activity(): number { return this.ownActivity + this.options.http.activity; }
   /** ActivityProbe: invocation starts and ends, and responses read to their end (see driver.ts). */
@@ -385,7 +408,7 @@ export class LambdaRuntime implements ActivityProbe {
 
   private environmentOf(fn: LoadedFunction, handler: Handler): ExecutionEnvironment {
     fn.stats.environments++;
-    return { handler, generation: fn.generation };
+    return { handler, generation: fn.generation, fresh: true };
   }
 
   /** A cold start: a fresh copy of the function's module, loaded with its environment. */
@@ -553,6 +576,7 @@ export class LambdaRuntime implements ActivityProbe {
         record.endedAt = clock.now();
         running.timeout?.cancel();
         this.active.delete(invocationId);
+        this.coldStarts.delete(invocationId);
         this.ownActivity++;
         this.invocationSteps++;
         fn.stats.busyMs += record.endedAt - record.startedAt;
@@ -573,6 +597,10 @@ export class LambdaRuntime implements ActivityProbe {
       },
     };
     this.active.set(invocationId, running);
+    if (environment.fresh) {
+      environment.fresh = false;
+      this.coldStarts.set(invocationId, performance.now());
+    }
     running.timeout = clock.after(spec.timeoutSeconds * 1000, () => running.finish('timeout'));
 
     const deadline = clock.now() + spec.timeoutSeconds * 1000;
@@ -592,7 +620,10 @@ export class LambdaRuntime implements ActivityProbe {
     };
     const scope: InvocationScope = {
       invocationId,
-      onRequestSent: () => ++record.awsCalls,
+      onRequestSent: () => {
+        this.coldStarts.delete(invocationId);
+        return ++record.awsCalls;
+      },
       onResponse: index => {
         // The process dies once this call has been answered: the emulator applied it, the handler never learns.
         if (crashAfterCall !== undefined && index >= crashAfterCall) running.finish('crash');

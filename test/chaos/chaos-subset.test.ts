@@ -18,8 +18,10 @@ beforeAll(() => {
 
 const cases = [
   'crash-mid-drain', 'lost-events', 'stale-versions', 'concurrent', 'inactive-mid-drain', 'completed-by-other', 'cluster-deleted',
-  // Production conditions (issue 8): each found a defect, or guards one fixed in lambda/.
+  // Production conditions: each found a defect, or guards one fixed in lambda/.
   'attribute-full', 'deregistration-lag', 're-registration', 'late-record', 'warm-pool-stale-event', 'warm-pool-cut-reactivation',
+  // Around the drains: stack updates that edit the group list mid-drain, root volume refreshes, a small Lambda quota.
+  'stack-update-first-removed', 'stack-update-group-added', 'root-volume-lost-events', 'small-account',
 ].flatMap(scenario => SEEDS.map(seed => [scenario, seed] as const));
 
 test.each(cases)('%s, seed %d: completed == lifecycle actions, nothing premature, untouched, no unhandled error, its checks hold', async (name, seed) => {
