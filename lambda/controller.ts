@@ -4,31 +4,33 @@
  * drainer.ts do it. Lost, duplicated or reordered events and crashed invocations are repaired by
  * the next event or the one-minute reconcile pass (reconcile.ts), because nothing is remembered
  * between invocations except what is recorded on the container instances themselves.
+ *
+ * Events reach it in batches, from the construct's SQS queue (one invocation for up to 100 of
+ * them, read with shared, batched calls), or one at a time when invoked directly; the schedule's
+ * event runs the reconcile pass.
  */
 import { ClusterApi, RegisteredInstance } from './aws';
 import type { ControllerConfig } from './config';
 import { keepsRegistration, mayBeDrained, planSpotInterruption, REPLACING_ROOT_VOLUME_WAIT, TERMINATING_WAIT, WAIT_STATES } from './decide';
-import { Candidate, Drainer, ErrorPolicy, InvocationSummary, isThrottling, managedState, Tally } from './drainer';
-import { parseTrigger, Trigger } from './events';
+import { Candidate, Drainer, ErrorPolicy, InvocationSummary, isThrottling, managedState, Planner, Tally, WorkResult } from './drainer';
+import { parseQueueBatch, parseTrigger, Trigger } from './events';
 import { PassMemory, ReconcilePass } from './reconcile';
 import { describeError, LogFields, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
 
 export type { InvocationSummary } from './drainer';
 
-/** How a controller treats an API that throttles it. */
-export interface ControllerOptions extends ErrorPolicy {
-  /**
-   * After a throttled call, event-driven invocations of this execution environment make no call
-   * for this long and leave their instances to the reconcile pass. A scale-in of hundreds of
-   * instances wakes as many invocations, whose few reads each exhaust ECS's read bucket that the
-   * pass, reading for all of them at once, needs: stepping aside lets the pass through.
-   * @default 0 (never)
-   */
-  readonly stepAsideAfterThrottlingMs?: number;
+/** How a controller treats errors (see ErrorPolicy). */
+export type ControllerOptions = ErrorPolicy;
+
+/** What the handler returns for a batch from the SQS queue: the messages to deliver again (partial batch response). */
+export interface QueueBatchResponse extends InvocationSummary {
+  readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
 }
 
 type LifecycleTrigger = Extract<Trigger, { kind: 'lifecycle-action' }>;
+type ContainerInstanceTrigger = Extract<Trigger, { kind: 'container-instance-change' }>;
+type TaskStoppedTrigger = Extract<Trigger, { kind: 'task-stopped' }>;
 
 /**
  * Auto Scaling emits the lifecycle action event when the action starts; its `time` can be a little
@@ -36,13 +38,24 @@ type LifecycleTrigger = Extract<Trigger, { kind: 'lifecycle-action' }>;
  * margin of 5 minutes leaves room for it).
  */
 const EVENT_TIME_SLACK_MS = 60_000;
-type ContainerInstanceTrigger = Extract<Trigger, { kind: 'container-instance-change' }>;
-type TaskStoppedTrigger = Extract<Trigger, { kind: 'task-stopped' }>;
+
+/** One event of an invocation, and the queue message it came in (none when invoked directly). */
+interface Item {
+  readonly trigger: Trigger;
+  readonly messageId?: string;
+  readonly eventId?: unknown;
+}
+
+/** A registration an ECS event says may be drained, as the event shows it or as read afresh. */
+interface MaybeDrained {
+  readonly registration: RegisteredInstance;
+  /** Read from ECS in this invocation (not taken from an event). */
+  readonly fresh: boolean;
+  readonly items: Item[];
+}
 
 export class DrainController {
   private readonly drainer: Drainer;
-  /** When a call of this environment was last deferred for throttling (epoch ms). */
-  private lastThrottledAt = -Infinity;
   /** Lives as long as the controller (its execution environment): see PassMemory. */
   private readonly passMemory = new PassMemory();
 
@@ -53,190 +66,302 @@ export class DrainController {
     private readonly now: () => number = Date.now,
     private readonly options: ControllerOptions = {},
   ) {
-    this.drainer = new Drainer(config, api, telemetry, now, { ...options, onThrottled: () => this.throttled() });
+    this.drainer = new Drainer(config, api, telemetry, now, options);
   }
 
-  private throttled(): void {
-    this.lastThrottledAt = this.now();
-  }
-
-  async handle(event: unknown, remainingTimeMs: () => number = () => Infinity): Promise<InvocationSummary> {
-    const trigger = parseTrigger(event);
-    const tally = new Tally(trigger.kind);
-    const stepAsideMs = this.options.stepAsideAfterThrottlingMs ?? 0;
-    if (trigger.kind !== 'reconcile' && trigger.kind !== 'ignored' && this.now() - this.lastThrottledAt < stepAsideMs) {
-      tally.deferred++;
-      this.telemetry.log('info', 'recently throttled: the reconcile pass takes this over', instanceFields(trigger));
-      return tally.summary();
+  async handle(event: unknown, remainingTimeMs: () => number = () => Infinity): Promise<InvocationSummary | QueueBatchResponse> {
+    const batch = parseQueueBatch(event);
+    if (batch === undefined) {
+      const trigger = parseTrigger(event);
+      if (trigger.kind === 'reconcile') return this.reconcile(remainingTimeMs);
+      return this.handleDirect({ trigger, eventId: eventIdOf(event) });
     }
-    // The schedule is its own retry: a failed pass is repeated by the next one a minute later,
-    // so a pass reports its errors but does not fail (a Lambda retry would only add load, often
-    // to an API that is throttling already, and park a useless event in the dead-letter queue).
-    const retriedByLambda = trigger.kind !== 'reconcile';
-    try {
-      await this.dispatch(event, trigger, tally, remainingTimeMs);
-    } catch (error) {
-      // A read shared by the whole invocation failed before any instance's work began.
-      const fields = instanceFields(trigger);
-      if (this.options.deferOnThrottling && isThrottling(error)) {
-        this.throttled();
-        tally.deferred++;
-        this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...fields, error: describeError(error) });
-        return tally.summary();
-      }
-      this.telemetry.log('error', 'could not handle the event', { trigger: trigger.kind, ...fields, error: describeError(error) });
-      this.telemetry.metric(METRIC.ERRORS, 1, fields);
-      if (retriedByLambda) throw error;
-      tally.errors++;
-    }
-    const summary = tally.summary();
-    if (summary.errors > 0 && retriedByLambda) {
-      // Fail the invocation so Lambda retries it and, in the end, the failure destination holds it.
-      throw new Error(`${summary.errors} instance(s) could not be handled; see the error lines above`);
-    }
-    return summary;
-  }
-
-  private async dispatch(event: unknown, trigger: Trigger, tally: Tally, remainingTimeMs: () => number): Promise<void> {
-    switch (trigger.kind) {
-      case 'ignored':
-        this.telemetry.log('info', `event ignored: ${trigger.reason}`, { eventId: eventId(event) });
-        break;
-      case 'reconcile':
-        await new ReconcilePass(this.config, this.api, this.telemetry, this.now, this.passMemory).run(tally, remainingTimeMs);
-        break;
-      case 'lifecycle-action':
-        if (!this.config.autoScalingGroupNames.has(trigger.groupName) || trigger.hookName !== this.config.lifecycleHookName) {
-          this.telemetry.log('info', 'event ignored: lifecycle action of another group or hook', { ...trigger });
-          break;
-        }
-        await this.onLifecycleAction(trigger, tally);
-        break;
-      case 'container-instance-change':
-        await this.onContainerInstanceChange(trigger, tally);
-        break;
-      case 'task-stopped':
-        await this.onTaskStopped(trigger, tally);
-        break;
-      case 'spot-interruption':
-        await this.onSpotInterruption(trigger.instanceId, tally);
-        break;
-    }
+    const tally = new Tally('queue');
+    const { failed } = await this.process(batch, tally);
+    return { ...tally.summary(), batchItemFailures: [...failed].map(itemIdentifier => ({ itemIdentifier })) };
   }
 
   /**
-   * The lifecycle action event is itself the word that the instance waits in this hook: its
-   * ACTIVE registrations are set DRAINING straight away, and ECS's answer is the fresh read. The
-   * event's time, less a slack, starts the record's hook clock. A
-   * stale or duplicated copy of the event finds them DRAINING or gone already: harmless; and
-   * nothing is deregistered before Auto Scaling confirms that the instance still waits.
+   * The schedule is its own retry: a failed pass is repeated by the next one a minute later, so a
+   * pass reports its errors but does not fail (a Lambda retry would only add load, often to an API
+   * that is throttling already).
    */
-  private async onLifecycleAction(trigger: LifecycleTrigger, tally: Tally): Promise<void> {
-    const active = await this.api.registrationArnsOf([trigger.instanceId], 'ACTIVE');
-    const candidate: Candidate = {
+  private async reconcile(remainingTimeMs: () => number): Promise<InvocationSummary> {
+    const tally = new Tally('reconcile');
+    try {
+      await new ReconcilePass(this.config, this.api, this.telemetry, this.now, this.passMemory).run(tally, remainingTimeMs);
+    } catch (error) {
+      this.telemetry.log('error', 'could not handle the event', { trigger: 'reconcile', error: describeError(error) });
+      this.telemetry.metric(METRIC.ERRORS, 1);
+      tally.errors++;
+    }
+    return tally.summary();
+  }
+
+  /** An event invoked directly (not through the queue): a failure fails the invocation, so that Lambda retries it. */
+  private async handleDirect(item: Item): Promise<InvocationSummary> {
+    const tally = new Tally(item.trigger.kind);
+    const { shared } = await this.process([item], tally);
+    // The error of a read shared by the invocation, as it came; else one that counts the instances.
+    if (shared.length > 0) throw shared[0];
+    if (tally.errors > 0) throw new Error(`${tally.errors} instance(s) could not be handled; see the error lines above`);
+    return tally.summary();
+  }
+
+  /**
+   * Handles the events of one invocation together: every read they need is shared (one listing
+   * for all the instances of the batch, one describe for all their registrations), and the drains
+   * run as one batch. Returns the message ids to deliver again: those of instances whose work
+   * failed (not those left to the reconcile pass for throttling: it does them within a minute), and
+   * the errors of reads shared by a group of them.
+   */
+  private async process(items: readonly Item[], tally: Tally): Promise<{ failed: Set<string>; shared: unknown[] }> {
+    const lifecycle: { trigger: LifecycleTrigger; item: Item }[] = [];
+    const registrationEvents: { trigger: ContainerInstanceTrigger; item: Item }[] = [];
+    const taskStops: { trigger: TaskStoppedTrigger; item: Item }[] = [];
+    const spot: Item[] = [];
+    for (const item of items) {
+      const { trigger } = item;
+      switch (trigger.kind) {
+        case 'ignored':
+          this.telemetry.log('info', `event ignored: ${trigger.reason}`, { eventId: item.eventId });
+          break;
+        case 'reconcile':
+          // The schedule targets the reconcile function; a copy on the event path has nothing to do.
+          this.telemetry.log('info', 'event ignored: the reconcile pass runs on its own schedule', { eventId: item.eventId });
+          break;
+        case 'lifecycle-action':
+          if (!this.config.autoScalingGroupNames.has(trigger.groupName) || trigger.hookName !== this.config.lifecycleHookName) {
+            this.telemetry.log('info', 'event ignored: lifecycle action of another group or hook', { ...trigger });
+          } else {
+            lifecycle.push({ trigger, item });
+          }
+          break;
+        case 'container-instance-change':
+          if (this.mayEndDrain(trigger)) registrationEvents.push({ trigger, item });
+          break;
+        case 'task-stopped':
+          if (this.ofThisCluster(trigger.clusterArn, { containerInstanceArn: trigger.containerInstanceArn, taskArn: trigger.taskArn })) {
+            taskStops.push({ trigger, item });
+          }
+          break;
+        case 'spot-interruption':
+          spot.push(item);
+          break;
+      }
+    }
+    const outcome = { failed: new Set<string>(), shared: [] as unknown[] };
+    await this.step(lifecycle.map(l => l.item), outcome, tally, () => this.startDrains(lifecycle, tally));
+    await this.step([...registrationEvents, ...taskStops].map(e => e.item), outcome, tally, () => this.checkEnds(registrationEvents, taskStops, tally));
+    await this.step(spot, outcome, tally, () => this.drainOnSpotWarnings(spot, tally));
+    return outcome;
+  }
+
+  /**
+   * Runs one group of the batch's work. It returns, per instance, how its work ended; the items of
+   * failed instances are delivered again. A read shared by the whole group that fails fails all of
+   * its items, or, throttled, leaves them to the reconcile pass.
+   */
+  private async step(
+    items: readonly Item[], outcome: { failed: Set<string>; shared: unknown[] }, tally: Tally, work: () => Promise<Map<Item, WorkResult>>,
+  ): Promise<void> {
+    if (items.length === 0) return;
+    let results: Map<Item, WorkResult>;
+    try {
+      results = await work();
+    } catch (error) {
+      const fields = { trigger: items[0].trigger.kind, events: items.length, ...fieldsOf(items[0].trigger) };
+      if (this.options.deferOnThrottling && isThrottling(error)) {
+        tally.deferred += items.length;
+        this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...fields, error: describeError(error) });
+        return;
+      }
+      outcome.shared.push(error);
+      this.telemetry.log('error', 'could not handle the event', { ...fields, error: describeError(error) });
+      this.telemetry.metric(METRIC.ERRORS, 1, fieldsOf(items[0].trigger));
+      results = new Map(items.map(item => [item, 'error']));
+    }
+    for (const [item, result] of results) if (result === 'error' && item.messageId !== undefined) outcome.failed.add(item.messageId);
+  }
+
+  /**
+   * The lifecycle action events are themselves the word that their instances wait in this hook:
+   * their registrations are looked up by instance id (one listing, one describe for the batch),
+   * the ACTIVE ones set DRAINING straight away (ECS's answer is a fresh read) and the drain
+   * recorded. The event's time, less a slack, starts the record's hook clock. Nothing is
+   * deregistered before Auto Scaling confirms that the instance still waits.
+   */
+  private async startDrains(events: readonly { trigger: LifecycleTrigger; item: Item }[], tally: Tally): Promise<Map<Item, WorkResult>> {
+    // Copies of one event (at-least-once delivery) start one drain; the earliest time bounds the hook's clock best.
+    const byInstance = new Map<string, { trigger: LifecycleTrigger; items: Item[]; time?: number }>();
+    for (const { trigger, item } of events) {
+      const seen = byInstance.get(trigger.instanceId);
+      const time = trigger.time === undefined ? seen?.time : Math.min(trigger.time, seen?.time ?? Infinity);
+      byInstance.set(trigger.instanceId, { trigger: seen?.trigger ?? trigger, items: [...seen?.items ?? [], item], time });
+    }
+    const registrations = await this.api.registrationsOf([...byInstance.keys()]);
+    const candidates: Candidate[] = [...byInstance.values()].map(({ trigger, time }) => ({
       instanceId: trigger.instanceId,
       groupName: trigger.groupName,
       lifecycleState: lifecycleStateOf(trigger),
       stateRead: false,
-      hookClockFrom: trigger.time === undefined ? undefined : Math.min(trigger.time, this.now()) - EVENT_TIME_SLACK_MS,
-      // Listed ACTIVE, not read yet: DRAINING is asked for them, and ECS answers with their state.
-      registrations: active.length > 0 ? active.map(activeRegistration) : undefined,
-    };
-    await this.drainer.run([candidate], tally);
+      hookClockFrom: time === undefined ? undefined : Math.min(time, this.now()) - EVENT_TIME_SLACK_MS,
+      registrations: registrations.get(trigger.instanceId) ?? [],
+      registrationsComplete: true,
+    }));
+    return this.runAndMap(candidates, byInstance, tally);
   }
 
-  /**
-   * ECS reports a change of a DRAINING container instance: a task was placed or told to stop, a
-   * task that should run stopped on its own, the agent (dis)connected. Only a drain that looks
-   * finished (or a parked registration back in service) is worth more. Events may be late,
-   * duplicated or out of order; the release itself rests on fresh reads and on ECS accepting the
-   * deregistration.
-   */
-  private async onContainerInstanceChange(trigger: ContainerInstanceTrigger, tally: Tally): Promise<void> {
+  /** A container instance event worth more than a log line: of this cluster, DRAINING, and empty by its counts (or parked). */
+  private mayEndDrain(trigger: ContainerInstanceTrigger): boolean {
     const fields = { containerInstanceArn: trigger.containerInstanceArn, instanceId: trigger.instanceId, version: trigger.version };
-    if (!clusterArnNames(trigger.clusterArn, this.config.clusterName)) {
-      this.telemetry.log('info', 'event ignored: another cluster', { ...fields, clusterArn: trigger.clusterArn });
-      return;
-    }
+    if (!this.ofThisCluster(trigger.clusterArn, fields)) return false;
     if (trigger.status !== 'DRAINING') {
       // The rule matches DRAINING only; anything else came another way. One line, nothing done.
       this.telemetry.log('info', `event ignored: container instance is ${trigger.status}, not DRAINING`, fields);
-      return;
+      return false;
     }
     if (!trigger.parked && !mayBeDrained(trigger)) {
       // Tasks still run, or still hold CPU or memory while they stop: the task state change event
       // of the last one's stop will come (and if it is lost, the reconcile pass looks within a minute).
       this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
-      return;
+      return false;
     }
-    let registration: RegisteredInstance | undefined = fromEvent(trigger);
-    if (trigger.instanceId === undefined) {
-      [registration] = await this.api.describeContainerInstances([trigger.containerInstanceArn]);
-      if (!registration?.ec2InstanceId || registration.status !== 'DRAINING') return;
-    }
-    await this.checkDrained(registration, registration !== undefined && trigger.instanceId === undefined, fields, tally);
+    return true;
   }
 
   /**
-   * A task stopped on a container instance of the cluster. The event says nothing of the
-   * instance, so one read does: only a DRAINING registration that looks empty goes further.
+   * ECS reports that a drain may be over: a DRAINING container instance empty by its counts (or a
+   * parked registration back in service), or a task that reached STOPPED on one (the event says
+   * nothing of the instance: one describe for the batch does). Only a DRAINING registration that
+   * looks empty goes further: Auto Scaling says whether its instance waits in this hook, and a
+   * listing by instance id whether it has other registrations. Events may be late, duplicated or
+   * out of order; the release itself rests on fresh task reads and on ECS accepting the
+   * deregistration.
    */
-  private async onTaskStopped(trigger: TaskStoppedTrigger, tally: Tally): Promise<void> {
-    const fields = { containerInstanceArn: trigger.containerInstanceArn, taskArn: trigger.taskArn };
-    if (!clusterArnNames(trigger.clusterArn, this.config.clusterName)) {
-      this.telemetry.log('info', 'event ignored: another cluster', { ...fields, clusterArn: trigger.clusterArn });
-      return;
+  private async checkEnds(
+    registrationEvents: readonly { trigger: ContainerInstanceTrigger; item: Item }[],
+    taskStops: readonly { trigger: TaskStoppedTrigger; item: Item }[],
+    tally: Tally,
+  ): Promise<Map<Item, WorkResult>> {
+    const byArn = new Map<string, MaybeDrained>();
+    const toDescribe = new Map<string, Item[]>();
+    for (const { trigger, item } of registrationEvents) {
+      if (trigger.instanceId === undefined) {
+        toDescribe.set(trigger.containerInstanceArn, [...toDescribe.get(trigger.containerInstanceArn) ?? [], item]);
+      } else {
+        const seen = byArn.get(trigger.containerInstanceArn);
+        byArn.set(trigger.containerInstanceArn, { registration: seen?.registration ?? fromEvent(trigger), fresh: false, items: [...seen?.items ?? [], item] });
+      }
     }
-    const [registration] = await this.api.describeContainerInstances([trigger.containerInstanceArn]);
-    if (!registration?.ec2InstanceId || registration.status !== 'DRAINING' || (!registration.parked && !mayBeDrained(registration))) {
-      this.telemetry.log('debug', 'the stopped task\'s container instance is not an empty drain', { ...fields, status: registration?.status });
-      return;
+    for (const { trigger, item } of taskStops) {
+      toDescribe.set(trigger.containerInstanceArn, [...toDescribe.get(trigger.containerInstanceArn) ?? [], item]);
     }
-    await this.checkDrained(registration, true, { ...fields, instanceId: registration.ec2InstanceId }, tally);
+    for (const registration of toDescribe.size > 0 ? await this.api.describeContainerInstances([...toDescribe.keys()]) : []) {
+      const items = [...byArn.get(registration.containerInstanceArn)?.items ?? [], ...toDescribe.get(registration.containerInstanceArn) ?? []];
+      byArn.set(registration.containerInstanceArn, { registration, fresh: true, items });
+    }
+    const results = new Map<Item, WorkResult>();
+    const byInstance = new Map<string, MaybeDrained[]>();
+    for (const entry of byArn.values()) {
+      const { registration } = entry;
+      if (!registration.ec2InstanceId || registration.status !== 'DRAINING' || (!registration.parked && !mayBeDrained(registration))) {
+        this.telemetry.log('debug', 'the container instance is not an empty drain', {
+          containerInstanceArn: registration.containerInstanceArn, status: registration.status, events: entry.items.length,
+        });
+        for (const item of entry.items) results.set(item, 'left-alone');
+        continue;
+      }
+      byInstance.set(registration.ec2InstanceId, [...byInstance.get(registration.ec2InstanceId) ?? [], entry]);
+    }
+    if (byInstance.size === 0) return results;
+
+    const states = await this.api.autoScalingInstances([...byInstance.keys()]);
+    const waiting = new Map<string, { state: ReturnType<typeof managedState>; entries: MaybeDrained[] }>();
+    for (const [instanceId, entries] of byInstance) {
+      const state = managedState(states.get(instanceId), this.config);
+      const waits = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] !== undefined;
+      if (state.groupName === undefined || (!waits && !entries.some(e => e.registration.parked))) {
+        // Not a managed instance waiting in this hook (an operator's drain, an instance back in
+        // service): not the controller's to touch.
+        this.telemetry.log('info', `event ignored: the instance is ${state.groupName === undefined ? 'in no managed group' : state.lifecycleState}`, { instanceId });
+        for (const item of entries.flatMap(e => e.items)) results.set(item, 'left-alone');
+        continue;
+      }
+      waiting.set(instanceId, { state, entries });
+    }
+    if (waiting.size === 0) return results;
+
+    const registrations = await this.completeRegistrations(waiting);
+    const candidates: Candidate[] = [...waiting].map(([instanceId, { state }]) => ({
+      instanceId, ...state, stateRead: true, registrations: registrations.get(instanceId) ?? [], registrationsComplete: true,
+    }));
+    const itemsOf = new Map([...waiting].map(([id, { entries }]) => [id, { items: entries.flatMap(e => e.items) }]));
+    for (const [item, result] of await this.runAndMap(candidates, itemsOf, tally)) results.set(item, result);
+    return results;
   }
 
   /**
-   * A DRAINING registration that looks drained (or parked): Auto Scaling says whether its instance
-   * waits in this hook, and a listing by instance id whether it has other registrations. The
-   * registration (read fresh, or as an event showed it) stands in for a describe when it is the
-   * instance's only one and the instance is to be terminated: a stale count is caught by the task
-   * read and by ECS refusing the deregistration. Parking for the warm pool, or reactivating, has no
-   * such refusal, and the task read sees only tasks ECS is stopping: a late event would hide a task
-   * that runs (a job DRAINING does not stop, tasks placed since), so registrations an event showed
-   * are read again there, as are those of an instance with several (the listing is all of them).
+   * Every registration of each instance, from one listing by instance id for all of them. A
+   * registration known from this batch stands in for a describe when the instance is to be
+   * terminated (a stale count is caught by the task read and by ECS refusing the deregistration)
+   * or when it was read afresh. Parking for the warm pool, or reactivating, has no such refusal,
+   * and the task read sees only tasks ECS is stopping: a late event would hide a task that runs (a
+   * job DRAINING does not stop, tasks placed since), so registrations only an event showed are read
+   * again there, as are those the listing found beyond the known ones.
    */
-  private async checkDrained(registration: RegisteredInstance, fresh: boolean, fields: LogFields, tally: Tally): Promise<void> {
-    const instanceId = registration.ec2InstanceId!;
-    const state = managedState((await this.api.autoScalingInstances([instanceId])).get(instanceId), this.config);
-    const waiting = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] !== undefined;
-    if (state.groupName === undefined || (!waiting && !registration.parked)) {
-      // Not a managed instance waiting in this hook (an operator's drain, an instance back in
-      // service): not the controller's to touch.
-      this.telemetry.log('info', `event ignored: the instance is ${state.groupName === undefined ? 'in no managed group' : state.lifecycleState}`, { ...fields, instanceId });
-      return;
+  private async completeRegistrations(
+    waiting: ReadonlyMap<string, { state: ReturnType<typeof managedState>; entries: MaybeDrained[] }>,
+  ): Promise<Map<string, RegisteredInstance[]>> {
+    const usable = new Map<string, RegisteredInstance>();
+    for (const { state, entries } of waiting.values()) {
+      const destination = state.lifecycleState === undefined ? undefined : WAIT_STATES[state.lifecycleState];
+      const terminating = destination !== undefined && !keepsRegistration(destination);
+      for (const { registration, fresh } of entries) if (fresh || terminating) usable.set(registration.containerInstanceArn, registration);
     }
-    const arns = await this.api.registrationArnsOf([instanceId]);
-    const only = arns.length === 1 && arns[0] === registration.containerInstanceArn;
-    const destination = state.lifecycleState === undefined ? undefined : WAIT_STATES[state.lifecycleState];
-    const terminating = destination !== undefined && !keepsRegistration(destination);
-    const registrations = only && (terminating || fresh) ? [registration] : await this.api.describeContainerInstances(arns);
-    await this.drainer.run([{
-      instanceId,
-      ...state,
-      stateRead: true,
-      registrations,
-      registrationsComplete: true,
-    }], tally);
+    const listed = await this.api.registrationArnsOf([...waiting.keys()]);
+    const described = await this.api.describeContainerInstances(listed.filter(arn => !usable.has(arn)));
+    const result = new Map<string, RegisteredInstance[]>([...waiting.keys()].map(id => [id, []]));
+    for (const registration of [...listed.map(arn => usable.get(arn)).filter((r): r is RegisteredInstance => r !== undefined), ...described]) {
+      if (registration.status === 'INACTIVE' || !registration.ec2InstanceId) continue;
+      result.get(registration.ec2InstanceId)?.push(registration);
+    }
+    return result;
   }
 
-  private async onSpotInterruption(instanceId: string, tally: Tally): Promise<void> {
-    const state = managedState((await this.api.autoScalingInstances([instanceId])).get(instanceId), this.config);
-    const candidate: Candidate = { instanceId, ...state, stateRead: true };
-    await this.drainer.run([candidate], tally, undefined, planSpotInterruption);
+  /** EC2 warns that Spot instances will be interrupted in two minutes: drain them now, before their lifecycle actions start. */
+  private async drainOnSpotWarnings(items: readonly Item[], tally: Tally): Promise<Map<Item, WorkResult>> {
+    const byInstance = new Map<string, { items: Item[] }>();
+    for (const item of items) {
+      const { instanceId } = item.trigger as Extract<Trigger, { kind: 'spot-interruption' }>;
+      byInstance.set(instanceId, { items: [...byInstance.get(instanceId)?.items ?? [], item] });
+    }
+    const states = await this.api.autoScalingInstances([...byInstance.keys()]);
+    const candidates: Candidate[] = [...byInstance.keys()].map(instanceId => ({
+      instanceId, ...managedState(states.get(instanceId), this.config), stateRead: true,
+    }));
+    return this.runAndMap(candidates, byInstance, tally, planSpotInterruption);
+  }
+
+  /** Drains the candidates as one batch and says how each item's instance ended. */
+  private async runAndMap(
+    candidates: readonly Candidate[], itemsOf: ReadonlyMap<string, { items: Item[] }>, tally: Tally, planner?: Planner,
+  ): Promise<Map<Item, WorkResult>> {
+    const outcomes = await this.drainer.run(candidates, tally, undefined, planner);
+    const results = new Map<Item, WorkResult>();
+    for (const [instanceId, { items }] of itemsOf) for (const item of items) results.set(item, outcomes.get(instanceId) ?? 'error');
+    return results;
+  }
+
+  /** Whether `clusterArn` names the configured cluster; a line when not. */
+  private ofThisCluster(clusterArn: string, fields: LogFields): boolean {
+    if (clusterArn === this.config.clusterName || clusterArn.endsWith(`:cluster/${this.config.clusterName}`)) return true;
+    this.telemetry.log('info', 'event ignored: another cluster', { ...fields, clusterArn });
+    return false;
   }
 }
 
-/** The lifecycle state the event's Origin and Destination mean (user guide, warm pool events). */
+/** The lifecycle state the event's Origin, Destination and Action mean (user guide, warm pool and instance refresh events). */
 function lifecycleStateOf(trigger: LifecycleTrigger): string {
   // Root volume replacement: Origin and Destination AutoScalingGroup, Action ReplaceRootVolume
   // (user guide, "Instance refresh example events and patterns").
@@ -244,11 +369,6 @@ function lifecycleStateOf(trigger: LifecycleTrigger): string {
   if (trigger.destination === 'WarmPool') return 'Warmed:Pending:Wait';
   if (trigger.origin === 'WarmPool') return 'Warmed:Terminating:Wait';
   return TERMINATING_WAIT;
-}
-
-/** A registration listed as ACTIVE and not read yet: assumed busy until ECS answers. */
-function activeRegistration(containerInstanceArn: string): RegisteredInstance {
-  return { containerInstanceArn, status: 'ACTIVE', runningTasksCount: 1, pendingTasksCount: 0 };
 }
 
 function fromEvent(trigger: ContainerInstanceTrigger): RegisteredInstance {
@@ -264,13 +384,8 @@ function fromEvent(trigger: ContainerInstanceTrigger): RegisteredInstance {
   };
 }
 
-/** True when `clusterArn` (arn:…:cluster/NAME) names the configured cluster (a name or an ARN). */
-function clusterArnNames(clusterArn: string, configured: string): boolean {
-  return clusterArn === configured || clusterArn.endsWith(`:cluster/${configured}`);
-}
-
 /** The log fields of the instance a trigger is about, if it is about one. */
-function instanceFields(trigger: Trigger): { instanceId?: string; groupName?: string; containerInstanceArn?: string } {
+function fieldsOf(trigger: Trigger): LogFields {
   switch (trigger.kind) {
     case 'lifecycle-action': return { instanceId: trigger.instanceId, groupName: trigger.groupName };
     case 'spot-interruption': return { instanceId: trigger.instanceId };
@@ -280,6 +395,6 @@ function instanceFields(trigger: Trigger): { instanceId?: string; groupName?: st
   }
 }
 
-function eventId(event: unknown): unknown {
+function eventIdOf(event: unknown): unknown {
   return typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined;
 }

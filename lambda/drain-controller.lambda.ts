@@ -8,19 +8,18 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Context } from 'aws-lambda';
 import { ClusterApi } from './aws';
 import { readConfig } from './config';
-import { DrainController, InvocationSummary } from './controller';
+import { DrainController, InvocationSummary, QueueBatchResponse } from './controller';
 import { parseTrigger } from './events';
 import { Telemetry } from './telemetry';
 
 // Large scale-ins meet the per-account token buckets of ECS (komoju/barcelona#762) and Auto
 // Scaling. The reconcile pass batches its calls and is patient: its ECS calls retry with
 // exponential back-off (standard mode: adaptive mode's client-side rate limiter lets it lose
-// ECS's read bucket to hundreds of event-driven invocations); its Auto Scaling calls, of which it
-// makes nearly all (one completion per drain: the scarcest bucket of a large scale-in), pace
-// themselves to what the bucket allows (adaptive mode). An event-driven invocation is one of
-// possibly hundreds woken at once: it tries twice, then leaves the instance to the pass, and its
-// execution environment steps aside for 2 minutes (a stampede of task-stop events at the end of a mass
-// scale-in makes each environment throttled once per step-aside: longer means fewer of them).
+// ECS's read bucket to the event path); its Auto Scaling calls, of which it makes nearly all (one
+// completion per drain: the scarcest bucket of a large scale-in), pace themselves to what the
+// bucket allows (adaptive mode). The event path handles batches from the queue, a few at a time
+// (the event source mapping's maximum concurrency): it tries a call twice, then leaves the
+// instances to the pass, which reads for all of them at once.
 const PATIENT = { maxAttempts: 10, retryMode: 'standard' } as const;
 const PACED = { maxAttempts: 10, retryMode: 'adaptive' } as const;
 const BRISK = { maxAttempts: 2, retryMode: 'standard' } as const;
@@ -32,10 +31,12 @@ const reconciler = new DrainController(config,
 // A refused deregistration right after the last task stopped is asked again after 2 and 4 s.
 const responder = new DrainController(config,
   new ClusterApi(new ECSClient(BRISK), new AutoScalingClient(BRISK), config.clusterName), telemetry, () => Date.now(), {
-    deferOnThrottling: true, retryRefusedDeregistrationMs: [2000, 4000], stepAsideAfterThrottlingMs: 120_000,
+    deferOnThrottling: true, retryRefusedDeregistrationMs: [2000, 4000],
   });
 
-export async function handler(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<InvocationSummary> {
+export async function handler(
+  event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<InvocationSummary | QueueBatchResponse> {
   const controller = parseTrigger(event).kind === 'reconcile' ? reconciler : responder;
   return controller.handle(event, () => context?.getRemainingTimeInMillis() ?? Infinity);
 }

@@ -35,6 +35,9 @@ export interface Candidate {
 /** Where the stopping tasks of container instances come from: per instance, or one shared read. */
 export type TaskReader = (containerInstanceArns: readonly string[]) => Promise<StoppingTasks>;
 
+/** How the work on one instance ended in a run: its plan's outcome, or failed, or left for a later pass. */
+export type WorkResult = Outcome | 'error' | 'deferred';
+
 /** What one invocation did, per outcome (also returned by the handler, for tests and logs). */
 export interface InvocationSummary {
   readonly trigger: string;
@@ -106,7 +109,7 @@ export class Drainer {
     tally: Tally,
     readTasks: TaskReader = arns => this.api.tasksNotStopped(arns),
     planner: Planner = planTermination,
-  ): Promise<void> {
+  ): Promise<Map<string, WorkResult>> {
     const works: Work[] = candidates.map(candidate => {
       const view = toView(candidate);
       const work: Work = {
@@ -131,6 +134,7 @@ export class Drainer {
     await this.step(live().filter(w => releases(w.plan) || w.plan.reactivate.length > 0 || w.plan.completeLifecycleAction), 'release', ws => this.finish(ws));
 
     for (const work of works) this.report(work, tally);
+    return new Map(works.map(w => [w.view.instanceId, w.done ?? (w.refused ? 'draining' : w.plan.outcome)]));
   }
 
   // ---- steps ----------------------------------------------------------------------------------

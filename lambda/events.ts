@@ -58,6 +58,33 @@ export type Trigger =
 
 const EC2_INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
+/** One message of a batch from the SQS queue: its id (for a partial batch response) and the event it carries. */
+export interface QueueItem {
+  readonly messageId: string;
+  readonly trigger: Trigger;
+  readonly eventId?: unknown;
+}
+
+/**
+ * The events of an invocation by an SQS event source mapping (Lambda developer guide, "Using
+ * Lambda with Amazon SQS": `Records`, each with `messageId`, `body` and `eventSource: aws:sqs`),
+ * each body an EventBridge event as the queue target delivers it; undefined for any other event.
+ * A body that is not an event becomes an 'ignored' trigger, like any malformed event.
+ */
+export function parseQueueBatch(event: unknown): QueueItem[] | undefined {
+  if (!isRecord(event) || !Array.isArray(event.Records) || event.Records.length === 0) return undefined;
+  if (!event.Records.every(r => isRecord(r) && r.eventSource === 'aws:sqs' && typeof r.messageId === 'string')) return undefined;
+  return (event.Records as Record<string, unknown>[]).map(record => {
+    let body: unknown;
+    try {
+      body = JSON.parse(String(record.body));
+    } catch {
+      return { messageId: String(record.messageId), trigger: ignored('queue message body is not JSON') };
+    }
+    return { messageId: String(record.messageId), trigger: parseTrigger(body), eventId: isRecord(body) ? body.id : undefined };
+  });
+}
+
 /** Classifies an event without trusting its shape: anything unexpected becomes 'ignored'. */
 export function parseTrigger(event: unknown): Trigger {
   if (!isRecord(event)) return ignored('event is not a JSON object');

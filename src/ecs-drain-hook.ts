@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import {
-  Annotations, ArnFormat, Aspects, CfnResource, Duration, Lazy, Names, Stack, Token,
+  Annotations, ArnFormat, Aspects, Duration, Lazy, Names, Stack, Token,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -8,7 +8,7 @@ import {
   aws_events_targets as targets,
   aws_iam as iam,
   aws_lambda as lambda,
-  aws_lambda_destinations as destinations,
+  aws_lambda_event_sources as eventSources,
   aws_logs as logs,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
@@ -16,7 +16,7 @@ import { Construct, IConstruct } from 'constructs';
 import { CdkDrainHookRemoval, hasCdkDrainHook } from './cdk-drain-hook-removal';
 import { COMPLETION_MARGIN_SECONDS, ENV, EVENT, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
-import { Acknowledgement, acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
+import { acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
 
 /** Properties of an `EcsDrainHook`. */
 export interface EcsDrainHookProps {
@@ -123,7 +123,13 @@ const MAX_HEARTBEAT_TIMEOUT = Duration.hours(2);
 /** Global timeout of a lifecycle action: min(48 h, 100 x heartbeat) (Auto Scaling user guide). */
 const MAX_GLOBAL_TIMEOUT = Duration.hours(48);
 const RECONCILE_INTERVAL = Duration.minutes(1);
-const CONTROLLER_TIMEOUT = Duration.minutes(5);
+/** A batch of events is handled in seconds (plus a few seconds' waits for a refused deregistration). */
+const EVENT_FUNCTION_TIMEOUT = Duration.minutes(1);
+/** Events per invocation, how long the event source waits to fill a batch, and how many batches run at once. */
+const EVENT_BATCH_SIZE = 100;
+const EVENT_BATCHING_WINDOW = Duration.seconds(1);
+const EVENT_CONCURRENCY = 5;
+const EVENT_RETENTION = Duration.hours(1);
 
 /**
  * Drains ECS container instances before their Auto Scaling group terminates them.
@@ -144,8 +150,14 @@ export class EcsDrainHook extends Construct {
    */
   public readonly reconcileFunction: lambda.IFunction;
 
-  /** Asynchronous invocations and EventBridge deliveries that failed land here. */
+  /**
+   * Events the controller could not handle: EventBridge deliveries that failed, and queue
+   * messages received three times without success.
+   */
   public readonly deadLetterQueue: sqs.IQueue;
+
+  /** The queue the EventBridge rules deliver to, and the event function reads in batches. */
+  public readonly eventQueue: sqs.IQueue;
 
   /** The name of the termination lifecycle hook added to every group. */
   public readonly lifecycleHookName: string;
@@ -209,11 +221,29 @@ export class EcsDrainHook extends Construct {
     const controller = new DrainControllerFunction(this, 'Controller', {
       ...common,
       description: truncate(`Drains ECS container instances before Auto Scaling terminates them (${this.node.path})`, 256),
-      timeout: CONTROLLER_TIMEOUT,
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
+      timeout: EVENT_FUNCTION_TIMEOUT,
     });
+    // Every event goes through one queue: the function takes them in batches, so that one
+    // invocation reads for many instances at once, and a few batches at a time, so that a burst of
+    // events (every task of a mass scale-in stopping) cannot use up ECS's read bucket the
+    // reconcile pass needs. A message whose instance failed is delivered again after the
+    // visibility timeout; after three receives it waits in the dead-letter queue.
+    this.eventQueue = new sqs.Queue(this, 'EventQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // At least the function's timeout (Lambda refuses less); six times, as the Lambda developer
+      // guide recommends for SQS event sources, leaves room for retries of throttled invocations.
+      visibilityTimeout: Duration.seconds(6 * EVENT_FUNCTION_TIMEOUT.toSeconds()),
+      // An event older than this is news the reconcile pass has acted on already.
+      retentionPeriod: EVENT_RETENTION,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
+    });
+    controller.addEventSource(new eventSources.SqsEventSource(this.eventQueue, {
+      batchSize: EVENT_BATCH_SIZE,
+      maxBatchingWindow: EVENT_BATCHING_WINDOW,
+      maxConcurrency: EVENT_CONCURRENCY,
+      reportBatchItemFailures: true,
+    }));
     const reconciler = new DrainControllerFunction(this, 'Reconciler', {
       ...common,
       description: truncate(`Reconciles the drains of ECS container instances every minute (${this.node.path})`, 256),
@@ -232,7 +262,7 @@ export class EcsDrainHook extends Construct {
     this.reconcileFunction = reconciler;
 
     this.grantControllerPermissions(controller);
-    this.addTriggers(controller, reconciler, groupNames, props.drainOnSpotInterruption ?? true);
+    this.addTriggers(reconciler, groupNames, props.drainOnSpotInterruption ?? true);
 
     for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);
     if (props.createAlarms) this.alarms.push(...this.createAlarms(controller, reconciler));
@@ -467,10 +497,10 @@ export class EcsDrainHook extends Construct {
     }));
   }
 
-  private addTriggers(controller: lambda.IFunction, reconciler: lambda.IFunction, groupNames: string[], drainOnSpot: boolean): void {
-    const target = new targets.LambdaFunction(controller, {
+  private addTriggers(reconciler: lambda.IFunction, groupNames: string[], drainOnSpot: boolean): void {
+    const target = new targets.SqsQueue(this.eventQueue, {
       deadLetterQueue: this.deadLetterQueue,
-      maxEventAge: Duration.hours(1),
+      maxEventAge: EVENT_RETENTION,
       retryAttempts: 8,
     });
     new events.Rule(this, 'LifecycleActionRule', {
@@ -499,8 +529,8 @@ export class EcsDrainHook extends Construct {
       // ECS sends no container instance event when a task already told to stop reaches STOPPED
       // (ECS developer guide, container instance state change events); a task state change event
       // reports it (task state change events). EventBridge cannot match on the instance's status,
-      // so every EC2 task of the cluster that stops invokes the function once, which reads its
-      // container instance once (README, "Design").
+      // so every EC2 task of the cluster that stops is one queue message; a batch of them costs
+      // one read of their container instances (README, "Operating it").
       eventPattern: {
         source: [EVENT.ECS_SOURCE],
         detailType: [EVENT.TASK_STATE_CHANGE],
@@ -526,7 +556,7 @@ export class EcsDrainHook extends Construct {
   /**
    * Findings of policy-validation packs such as cdk-nag's AwsSolutions that are by design, each
    * with its reason, for cdk-nag v2 (resource metadata) and v3 (`Validations`, aws-cdk-lib
-   * 2.257.0 on). The wildcard findings are derived from the controller's policies as they are
+   * 2.257.0 on). The only ones are wildcard findings, derived from the controller's policies as they are
    * synthesized (see nag-acknowledgements.ts). Runs as an Aspect at synthesis, when every group
    * is known.
    */
@@ -538,11 +568,7 @@ export class EcsDrainHook extends Construct {
     for (const policy of policies) {
       acknowledgeOn(policy, wildcardAcknowledgements(stack.resolve(policy.policyDocument)));
     }
-    const queue = this.deadLetterQueue.node.defaultChild as CfnResource;
-    const byDesign: Acknowledgement[] = [
-      { ruleId: 'AwsSolutions-SQS3', reason: 'The queue is itself the dead-letter queue of the drain controller.' },
-    ];
-    acknowledgeOn(queue, byDesign);
+    // The dead-letter queue is the event queue's redrive target: cdk-nag's SQS3 sees it used as one.
   }
 
   /**

@@ -131,14 +131,14 @@ describe('EcsDrainHook', () => {
     const f = fixture();
     const drain = hook(f);
     const template = Template.fromStack(f.stack);
-    const fnArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainController'), 'Arn'] };
+    const queueArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainEventQueue'), 'Arn'] };
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         'source': ['aws.autoscaling'],
         'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
         'detail': { AutoScalingGroupName: [{ Ref: Match.stringLikeRegexp('^Group') }], LifecycleHookName: [drain.lifecycleHookName] },
       },
-      Targets: [Match.objectLike({ Arn: fnArn, DeadLetterConfig: Match.anyValue() })],
+      Targets: [Match.objectLike({ Arn: queueArn, DeadLetterConfig: Match.anyValue() })],
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -153,7 +153,7 @@ describe('EcsDrainHook', () => {
         'detail-type': ['ECS Task State Change'],
         'detail': { clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }], lastStatus: ['STOPPED'], containerInstanceArn: [{ exists: true }] },
       },
-      Targets: [Match.objectLike({ Arn: fnArn })],
+      Targets: [Match.objectLike({ Arn: queueArn })],
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainReconciler'), 'Arn'] } })],
@@ -174,15 +174,38 @@ describe('EcsDrainHook', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
   });
 
-  test('failed asynchronous invocations land in an encrypted dead-letter queue', () => {
+  test('the rules deliver to an encrypted event queue the event function reads in batches, a few at a time; what fails lands in the dead-letter queue', () => {
     const f = fixture();
-    hook(f);
+    const drain = hook(f);
     const template = Template.fromStack(f.stack);
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DrainDeadLetterQueue'), 'Arn'] } } },
+    const queue = f.stack.resolve((drain.eventQueue.node.defaultChild as CfnResource).logicalId);
+    const deadLetters = f.stack.resolve((drain.deadLetterQueue.node.defaultChild as CfnResource).logicalId);
+    const fn = f.stack.resolve((drain.function.node.defaultChild as CfnResource).logicalId);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      // Lambda refuses a visibility timeout below the function's timeout (60 s): six times it.
+      VisibilityTimeout: 360,
+      MessageRetentionPeriod: 3600,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] }, maxReceiveCount: 3 },
     });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+      FunctionName: { Ref: fn },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 5 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(template.toJSON().Resources[fn].Properties.Timeout).toBe(60);
+    // Every event rule targets the queue, with the dead-letter queue for deliveries that fail.
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).filter(r => r.Properties.EventPattern);
+    expect(rules).toHaveLength(4);
+    for (const rule of rules) {
+      expect(rule.Properties.Targets).toEqual([expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [queue, 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetters, 'Arn'] } },
+      })]);
+    }
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
   });
 
   describe('IAM', () => {

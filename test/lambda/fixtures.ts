@@ -409,6 +409,26 @@ export function spotEvent(instanceId = INSTANCE): any {
   return event;
 }
 
+/**
+ * `events` as an SQS event source mapping hands them to the function: one record each, the event
+ * JSON in `body` (Lambda developer guide, "Using Lambda with Amazon SQS"); message ids m0, m1, ...
+ */
+export function queueBatch(...events: unknown[]): any {
+  return {
+    Records: events.map((event, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: `handle-${i}`,
+      body: typeof event === 'string' ? event : JSON.stringify(event),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(NOW), SenderId: 'AIDAEVENTBRIDGE', ApproximateFirstReceiveTimestamp: String(NOW) },
+      messageAttributes: {},
+      md5OfBody: 'not-checked',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:drain-events',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
 export function scheduledEvent(): any {
   return sampleEvent('scheduled-event');
 }

@@ -47,7 +47,7 @@ const written = () => ecsMock.commandCalls(PutAttributesCommand)
 beforeEach(() => stageWorld());
 
 describe('lookup of the container instances of an EC2 instance', () => {
-  test('lists the ACTIVE registrations with the ec2InstanceId filter and sets them DRAINING in one call, and nothing else', async () => {
+  test('looks every registration up by the ec2InstanceId filter (one listing, one describe) and sets the ACTIVE ones DRAINING in one call', async () => {
     // GIVEN two ACTIVE registrations, a REGISTERING one (ENI trunking) and an INACTIVE old one of the terminating instance
     stageWorld({
       instances: [TERMINATING],
@@ -63,9 +63,13 @@ describe('lookup of the container instances of an EC2 instance', () => {
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN only ACTIVE registrations were listed and asked DRAINING (ECS refuses DRAINING for the others)
+    // THEN every registration that is not INACTIVE was listed and read, and only the ACTIVE ones asked DRAINING
+    // (ECS refuses DRAINING for the others)
     expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input)).toEqual([
-      { cluster: 'my-cluster', filter: `ec2InstanceId in [${INSTANCE}]`, status: 'ACTIVE', maxResults: 100, nextToken: undefined },
+      { cluster: 'my-cluster', filter: `ec2InstanceId in [${INSTANCE}]`, maxResults: 100, nextToken: undefined },
+    ]);
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances)).toEqual([
+      [ciArn('new'), ciArn('older'), ciArn('trunk')],
     ]);
     expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand).map(c => c.args[0].input)).toEqual([
       { cluster: 'my-cluster', containerInstances: [ciArn('new'), ciArn('older')], status: 'DRAINING' },
@@ -73,11 +77,11 @@ describe('lookup of the container instances of an EC2 instance', () => {
     expect(summary).toEqual({ trigger: 'lifecycle-action', outcomes: { draining: 1 }, errors: 0, deferred: 0 });
   });
 
-  test('trusts the event and ECS\'s answer: list, DRAINING, record — no Auto Scaling read and no DescribeContainerInstances', async () => {
+  test('trusts the event for the wait and ECS\'s answers for the rest: list, describe, DRAINING, record — no Auto Scaling read', async () => {
     stageTerminating({ status: 'ACTIVE', running: 2, attributes: {} });
     const h = harness();
     await h.controller.handle(lifecycleEvent());
-    expect(callSequence()).toEqual(['ListContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes']);
+    expect(callSequence()).toEqual(['ListContainerInstances', 'DescribeContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes']);
   });
 });
 
@@ -86,8 +90,8 @@ describe('an instance that is not in the cluster', () => {
     stageWorld({ instances: [TERMINATING] });
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
-    expect(callSequence()).toEqual(['ListContainerInstances', 'ListContainerInstances', 'CompleteLifecycleAction']);
-    expect(ecsMock.commandCalls(ListContainerInstancesCommand)[1].args[0].input.status).toBeUndefined();
+    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(ecsMock.commandCalls(ListContainerInstancesCommand)[0].args[0].input.status).toBeUndefined();
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input)).toEqual([completeInput]);
     expect(summary.outcomes).toEqual({ 'not-registered': 1 });
   });
@@ -99,10 +103,10 @@ describe('an instance that is not in the cluster', () => {
     expect(mutatingCalls().map(c => c.command)).toEqual(['CompleteLifecycleActionCommand']);
   });
 
-  test('completes when the listed registration left the cluster before DRAINING (ECS answers a failure)', async () => {
-    // GIVEN ECS listed it ACTIVE, but it is deregistered by the time DRAINING is asked
-    stageTerminating({ status: 'INACTIVE', attributes: {} });
-    ecsMock.on(ListContainerInstancesCommand, { status: 'ACTIVE' }).resolves({ containerInstanceArns: [CI] });
+  test('completes when the registration read ACTIVE left the cluster before DRAINING (ECS answers a failure)', async () => {
+    // GIVEN ECS listed and described it ACTIVE, but it is deregistered by the time DRAINING is asked
+    stageTerminating({ status: 'ACTIVE', attributes: {} });
+    ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [{ arn: CI, reason: 'INACTIVE' }] });
     const h = harness();
 
     // WHEN its lifecycle action arrives
@@ -188,7 +192,8 @@ describe('starting a drain', () => {
     ecsMock.on(UpdateContainerInstancesStateCommand).resolves({ failures: [{ arn: CI, reason: 'AGENT_BUSY', detail: 'try later' }] });
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
-    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances)).toEqual([[CI]]);
+    // The lookup's describe, then the read after the failure (not a second DRAINING).
+    expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances)).toEqual([[CI], [CI]]);
     expect(ecsMock.commandCalls(UpdateContainerInstancesStateCommand)).toHaveLength(1);
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(0);
     expect(summary.outcomes).toEqual({ draining: 1 });
@@ -276,7 +281,7 @@ describe('when is an instance drained', () => {
 
     // THEN a full lookup, the tasks, Auto Scaling's word that it still waits, deregister, complete
     expect(callSequence()).toEqual([
-      'ListContainerInstances', 'ListContainerInstances', 'DescribeContainerInstances', 'ListTasks', 'DescribeTasks',
+      'ListContainerInstances', 'DescribeContainerInstances', 'ListTasks', 'DescribeTasks',
       'DescribeAutoScalingInstances', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
     expect(mutatingCalls()).toEqual([
@@ -293,8 +298,9 @@ describe('when is an instance drained', () => {
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
     expect(callSequence()).toEqual([
-      'ListContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes', 'ListTasks', 'DescribeTasks',
-      'ListContainerInstances', 'DescribeContainerInstances', 'DescribeAutoScalingInstances', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
+      // One lookup by instance id: complete, so no second one before the release.
+      'ListContainerInstances', 'DescribeContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes', 'ListTasks', 'DescribeTasks',
+      'DescribeAutoScalingInstances', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
     expect(summary.outcomes).toEqual({ drained: 1 });
     expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
@@ -513,7 +519,7 @@ describe('races with other invocations', () => {
     ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
-    expect(callSequence()).toEqual(['ListContainerInstances', 'ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
     expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
   });
 
@@ -537,25 +543,6 @@ describe('races with other invocations', () => {
     }));
     expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
     expect(mutatingCalls()).toEqual([]);
-  });
-
-  test('after a throttled call, the execution environment steps aside: its event invocations make no call for a while', async () => {
-    stageTerminating({ running: 1 });
-    ecsMock.on(ListContainerInstancesCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    const h = harness({}, NOW, { deferOnThrottling: true, stepAsideAfterThrottlingMs: 30_000 });
-    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ deferred: 1 });
-    const callsAfterThrottle = callSequence().length;
-
-    // 29 s later: no call at all, left to the pass
-    h.clock.now = NOW + 29_000;
-    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ deferred: 1, errors: 0 });
-    expect(callSequence()).toHaveLength(callsAfterThrottle);
-    expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'recently throttled: the reconcile pass takes this over', instanceId: INSTANCE }));
-
-    // 31 s later: back to work
-    stageTerminating({ running: 1, status: 'ACTIVE', attributes: {} });
-    h.clock.now = NOW + 31_000;
-    await expect(h.controller.handle(lifecycleEvent())).resolves.toMatchObject({ deferred: 0, outcomes: { draining: 1 } });
   });
 
   test('with deferOnThrottling, a throttled listing leaves the instance to the reconcile pass without failing', async () => {
