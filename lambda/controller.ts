@@ -152,7 +152,8 @@ export class DrainController {
     }
     const outcome = { failed: new Set<string>(), shared: [] as unknown[] };
     await this.step(lifecycle.map(l => l.item), outcome, tally, () => this.startDrains(lifecycle, tally));
-    await this.step([...registrationEvents, ...taskStops].map(e => e.item), outcome, tally, () => this.checkEnds(registrationEvents, taskStops, tally));
+    const ends = [...registrationEvents, ...taskStops].map(e => e.item);
+    await this.step(ends, outcome, tally, () => this.checkEnds(registrationEvents, taskStops, tally));
     await this.step(spot, outcome, tally, () => this.drainOnSpotWarnings(spot, tally));
     return outcome;
   }
@@ -284,7 +285,8 @@ export class DrainController {
       if (state.groupName === undefined || (!waits && !entries.some(e => e.registration.parked))) {
         // Not a managed instance waiting in this hook (an operator's drain, an instance back in
         // service): not the controller's to touch.
-        this.telemetry.log('info', `event ignored: the instance is ${state.groupName === undefined ? 'in no managed group' : state.lifecycleState}`, { instanceId });
+        const where = state.groupName === undefined ? 'in no managed group' : state.lifecycleState;
+        this.telemetry.log('info', `event ignored: the instance is ${where}`, { instanceId });
         for (const item of entries.flatMap(e => e.items)) results.set(item, 'left-alone');
         continue;
       }

@@ -5,10 +5,12 @@
  */
 import { CompleteLifecycleActionCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import {
-  DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, ListContainerInstancesCommand, PutAttributesCommand, UpdateContainerInstancesStateCommand,
+  DeregisterContainerInstanceCommand, DescribeContainerInstancesCommand, ListContainerInstancesCommand, PutAttributesCommand,
+  UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import {
-  autoScalingMock, ciArn, drainRecord, ecsMock, GROUP, harness, lifecycleEvent, parseInstanceFilter, queueBatch, stageWorld, taskArn, taskStoppedEvent,
+  autoScalingMock, ciArn, drainRecord, ecsMock, GROUP, harness, lifecycleEvent, parseInstanceFilter, queueBatch, stageWorld, taskArn,
+  taskStoppedEvent,
 } from './fixtures';
 
 const IDS = ['i-00000000000000001', 'i-00000000000000002', 'i-00000000000000003'];
@@ -72,8 +74,10 @@ describe('a batch of stopped tasks', () => {
     ]);
     expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand).map(call => call.args[0].input.InstanceIds!.sort())).toEqual([[a, b].sort()]);
     expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(call => parseInstanceFilter(call.args[0].input.filter).sort())).toEqual([[a, b].sort()]);
-    expect(ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(call => call.args[0].input.containerInstance).sort()).toEqual([ciArn('a'), ciArn('b')].sort());
-    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(call => call.args[0].input.InstanceId).sort()).toEqual([a, b].sort());
+    const deregistered = ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(call => call.args[0].input.containerInstance);
+    expect(deregistered.sort()).toEqual([ciArn('a'), ciArn('b')].sort());
+    const completed = autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(call => call.args[0].input.InstanceId);
+    expect(completed.sort()).toEqual([a, b].sort());
     expect(result).toMatchObject({ outcomes: { drained: 2 }, errors: 0, batchItemFailures: [] });
   });
 
