@@ -252,7 +252,8 @@ export class DrainController {
         toDescribe.set(trigger.containerInstanceArn, [...toDescribe.get(trigger.containerInstanceArn) ?? [], item]);
       } else {
         const seen = byArn.get(trigger.containerInstanceArn);
-        byArn.set(trigger.containerInstanceArn, { registration: seen?.registration ?? fromEvent(trigger), fresh: false, items: [...seen?.items ?? [], item] });
+        const registration = seen?.registration ?? fromEvent(trigger);
+        byArn.set(trigger.containerInstanceArn, { registration, fresh: false, items: [...seen?.items ?? [], item] });
       }
     }
     for (const { trigger, item } of taskStops) {

@@ -72,8 +72,10 @@ describe('a batch of stopped tasks', () => {
     expect(ecsMock.commandCalls(DescribeContainerInstancesCommand).map(call => call.args[0].input.containerInstances!.sort())).toEqual([
       [ciArn('a'), ciArn('b'), ciArn('c')].sort(),
     ]);
-    expect(autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand).map(call => call.args[0].input.InstanceIds!.sort())).toEqual([[a, b].sort()]);
-    expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(call => parseInstanceFilter(call.args[0].input.filter).sort())).toEqual([[a, b].sort()]);
+    const asked = autoScalingMock.commandCalls(DescribeAutoScalingInstancesCommand).map(call => call.args[0].input.InstanceIds!.sort());
+    expect(asked).toEqual([[a, b].sort()]);
+    const listed = ecsMock.commandCalls(ListContainerInstancesCommand).map(call => parseInstanceFilter(call.args[0].input.filter).sort());
+    expect(listed).toEqual([[a, b].sort()]);
     const deregistered = ecsMock.commandCalls(DeregisterContainerInstanceCommand).map(call => call.args[0].input.containerInstance);
     expect(deregistered.sort()).toEqual([ciArn('a'), ciArn('b')].sort());
     const completed = autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(call => call.args[0].input.InstanceId);
