@@ -126,7 +126,7 @@ export function parkedMarker(parkedSecondsAgo = 600): Record<string, string> {
 type LiveContainerInstance = Omit<FakeContainerInstance, 'status' | 'attributes'> & { status: string; attributes: Record<string, string> };
 
 /** Lifecycle states of an instance waiting in a termination hook. */
-const WAITING = new Set(['Terminating:Wait', 'Warmed:Terminating:Wait', 'Warmed:Pending:Wait']);
+const WAITING = new Set(['Terminating:Wait', 'Warmed:Terminating:Wait', 'Warmed:Pending:Wait', 'ReplacingRootVolume:Wait']);
 
 /** Page size of the fake's list calls when the caller names none (ECS's default is 100). */
 const PAGE = 100;
