@@ -24,7 +24,7 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { ContainerInstanceView, resourcesReleased, TaskView } from './decide';
-import { parseAttributeValue } from './drain-record';
+import { markerOf } from './drain-record';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
@@ -397,15 +397,13 @@ export function errorName(error: unknown): string | undefined {
 }
 
 export function toView(ci: ContainerInstance): RegisteredInstance {
-  const value = parseAttributeValue(ci.attributes?.find(a => a.name === ATTRIBUTE.DRAIN)?.value);
   return {
     containerInstanceArn: ci.containerInstanceArn!,
     ec2InstanceId: ci.ec2InstanceId,
     status: ci.status ?? 'UNKNOWN',
     runningTasksCount: ci.runningTasksCount ?? 0,
     pendingTasksCount: ci.pendingTasksCount ?? 0,
-    ...value?.kind === 'drain' ? { record: value.record } : {},
-    ...value?.kind === 'parked' ? { parked: true } : {},
+    ...markerOf(ci.attributes?.find(a => a.name === ATTRIBUTE.DRAIN)?.value),
     resourcesReleased: resourcesReleased(ci.registeredResources, ci.remainingResources),
   };
 }

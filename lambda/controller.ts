@@ -11,7 +11,7 @@
  */
 import { ClusterApi, RegisteredInstance } from './aws';
 import type { ControllerConfig } from './config';
-import { keepsRegistration, mayBeDrained, planSpotInterruption, REPLACING_ROOT_VOLUME_WAIT, TERMINATING_WAIT, WAIT_STATES } from './decide';
+import { keepsRegistration, mayBeDrained, planSpotInterruption, WAIT_STATES } from './decide';
 import { Candidate, Drainer, ErrorPolicy, InvocationSummary, isThrottling, managedState, Planner, Tally, WorkResult } from './drainer';
 import { parseQueueBatch, parseTrigger, Trigger } from './events';
 import { PassMemory, ReconcilePass } from './reconcile';
@@ -186,11 +186,14 @@ export class DrainController {
   }
 
   /**
-   * The lifecycle action events are themselves the word that their instances wait in this hook:
-   * their registrations are looked up by instance id (one listing, one describe for the batch),
-   * the ACTIVE ones set DRAINING straight away (ECS's answer is a fresh read) and the drain
-   * recorded. The event's time, less a slack, starts the record's hook clock. Nothing is
-   * deregistered before Auto Scaling confirms that the instance still waits.
+   * Lifecycle action events start drains, but an event may be a late or duplicated copy of one
+   * whose wait is over (the instance back in service, or resting in the warm pool): before its
+   * first write, Auto Scaling says whether each instance waits in this hook now (one read for the
+   * batch), and its registrations are looked up by instance id (one listing, one describe); a
+   * registration parked or set ACTIVE again after the event's time shows a stale copy even when
+   * Auto Scaling's answer lags (decide.ts). Then the ACTIVE ones are set DRAINING (ECS's answer is
+   * a fresh read) and the drain recorded. The event's time, less a slack, starts the record's hook
+   * clock.
    */
   private async startDrains(events: readonly { trigger: LifecycleTrigger; item: Item }[], tally: Tally): Promise<Map<Item, WorkResult>> {
     // Copies of one event (at-least-once delivery) start one drain; the earliest time bounds the hook's clock best.
@@ -200,13 +203,14 @@ export class DrainController {
       const time = trigger.time === undefined ? seen?.time : Math.min(trigger.time, seen?.time ?? Infinity);
       byInstance.set(trigger.instanceId, { trigger: seen?.trigger ?? trigger, items: [...seen?.items ?? [], item], time });
     }
-    const registrations = await this.api.registrationsOf([...byInstance.keys()]);
+    const ids = [...byInstance.keys()];
+    const [states, registrations] = await Promise.all([this.api.autoScalingInstances(ids), this.api.registrationsOf(ids)]);
     const candidates: Candidate[] = [...byInstance.values()].map(({ trigger, time }) => ({
       instanceId: trigger.instanceId,
-      groupName: trigger.groupName,
-      lifecycleState: lifecycleStateOf(trigger),
-      stateRead: false,
+      ...managedState(states.get(trigger.instanceId), this.config),
+      stateRead: true,
       hookClockFrom: time === undefined ? undefined : Math.min(time, this.now()) - EVENT_TIME_SLACK_MS,
+      eventTime: time,
       registrations: registrations.get(trigger.instanceId) ?? [],
       registrationsComplete: true,
     }));
@@ -222,7 +226,7 @@ export class DrainController {
       this.telemetry.log('info', `event ignored: container instance is ${trigger.status}, not DRAINING`, fields);
       return false;
     }
-    if (!trigger.parked && !mayBeDrained(trigger)) {
+    if (trigger.marker.parkedAt === undefined && !mayBeDrained(trigger)) {
       // Tasks still run, or still hold CPU or memory while they stop: the task state change event
       // of the last one's stop will come (and if it is lost, the reconcile pass looks within a minute).
       this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
@@ -267,7 +271,8 @@ export class DrainController {
     const byInstance = new Map<string, MaybeDrained[]>();
     for (const entry of byArn.values()) {
       const { registration } = entry;
-      if (!registration.ec2InstanceId || registration.status !== 'DRAINING' || (!registration.parked && !mayBeDrained(registration))) {
+      const parked = registration.parkedAt !== undefined;
+      if (!registration.ec2InstanceId || registration.status !== 'DRAINING' || (!parked && !mayBeDrained(registration))) {
         this.telemetry.log('debug', 'the container instance is not an empty drain', {
           containerInstanceArn: registration.containerInstanceArn, status: registration.status, events: entry.items.length,
         });
@@ -283,7 +288,7 @@ export class DrainController {
     for (const [instanceId, entries] of byInstance) {
       const state = managedState(states.get(instanceId), this.config);
       const waits = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] !== undefined;
-      if (state.groupName === undefined || (!waits && !entries.some(e => e.registration.parked))) {
+      if (state.groupName === undefined || (!waits && !entries.some(e => e.registration.parkedAt !== undefined))) {
         // Not a managed instance waiting in this hook (an operator's drain, an instance back in
         // service): not the controller's to touch.
         const where = state.groupName === undefined ? 'in no managed group' : state.lifecycleState;
@@ -364,16 +369,6 @@ export class DrainController {
   }
 }
 
-/** The lifecycle state the event's Origin, Destination and Action mean (user guide, warm pool and instance refresh events). */
-function lifecycleStateOf(trigger: LifecycleTrigger): string {
-  // Root volume replacement: Origin and Destination AutoScalingGroup, Action ReplaceRootVolume
-  // (user guide, "Instance refresh example events and patterns").
-  if (trigger.action === 'ReplaceRootVolume') return REPLACING_ROOT_VOLUME_WAIT;
-  if (trigger.destination === 'WarmPool') return 'Warmed:Pending:Wait';
-  if (trigger.origin === 'WarmPool') return 'Warmed:Terminating:Wait';
-  return TERMINATING_WAIT;
-}
-
 function fromEvent(trigger: ContainerInstanceTrigger): RegisteredInstance {
   return {
     containerInstanceArn: trigger.containerInstanceArn,
@@ -382,8 +377,7 @@ function fromEvent(trigger: ContainerInstanceTrigger): RegisteredInstance {
     runningTasksCount: trigger.runningTasksCount ?? 0,
     pendingTasksCount: trigger.pendingTasksCount ?? 0,
     resourcesReleased: trigger.resourcesReleased,
-    ...trigger.record ? { record: trigger.record } : {},
-    ...trigger.parked ? { parked: true } : {},
+    ...trigger.marker,
   };
 }
 

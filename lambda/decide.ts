@@ -5,7 +5,7 @@
  */
 import type { ControllerConfig } from './config';
 import type { DrainRecordValue } from './drain-record';
-import { COMPLETION_MARGIN_SECONDS } from '../src/constants';
+import { COMPLETION_MARGIN_SECONDS, EVENT_MAX_AGE_SECONDS } from '../src/constants';
 
 /**
  * Lifecycle states in which an instance waits for this termination hook, and where it goes
@@ -66,8 +66,10 @@ export interface ContainerInstanceView {
   readonly pendingTasksCount: number;
   /** The drain record the controller keeps on it, if any (see drain-record.ts). */
   readonly record?: DrainRecordValue;
-  /** Set when the controller parked the registration for the warm pool (see drain-record.ts). */
-  readonly parked?: boolean;
+  /** When the controller parked the registration for the warm pool, if it is parked (see drain-record.ts). */
+  readonly parkedAt?: number;
+  /** When the controller set it ACTIVE again after the warm pool, while that is recent (see drain-record.ts). */
+  readonly reactivatedAt?: number;
   /**
    * Whether every CPU and memory unit is free again (remaining equals registered). A task holds
    * its resources until it is STOPPED, so false means a task is still stopping; undefined when
@@ -97,6 +99,12 @@ export interface InstanceView {
    * lifecycle action event's time, a Spot warning before any action existed).
    */
   readonly hookClockFrom?: number;
+  /**
+   * When the view comes from a lifecycle action event: the event's time. A registration the
+   * controller parked or set ACTIVE again after it shows that the event describes a wait that is
+   * over (a late or duplicated copy), whatever a read of Auto Scaling says.
+   */
+  readonly eventTime?: number;
 }
 
 export type Outcome =
@@ -160,7 +168,7 @@ export function planTermination(view: InstanceView, now: number, config: Control
   const destination = view.lifecycleState === undefined ? undefined : WAIT_STATES[view.lifecycleState];
   if (destination === undefined) {
     if (view.lifecycleState !== undefined && IN_SERVICE_STATES.has(view.lifecycleState)) {
-      const parked = view.containerInstances.filter(ci => ci.parked);
+      const parked = view.containerInstances.filter(ci => ci.parkedAt !== undefined);
       if (parked.length > 0) {
         return {
           ...NOTHING,
@@ -174,6 +182,15 @@ export function planTermination(view: InstanceView, now: number, config: Control
   }
 
   const registrations = view.containerInstances.filter(ci => ci.status !== 'INACTIVE');
+  const changedSince = view.eventTime === undefined ? undefined
+    : registrations.find(ci => Math.max(ci.parkedAt ?? -Infinity, ci.reactivatedAt ?? -Infinity) > view.eventTime!);
+  if (changedSince) {
+    return {
+      ...NOTHING,
+      outcome: 'left-alone',
+      reason: `a late copy of a lifecycle action event: its registration was ${changedSince.parkedAt !== undefined ? 'parked' : 'set ACTIVE again'} after it`,
+    };
+  }
   if (registrations.length === 0) {
     // A lookup by instance id that finds nothing is the whole truth; a partial read is not.
     if (!view.registrationsComplete) return { ...NOTHING, outcome: 'draining', reason: 'its registrations are being looked up', needs: { tasksOf: [], registrations: true } };
@@ -263,6 +280,32 @@ function newDeadline(hookClockFrom: number | undefined, now: number, config: Con
   const actionStartedAfter = Math.max(hookClockFrom ?? -Infinity, now - heartbeatMs);
   const globalTimeoutMs = Math.min(MAX_GLOBAL_TIMEOUT_MS, 100 * heartbeatMs);
   return Math.min(now + config.drainTimeoutSeconds * 1000, actionStartedAfter + globalTimeoutMs - COMPLETION_MARGIN_SECONDS * 1000);
+}
+
+/**
+ * How long a reactivation marker is kept: longer than a copy of a lifecycle action event can
+ * arrive late. EventBridge gives up a delivery to the event queue after EVENT_MAX_AGE_SECONDS
+ * (the rules' target retry policy), and the queue drops a message that much after it was sent
+ * (its retention): a copy reaches the controller at most twice that after the event.
+ */
+export const REACTIVATION_MARKER_KEPT_MS = 2 * EVENT_MAX_AGE_SECONDS * 1000;
+
+/** Reactivation markers the reconcile pass removes: older than any late copy of an event they guard against. */
+export function staleMarkers(registrations: readonly ContainerInstanceView[], now: number): string[] {
+  return registrations
+    .filter(ci => ci.status === 'ACTIVE' && ci.reactivatedAt !== undefined && now - ci.reactivatedAt > REACTIVATION_MARKER_KEPT_MS)
+    .map(ci => ci.containerInstanceArn);
+}
+
+/**
+ * Auto Scaling can answer "No active Lifecycle Action found" for an action that is pending: a
+ * public report shows the refusal right after DescribeAutoScalingInstances said Terminating:Wait,
+ * and the same call accepted moments later (PrairieLearn/PrairieLearn#15586). A refused completion
+ * or heartbeat counts as "already over" only when a read of the instance agrees: while Auto
+ * Scaling still reports it in a wait state of this hook, the call is asked again.
+ */
+export function stillWaits(state: { groupName?: string; lifecycleState?: string }): boolean {
+  return state.groupName !== undefined && state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] !== undefined;
 }
 
 /** A lifecycle action's global timeout is at most 48 hours (Auto Scaling user guide, lifecycle hooks). */

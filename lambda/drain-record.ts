@@ -1,13 +1,18 @@
 /**
  * What the controller keeps on a container instance, as the value of one ECS custom attribute
- * (ATTRIBUTE.DRAIN), so that any invocation can pick a drain up without a database:
+ * (ATTRIBUTE.DRAIN), so that any invocation can pick a drain up without a database, and the one
+ * place that writes and reads it:
  *
  * - a drain record, `deadline:1795860000 started:1795856400 hook:1795856390`: when the drain is
  *   forced, when it started, and (when known) a moment at or before which the lifecycle hook's
  *   heartbeat timeout last started counting (the action's start or the last heartbeat);
  * - a parked marker, `parked:1795859000`: the instance went back to its group's warm pool with
  *   this registration kept (see decide.ts), so the controller sets it ACTIVE again when the
- *   instance returns to service.
+ *   instance returns to service;
+ * - a reactivation marker, `reactivated:1795859900`: the registration was set ACTIVE again then.
+ *   A lifecycle event older than that (a late or duplicated copy of the one that sent the instance
+ *   to the pool) describes a wait that is over; the reconcile pass removes the marker once no such
+ *   copy can still arrive (see decide.ts, staleMarker).
  *
  * Attribute values allow letters, digits, colons and spaces, up to 128 characters (ECS API
  * reference, Attribute), so both stay readable in the console.
@@ -26,7 +31,28 @@ export interface DrainRecordValue {
 
 export type AttributeValue =
   | { readonly kind: 'drain'; readonly record: DrainRecordValue }
-  | { readonly kind: 'parked'; readonly parkedAt: number };
+  | { readonly kind: 'parked'; readonly parkedAt: number }
+  | { readonly kind: 'reactivated'; readonly reactivatedAt: number };
+
+/** The attribute as a registration's fields: at most one of them is set. */
+export interface Marker {
+  readonly record?: DrainRecordValue;
+  /** When the registration was parked for the warm pool (epoch ms). */
+  readonly parkedAt?: number;
+  /** When it was set ACTIVE again after the warm pool (epoch ms). */
+  readonly reactivatedAt?: number;
+}
+
+/** The marker an attribute value carries; none for no value or a malformed one. */
+export function markerOf(value: string | undefined): Marker {
+  const parsed = parseAttributeValue(value);
+  switch (parsed?.kind) {
+    case 'drain': return { record: parsed.record };
+    case 'parked': return { parkedAt: parsed.parkedAt };
+    case 'reactivated': return { reactivatedAt: parsed.reactivatedAt };
+    default: return {};
+  }
+}
 
 export function formatDrainRecord(record: DrainRecordValue): string {
   const hook = record.hookClockFrom === undefined ? '' : ` hook:${seconds(record.hookClockFrom)}`;
@@ -35,6 +61,10 @@ export function formatDrainRecord(record: DrainRecordValue): string {
 
 export function formatParked(parkedAt: number): string {
   return `parked:${seconds(parkedAt)}`;
+}
+
+export function formatReactivated(reactivatedAt: number): string {
+  return `reactivated:${seconds(reactivatedAt)}`;
 }
 
 /**
@@ -54,6 +84,8 @@ export function parseAttributeValue(value: string | undefined): AttributeValue |
   }
   const parked = fields.get('parked');
   if (parked !== undefined) return fields.size === 1 ? { kind: 'parked', parkedAt: parked } : undefined;
+  const reactivated = fields.get('reactivated');
+  if (reactivated !== undefined) return fields.size === 1 ? { kind: 'reactivated', reactivatedAt: reactivated } : undefined;
   const deadline = fields.get('deadline');
   const startedAt = fields.get('started');
   if (deadline === undefined || startedAt === undefined) return undefined;

@@ -6,11 +6,11 @@
  */
 import { ClusterApi, errorName, forEachLimited, GroupInstance, isItemSpecific, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
-import { InstancePlan, InstanceView, Outcome, planTermination } from './decide';
+import { InstancePlan, InstanceView, Outcome, planTermination, stillWaits } from './decide';
 
 /** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
 export type Planner = typeof planTermination;
-import { formatDrainRecord, formatParked } from './drain-record';
+import { formatDrainRecord, formatParked, formatReactivated } from './drain-record';
 import { describeError, LogFields, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
 
@@ -27,6 +27,8 @@ export interface Candidate {
   readonly stateRead: boolean;
   /** A moment at or before the start of the lifecycle action, when known (see decide.ts). */
   readonly hookClockFrom?: number;
+  /** The lifecycle action event's time, when the candidate comes from one (see decide.ts, InstanceView.eventTime). */
+  readonly eventTime?: number;
   /** Registrations read already; with `registrationsComplete`, all of them. */
   readonly registrations?: readonly RegisteredInstance[];
   readonly registrationsComplete?: boolean;
@@ -71,8 +73,12 @@ export interface ErrorPolicy {
   readonly deferOnAbort?: boolean;
   /** Waits (ms) before asking again a deregistration ECS refused without force. @default none */
   readonly retryRefusedDeregistrationMs?: readonly number[];
-  /** Told whenever a call is deferred because it was throttled. */
-  readonly onThrottled?: () => void;
+  /**
+   * Waits (ms) before asking again a completion or heartbeat Auto Scaling refused with "No active
+   * Lifecycle Action found" while a read says the instance still waits (decide.ts, stillWaits).
+   * @default [2000]
+   */
+  readonly retryNoActiveActionMs?: readonly number[];
 }
 
 interface Work {
@@ -234,7 +240,8 @@ export class Drainer {
     for (const work of works) work.tried.heartbeat = true;
     await forEachLimited(works, work => this.safely(work, 'send a heartbeat', async () => {
       const sentAt = this.now();
-      const answer = await this.api.recordHeartbeat(work.view.groupName!, this.config.lifecycleHookName, work.view.instanceId);
+      const { groupName, instanceId } = work.view;
+      const answer = await this.whileWaiting(work, () => this.api.recordHeartbeat(groupName!, this.config.lifecycleHookName, instanceId));
       this.telemetry.log('info', 'lifecycle heartbeat sent', { ...this.fields(work), answer });
       if (answer === 'recorded') updates.push({ work, sentAt });
     }));
@@ -301,11 +308,30 @@ export class Drainer {
         }
       }
       if (!work.plan.completeLifecycleAction || work.done) return;
-      const answer = await this.api.completeLifecycleAction(work.view.groupName!, this.config.lifecycleHookName, work.view.instanceId);
+      const { groupName, instanceId } = work.view;
+      const answer = await this.whileWaiting(work, () => this.api.completeLifecycleAction(groupName!, this.config.lifecycleHookName, instanceId));
       this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', {
         ...this.fields(work), outcome: work.plan.outcome,
       });
     }));
+  }
+
+  /**
+   * A completion or heartbeat Auto Scaling refuses with "No active Lifecycle Action found" is
+   * asked again after a short wait while a read says the instance still waits in this hook
+   * (decide.ts, stillWaits); it is over only when the read agrees, or after the waits.
+   */
+  private async whileWaiting<T extends string>(work: Work, call: () => Promise<T | 'no-active-action'>): Promise<T | 'no-active-action'> {
+    let answer = await call();
+    for (const waitMs of this.errors.retryNoActiveActionMs ?? [2000]) {
+      if (answer !== 'no-active-action') break;
+      const state = (await this.api.autoScalingInstances([work.view.instanceId])).get(work.view.instanceId);
+      if (!stillWaits(managedState(state, this.config))) break;
+      this.telemetry.log('info', 'Auto Scaling found no active lifecycle action but says the instance waits: asking again', this.fields(work));
+      await new Promise(resolve => setTimeout(resolve, waitMs));
+      answer = await call();
+    }
+    return answer;
   }
 
   /**
@@ -323,15 +349,21 @@ export class Drainer {
     return answer;
   }
 
-  /** A parked registration back in service: ACTIVE again, and the marker removed (batched). */
+  /**
+   * A parked registration back in service: ACTIVE again, and its parked marker replaced by a
+   * reactivation marker (batched), which tells a late copy of the lifecycle event that sent the
+   * instance to the pool from a new one (decide.ts, InstanceView.eventTime).
+   */
   private async reactivate(works: Work[]): Promise<void> {
     if (works.length === 0) return;
     const arns = works.flatMap(w => w.plan.reactivate);
     const draining = arns.filter(arn => works.some(w => w.view.containerInstances.some(ci => ci.containerInstanceArn === arn && ci.status === 'DRAINING')));
     const { errors } = draining.length > 0 ? await this.api.setStatus(draining, 'ACTIVE') : { errors: new Map<string, unknown>() };
-    const deleteErrors = await this.api.deleteDrainAttributes(arns.filter(arn => !errors.has(arn)));
+    const marker = formatReactivated(this.now());
+    const active = arns.filter(arn => !errors.has(arn));
+    const markErrors = await this.api.putDrainAttributes(active.map(arn => ({ containerInstanceArn: arn, value: marker })));
     for (const work of works) {
-      const error = firstError(errors, work.plan.reactivate) ?? firstError(deleteErrors, work.plan.reactivate);
+      const error = firstError(errors, work.plan.reactivate) ?? firstError(markErrors, work.plan.reactivate);
       if (error !== undefined) this.fail(work, error, 'set the registration ACTIVE again');
     }
   }
@@ -362,7 +394,6 @@ export class Drainer {
   private fail(work: Work, error: unknown, what: string): void {
     if (work.done) return;
     if (this.errors.deferOnThrottling && isThrottling(error)) {
-      this.errors.onThrottled?.();
       work.done = 'deferred';
       this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...this.fields(work), step: what, error: describeError(error) });
       return;
@@ -421,6 +452,7 @@ function toView(candidate: Candidate): InstanceView {
     containerInstances: candidate.registrations ?? [],
     registrationsComplete: candidate.registrations !== undefined && candidate.registrationsComplete === true,
     hookClockFrom: candidate.hookClockFrom,
+    eventTime: candidate.eventTime,
   };
 }
 

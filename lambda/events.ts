@@ -1,5 +1,5 @@
 import { ResourceAmount, resourcesReleased } from './decide';
-import { DrainRecordValue, parseAttributeValue } from './drain-record';
+import { Marker, markerOf } from './drain-record';
 import { ATTRIBUTE, EVENT } from '../src/constants';
 
 /**
@@ -12,17 +12,13 @@ export type Trigger =
     readonly instanceId: string;
     readonly groupName: string;
     readonly hookName: string;
-    /** When the event was emitted (epoch ms): at or after the action's start. Undefined if unreadable. */
-    readonly time?: number;
     /**
-     * Where the instance goes: `WarmPool` when a group with `ReuseOnScaleIn` scales in. Auto
-     * Scaling adds Origin and Destination only for groups with a warm pool (user guide, warm
-     * pool event types and patterns); without them the instance is terminated.
+     * When the event was emitted (epoch ms): at or after the action's start. Undefined if
+     * unreadable. Where the instance goes (terminated, back to the warm pool, a new root volume)
+     * the controller reads from Auto Scaling, not from the event's Origin and Destination: a copy
+     * of the event may come after that wait is over.
      */
-    readonly origin?: string;
-    readonly destination?: string;
-    /** `ReplaceRootVolume` for an instance refresh that swaps the root volume (user guide, instance refresh events). */
-    readonly action?: string;
+    readonly time?: number;
   }
   | {
     readonly kind: 'container-instance-change';
@@ -36,9 +32,8 @@ export type Trigger =
     readonly version?: number;
     /** Whether the event shows every CPU and memory unit free (see decide.ts resourcesReleased). */
     readonly resourcesReleased?: boolean;
-    /** The controller's drain record or parked marker, as the event's attributes show it. */
-    readonly record?: DrainRecordValue;
-    readonly parked?: boolean;
+    /** The controller's marker (drain record, parked or reactivated), as the event's attributes show it. */
+    readonly marker: Marker;
   }
   | {
     /**
@@ -112,9 +107,6 @@ export function parseTrigger(event: unknown): Trigger {
       groupName,
       hookName,
       ...Number.isFinite(time) ? { time } : {},
-      ...isNonEmptyString(detail.Origin) ? { origin: detail.Origin } : {},
-      ...isNonEmptyString(detail.Destination) ? { destination: detail.Destination } : {},
-      ...isNonEmptyString(detail.Action) ? { action: detail.Action } : {},
     };
   }
 
@@ -135,7 +127,7 @@ export function parseTrigger(event: unknown): Trigger {
       version: countOrUndefined(detail.version),
       resourcesReleased: resourcesReleased(
         detail.registeredResources as ResourceAmount[] | undefined, detail.remainingResources as ResourceAmount[] | undefined),
-      ...attributeOf(detail.attributes),
+      marker: markerIn(detail.attributes),
     };
   }
 
@@ -160,14 +152,11 @@ export function parseTrigger(event: unknown): Trigger {
   return ignored(`no handling for ${source} / ${detailType}`);
 }
 
-/** The controller's attribute among an event's `attributes`, if well formed. */
-function attributeOf(attributes: unknown): { record?: DrainRecordValue; parked?: boolean } {
+/** The controller's marker among an event's `attributes`, if well formed. */
+function markerIn(attributes: unknown): Marker {
   if (!Array.isArray(attributes)) return {};
   const found = attributes.find(a => isRecord(a) && a.name === ATTRIBUTE.DRAIN) as Record<string, unknown> | undefined;
-  const value = parseAttributeValue(typeof found?.value === 'string' ? found.value : undefined);
-  if (value?.kind === 'drain') return { record: value.record };
-  if (value?.kind === 'parked') return { parked: true };
-  return {};
+  return markerOf(typeof found?.value === 'string' ? found.value : undefined);
 }
 
 function ignored(reason: string): Trigger {

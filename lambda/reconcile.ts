@@ -15,7 +15,7 @@
  */
 import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
-import { InstancePlan, InstanceView, mayBeDrained, planTermination, WAIT_STATES } from './decide';
+import { InstancePlan, InstanceView, mayBeDrained, planTermination, staleMarkers, WAIT_STATES } from './decide';
 import { Candidate, Drainer, isAbort, managedState, Tally, TaskReader } from './drainer';
 import { Telemetry } from './telemetry';
 
@@ -179,9 +179,17 @@ export class ReconcilePass {
     const byId = new Map(instances.map(i => [i.instanceId, i]));
     const waiting = instances.filter(i => WAIT_STATES[i.lifecycleState] !== undefined);
     // Listed every pass, also when nothing waits: a parked registration whose instance came back
-    // from the warm pool while its ECS event was lost is set ACTIVE here, and one set ACTIVE
-    // whose parked marker could not be removed (no event follows) loses its marker here.
-    const listed = [...await api.drainingContainerInstances(), ...await api.markedActiveContainerInstances()];
+    // from the warm pool while its ECS event was lost is set ACTIVE here, one set ACTIVE whose
+    // parked marker could not be replaced (no event follows) gets its reactivation marker here,
+    // and a reactivation marker older than any late event it guards against is removed.
+    const markedActive = await api.markedActiveContainerInstances();
+    const listed = [...await api.drainingContainerInstances(), ...markedActive];
+    const stale = staleMarkers(markedActive, this.now());
+    if (stale.length > 0) {
+      // Best effort: a marker left now is removed by a later pass.
+      const errors = await api.deleteDrainAttributes(stale);
+      this.telemetry.log('debug', 'removed reactivation markers older than any late event', { removed: stale.length - errors.size, failed: errors.size });
+    }
     // Empty by its counts by the time these reads returned (see ClusterTaskReads).
     const describedAt = this.now();
     const registrations = new Map<string, RegisteredInstance[]>();
@@ -192,7 +200,7 @@ export class ReconcilePass {
       registrations.set(ci.ec2InstanceId, [...registrations.get(ci.ec2InstanceId) ?? [], ci]);
     }
     const parkedBack = [...registrations.keys()]
-      .filter(id => WAIT_STATES[byId.get(id)!.lifecycleState] === undefined && registrations.get(id)!.some(ci => ci.parked));
+      .filter(id => WAIT_STATES[byId.get(id)!.lifecycleState] === undefined && registrations.get(id)!.some(ci => ci.parkedAt !== undefined));
 
     const now = this.now();
     const items: Item[] = [];

@@ -46,6 +46,13 @@ export const ATTRIBUTE = {
  */
 export const COMPLETION_MARGIN_SECONDS = 300;
 
+/**
+ * How long an event may wait to reach the controller: the rules' target retry policy gives up a
+ * delivery to the event queue after this, and the queue keeps a message this long. Older news is
+ * the reconcile pass's (it runs every minute).
+ */
+export const EVENT_MAX_AGE_SECONDS = 3600;
+
 /** CloudWatch metrics the controller emits in embedded metric format. */
 export const METRIC = {
   DEFAULT_NAMESPACE: 'EcsDrainHook',

@@ -14,7 +14,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { CdkDrainHookRemoval, hasCdkDrainHook } from './cdk-drain-hook-removal';
-import { COMPLETION_MARGIN_SECONDS, ENV, EVENT, METRIC } from './constants';
+import { COMPLETION_MARGIN_SECONDS, ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
 import { acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
 
@@ -129,7 +129,7 @@ const EVENT_FUNCTION_TIMEOUT = Duration.minutes(1);
 const EVENT_BATCH_SIZE = 100;
 const EVENT_BATCHING_WINDOW = Duration.seconds(1);
 const EVENT_CONCURRENCY = 5;
-const EVENT_RETENTION = Duration.hours(1);
+const EVENT_RETENTION = Duration.seconds(EVENT_MAX_AGE_SECONDS);
 
 /**
  * Drains ECS container instances before their Auto Scaling group terminates them.

@@ -111,11 +111,19 @@ describe('toView', () => {
   ])('treats %s as no record', (_name, attributes) => {
     const view = toView({ ...base, attributes });
     expect(view.record).toBeUndefined();
-    expect(view.parked).toBeUndefined();
+    expect(view.parkedAt).toBeUndefined();
   });
 
   test('reads a parked marker', () => {
-    expect(toView({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'parked:1800000000' }] })).toEqual(expect.objectContaining({ parked: true })); // and no record
+    const view = toView({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'parked:1800000000' }] });
+    expect(view).toEqual(expect.objectContaining({ parkedAt: 1_800_000_000_000 }));
+    expect(view.record).toBeUndefined();
+  });
+
+  test('reads a reactivation marker', () => {
+    const view = toView({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'reactivated:1800000000' }] });
+    expect(view).toEqual(expect.objectContaining({ reactivatedAt: 1_800_000_000_000 }));
+    expect(view.record).toBeUndefined();
   });
 
   test.each([

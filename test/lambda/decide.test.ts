@@ -195,7 +195,7 @@ describe('planTermination', () => {
     });
 
     test.each(['InService', 'Pending', 'Pending:Wait'])('a parked registration of an instance %s again is reactivated', state => {
-      const view: InstanceView = { instanceId: INSTANCE, groupName: GROUP, lifecycleState: state, containerInstances: [ci('a', { parked: true })] };
+      const view: InstanceView = { instanceId: INSTANCE, groupName: GROUP, lifecycleState: state, containerInstances: [ci('a', { parkedAt: NOW - 600_000 })] };
       expect(planTermination(view, NOW, CONFIG)).toMatchObject({ outcome: 'reactivated', reactivate: ['arn:ci/a'], setDraining: [] });
     });
 
@@ -205,7 +205,7 @@ describe('planTermination', () => {
     });
 
     test('a parked registration whose instance is terminated from the warm pool is drained and deregistered', () => {
-      const view: InstanceView = { ...terminating(ci('a', { parked: true, tasksNotStopped: [] })), lifecycleState: 'Warmed:Terminating:Wait' };
+      const view: InstanceView = { ...terminating(ci('a', { parkedAt: NOW - 600_000, tasksNotStopped: [] })), lifecycleState: 'Warmed:Terminating:Wait' };
       const plan = planTermination(view, NOW, CONFIG);
       expect(plan).toMatchObject({ outcome: 'drained', deregister: [{ containerInstanceArn: 'arn:ci/a', force: false }] });
     });

@@ -22,8 +22,6 @@ describe('parseTrigger on the sample events', () => {
       groupName: GROUP,
       hookName: HOOK,
       time: Date.parse('2026-11-28T10:00:00Z'),
-      origin: 'AutoScalingGroup',
-      destination: 'EC2',
     });
     expect(parseTrigger(containerInstanceEvent())).toMatchObject({
       kind: 'container-instance-change',
@@ -52,12 +50,6 @@ describe('parseTrigger on the sample events', () => {
     const trigger = parseTrigger(containerInstanceEvent(detail));
     expect(trigger).toMatchObject({ kind: 'container-instance-change' });
     expect((trigger as { resourcesReleased?: boolean }).resourcesReleased).toBe(expected);
-  });
-
-  test('a lifecycle event of a root volume replacement carries its Action', () => {
-    const event = lifecycleEvent();
-    Object.assign(event.detail, { Origin: 'AutoScalingGroup', Destination: 'AutoScalingGroup', Action: 'ReplaceRootVolume' });
-    expect(parseTrigger(event)).toMatchObject({ kind: 'lifecycle-action', action: 'ReplaceRootVolume', destination: 'AutoScalingGroup' });
   });
 
   test('a scheduled event needs no detail', () => {

@@ -195,8 +195,25 @@ describe('warm pools', () => {
     });
     const h = harness();
     const summary = await h.controller.handle(scheduledEvent());
-    expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand', 'DeleteAttributesCommand']);
+    expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand', 'PutAttributesCommand']);
     expect(summary.outcomes).toEqual({ reactivated: 1 });
+  });
+});
+
+describe('reactivation markers', () => {
+  test.each([
+    ['kept while a late copy of the lifecycle event may still come', 60 * 60, false],
+    ['removed once no late copy can come any more (two event ages)', 2 * 60 * 60 + 60, true],
+  ])('on an ACTIVE registration: %s', async (_name, ageSeconds, removed) => {
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
+      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 3, attributes: { [ATTRIBUTE.DRAIN]: `reactivated:${NOW_S - ageSeconds}` } }],
+    });
+    const h = harness();
+    await h.controller.handle(scheduledEvent());
+    expect(mutatingCalls()).toEqual(removed
+      ? [{ command: 'DeleteAttributesCommand', input: { cluster: CLUSTER, attributes: [{ name: ATTRIBUTE.DRAIN, targetType: 'container-instance', targetId: CI }] } }]
+      : []);
   });
 });
 
@@ -212,10 +229,10 @@ describe('a parked marker left on an ACTIVE registration', () => {
     // WHEN a pass runs
     const summary = await h.controller.handle(scheduledEvent());
 
-    // THEN the marker is removed, nothing else changes: left, it would have a later DRAINING of the
-    // instance (an operator's maintenance) taken for a return from the pool and undone
+    // THEN the parked marker is replaced by a reactivation marker, nothing else changes: left, it would
+    // have a later DRAINING of the instance (an operator's maintenance) taken for a return from the pool and undone
     expect(mutatingCalls()).toEqual([
-      { command: 'DeleteAttributesCommand', input: { cluster: CLUSTER, attributes: [{ name: ATTRIBUTE.DRAIN, targetType: 'container-instance', targetId: CI }] } },
+      { command: 'PutAttributesCommand', input: { cluster: CLUSTER, attributes: [{ name: ATTRIBUTE.DRAIN, value: `reactivated:${NOW_S}`, targetType: 'container-instance', targetId: CI }] } },
     ]);
     expect(summary.outcomes).toEqual({ reactivated: 1 });
   });

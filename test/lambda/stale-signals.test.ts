@@ -12,6 +12,7 @@ import {
   autoScalingMock, ciArn, GROUP, harness, INSTANCE, lifecycleEvent, mutatingCalls, noActiveLifecycleAction, NOW, parkedMarker,
   queueBatch, stageWorld, taskArn,
 } from './fixtures';
+import { ATTRIBUTE } from '../../src/constants';
 
 const CI = ciArn('b54a2a04046f4d79a2a34b8d8fc37e1c');
 const MINUTE = 60_000;
@@ -62,6 +63,31 @@ describe('a late copy of a warm pool lifecycle event', () => {
     await h.controller.handle(queueBatch(toWarmPoolEvent(10)));
     // THEN the marker is not replaced by a drain record
     expect(mutatingCalls().filter(c => c.command === 'PutAttributesCommand')).toEqual([]);
+  });
+});
+
+describe('a registration set ACTIVE again after the warm pool', () => {
+  function stageReactivated(minutesAgo: number, lifecycleState: string): void {
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState }],
+      containerInstances: [{
+        arn: CI, ec2InstanceId: INSTANCE, status: 'ACTIVE', running: 3, attributes: { [ATTRIBUTE.DRAIN]: `reactivated:${Math.floor((NOW - minutesAgo * MINUTE) / 1000)}` },
+      }],
+    });
+  }
+
+  test('is not drained by a copy of the event that sent it to the pool, even when Auto Scaling\'s answer still says it waits', async () => {
+    stageReactivated(5, 'Warmed:Pending:Wait');
+    const h = harness();
+    await h.controller.handle(queueBatch(toWarmPoolEvent(20)));
+    expect(mutatingCalls()).toEqual([]);
+  });
+
+  test('is drained by a new event of a later return to the pool', async () => {
+    stageReactivated(20, 'Warmed:Pending:Wait');
+    const h = harness();
+    await h.controller.handle(queueBatch(toWarmPoolEvent(1)));
+    expect(mutatingCalls().map(c => c.command)).toEqual(['UpdateContainerInstancesStateCommand', 'PutAttributesCommand']);
   });
 });
 

@@ -77,11 +77,13 @@ describe('lookup of the container instances of an EC2 instance', () => {
     expect(summary).toEqual({ trigger: 'lifecycle-action', outcomes: { draining: 1 }, errors: 0, deferred: 0 });
   });
 
-  test('trusts the event for the wait and ECS\'s answers for the rest: list, describe, DRAINING, record — no Auto Scaling read', async () => {
+  test('confirms with Auto Scaling that the instance waits before its first write: read, list, describe, DRAINING, record', async () => {
     stageTerminating({ status: 'ACTIVE', running: 2, attributes: {} });
     const h = harness();
     await h.controller.handle(lifecycleEvent());
-    expect(callSequence()).toEqual(['ListContainerInstances', 'DescribeContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes']);
+    expect(callSequence()).toEqual([
+      'DescribeAutoScalingInstances', 'ListContainerInstances', 'DescribeContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes',
+    ]);
   });
 });
 
@@ -90,7 +92,7 @@ describe('an instance that is not in the cluster', () => {
     stageWorld({ instances: [TERMINATING] });
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
-    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(callSequence()).toEqual(['DescribeAutoScalingInstances', 'ListContainerInstances', 'CompleteLifecycleAction']);
     expect(ecsMock.commandCalls(ListContainerInstancesCommand)[0].args[0].input.status).toBeUndefined();
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand).map(c => c.args[0].input)).toEqual([completeInput]);
     expect(summary.outcomes).toEqual({ 'not-registered': 1 });
@@ -279,10 +281,10 @@ describe('when is an instance drained', () => {
     // WHEN its lifecycle action arrives
     const summary = await h.controller.handle(lifecycleEvent());
 
-    // THEN a full lookup, the tasks, Auto Scaling's word that it still waits, deregister, complete
+    // THEN Auto Scaling's word that it waits, a full lookup, the tasks, deregister, complete
     expect(callSequence()).toEqual([
-      'ListContainerInstances', 'DescribeContainerInstances', 'ListTasks', 'DescribeTasks',
-      'DescribeAutoScalingInstances', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
+      'DescribeAutoScalingInstances', 'ListContainerInstances', 'DescribeContainerInstances', 'ListTasks', 'DescribeTasks',
+      'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
     expect(mutatingCalls()).toEqual([
       { command: 'DeregisterContainerInstanceCommand', input: { cluster: 'my-cluster', containerInstance: CI, force: false } },
@@ -298,9 +300,9 @@ describe('when is an instance drained', () => {
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
     expect(callSequence()).toEqual([
-      // One lookup by instance id: complete, so no second one before the release.
-      'ListContainerInstances', 'DescribeContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes', 'ListTasks', 'DescribeTasks',
-      'DescribeAutoScalingInstances', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
+      // One read of Auto Scaling and one lookup by instance id, both before the first write: none again before the release.
+      'DescribeAutoScalingInstances', 'ListContainerInstances', 'DescribeContainerInstances', 'UpdateContainerInstancesState', 'PutAttributes',
+      'ListTasks', 'DescribeTasks', 'DeregisterContainerInstance', 'CompleteLifecycleAction',
     ]);
     expect(summary.outcomes).toEqual({ drained: 1 });
     expect(h.metricValues(METRIC.DRAINS_STARTED)).toEqual([1]);
@@ -502,15 +504,27 @@ describe('races with other invocations', () => {
     expect(h.metricValues(METRIC.ERRORS)).toEqual([1]);
   });
 
-  test('a late duplicate event, after the container instance was deregistered, only completes again: "no active action" is no error', async () => {
+  test('a late duplicate event, after the action completed and the container instance was deregistered, changes nothing', async () => {
     stageWorld({
       instances: [{ ...TERMINATING, lifecycleState: 'Terminating:Proceed' }],
       containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'INACTIVE', attributes: drainRecord(600) }],
     });
-    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
-    expect(mutatingCalls().map(c => c.command)).toEqual(['CompleteLifecycleActionCommand']);
+    expect(mutatingCalls()).toEqual([]);
+    expect(summary).toMatchObject({ outcomes: { 'left-alone': 1 }, errors: 0 });
+  });
+
+  test('a completion another invocation made first ("No active Lifecycle Action found", and Auto Scaling agrees) is no error', async () => {
+    stageWorld({ instances: [TERMINATING] });
+    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
+    autoScalingMock.on(DescribeAutoScalingInstancesCommand)
+      .resolvesOnce({ AutoScalingInstances: [{ InstanceId: INSTANCE, AutoScalingGroupName: GROUP, LifecycleState: 'Terminating:Wait' } as never] })
+      .resolves({ AutoScalingInstances: [{ InstanceId: INSTANCE, AutoScalingGroupName: GROUP, LifecycleState: 'Terminating:Proceed' } as never] });
+    const h = harness();
+    const summary = await h.controller.handle(lifecycleEvent());
+    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
+    expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action was already over', instanceId: INSTANCE }));
     expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
   });
 
@@ -519,7 +533,7 @@ describe('races with other invocations', () => {
     ecsMock.on(ListContainerInstancesCommand).rejects(Object.assign(new Error('Cluster not found.'), { name: 'ClusterNotFoundException' }));
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
-    expect(callSequence()).toEqual(['ListContainerInstances', 'CompleteLifecycleAction']);
+    expect(callSequence()).toEqual(['DescribeAutoScalingInstances', 'ListContainerInstances', 'CompleteLifecycleAction']);
     expect(summary).toMatchObject({ outcomes: { 'not-registered': 1 }, errors: 0 });
   });
 

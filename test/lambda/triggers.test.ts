@@ -227,10 +227,10 @@ describe('ECS container instance state change events', () => {
       // WHEN ECS reports the reconnection
       const summary = await h.controller.handle(withAttributes(parkedMarker(), { agentConnected: true }));
 
-      // THEN ACTIVE again, the marker deleted, nothing completed or deregistered
+      // THEN ACTIVE again, the parked marker replaced by a reactivation marker, nothing completed or deregistered
       expect(mutatingCalls()).toEqual([
         { command: 'UpdateContainerInstancesStateCommand', input: { cluster: CLUSTER, containerInstances: [CI], status: 'ACTIVE' } },
-        { command: 'DeleteAttributesCommand', input: { cluster: CLUSTER, attributes: [{ name: ATTRIBUTE.DRAIN, targetType: 'container-instance', targetId: CI }] } },
+        { command: 'PutAttributesCommand', input: { cluster: CLUSTER, attributes: [{ name: ATTRIBUTE.DRAIN, value: `reactivated:${NOW_S}`, targetType: 'container-instance', targetId: CI }] } },
       ]);
       expect(summary.outcomes).toEqual({ reactivated: 1 });
     });
