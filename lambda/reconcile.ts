@@ -182,8 +182,9 @@ export class ReconcilePass {
     // from the warm pool while its ECS event was lost is set ACTIVE here, one set ACTIVE whose
     // parked marker could not be replaced (no event follows) gets its reactivation marker here,
     // and a reactivation marker older than any late event it guards against is removed.
+    const draining = await api.drainingContainerInstances();
     const markedActive = await api.markedActiveContainerInstances();
-    const listed = [...await api.drainingContainerInstances(), ...markedActive];
+    const listed = [...draining, ...markedActive];
     const stale = staleMarkers(markedActive, this.now());
     if (stale.length > 0) {
       // Best effort: a marker left now is removed by a later pass.
