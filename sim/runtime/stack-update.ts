@@ -505,6 +505,9 @@ function slice(model: CloudModel, stackName: string): CloudModel {
     warmPools: of(model.warmPools),
     functions: of(model.functions),
     rules: of(model.rules),
+    queues: of(model.queues),
+    queuePolicies: of(model.queuePolicies),
+    eventSourceMappings: of(model.eventSourceMappings),
   };
 }
 
@@ -522,6 +525,9 @@ function withStack(model: CloudModel, next: CloudModel, stackName: string): Clou
     warmPools: replace(model.warmPools, next.warmPools),
     functions: replace(model.functions, next.functions),
     rules: replace(model.rules, next.rules),
+    queues: replace(model.queues, next.queues),
+    queuePolicies: replace(model.queuePolicies, next.queuePolicies),
+    eventSourceMappings: replace(model.eventSourceMappings, next.eventSourceMappings),
   };
 }
 
