@@ -221,8 +221,18 @@ interface StackArtifact { readonly stackName: string; readonly template: Templat
 export function loadAssembly(directory: string): CloudModel {
   const root = path.resolve(directory);
   const model: CloudModel = {
-    directory: root, stacks: [], resources: [], clusters: [], autoScalingGroups: [], lifecycleHooks: [], warmPools: [], functions: [], rules: [],
-    queues: [], queuePolicies: [], eventSourceMappings: [],
+    directory: root,
+    stacks: [],
+    resources: [],
+    clusters: [],
+    autoScalingGroups: [],
+    lifecycleHooks: [],
+    warmPools: [],
+    functions: [],
+    rules: [],
+    queues: [],
+    queuePolicies: [],
+    eventSourceMappings: [],
   };
   for (const stack of readStacks(root)) {
     model.stacks.push(stack.stackName);

@@ -42,8 +42,8 @@ import { SimClock, TimerHandle } from '../clock';
 import { QueueSpec } from './assembly';
 import { deriveSeed } from './seeds';
 import { Decision, Policy } from '../emulator/iam/policy';
-import { SeededRandom } from '../emulator/random';
 import { decideAccess, parseResourcePolicy, RequestPrincipal, ResourcePolicy } from '../emulator/iam/resource-policy';
+import { SeededRandom } from '../emulator/random';
 
 /** "Amazon SQS standard queue quotas": in-flight messages per standard queue, approximately. */
 export const DEFAULT_IN_FLIGHT_LIMIT = 120_000;
@@ -269,7 +269,9 @@ export class Sqs {
    * resource-based policy and the principal's identity-based policies. EventBridge and Lambda
    * call SQS over TLS, so `aws:SecureTransport` is true.
    */
-  authorize(arn: string, principal: RequestPrincipal, action: string, context: Record<string, string>, identityPolicies: readonly Policy[] = []): Decision {
+  authorize(
+    arn: string, principal: RequestPrincipal, action: string, context: Record<string, string>, identityPolicies: readonly Policy[] = [],
+  ): Decision {
     const queue = this.queues.get(arn);
     return decideAccess(principal, { action, resource: arn, context: { 'aws:SecureTransport': 'true', ...context } }, queue?.policy, identityPolicies);
   }
