@@ -345,6 +345,11 @@ export class LambdaRuntime implements ActivityProbe {
     this.deployPrepared(this.prepareFunction(spec));
   }
 
+  /** The configuration of the deployed function of that name (undefined: none). */
+  specOf(name: string): FunctionSpec | undefined {
+    return this.functions.get(name)?.spec;
+  }
+
   /** Whether a function of that name is deployed (and not deleted). */
   hasFunction(name: string): boolean {
     return this.functions.has(name);

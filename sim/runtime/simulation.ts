@@ -17,7 +17,7 @@ import {
   checkEventSourceMapping, EventSourceMappingRefusal, MappingCheckContext, MappingStats, ResourceDeploymentError, roleContext, rolePrincipal,
   SqsEventSources,
 } from './sqs-event-source';
-import { StackUpdateResult, updateStacks } from './stack-update';
+import { queueDependencyOrder, StackUpdateResult, updateStacks } from './stack-update';
 import { installVirtualTime } from './virtual-time';
 import { ENV } from '../../src/constants';
 import type { BucketSpec } from '../emulator/throttling';
@@ -154,6 +154,8 @@ export class Simulation {
       world: this.emulator,
       lambda: this.lambda,
       eventBridge: this.eventBridge,
+      sqs: this.sqs,
+      eventSources: this.eventSources,
     });
     this.deployed = model;
     this.roles = rolesOf(model);
@@ -255,7 +257,7 @@ export class Simulation {
         throw new ResourceDeploymentError(queue.stackName, queue.logicalId, queueType, 'InvalidRequest', `${error.message} (Service: Sqs, Status Code: 400)`);
       }
     }
-    for (const queue of dependencyOrder(model.queues)) this.sqs.createQueue(queue);
+    for (const queue of queueDependencyOrder(model.queues)) this.sqs.createQueue(queue);
     for (const policy of model.queuePolicies) {
       const parsed = this.sqs.checkPolicy(`${policy.stackName}/${policy.logicalId}`, policy.document);
       for (const url of policy.queueUrls) {
@@ -365,19 +367,3 @@ function rolesOf(model: CloudModel): Map<string, RoleSpec> {
   return new Map(model.functions.map(fn => [fn.role.arn, fn.role]));
 }
 
-/** Queues in an order where each dead-letter queue of the model comes before the queues that name it. */
-export function dependencyOrder(queues: readonly QueueSpec[]): QueueSpec[] {
-  const byArn = new Map(queues.map(q => [q.arn, q]));
-  const ordered: QueueSpec[] = [];
-  const placed = new Set<string>();
-  const place = (queue: QueueSpec, path: Set<string>) => {
-    if (placed.has(queue.arn) || path.has(queue.arn)) return;
-    path.add(queue.arn);
-    const dlq = queue.redrivePolicy && byArn.get(queue.redrivePolicy.deadLetterTargetArn);
-    if (dlq) place(dlq, path);
-    placed.add(queue.arn);
-    ordered.push(queue);
-  };
-  for (const queue of queues) place(queue, new Set());
-  return ordered;
-}

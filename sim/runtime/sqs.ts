@@ -259,6 +259,11 @@ export class Sqs {
     return parseResourcePolicy(name, document);
   }
 
+  /** The queue's resource-based policy now, if it has one. */
+  policy(arn: string): ResourcePolicy | undefined {
+    return this.queues.get(arn)?.policy;
+  }
+
   /** SetQueueAttributes `Policy` (undefined: the policy is removed). */
   setPolicy(arn: string, policy: ResourcePolicy | undefined): void {
     this.queue(arn).policy = policy;
