@@ -88,7 +88,9 @@ describe('deployment refusals (CreateEventSourceMapping)', () => {
   });
 
   test('the limits themselves deploy: BatchSize 10,000 with a window, MaximumConcurrency 2 and 1,000, visibility equal to the timeout', async () => {
-    const largest = app({ BatchSize: 10_000, MaximumBatchingWindowInSeconds: 300, ScalingConfig: { MaximumConcurrency: 1000 } }, {}, { VisibilityTimeout: 30 });
+    const largest = app(
+      { BatchSize: 10_000, MaximumBatchingWindowInSeconds: 300, ScalingConfig: { MaximumConcurrency: 1000 } }, {}, { VisibilityTimeout: 30 },
+    );
     await withSimulation(sqsAssembly(largest), {}, async sim => expect(sim.model.eventSourceMappings).toHaveLength(1));
     await withSimulation(sqsAssembly(app({ ScalingConfig: { MaximumConcurrency: 2 } })), {},
       async sim => expect(sim.eventSources.specs()).toHaveLength(1));
