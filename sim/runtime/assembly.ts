@@ -7,6 +7,7 @@
  * `aws:cloudformation:stack` with `properties.templateFile`, `cdk:cloud-assembly` for stages,
  * `cdk:asset-manifest` with `files[hash].source.path`).
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RoleSpec, StackRoles } from './iam-roles';
@@ -94,8 +95,69 @@ export interface RuleTargetSpec {
   readonly arn: string;
   /** Set when the target is a function of the assembly. */
   readonly functionName?: string;
+  /** Set when the target is an Amazon SQS queue (its ARN: `arn:aws:sqs:<region>:<account>:<name>`). */
+  readonly queueArn?: string;
   /** A constant JSON input replacing the event (target `Input`). */
   readonly input?: unknown;
+  /** `Input` as the template writes it: the message body a queue target receives instead of the event. */
+  readonly inputText?: string;
+  /**
+   * The target's `RetryPolicy` (AWS::Events::Rule RetryPolicy): how often and how long EventBridge
+   * retries a delivery that failed with a retriable error. Undefined: EventBridge's defaults, 185
+   * attempts over 24 hours (EventBridge user guide, "How EventBridge retries delivering events").
+   */
+  readonly retryPolicy?: { readonly maximumRetryAttempts: number; readonly maximumEventAgeSeconds: number };
+  /** `DeadLetterConfig.Arn`: the SQS queue that receives events EventBridge gave up on. */
+  readonly deadLetterArn?: string;
+}
+
+/**
+ * AWS::SQS::Queue, a standard queue (CloudFormation template reference): `VisibilityTimeout`
+ * defaults to 30 s, `MessageRetentionPeriod` to 345,600 s (4 days), `DelaySeconds` to 0;
+ * `RedrivePolicy` names the dead-letter queue and `maxReceiveCount`. `Ref` is the queue URL,
+ * `Fn::GetAtt` gives `Arn` and `QueueName` (intrinsics.ts). `SqsManagedSseEnabled` and the other
+ * encryption settings change nothing the emulator models. Values are kept as written: the SQS
+ * runtime refuses what CreateQueue would refuse (sqs.ts).
+ */
+export interface QueueSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly url: string;
+  readonly visibilityTimeoutSeconds: number;
+  readonly messageRetentionSeconds: number;
+  readonly delaySeconds: number;
+  readonly redrivePolicy?: { readonly deadLetterTargetArn: string; readonly maxReceiveCount: number };
+}
+
+/** AWS::SQS::QueuePolicy: one resource-based policy set on each queue of `Queues` (queue URLs). */
+export interface QueuePolicySpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly queueUrls: readonly string[];
+  readonly document: unknown;
+}
+
+/**
+ * AWS::Lambda::EventSourceMapping of an Amazon SQS queue (Lambda developer guide, "Lambda
+ * parameters for Amazon SQS event source mappings"): `BatchSize` defaults to 10,
+ * `MaximumBatchingWindowInSeconds` to 0, `Enabled` to true; `ScalingConfig.MaximumConcurrency`
+ * and `FunctionResponseTypes` are optional. Kept as written: the deployment refuses what
+ * CreateEventSourceMapping refuses (sqs-event-source.ts).
+ */
+export interface EventSourceMappingSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  /** The mapping's UUID (what `Ref` returns), derived from its stack, logical ID and queue. */
+  readonly uuid: string;
+  readonly eventSourceArn: string;
+  readonly functionName: string;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly maximumConcurrency?: number;
+  readonly functionResponseTypes: readonly string[];
+  readonly enabled: boolean;
 }
 
 export interface RuleSpec {
@@ -134,6 +196,9 @@ export interface CloudModel {
   readonly warmPools: WarmPoolSpec[];
   readonly functions: FunctionSpec[];
   readonly rules: RuleSpec[];
+  readonly queues: QueueSpec[];
+  readonly queuePolicies: QueuePolicySpec[];
+  readonly eventSourceMappings: EventSourceMappingSpec[];
 }
 
 /** The part of the emulator's world API a deployment uses (sim/README.md, the contract). */
@@ -156,7 +221,18 @@ interface StackArtifact { readonly stackName: string; readonly template: Templat
 export function loadAssembly(directory: string): CloudModel {
   const root = path.resolve(directory);
   const model: CloudModel = {
-    directory: root, stacks: [], resources: [], clusters: [], autoScalingGroups: [], lifecycleHooks: [], warmPools: [], functions: [], rules: [],
+    directory: root,
+    stacks: [],
+    resources: [],
+    clusters: [],
+    autoScalingGroups: [],
+    lifecycleHooks: [],
+    warmPools: [],
+    functions: [],
+    rules: [],
+    queues: [],
+    queuePolicies: [],
+    eventSourceMappings: [],
   };
   for (const stack of readStacks(root)) {
     model.stacks.push(stack.stackName);
@@ -342,16 +418,87 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
           eventPattern: typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern,
           scheduleExpression: p.ScheduleExpression,
           enabled: (p.State ?? 'ENABLED') === 'ENABLED',
-          targets: (p.Targets ?? []).map((t: any): RuleTargetSpec => ({
-            id: String(t.Id),
-            arn: String(t.Arn),
-            functionName: String(t.Arn).includes(':function:') ? functionNameOf(String(t.Arn)) : undefined,
-            input: t.Input !== undefined ? JSON.parse(t.Input) : undefined,
-          })),
+          targets: (p.Targets ?? []).map((t: any) => ruleTarget(stack.stackName, logicalId, t)),
         });
         break;
+      case 'AWS::SQS::Queue': {
+        if (p.FifoQueue === true || p.FifoQueue === 'true') {
+          throw new Error(`${stack.stackName}: ${logicalId} (AWS::SQS::Queue): FIFO queues are not modelled by the emulator`);
+        }
+        const redrive = typeof p.RedrivePolicy === 'string' ? JSON.parse(p.RedrivePolicy) : p.RedrivePolicy;
+        model.queues.push({
+          ...base,
+          name: resolver.physicalName(logicalId),
+          arn: resolver.attribute(logicalId, 'Arn'),
+          url: resolver.attribute(logicalId, 'QueueUrl'),
+          visibilityTimeoutSeconds: p.VisibilityTimeout !== undefined ? Number(p.VisibilityTimeout) : 30,
+          messageRetentionSeconds: p.MessageRetentionPeriod !== undefined ? Number(p.MessageRetentionPeriod) : 345_600,
+          delaySeconds: p.DelaySeconds !== undefined ? Number(p.DelaySeconds) : 0,
+          ...(redrive?.deadLetterTargetArn !== undefined ? {
+            redrivePolicy: { deadLetterTargetArn: String(redrive.deadLetterTargetArn), maxReceiveCount: Number(redrive.maxReceiveCount) },
+          } : {}),
+        });
+        break;
+      }
+      case 'AWS::SQS::QueuePolicy':
+        model.queuePolicies.push({ ...base, queueUrls: [p.Queues ?? []].flat().map(String), document: p.PolicyDocument });
+        break;
+      case 'AWS::Lambda::EventSourceMapping': {
+        const eventSourceArn = String(p.EventSourceArn);
+        if (!eventSourceArn.startsWith('arn:aws:sqs:')) {
+          throw new Error(`${stack.stackName}: ${logicalId} (AWS::Lambda::EventSourceMapping): only Amazon SQS event sources are modelled by the emulator; got ${eventSourceArn}`);
+        }
+        model.eventSourceMappings.push({
+          ...base,
+          uuid: uuidOf(`${stack.stackName}/${logicalId}/${eventSourceArn}`),
+          eventSourceArn,
+          functionName: functionNameOf(String(p.FunctionName)),
+          batchSize: p.BatchSize !== undefined ? Number(p.BatchSize) : 10,
+          maximumBatchingWindowSeconds: p.MaximumBatchingWindowInSeconds !== undefined ? Number(p.MaximumBatchingWindowInSeconds) : 0,
+          ...(p.ScalingConfig?.MaximumConcurrency !== undefined ? { maximumConcurrency: Number(p.ScalingConfig.MaximumConcurrency) } : {}),
+          functionResponseTypes: [p.FunctionResponseTypes ?? []].flat().map(String),
+          enabled: p.Enabled === undefined || p.Enabled === true || p.Enabled === 'true',
+        });
+        break;
+      }
     }
   }
+}
+
+/**
+ * A rule's target. One whose ARN is an SQS queue keeps its `RetryPolicy` and `DeadLetterConfig`
+ * (AWS::Events::Rule Target reference); `InputPath` and `InputTransformer` are not modelled for a
+ * queue target and are refused rather than ignored.
+ */
+function ruleTarget(stackName: string, ruleId: string, t: any): RuleTargetSpec {
+  const arn = String(t.Arn);
+  const queueArn = arn.startsWith('arn:aws:sqs:') ? arn : undefined;
+  if (queueArn && (t.InputPath !== undefined || t.InputTransformer !== undefined)) {
+    throw new Error(`${stackName}: ${ruleId} (AWS::Events::Rule): target ${t.Id}: InputPath and InputTransformer are not modelled by the emulator`);
+  }
+  const retry = t.RetryPolicy;
+  return {
+    id: String(t.Id),
+    arn,
+    functionName: arn.includes(':function:') ? functionNameOf(arn) : undefined,
+    ...(queueArn ? { queueArn } : {}),
+    input: t.Input !== undefined ? JSON.parse(t.Input) : undefined,
+    ...(t.Input !== undefined ? { inputText: String(t.Input) } : {}),
+    ...(retry !== undefined ? {
+      retryPolicy: {
+        // AWS::Events::Rule RetryPolicy: each unset field keeps EventBridge's default.
+        maximumRetryAttempts: retry.MaximumRetryAttempts !== undefined ? Number(retry.MaximumRetryAttempts) : 185,
+        maximumEventAgeSeconds: retry.MaximumEventAgeInSeconds !== undefined ? Number(retry.MaximumEventAgeInSeconds) : 86_400,
+      },
+    } : {}),
+    ...(t.DeadLetterConfig?.Arn !== undefined ? { deadLetterArn: String(t.DeadLetterConfig.Arn) } : {}),
+  };
+}
+
+/** A UUID-shaped identifier derived from `text` (the same text, the same identifier). */
+function uuidOf(text: string): string {
+  const h = createHash('md5').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** A function name, from a name, a function ARN or a qualified ARN. */

@@ -10,9 +10,24 @@
  * targets, state) and deletes rules; each takes effect at the update. A rule whose schedule stays
  * the same and stays enabled keeps its timing; a new, changed or re-enabled schedule starts one
  * period after the update (EventBridge documents no phase for rate expressions).
+ *
+ * Amazon SQS queue targets (EventBridge user guide, "Using resource-based policies for Amazon
+ * EventBridge", Amazon SQS permissions; "How EventBridge retries delivering events"; "Using
+ * dead-letter queues to process undelivered events in EventBridge"): the message body is the event
+ * as JSON, or the target's `Input`. EventBridge sends it as `events.amazonaws.com`; the queue's
+ * policy must allow that (its conditions, `aws:SourceArn` the rule's ARN among them, are evaluated:
+ * `deliverToQueue`). A delivery refused for missing permissions, or to a queue that does not
+ * exist, is not retried; one that fails with a retriable error is retried with exponential back-off
+ * and jitter up to the target's RetryPolicy (185 attempts / 24 hours by default); then the event
+ * goes to the target's dead-letter queue, with the attributes RULE_ARN, TARGET_ARN, ERROR_CODE,
+ * ERROR_MESSAGE (and EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS after retries), if it has one and
+ * its policy lets EventBridge send; else it is dropped (`stats.undeliverable`). Retriable failures
+ * happen only when injected (`faults.queueTargetErrorRate`, default 0); the back-off's numbers are
+ * not documented: retry n waits min(8 min, 2^(n-1) s) × a random 0.5..1. The loss, duplication and
+ * reorder faults apply to queue targets as to function targets.
  */
 import { SimClock, TimerHandle } from '../clock';
-import { RuleSpec } from './assembly';
+import { RuleSpec, RuleTargetSpec } from './assembly';
 import { matchesPattern } from './event-pattern';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
 import { deriveSeed } from './seeds';
@@ -42,6 +57,35 @@ export interface EventBridgeFaults {
   readonly reorderRate?: number;
   /** @default 30_000 */
   readonly reorderMaxDelayMs?: number;
+  /** Fraction of deliveries to a queue target that fail with a retriable error (then retried per the RetryPolicy). */
+  readonly queueTargetErrorRate?: number;
+}
+
+/** A message EventBridge sends to an SQS queue (a target, or a target's dead-letter queue). */
+export interface QueueDelivery {
+  readonly queueArn: string;
+  readonly body: string;
+  /** The rule whose target it is (`aws:SourceArn` of the request). */
+  readonly ruleArn: string;
+  readonly messageAttributes?: Readonly<Record<string, string>>;
+}
+
+/** How SendMessage went: sent, or refused (NO_PERMISSIONS, NO_RESOURCE: not retried). */
+export type QueueDeliveryResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly errorCode: string; readonly errorMessage: string; readonly retriable: boolean };
+
+/** An event EventBridge gave up on delivering to a queue target. */
+export interface FailedDelivery {
+  readonly ruleArn: string;
+  readonly targetArn: string;
+  readonly errorCode: string;
+  readonly errorMessage: string;
+  /** Attempts made (1 when it was not retried). */
+  readonly attempts: number;
+  readonly at: number;
+  /** Where it went: the target's dead-letter queue, or nowhere. */
+  readonly outcome: 'dead-letter-queue' | 'dropped';
 }
 
 export interface EventBridgeOptions {
@@ -51,6 +95,8 @@ export interface EventBridgeOptions {
    * such function (deleted by a stack update while a rule still targets it), nothing delivered.
    */
   readonly invokeFunction: (functionName: string, payload: unknown) => boolean | void;
+  /** Sends to an SQS queue as EventBridge (needed for rules with queue targets). */
+  readonly deliverToQueue?: (delivery: QueueDelivery) => QueueDeliveryResult;
   readonly seed?: number;
   readonly faults?: EventBridgeFaults;
   /** Delivery latency range in virtual ms. @default [50, 500] */
@@ -66,9 +112,23 @@ export interface EventBridgeStats {
   lost: number;
   duplicated: number;
   reordered: number;
-  /** Deliveries to a target function that does not exist (counted, not retried). */
+  /**
+   * Events given up on: deliveries to a target function that does not exist (counted, not
+   * retried), and deliveries to a queue target that failed and did not reach a dead-letter queue.
+   */
   undeliverable: number;
+  /** Attempts to deliver to a queue target after its first (retriable failures). */
+  retries: number;
+  /** Events a queue target did not take that went to its dead-letter queue. */
+  sentToDeadLetterQueue: number;
+  /** Events whose dead-letter queue refused them too (then counted in `undeliverable`). */
+  failedToSendToDeadLetterQueue: number;
 }
+
+/** Failed deliveries kept in `failedDeliveries` (the rest are only counted). */
+const FAILED_DELIVERIES_KEPT = 1000;
+/** The retry back-off's cap (the emulator's choice: 185 attempts then take about 24 hours). */
+const RETRY_MAX_DELAY_MS = 8 * 60_000;
 
 /** A rule on the bus: its definition and, for an enabled scheduled rule, its next firing. */
 interface RuleEntry {
@@ -79,7 +139,21 @@ interface RuleEntry {
 const SCHEDULED_EVENT = 'Scheduled Event';
 
 export class EventBridge {
-  readonly stats: EventBridgeStats = { received: 0, scheduled: 0, matched: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, undeliverable: 0 };
+  readonly stats: EventBridgeStats = {
+    received: 0,
+    scheduled: 0,
+    matched: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    reordered: 0,
+    undeliverable: 0,
+    retries: 0,
+    sentToDeadLetterQueue: 0,
+    failedToSendToDeadLetterQueue: 0,
+  };
+  /** Deliveries to queue targets given up on (the first 1,000). */
+  readonly failedDeliveries: FailedDelivery[] = [];
   /** By rule name (unique on the bus), in the order they were put. */
   private readonly rules = new Map<string, RuleEntry>();
   private readonly random: SeededRandom;
@@ -188,7 +262,7 @@ export class EventBridge {
     const faults = this.options.faults ?? {};
     const losable = !faults.lossOnlyEcs || event.source === 'aws.ecs';
     for (const target of rule.targets) {
-      if (!target.functionName) continue;
+      if (!target.functionName && !target.queueArn) continue;
       if (losable && this.random.chance(faults.lossRate ?? 0)) {
         this.stats.lost++;
         continue;
@@ -196,24 +270,104 @@ export class EventBridge {
       const payload = target.input !== undefined ? target.input : event;
       const copies = this.random.chance(faults.duplicateRate ?? 0) ? 2 : 1;
       if (copies === 2) this.stats.duplicated++;
-      for (let i = 0; i < copies; i++) this.deliverLater(target.functionName, payload, faults);
+      for (let i = 0; i < copies; i++) {
+        const functionName = target.functionName;
+        if (functionName) {
+          this.deliverLater(faults, () => {
+            if (this.options.invokeFunction(functionName, payload) === false) {
+              this.stats.undeliverable++;
+              return;
+            }
+            this.stats.delivered++;
+          });
+        } else {
+          const body = target.inputText ?? JSON.stringify(event);
+          const startedAt = this.options.clock.now();
+          this.deliverLater(faults, () => this.sendToQueue(rule, target, body, 1, startedAt));
+        }
+      }
     }
   }
 
-  private deliverLater(functionName: string, payload: unknown, faults: EventBridgeFaults): void {
+  private deliverLater(faults: EventBridgeFaults, deliver: () => void): void {
     const [min, max] = this.options.latencyMs ?? [50, 500];
     let delay = this.random.between(min, max);
     if (this.random.chance(faults.reorderRate ?? 0)) {
       this.stats.reordered++;
       delay += this.random.between(0, faults.reorderMaxDelayMs ?? 30_000);
     }
-    this.options.clock.after(delay, () => {
-      if (this.options.invokeFunction(functionName, payload) === false) {
-        this.stats.undeliverable++;
+    this.options.clock.after(delay, deliver);
+  }
+
+  /** One attempt to send the event to a queue target; a retriable failure is retried per the RetryPolicy. */
+  private sendToQueue(rule: RuleSpec, target: RuleTargetSpec, body: string, attempt: number, startedAt: number): void {
+    const clock = this.options.clock;
+    const result: QueueDeliveryResult = this.random.chance(this.options.faults?.queueTargetErrorRate ?? 0)
+      ? { ok: false, errorCode: 'CONNECTION_FAILURE', errorMessage: 'injected retriable failure', retriable: true }
+      : this.queueSend({ queueArn: target.queueArn!, body, ruleArn: rule.arn });
+    if (result.ok) {
+      this.stats.delivered++;
+      return;
+    }
+    if (result.retriable) {
+      const policy = target.retryPolicy ?? { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+      const delay = Math.min(RETRY_MAX_DELAY_MS, 1000 * 2 ** Math.min(attempt - 1, 30)) * this.random.between(0.5, 1);
+      const retriesLeft = attempt - 1 < policy.maximumRetryAttempts;
+      const youngEnough = clock.now() + delay <= startedAt + policy.maximumEventAgeSeconds * 1000;
+      if (retriesLeft && youngEnough) {
+        this.stats.retries++;
+        clock.after(delay, () => this.sendToQueue(rule, target, body, attempt + 1, startedAt));
         return;
       }
-      this.stats.delivered++;
-    });
+      this.giveUp(rule, target, body, result, attempt, retriesLeft ? 'MaximumEventAgeInSeconds' : 'MaximumRetryAttempts');
+      return;
+    }
+    this.giveUp(rule, target, body, result, attempt);
+  }
+
+  /** The event goes to the target's dead-letter queue, or is dropped. */
+  private giveUp(rule: RuleSpec, target: RuleTargetSpec, body: string, failure: { errorCode: string; errorMessage: string },
+    attempts: number, exhausted?: string): void {
+    let outcome: FailedDelivery['outcome'] = 'dropped';
+    if (target.deadLetterArn) {
+      const sent = this.queueSend({
+        queueArn: target.deadLetterArn,
+        body,
+        ruleArn: rule.arn,
+        messageAttributes: {
+          RULE_ARN: rule.arn,
+          TARGET_ARN: target.arn,
+          ERROR_CODE: failure.errorCode,
+          ERROR_MESSAGE: failure.errorMessage,
+          ...(exhausted ? { EXHAUSTED_RETRY_CONDITION: exhausted, RETRY_ATTEMPTS: String(attempts - 1) } : {}),
+        },
+      });
+      if (sent.ok) {
+        this.stats.sentToDeadLetterQueue++;
+        outcome = 'dead-letter-queue';
+      } else {
+        this.stats.failedToSendToDeadLetterQueue++;
+      }
+    }
+    if (outcome === 'dropped') this.stats.undeliverable++;
+    if (this.failedDeliveries.length < FAILED_DELIVERIES_KEPT) {
+      this.failedDeliveries.push({
+        ruleArn: rule.arn,
+        targetArn: target.arn,
+        errorCode: failure.errorCode,
+        errorMessage: failure.errorMessage,
+        attempts,
+        at: this.options.clock.now(),
+        outcome,
+      });
+    }
+  }
+
+  private queueSend(delivery: QueueDelivery): QueueDeliveryResult {
+    if (!this.options.deliverToQueue) {
+      return { ok: false, errorCode: 'NO_RESOURCE', errorMessage: `no SQS in this simulation for ${delivery.queueArn}`, retriable: false };
+    }
+    return this.options.deliverToQueue(delivery);
   }
 }
 

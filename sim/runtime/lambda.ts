@@ -47,6 +47,14 @@ export type InvocationOutcome = 'success' | 'error' | 'timeout' | 'crash';
 export interface InvocationRecord {
   readonly requestId: string;
   readonly functionName: string;
+  /**
+   * `Event`: asynchronous (EventBridge targets, `invokeAsync`); `RequestResponse`: synchronous
+   * (`invokeSync`, which an SQS event source mapping uses: Lambda developer guide, "Using Lambda
+   * with Amazon SQS", Lambda invokes the function synchronously with a batch).
+   */
+  readonly invocationType: 'Event' | 'RequestResponse';
+  /** The UUID of the event source mapping that invoked it, if one did. */
+  readonly eventSourceMapping?: string;
   /** 1 for the first attempt, 2 and 3 for Lambda's retries. */
   readonly attempt: number;
   readonly event: unknown;
@@ -98,10 +106,40 @@ export interface DroppedEvent {
 export interface ThrottleRecord {
   readonly requestId: string;
   readonly functionName: string;
+  readonly invocationType: 'Event' | 'RequestResponse';
   /** Virtual time of the throttle. */
   readonly at: number;
-  /** The back-off before the queue delivers the event again. */
+  /** The back-off before the queue delivers the event again (0 for a synchronous invocation: the caller decides). */
   readonly retryInMs: number;
+}
+
+/**
+ * What a synchronous invocation (`Invoke` with `InvocationType=RequestResponse`) answers (Lambda API
+ * reference, Invoke): the function's response, its error (`X-Amz-Function-Error`), or a refusal
+ * before it ran: TooManyRequestsException (429, no concurrency left, or reserved concurrency 0)
+ * or ResourceNotFoundException (the function was deleted). Lambda does not retry a synchronous
+ * invocation; the caller does ("Understanding retry behavior in Lambda").
+ */
+export type SyncInvocationResult =
+  | {
+    readonly status: 'success';
+    readonly requestId: string;
+    /** The response, as the runtime serialized it (`null` for undefined); undefined: not JSON-serializable. */
+    readonly payloadText: string | undefined;
+  }
+  | {
+    readonly status: 'function-error';
+    readonly requestId: string;
+    readonly outcome: Exclude<InvocationOutcome, 'success'>;
+    readonly errorType: string;
+    readonly errorMessage: string;
+  }
+  | { readonly status: 'throttled'; readonly requestId: string }
+  | { readonly status: 'not-found'; readonly requestId: string };
+
+export interface SyncInvokeOptions {
+  /** The UUID of the event source mapping invoking (recorded in the invocation record). */
+  readonly eventSourceMapping?: string;
 }
 
 export interface FunctionStats {
@@ -218,12 +256,22 @@ export interface PreparedFunction {
   readonly taskRoot: string;
 }
 
+/** One run of a function: an attempt of a queued event, or a synchronous invocation. */
+interface Attempt {
+  readonly fn: LoadedFunction;
+  readonly event: unknown;
+  readonly requestId: string;
+  readonly attempt: number;
+  readonly invocationType: 'Event' | 'RequestResponse';
+  readonly eventSourceMapping?: string;
+}
+
 interface Running {
   readonly record: InvocationRecord;
   readonly fn: LoadedFunction;
   readonly crashAfterCall?: number;
   timeout?: TimerHandle;
-  finish(outcome: InvocationOutcome, error?: unknown): void;
+  finish(outcome: InvocationOutcome, error?: unknown, value?: unknown): void;
 }
 
 const CONSOLE_LEVELS = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' } as const;
@@ -295,6 +343,11 @@ export class LambdaRuntime implements ActivityProbe {
   addFunction(spec: FunctionSpec): void {
     this.concurrency.checkReservationChanges([{ functionName: spec.name, reserved: spec.reservedConcurrentExecutions }]);
     this.deployPrepared(this.prepareFunction(spec));
+  }
+
+  /** The configuration of the deployed function of that name (undefined: none). */
+  specOf(name: string): FunctionSpec | undefined {
+    return this.functions.get(name)?.spec;
   }
 
   /** Whether a function of that name is deployed (and not deleted). */
@@ -456,6 +509,56 @@ export class LambdaRuntime implements ActivityProbe {
     return queued.requestId;
   }
 
+  /**
+   * Lambda's `Invoke` with `InvocationType=RequestResponse`: runs now if the function has
+   * concurrency left (the same pools, scaling rate, environments, timeout, IAM attribution, logs
+   * and statistics as an asynchronous invocation), else answers `throttled` at once; never retried
+   * here. Resolves when the invocation ends (success, error, timeout or crash).
+   */
+  invokeSync(functionName: string, event: unknown, options: SyncInvokeOptions = {}): Promise<SyncInvocationResult> {
+    const requestId = this.random.uuid();
+    const fn = this.functions.get(functionName);
+    if (!fn) return Promise.resolve({ status: 'not-found', requestId });
+    const clock = this.options.clock;
+    const throttle = (): Promise<SyncInvocationResult> => {
+      fn.stats.throttles++;
+      this.ownActivity++;
+      this.throttled.push({ requestId, functionName, invocationType: 'RequestResponse', at: clock.now(), retryInMs: 0 });
+      return Promise.resolve({ status: 'throttled', requestId });
+    };
+    if (this.concurrency.reservedFor(functionName) === 0) return throttle();
+    const pool = this.concurrency.tryAcquire(functionName);
+    const environment = pool ? this.environmentFor(fn) : undefined;
+    if (!pool || !environment) {
+      if (pool) this.concurrency.release(functionName, pool);
+      return throttle();
+    }
+    fn.stats.peakConcurrency = Math.max(fn.stats.peakConcurrency, this.concurrency.inFlight(functionName));
+    return new Promise(resolve => {
+      const attempt: Attempt = {
+        fn,
+        event,
+        requestId,
+        attempt: 1,
+        invocationType: 'RequestResponse',
+        ...(options.eventSourceMapping !== undefined ? { eventSourceMapping: options.eventSourceMapping } : {}),
+      };
+      this.start(attempt, environment, pool, (record, value) => {
+        if (record.outcome === 'success') {
+          resolve({ status: 'success', requestId, payloadText: serializeResponse(value) });
+        } else {
+          resolve({
+            status: 'function-error',
+            requestId,
+            outcome: record.outcome as Exclude<InvocationOutcome, 'success'>,
+            errorType: record.errorType ?? 'Error',
+            errorMessage: record.errorMessage ?? '',
+          });
+        }
+      });
+    });
+  }
+
   /** Install as the emulator's `onRequest`: requests of ended invocations never get answered. */
   onRequest = (info: { invocationId?: string }): 'continue' | 'hang' => {
     if (info.invocationId === undefined) return 'continue';
@@ -533,24 +636,39 @@ export class LambdaRuntime implements ActivityProbe {
       fn.stats.throttles++;
       queued.throttles++;
       const retryInMs = throttleRetryDelayMs(queued.throttles, this.random);
-      this.throttled.push({ requestId: queued.requestId, functionName: fn.spec.name, at: this.options.clock.now(), retryInMs });
+      this.throttled.push({ requestId: queued.requestId, functionName: fn.spec.name, invocationType: 'Event', at: this.options.clock.now(), retryInMs });
       this.deliverAfter(queued, retryInMs);
       return;
     }
     queued.throttles = 0;
     fn.stats.peakConcurrency = Math.max(fn.stats.peakConcurrency, this.concurrency.inFlight(fn.spec.name));
-    this.start(queued, environment, pool);
+    this.start({ ...queued, invocationType: 'Event' }, environment, pool, record => {
+      if (record.outcome === 'success') return;
+      queued.lastError = { errorType: record.errorType ?? 'Error', errorMessage: record.errorMessage ?? '' };
+      this.retryOrGiveUp(queued);
+    });
   }
 
-  private start(queued: QueuedEvent, environment: ExecutionEnvironment, pool: ConcurrencyPool): void {
+  /** Runs one attempt in `environment`; `onEnd` hears how it ended (and the handler's value on success). */
+  private start(
+    run: Attempt, environment: ExecutionEnvironment, pool: ConcurrencyPool, onEnd: (record: InvocationRecord, value?: unknown) => void,
+  ): void {
     const clock = this.options.clock;
-    const { fn, event, requestId, attempt } = queued;
+    const { fn, event, requestId, attempt } = run;
     const spec = fn.spec;
     // Each attempt is its own invocation for attribution; Lambda reuses the request id on retries.
     const invocationId = `${requestId}#${attempt}`;
     this.invocationFunctions.set(invocationId, spec);
     const record: InvocationRecord = {
-      requestId, functionName: spec.name, attempt, event, startedAt: clock.now(), awsCalls: 0, logs: [],
+      requestId,
+      functionName: spec.name,
+      invocationType: run.invocationType,
+      ...(run.eventSourceMapping !== undefined ? { eventSourceMapping: run.eventSourceMapping } : {}),
+      attempt,
+      event,
+      startedAt: clock.now(),
+      awsCalls: 0,
+      logs: [],
     };
     this.invocations.push(record);
     fn.stats.invocations++;
@@ -564,7 +682,7 @@ export class LambdaRuntime implements ActivityProbe {
       record,
       fn,
       crashAfterCall,
-      finish: (outcome, error) => {
+      finish: (outcome, error, value) => {
         if (record.outcome) return;
         record.outcome = outcome;
         // The invocation's concurrency is free again; its code may run on (timeout, crash), but in
@@ -591,9 +709,8 @@ export class LambdaRuntime implements ActivityProbe {
           else fn.stats.errors++;
           if (outcome !== 'error') this.dead.add(invocationId);
           this.logLine(fn, record, 'ERROR', `${record.errorType}: ${record.errorMessage}`);
-          queued.lastError = { errorType: record.errorType, errorMessage: record.errorMessage };
-          this.retryOrGiveUp(queued);
         }
+        onEnd(record, value);
       },
     };
     this.active.set(invocationId, running);
@@ -637,7 +754,7 @@ export class LambdaRuntime implements ActivityProbe {
           if (isPromise(returned)) returned.then(resolve, reject);
           else if (environment.handler.length < 3) resolve(returned);
         });
-        result.then(() => running.finish('success'), error => running.finish('error', error));
+        result.then(value => running.finish('success', undefined, value), error => running.finish('error', error));
       } catch (error) {
         running.finish('error', error);
       }
@@ -754,6 +871,15 @@ export class LambdaRuntime implements ActivityProbe {
 function splitHandler(handler: string): [string, string] {
   const dot = handler.lastIndexOf('.');
   return [handler.slice(0, dot), handler.slice(dot + 1)];
+}
+
+/** The response as the Node.js runtime serializes it (JSON; undefined becomes null); undefined when it cannot. */
+function serializeResponse(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value ?? null);
+  } catch {
+    return undefined;
+  }
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {

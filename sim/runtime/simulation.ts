@@ -5,14 +5,19 @@
  */
 import { SimClock } from '../clock';
 import { AwsEmulator, AwsEmulatorOptions, ContainerInstanceEventMode } from '../emulator';
-import { CloudModel, deployToEmulator, loadAssembly } from './assembly';
+import { CloudModel, deployToEmulator, EventSourceMappingSpec, loadAssembly, QueueSpec } from './assembly';
 import { ActivityProbe, Driver, RunResult } from './driver';
-import { EventBridge, EventBridgeFaults } from './eventbridge';
+import { EventBridge, EventBridgeFaults, QueueDelivery, QueueDeliveryResult } from './eventbridge';
 import { principalOf, RoleSpec } from './iam-roles';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
 import { FunctionStats, LambdaFaults, LambdaRuntime } from './lambda';
 import { OutboundHttp } from './outbound-http';
-import { StackUpdateResult, updateStacks } from './stack-update';
+import { QueueStats, Sqs, SqsError } from './sqs';
+import {
+  checkEventSourceMapping, EventSourceMappingRefusal, MappingCheckContext, MappingStats, ResourceDeploymentError, roleContext, rolePrincipal,
+  SqsEventSources,
+} from './sqs-event-source';
+import { queueDependencyOrder, StackUpdateResult, updateStacks } from './stack-update';
 import { installVirtualTime } from './virtual-time';
 import { ENV } from '../../src/constants';
 import type { BucketSpec } from '../emulator/throttling';
@@ -40,9 +45,28 @@ export interface SimulationOptions {
    * @default 'documented'
    */
   readonly containerInstanceEvents?: ContainerInstanceEventMode;
+  /**
+   * Amazon SQS and the Lambda event source mappings of SQS queues (runtime/sqs.ts,
+   * runtime/sqs-event-source.ts): the options for what AWS documents but does not quantify.
+   */
+  readonly sqs?: SqsSimulationOptions;
   /** Builds the emulator (a test may wrap or subclass it); default: `new AwsEmulator(options)`. */
   readonly createEmulator?: (options: AwsEmulatorOptions) => AwsEmulator;
 }
+
+export interface SqsSimulationOptions {
+  /** Probability that a DeleteMessage leaves a copy that is received again (at-least-once delivery). @default 0 */
+  readonly duplicateRate?: number;
+  /** Probability that a receive takes a message other than the one visible longest (best-effort ordering). @default 0 */
+  readonly outOfOrderRate?: number;
+  /** In-flight messages per queue past which a receive returns none. @default 120000 */
+  readonly inFlightLimit?: number;
+  /** Which waiting poller of a mapping gets newly visible messages. @default 'random' */
+  readonly receiveDistribution?: 'random' | 'fill-first';
+}
+
+/** The sender EventBridge's messages carry (`SenderId`); AWS's own value is not documented. */
+const EVENTBRIDGE_SENDER_ID = 'events.amazonaws.com';
 
 export class Simulation {
   /** Starts everything and deploys the assembly. Only one simulation may run per process. */
@@ -56,7 +80,11 @@ export class Simulation {
   readonly emulator: AwsEmulator;
   readonly eventBridge: EventBridge;
   readonly driver: Driver;
+  /** The account's SQS queues (standard queues only). */
+  readonly sqs: Sqs;
   lambda!: LambdaRuntime;
+  /** The Lambda event source mappings of SQS queues and their pollers. */
+  eventSources!: SqsEventSources;
   private readonly http = new OutboundHttp();
   private readonly teardown: Array<() => void> = [];
   private readonly seed: number;
@@ -71,10 +99,18 @@ export class Simulation {
     this.teardown.push(installVirtualTime(this.clock, { onTimerError: error => this.lambda.onTimerError(error) }));
     this.teardown.push(this.http.install());
     const create = options.createEmulator ?? ((o: AwsEmulatorOptions) => new AwsEmulator(o));
+    this.sqs = new Sqs({
+      clock: this.clock,
+      seed: this.seed,
+      duplicateRate: options.sqs?.duplicateRate,
+      outOfOrderRate: options.sqs?.outOfOrderRate,
+      inFlightLimit: options.sqs?.inFlightLimit,
+    });
     this.eventBridge = new EventBridge({
       clock: this.clock,
       seed: this.seed,
       faults: options.eventFaults,
+      deliverToQueue: delivery => this.deliverToQueue(delivery),
       invokeFunction: (name, payload) => {
         // A target whose function a stack update deleted: nothing to deliver to.
         if (!this.lambda.hasFunction(name)) return false;
@@ -118,10 +154,28 @@ export class Simulation {
       world: this.emulator,
       lambda: this.lambda,
       eventBridge: this.eventBridge,
+      sqs: this.sqs,
+      eventSources: this.eventSources,
     });
     this.deployed = model;
     this.roles = rolesOf(model);
     return result;
+  }
+
+  /** Statistics of every queue, by queue name (deleted queues included). */
+  get queues(): Record<string, QueueStats> {
+    return Object.fromEntries(Object.entries(this.sqs.allStats()).map(([arn, stats]) => [arn.slice(arn.lastIndexOf(':') + 1), stats]));
+  }
+
+  /** The statistics of a queue, by name or ARN. */
+  queueStats(nameOrArn: string): QueueStats {
+    return this.sqs.stats(nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${nameOrArn}`);
+  }
+
+  /** The statistics of an event source mapping, by its logical ID (in any stack) or UUID. */
+  mappingStats(logicalIdOrUuid: string): MappingStats {
+    const spec = this.model.eventSourceMappings.find(m => m.logicalId === logicalIdOrUuid || m.uuid === logicalIdOrUuid);
+    return this.eventSources.stats(spec?.uuid ?? logicalIdOrUuid);
   }
 
   /**
@@ -135,8 +189,11 @@ export class Simulation {
   /** The drain controller function that event-pattern rules target (lifecycle actions, ECS changes, Spot). */
   eventFunctionName(): string | undefined {
     const drain = new Set(this.drainFunctionNames());
+    // A queue target stands for the functions its event source mappings invoke.
+    const viaQueue = (queueArn: string) => this.model.eventSourceMappings.filter(m => m.eventSourceArn === queueArn).map(m => m.functionName);
     return this.model.rules.filter(r => r.eventPattern !== undefined)
-      .flatMap(r => r.targets.map(t => t.functionName)).find((name): name is string => name !== undefined && drain.has(name));
+      .flatMap(r => r.targets.flatMap(t => (t.functionName ? [t.functionName] : t.queueArn ? viaQueue(t.queueArn) : [])))
+      .find(name => drain.has(name));
   }
 
   /** Lambda statistics summed over the drain controller functions (peak concurrency: the larger peak). */
@@ -171,9 +228,95 @@ export class Simulation {
   /** Stops schedules, writes logs, closes the emulator, restores real time and http. */
   stop(): void {
     this.eventBridge.stop();
+    this.eventSources?.stopAll();
     this.lambda?.close();
     this.emulator.close();
     for (const undo of this.teardown.splice(0).reverse()) undo();
+  }
+
+  /**
+   * The first deployment's queues (dead-letter queues before the queues that name them), queue
+   * policies and event source mappings, each refused as CreateQueue, SetQueueAttributes and
+   * CreateEventSourceMapping refuse it: a ResourceDeploymentError, as CloudFormation reports it.
+   */
+  private deploySqs(model: CloudModel): void {
+    const queueType = 'AWS::SQS::Queue';
+    const arns = new Set(model.queues.map(q => q.arn));
+    const seen = new Map<string, QueueSpec>();
+    for (const queue of model.queues) {
+      const first = seen.get(queue.arn);
+      if (first) {
+        throw new ResourceDeploymentError(queue.stackName, queue.logicalId, queueType, 'AlreadyExists',
+          `Queue ${queue.name} already exists (created as ${first.logicalId})`);
+      }
+      seen.set(queue.arn, queue);
+      try {
+        this.sqs.checkQueue(queue, arns);
+      } catch (error) {
+        if (!(error instanceof SqsError)) throw error;
+        throw new ResourceDeploymentError(queue.stackName, queue.logicalId, queueType, 'InvalidRequest', `${error.message} (Service: Sqs, Status Code: 400)`);
+      }
+    }
+    for (const queue of queueDependencyOrder(model.queues)) this.sqs.createQueue(queue);
+    for (const policy of model.queuePolicies) {
+      const parsed = this.sqs.checkPolicy(`${policy.stackName}/${policy.logicalId}`, policy.document);
+      for (const url of policy.queueUrls) {
+        const arn = this.sqs.arnOfUrl(url);
+        if (!arn) {
+          throw new ResourceDeploymentError(policy.stackName, policy.logicalId, 'AWS::SQS::QueuePolicy', 'NotFound',
+            `The specified queue does not exist: ${url} (Service: Sqs, Status Code: 400)`);
+        }
+        this.sqs.setPolicy(arn, parsed);
+      }
+    }
+    const made: EventSourceMappingSpec[] = [];
+    for (const mapping of model.eventSourceMappings) {
+      try {
+        checkEventSourceMapping(mapping, this.mappingCheckContext(model, mapping, made));
+      } catch (error) {
+        if (!(error instanceof EventSourceMappingRefusal)) throw error;
+        throw new ResourceDeploymentError(mapping.stackName, mapping.logicalId, 'AWS::Lambda::EventSourceMapping', error.handlerErrorCode, error.handlerMessage);
+      }
+      made.push(mapping);
+      this.eventSources.add(mapping);
+    }
+  }
+
+  /**
+   * What a mapping's check sees: the function and the queue as `model` has them (else the queue as
+   * the SQS runtime has it), the role's policies in `model`, the queue's policy as set now.
+   */
+  mappingCheckContext(model: CloudModel, mapping: EventSourceMappingSpec, otherMappings: readonly EventSourceMappingSpec[]): MappingCheckContext {
+    const fn = model.functions.find(f => f.name === mapping.functionName);
+    const queue = model.queues.find(q => q.arn === mapping.eventSourceArn) ?? this.sqs.spec(mapping.eventSourceArn);
+    return {
+      fn,
+      queue,
+      otherMappings,
+      roleMayCall: (action: string) => fn !== undefined
+        && this.sqs.authorize(mapping.eventSourceArn, rolePrincipal(fn), `sqs:${action}`, roleContext(fn), fn.role.policies) === 'allow',
+    };
+  }
+
+  /** EventBridge sends to a queue as `events.amazonaws.com`: the queue's policy decides. */
+  private deliverToQueue(delivery: QueueDelivery): QueueDeliveryResult {
+    if (!this.sqs.hasQueue(delivery.queueArn)) {
+      return { ok: false, errorCode: 'NO_RESOURCE', errorMessage: `The specified queue does not exist: ${delivery.queueArn}`, retriable: false };
+    }
+    const decision = this.sqs.authorize(delivery.queueArn, { kind: 'service', service: 'events.amazonaws.com' }, 'sqs:SendMessage',
+      { 'aws:SourceArn': delivery.ruleArn, 'aws:SourceAccount': SIM_ACCOUNT });
+    if (decision !== 'allow') {
+      return {
+        ok: false,
+        errorCode: 'NO_PERMISSIONS',
+        retriable: false,
+        errorMessage: `events.amazonaws.com is not authorized to perform: sqs:SendMessage on resource: ${delivery.queueArn}`,
+      };
+    }
+    const attributes = Object.fromEntries(Object.entries(delivery.messageAttributes ?? {})
+      .map(([name, value]) => [name, { DataType: 'String' as const, StringValue: value }]));
+    this.sqs.sendMessage(delivery.queueArn, delivery.body, { senderId: EVENTBRIDGE_SENDER_ID, messageAttributes: attributes });
+    return { ok: true };
   }
 
   private async init(): Promise<void> {
@@ -202,6 +345,16 @@ export class Simulation {
       this.driver.addProbe(this.lambda);
       deployToEmulator(this.model, this.emulator);
       for (const fn of this.model.functions) this.lambda.addFunction(fn);
+      this.eventSources = new SqsEventSources({
+        clock: this.clock,
+        sqs: this.sqs,
+        lambda: this.lambda,
+        seed: this.seed,
+        functionSpec: name => this.model.functions.find(f => f.name === name),
+        rolePolicies: fn => this.roles.get(fn.role.arn)?.policies ?? [],
+        receiveDistribution: this.options.sqs?.receiveDistribution,
+      });
+      this.deploySqs(this.model);
       for (const rule of this.model.rules) this.eventBridge.addRule(rule);
     } catch (error) {
       this.stop();
@@ -213,3 +366,4 @@ export class Simulation {
 function rolesOf(model: CloudModel): Map<string, RoleSpec> {
   return new Map(model.functions.map(fn => [fn.role.arn, fn.role]));
 }
+

@@ -52,17 +52,35 @@
  *   are created (AlreadyExists as above). Modifying or removing one is not modelled (instances,
  *   capacity, update policies): such an update is refused with a StackUpdateNotModelled error
  *   before anything changes, rather than pretending.
+ * - AWS::SQS::Queue (sqs.ts): an added queue is created (a queue of that name existing:
+ *   AlreadyExists; dead-letter queues before the queues that name them); QueueName (and FifoQueue,
+ *   not modelled) require replacement; other properties update in place (SetQueueAttributes: later
+ *   receives use the new visibility timeout, the new retention period applies to the messages in
+ *   the queue); a removed or replaced queue is deleted at cleanup with its messages.
+ * - AWS::SQS::QueuePolicy: set on its queues (SetQueueAttributes `Policy`); a change sets the new
+ *   document (and removes it from queues no longer listed); a removed one is taken off at cleanup.
+ * - AWS::Lambda::EventSourceMapping (sqs-event-source.ts): EventSourceArn requires replacement
+ *   (a new mapping, a new UUID); the other properties update in place (UpdateEventSourceMapping).
+ *   Creates and updates go through CreateEventSourceMapping's checks against the resources as the
+ *   update leaves them (the function's timeout and role, the queue's visibility timeout and policy);
+ *   a refusal rolls the stack back. A create finding a mapping of the same queue and function
+ *   (also one this update removes: it still exists during the creates) fails with
+ *   ResourceConflictException. Removed and replaced mappings are deleted at cleanup, before
+ *   functions and queues.
  * - Every other type (roles, policies, permissions, log groups ...) is only reported: the
  *   emulator models nothing of it beyond what the types above read from it.
  */
 import type { AwsEmulator, LifecycleHookOptions } from '../emulator';
 import {
-  AutoScalingGroupSpec, CloudModel, ClusterSpec, FunctionSpec, hookOptions, LifecycleHookSpec, ResourceSpec, RuleSpec, warmPoolOptions,
-  WarmPoolSpec,
+  AutoScalingGroupSpec, CloudModel, ClusterSpec, EventSourceMappingSpec, FunctionSpec, hookOptions, LifecycleHookSpec, QueuePolicySpec, QueueSpec,
+  ResourceSpec, RuleSpec, warmPoolOptions, WarmPoolSpec,
 } from './assembly';
 import { EventBridge } from './eventbridge';
 import { LambdaRuntime, PreparedFunction } from './lambda';
 import { LambdaDeploymentError, ReservationChange } from './lambda-concurrency';
+import { Sqs, SqsError } from './sqs';
+import { checkEventSourceMapping, EventSourceMappingRefusal, roleContext, rolePrincipal, SqsEventSources } from './sqs-event-source';
+import { decideAccess, ResourcePolicy } from '../emulator/iam/resource-policy';
 
 export type ChangeAction = 'Add' | 'Modify' | 'Remove';
 
@@ -123,6 +141,8 @@ export interface StackUpdateParts {
   readonly world: StackUpdateWorld;
   readonly lambda: LambdaRuntime;
   readonly eventBridge: EventBridge;
+  readonly sqs: Sqs;
+  readonly eventSources: SqsEventSources;
 }
 
 /**
@@ -142,6 +162,10 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, readonly string[]>>
   'AWS::IAM::ManagedPolicy': ['ManagedPolicyName', 'Path'],
   'AWS::Logs::LogGroup': ['LogGroupName'],
   'AWS::SQS::Queue': ['QueueName', 'FifoQueue'],
+  'AWS::Lambda::EventSourceMapping': [
+    'EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp', 'SelfManagedEventSource', 'Topics', 'Queues',
+    'AmazonManagedKafkaEventSourceConfig', 'SelfManagedKafkaEventSourceConfig',
+  ],
   'AWS::SNS::Topic': ['TopicName', 'FifoTopic'],
 };
 
@@ -254,8 +278,18 @@ class ResourceFailed extends Error {
 class StackPlan {
   private readonly creates: Array<() => void> = [];
   private readonly updates: Array<() => void> = [];
-  /** Deletions, in reverse order of reference: rules (they target functions), functions, hooks. */
-  private readonly cleanup = { rules: [] as Array<() => void>, functions: [] as Array<() => void>, hooks: [] as Array<() => void> };
+  /**
+   * Deletions, in reverse order of reference: rules (they target functions and queues), mappings
+   * (they name functions and queues), functions, hooks, queue policies, queues.
+   */
+  private readonly cleanup = {
+    rules: [] as Array<() => void>,
+    mappings: [] as Array<() => void>,
+    functions: [] as Array<() => void>,
+    hooks: [] as Array<() => void>,
+    policies: [] as Array<() => void>,
+    queues: [] as Array<() => void>,
+  };
   private readonly prepared: PreparedFunction[] = [];
   /** What exists once the creates ran, as far as the checks need to know. */
   private readonly newClusters = new Set<string>();
@@ -263,6 +297,7 @@ class StackPlan {
   private readonly newHooks = new Set<string>();
   private readonly newFunctions = new Set<string>();
   private readonly newRules = new Set<string>();
+  private readonly newQueues = new Set<string>();
 
   constructor(
     private readonly before: CloudModel,
@@ -279,8 +314,8 @@ class StackPlan {
       if (error instanceof ResourceFailed) return { failure: error.message };
       throw error;
     }
-    const { rules, functions, hooks } = this.cleanup;
-    for (const step of [...this.creates, ...this.updates, ...rules, ...functions, ...hooks]) step();
+    const { rules, mappings, functions, hooks, policies, queues } = this.cleanup;
+    for (const step of [...this.creates, ...this.updates, ...rules, ...mappings, ...functions, ...hooks, ...policies, ...queues]) step();
     return {};
   }
 
@@ -291,7 +326,133 @@ class StackPlan {
     this.checkWarmPools();
     this.checkHooks();
     this.checkFunctions();
+    this.checkQueues();
+    this.checkQueuePolicies();
+    this.checkMappings();
     this.checkRules();
+  }
+
+  private checkQueues(): void {
+    const { sqs } = this.parts;
+    const type = 'AWS::SQS::Queue';
+    const deployed = byLogicalId(this.before.queues);
+    const afterArns = new Set(this.after.queues.map(q => q.arn));
+    const sqsFailure = (queue: QueueSpec, check: () => void) => {
+      try {
+        check();
+      } catch (error) {
+        if (!(error instanceof SqsError)) throw error;
+        throw new ResourceFailed(queue.logicalId, type, 'InvalidRequest', `${error.message} (Service: Sqs, Status Code: 400)`);
+      }
+    };
+    const creates: QueueSpec[] = [];
+    for (const queue of this.after.queues) {
+      const old = deployed.get(queue.logicalId);
+      if (!old || old.arn !== queue.arn) {
+        if (sqs.hasQueue(queue.arn) || this.newQueues.has(queue.arn)) {
+          throw new ResourceFailed(queue.logicalId, type, 'AlreadyExists', `Queue ${queue.name} already exists`);
+        }
+        sqsFailure(queue, () => sqs.checkQueue(queue, afterArns));
+        this.newQueues.add(queue.arn);
+        creates.push(queue);
+        if (old) this.cleanup.queues.push(() => deleteQueue(sqs, old.arn));
+      } else if (canonical(old) !== canonical(queue)) {
+        if (!sqs.hasQueue(queue.arn)) throw new ResourceFailed(queue.logicalId, type, 'NotFound', `The specified queue does not exist: ${queue.url}`);
+        sqsFailure(queue, () => sqs.checkQueue(queue, afterArns));
+        this.updates.push(() => sqs.updateQueue(queue));
+      }
+    }
+    // Dead-letter queues first: a queue's redrive policy needs its target to exist.
+    for (const queue of queueDependencyOrder(creates)) this.creates.push(() => sqs.createQueue(queue));
+    for (const old of removed(this.before.queues, this.after.queues)) this.cleanup.queues.push(() => deleteQueue(sqs, old.arn));
+  }
+
+  /** The queues (by ARN) a policy is set on, once the update's queues exist. */
+  private policyTargets(policy: QueuePolicySpec): string[] {
+    const { sqs } = this.parts;
+    return policy.queueUrls.map(url => {
+      const arn = this.after.queues.find(q => q.url === url)?.arn ?? sqs.arnOfUrl(url);
+      if (!arn || (!sqs.hasQueue(arn) && !this.newQueues.has(arn))) {
+        throw new ResourceFailed(policy.logicalId, 'AWS::SQS::QueuePolicy', 'NotFound', `The specified queue does not exist: ${url}`);
+      }
+      return arn;
+    });
+  }
+
+  private checkQueuePolicies(): void {
+    const { sqs } = this.parts;
+    const deployed = byLogicalId(this.before.queuePolicies);
+    for (const policy of this.after.queuePolicies) {
+      const old = deployed.get(policy.logicalId);
+      if (old && canonical(old) === canonical(policy)) continue;
+      const parsed = sqs.checkPolicy(`${policy.stackName}/${policy.logicalId}`, policy.document);
+      const targets = this.policyTargets(policy);
+      const step = () => {
+        for (const arn of targets) sqs.setPolicy(arn, parsed);
+      };
+      // A policy on a queue this update creates is set once the queue exists.
+      (old ? this.updates : this.creates).push(step);
+      if (old) {
+        const dropped = old.queueUrls.filter(url => !policy.queueUrls.includes(url));
+        this.cleanup.policies.push(() => dropped.forEach(url => clearPolicy(sqs, url)));
+      }
+    }
+    for (const old of removed(this.before.queuePolicies, this.after.queuePolicies)) {
+      this.cleanup.policies.push(() => old.queueUrls.forEach(url => clearPolicy(sqs, url)));
+    }
+  }
+
+  /** The resource-based policy a queue will have once the update is made. */
+  private queuePolicyAfter(queueArn: string): ResourcePolicy | undefined {
+    const { sqs } = this.parts;
+    const url = this.after.queues.find(q => q.arn === queueArn)?.url ?? sqs.spec(queueArn)?.url;
+    const policy = [...this.after.queuePolicies].reverse().find(p => url !== undefined && p.queueUrls.includes(url));
+    if (policy) return sqs.checkPolicy(`${policy.stackName}/${policy.logicalId}`, policy.document);
+    const removedHere = this.before.queuePolicies.some(p => url !== undefined && p.queueUrls.includes(url));
+    return removedHere ? undefined : sqs.policy(queueArn);
+  }
+
+  private checkMappings(): void {
+    const { sqs, eventSources } = this.parts;
+    const type = 'AWS::Lambda::EventSourceMapping';
+    const deployed = byLogicalId(this.before.eventSourceMappings);
+    // The mappings that exist while the creates and updates run: every deployed one (also those this
+    // update removes or replaces), then the new ones as they are made.
+    const existing: EventSourceMappingSpec[] = [...eventSources.specs()];
+    for (const spec of this.after.eventSourceMappings) {
+      const old = deployed.get(spec.logicalId);
+      const inPlace = old !== undefined && old.uuid === spec.uuid;
+      if (inPlace && canonical(old) === canonical(spec)) continue;
+      if (inPlace && !eventSources.has(spec.uuid)) {
+        throw new ResourceFailed(spec.logicalId, type, 'NotFound', `The resource you requested does not exist. (Event source mapping ${spec.uuid})`);
+      }
+      const fn = this.after.functions.find(f => f.name === spec.functionName) ?? this.parts.lambda.specOf(spec.functionName);
+      const queue = this.after.queues.find(q => q.arn === spec.eventSourceArn) ?? sqs.spec(spec.eventSourceArn);
+      const policy = this.queuePolicyAfter(spec.eventSourceArn);
+      try {
+        checkEventSourceMapping(spec, {
+          fn,
+          queue,
+          otherMappings: existing.filter(m => m.uuid !== spec.uuid),
+          roleMayCall: action => fn !== undefined && decideAccess(rolePrincipal(fn), {
+            action: `sqs:${action}`, resource: spec.eventSourceArn, context: { 'aws:SecureTransport': 'true', ...roleContext(fn) },
+          }, policy, fn.role.policies) === 'allow',
+        });
+      } catch (error) {
+        if (!(error instanceof EventSourceMappingRefusal)) throw error;
+        throw new ResourceFailed(spec.logicalId, type, error.handlerErrorCode, error.handlerMessage);
+      }
+      if (inPlace) {
+        this.updates.push(() => eventSources.update(spec));
+        continue;
+      }
+      existing.push(spec);
+      this.creates.push(() => eventSources.add(spec));
+      if (old) this.cleanup.mappings.push(() => removeMapping(eventSources, old.uuid));
+    }
+    for (const old of removed(this.before.eventSourceMappings, this.after.eventSourceMappings)) {
+      this.cleanup.mappings.push(() => removeMapping(eventSources, old.uuid));
+    }
   }
 
   private checkClusters(): void {
@@ -450,6 +611,38 @@ class StackPlan {
   }
 }
 
+/** DeleteQueue in the cleanup; a queue already gone has nothing left to delete. */
+function deleteQueue(sqs: Sqs, arn: string): void {
+  if (sqs.hasQueue(arn)) sqs.deleteQueue(arn);
+}
+
+/** The policy of the queue at `url` removed, if the queue is still there. */
+function clearPolicy(sqs: Sqs, url: string): void {
+  const arn = sqs.arnOfUrl(url);
+  if (arn) sqs.setPolicy(arn, undefined);
+}
+
+function removeMapping(eventSources: SqsEventSources, uuid: string): void {
+  if (eventSources.has(uuid)) eventSources.remove(uuid);
+}
+
+/** Queues in an order where each dead-letter queue among them comes before the queues that name it. */
+export function queueDependencyOrder(queues: readonly QueueSpec[]): QueueSpec[] {
+  const byArn = new Map(queues.map(q => [q.arn, q]));
+  const ordered: QueueSpec[] = [];
+  const placed = new Set<string>();
+  const place = (queue: QueueSpec, path: Set<string>) => {
+    if (placed.has(queue.arn) || path.has(queue.arn)) return;
+    path.add(queue.arn);
+    const dlq = queue.redrivePolicy && byArn.get(queue.redrivePolicy.deadLetterTargetArn);
+    if (dlq) place(dlq, path);
+    placed.add(queue.arn);
+    ordered.push(queue);
+  };
+  for (const queue of queues) place(queue, new Set());
+  return ordered;
+}
+
 /** DeleteLifecycleHook in the cleanup; a hook already gone (deleted outside CloudFormation) has nothing left to delete. */
 function deleteHook(world: StackUpdateWorld, hook: LifecycleHookSpec): void {
   if (world.hasAutoScalingGroup(hook.groupName)) world.deleteLifecycleHook(hook.groupName, hook.hookName);
@@ -476,7 +669,8 @@ function hookKey(hook: LifecycleHookSpec): string {
   return `${hook.groupName}/${hook.hookName}`;
 }
 
-type Spec = ClusterSpec | AutoScalingGroupSpec | WarmPoolSpec | LifecycleHookSpec | FunctionSpec | RuleSpec;
+type Spec = ClusterSpec | AutoScalingGroupSpec | WarmPoolSpec | LifecycleHookSpec | FunctionSpec | RuleSpec | QueueSpec | QueuePolicySpec
+  | EventSourceMappingSpec;
 
 function byLogicalId<T extends Spec>(specs: readonly T[]): Map<string, T> {
   return new Map(specs.map(spec => [spec.logicalId, spec]));
@@ -505,6 +699,9 @@ function slice(model: CloudModel, stackName: string): CloudModel {
     warmPools: of(model.warmPools),
     functions: of(model.functions),
     rules: of(model.rules),
+    queues: of(model.queues),
+    queuePolicies: of(model.queuePolicies),
+    eventSourceMappings: of(model.eventSourceMappings),
   };
 }
 
@@ -522,6 +719,9 @@ function withStack(model: CloudModel, next: CloudModel, stackName: string): Clou
     warmPools: replace(model.warmPools, next.warmPools),
     functions: replace(model.functions, next.functions),
     rules: replace(model.rules, next.rules),
+    queues: replace(model.queues, next.queues),
+    queuePolicies: replace(model.queuePolicies, next.queuePolicies),
+    eventSourceMappings: replace(model.eventSourceMappings, next.eventSourceMappings),
   };
 }
 
