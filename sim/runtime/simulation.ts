@@ -96,7 +96,10 @@ export class Simulation {
     this.seed = options.seed ?? 1;
     this.deployed = loadAssembly(options.assemblyDirectory);
     this.roles = rolesOf(this.deployed);
-    this.teardown.push(installVirtualTime(this.clock, { onTimerError: error => this.lambda.onTimerError(error) }));
+    this.teardown.push(installVirtualTime(this.clock, {
+      onTimerError: error => this.lambda.onTimerError(error),
+      onTimerSet: () => this.lambda?.onTimerSet(),
+    }));
     this.teardown.push(this.http.install());
     const create = options.createEmulator ?? ((o: AwsEmulatorOptions) => new AwsEmulator(o));
     this.sqs = new Sqs({
