@@ -28,10 +28,11 @@ const config = readConfig(process.env);
 const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => Date.now());
 const reconciler = new DrainController(config,
   new ClusterApi(new ECSClient(PATIENT), new AutoScalingClient(PACED), config.clusterName), telemetry);
-// A refused deregistration right after the last task stopped is asked again after 2 and 4 s.
+// A refused deregistration right after the last task stopped is asked again every second for 5 s, then
+// after 2 s more: ECS catches up with a task that just stopped within seconds.
 const responder = new DrainController(config,
   new ClusterApi(new ECSClient(BRISK), new AutoScalingClient(BRISK), config.clusterName), telemetry, () => Date.now(), {
-    deferOnThrottling: true, retryRefusedDeregistrationMs: [2000, 4000],
+    deferOnThrottling: true, retryRefusedDeregistrationMs: [1000, 1000, 1000, 1000, 1000, 2000],
   });
 
 export async function handler(
