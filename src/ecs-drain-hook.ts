@@ -1,6 +1,5 @@
-import * as crypto from 'crypto';
 import {
-  Annotations, ArnFormat, Aspects, Duration, Lazy, Names, Stack, Token,
+  Annotations, ArnFormat, Aspects, Duration, Lazy, Names, Stack,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -14,8 +13,12 @@ import {
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { CdkDrainHookRemoval, hasCdkDrainHook } from './cdk-drain-hook-removal';
-import { COMPLETION_MARGIN_SECONDS, ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
+import { ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
+import {
+  LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, inHoursAndMinutes, sameResolvedName, truncate,
+  validateDrainTimeout, validateLifecycleHookName,
+} from './helpers';
 import { acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
 
 /** Properties of an `EcsDrainHook`. */
@@ -115,13 +118,6 @@ export interface EcsDrainHookProps {
 const DEFAULT_DRAIN_TIMEOUT = Duration.hours(1);
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
-/** Time the controller keeps, after the drain timeout, to force and complete the action. */
-const DRAIN_COMPLETION_MARGIN = Duration.seconds(COMPLETION_MARGIN_SECONDS);
-const MIN_DRAIN_TIMEOUT = Duration.minutes(1);
-/** Heartbeat timeout bounds (Auto Scaling API reference, PutLifecycleHook). */
-const MAX_HEARTBEAT_TIMEOUT = Duration.hours(2);
-/** Global timeout of a lifecycle action: min(48 h, 100 x heartbeat) (Auto Scaling user guide). */
-const MAX_GLOBAL_TIMEOUT = Duration.hours(48);
 const RECONCILE_INTERVAL = Duration.minutes(1);
 /** A batch of events is handled in seconds (plus a few seconds' waits for a refused deregistration). */
 const EVENT_FUNCTION_TIMEOUT = Duration.minutes(1);
@@ -634,84 +630,4 @@ export class EcsDrainHook extends Construct {
         + 'but a drain forced at its deadline deregisters it, and the instance then comes back without ECS.');
     }
   }
-}
-
-/** LifecycleHookName: 1 to 255 characters of [A-Za-z0-9\-_\/] (Auto Scaling API reference, PutLifecycleHook). */
-const LIFECYCLE_HOOK_NAME_MAX_LENGTH = 255;
-const LIFECYCLE_HOOK_NAME = /^[A-Za-z0-9\-_/]+$/;
-
-function validateLifecycleHookName(name: string): void {
-  if (Token.isUnresolved(name)) return;
-  if (name.length < 1 || name.length > LIFECYCLE_HOOK_NAME_MAX_LENGTH) {
-    throw new Error(`lifecycleHookName must be between 1 and ${LIFECYCLE_HOOK_NAME_MAX_LENGTH} characters; got ${name.length}`);
-  }
-  if (!LIFECYCLE_HOOK_NAME.test(name)) {
-    throw new Error(`lifecycleHookName may contain only letters, digits, '-', '_' and '/'; got '${name}'`);
-  }
-}
-
-/**
- * What identifies a group across edits of the app: its name when it is known at synthesis (an
- * imported group); otherwise its stack's name and its construct path within that stack, which is
- * what the group's own logical ID derives from (a group that moves is a new group anyway).
- * `readable` keeps the logical ID recognizable; the hash keeps apart groups whose readable parts
- * are alike.
- */
-function groupKey(group: autoscaling.IAutoScalingGroup): { readable: string; hash: string } {
-  const stack = Stack.of(group);
-  const withinStack = group.node.path.slice(stack.node.path.length + 1);
-  const [kind, identity] = Token.isUnresolved(group.autoScalingGroupName)
-    ? ['path', `${stack.stackName}/${withinStack}`]
-    : ['name', group.autoScalingGroupName];
-  const key = `${kind}:${identity}`;
-  const readable = (kind === 'path' ? withinStack : identity).replace(/[^A-Za-z0-9]/g, '');
-  const hash = crypto.createHash('sha256').update(key).digest('hex').slice(0, 8).toUpperCase();
-  return { readable, hash };
-}
-
-function validateDrainTimeout(drainTimeout: Duration): void {
-  const seconds = drainTimeout.toSeconds();
-  if (Token.isUnresolved(seconds)) return;
-  if (seconds < MIN_DRAIN_TIMEOUT.toSeconds()) {
-    throw new Error(`drainTimeout must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
-  }
-  const max = MAX_GLOBAL_TIMEOUT.toSeconds() - DRAIN_COMPLETION_MARGIN.toSeconds();
-  if (seconds > max) {
-    throw new Error(`drainTimeout must be at most ${inHoursAndMinutes(max)} (the lifecycle action's 48-hour global `
-      + `timeout less ${inHoursAndMinutes(DRAIN_COMPLETION_MARGIN.toSeconds())} to finish); got ${inHoursAndMinutes(seconds)}`);
-  }
-}
-
-/**
- * The hook's heartbeat timeout: the drain timeout plus the completion margin, so a drain within
- * two hours needs no heartbeat at all; longer drains get the maximum and the controller sends
- * heartbeats. The global timeout, min(48 h, 100 x heartbeat), then always outlasts the drain.
- */
-function heartbeatTimeoutFor(drainTimeout: Duration): Duration {
-  const seconds = drainTimeout.toSeconds();
-  if (Token.isUnresolved(seconds)) return MAX_HEARTBEAT_TIMEOUT;
-  return Duration.seconds(Math.min(seconds + DRAIN_COMPLETION_MARGIN.toSeconds(), MAX_HEARTBEAT_TIMEOUT.toSeconds()));
-}
-
-function sameResolvedName(a: autoscaling.IAutoScalingGroup, b: autoscaling.IAutoScalingGroup): boolean {
-  const [nameA, nameB] = [a.autoScalingGroupName, b.autoScalingGroupName];
-  return !Token.isUnresolved(nameA) && !Token.isUnresolved(nameB) && nameA === nameB;
-}
-
-function describeGroup(group: autoscaling.IAutoScalingGroup): string {
-  return Token.isUnresolved(group.autoScalingGroupName) ? group.node.path : `'${group.autoScalingGroupName}'`;
-}
-
-/** "47 hours 55 minutes": exact, unlike Duration.toHumanString(), which rounds to two units. */
-function inHoursAndMinutes(totalSeconds: number): string {
-  const parts: [number, string][] = [
-    [Math.floor(totalSeconds / 3600), 'hour'],
-    [Math.floor((totalSeconds % 3600) / 60), 'minute'],
-    [totalSeconds % 60, 'second'],
-  ];
-  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ') || '0 seconds';
-}
-
-function truncate(text: string, maxLength: number): string {
-  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
 }
