@@ -15,8 +15,9 @@ import { Construct, IConstruct } from 'constructs';
 import { CdkDrainHookRemoval, hasCdkDrainHook } from './cdk-drain-hook-removal';
 import { ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
+import { DrainMetrics, createDrainAlarms, createDrainDashboard } from './drain-monitoring';
 import {
-  LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, inHoursAndMinutes, sameResolvedName, truncate,
+  LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, sameResolvedName, truncate,
   validateDrainTimeout, validateLifecycleHookName,
 } from './helpers';
 import { acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
@@ -171,12 +172,15 @@ export class EcsDrainHook extends Construct {
   public readonly heartbeatTimeout: Duration;
 
   private readonly cluster: ecs.ICluster;
+  /** The controller's metrics of this cluster, behind the `metric…()` methods (drain-monitoring.ts). */
+  private readonly metrics: DrainMetrics;
   private readonly groups: autoscaling.IAutoScalingGroup[] = [];
   private readonly removeCdkDrainHook: boolean;
 
   constructor(scope: Construct, id: string, props: EcsDrainHookProps) {
     super(scope, id);
     this.cluster = props.cluster;
+    this.metrics = new DrainMetrics(this, this.cluster.clusterName);
     this.removeCdkDrainHook = props.removeCdkDrainHook ?? true;
     this.drainTimeout = props.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
     validateDrainTimeout(this.drainTimeout);
@@ -261,8 +265,9 @@ export class EcsDrainHook extends Construct {
     this.addTriggers(reconciler, groupNames, props.drainOnSpotInterruption ?? true);
 
     for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);
-    if (props.createAlarms) this.alarms.push(...this.createAlarms(controller, reconciler));
-    if (props.createDashboard) this.dashboard = this.createDashboard(controller, reconciler);
+    const monitored = { metrics: this.metrics, controller, reconciler, deadLetterQueue: this.deadLetterQueue, drainTimeout: this.drainTimeout };
+    if (props.createAlarms) this.alarms.push(...createDrainAlarms(this, monitored));
+    if (props.createDashboard) this.dashboard = createDrainDashboard(this, monitored);
 
     // At synthesis, before other Aspects (cdk-nag v2) visit the resources below this construct.
     Aspects.of(this).add({ visit: node => { if (node === this) this.acknowledgeNagFindings(); } });
@@ -307,7 +312,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_STARTED, { statistic: 'Sum', ...props });
+    return this.metrics.drainsStarted(props);
   }
 
   /**
@@ -317,7 +322,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_COMPLETED, { statistic: 'Sum', ...props });
+    return this.metrics.drainsCompleted(props);
   }
 
   /**
@@ -327,7 +332,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsForced(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_FORCED, { statistic: 'Sum', ...props });
+    return this.metrics.drainsForced(props);
   }
 
   /**
@@ -337,7 +342,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAIN_DURATION, { statistic: 'Maximum', ...props });
+    return this.metrics.drainDuration(props);
   }
 
   /**
@@ -348,7 +353,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsWithoutRecord(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_WITHOUT_RECORD, { statistic: 'Sum', ...props });
+    return this.metrics.drainsWithoutRecord(props);
   }
 
   /**
@@ -358,80 +363,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
-  }
-
-  private createAlarms(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.Alarm[] {
-    const period = Duration.minutes(5);
-    const atLeastOnce = {
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
-    return [
-      new cloudwatch.Alarm(this, 'FailedInvocationsAlarm', {
-        ...atLeastOnce,
-        alarmDescription: `The drain controller of ${this.node.path} failed; Lambda retries, then the event goes to the dead-letter queue.`,
-        // Both functions: the reconcile pass reports its errors without failing, so its Errors are timeouts or crashes.
-        metric: new cloudwatch.MathExpression({
-          expression: 'events + passes',
-          usingMetrics: { events: controller.metricErrors({ period }), passes: reconciler.metricErrors({ period }) },
-          label: 'Failed invocations',
-          period,
-        }),
-      }),
-      new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
-        ...atLeastOnce,
-        alarmDescription: `Events the drain controller of ${this.node.path} could not handle wait in its dead-letter queue.`,
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-      }),
-      new cloudwatch.Alarm(this, 'ForcedDrainsAlarm', {
-        ...atLeastOnce,
-        alarmDescription: `A drain of ${this.node.path} reached its ${inHoursAndMinutes(this.drainTimeout.toSeconds())} timeout and was forced.`,
-        metric: this.metricDrainsForced({ period }),
-      }),
-    ];
-  }
-
-  private createDashboard(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.Dashboard {
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard');
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Drains',
-        left: [this.metricDrainsStarted(), this.metricDrainsCompleted(), this.metricDrainsForced()],
-      }),
-      new cloudwatch.GraphWidget({ title: 'Drain duration (seconds)', left: [this.metricDrainDuration()] }),
-      new cloudwatch.GraphWidget({
-        title: 'Controller',
-        left: [
-          controller.metricInvocations(), controller.metricErrors(),
-          reconciler.metricInvocations(), reconciler.metricErrors(), reconciler.metricThrottles(),
-          this.metricErrors(),
-        ],
-        right: [controller.metricDuration({ statistic: 'Maximum' }), reconciler.metricDuration({ statistic: 'Maximum' })],
-      }),
-    );
-    return dashboard;
-  }
-
-  /**
-   * The controller publishes each metric with the `ClusterName` dimension only, and CloudWatch
-   * identifies a metric by its full set of dimensions (CloudWatch user guide, "Dimensions"): a
-   * metric with other dimensions would name one that never has data. So `dimensionsMap` is
-   * refused rather than merged (or silently replaced).
-   */
-  private metric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-    if (props.dimensionsMap !== undefined) {
-      throw new Error(`EcsDrainHook ${this.node.path}: the ${metricName} metric takes no dimensionsMap: the controller publishes it `
-        + `with the ${METRIC.DIMENSION_CLUSTER} dimension only, which is set for you; other dimensions would name a metric without data`);
-    }
-    return new cloudwatch.Metric({
-      ...props,
-      namespace: METRIC.DEFAULT_NAMESPACE,
-      metricName,
-      dimensionsMap: { [METRIC.DIMENSION_CLUSTER]: this.cluster.clusterName },
-    });
+    return this.metrics.errors(props);
   }
 
   /** arn:…:ecs:…:RESOURCE/CLUSTER/*: every container instance or task of this cluster. */
