@@ -20,7 +20,7 @@ import {
   LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, sameResolvedName, truncate,
   validateDrainTimeout, validateLifecycleHookName,
 } from './helpers';
-import { acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
+import { acknowledgeNagFindingsAtSynthesis } from './nag-acknowledgements';
 
 /** Properties of an `EcsDrainHook`. */
 export interface EcsDrainHookProps {
@@ -269,8 +269,8 @@ export class EcsDrainHook extends Construct {
     if (props.createAlarms) this.alarms.push(...createDrainAlarms(this, monitored));
     if (props.createDashboard) this.dashboard = createDrainDashboard(this, monitored);
 
-    // At synthesis, before other Aspects (cdk-nag v2) visit the resources below this construct.
-    Aspects.of(this).add({ visit: node => { if (node === this) this.acknowledgeNagFindings(); } });
+    // cdk-nag findings that are by design, acknowledged at synthesis (when every group is known).
+    acknowledgeNagFindingsAtSynthesis(this);
     this.node.addValidation({
       validate: () => {
         this.warnAboutManagedDraining();
@@ -479,24 +479,6 @@ export class EcsDrainHook extends Construct {
         targets: [target],
       });
     }
-  }
-
-  /**
-   * Findings of policy-validation packs such as cdk-nag's AwsSolutions that are by design, each
-   * with its reason, for cdk-nag v2 (resource metadata) and v3 (`Validations`, aws-cdk-lib
-   * 2.257.0 on). The only ones are wildcard findings, derived from the controller's policies as they are
-   * synthesized (see nag-acknowledgements.ts). Runs as an Aspect at synthesis, when every group
-   * is known.
-   */
-  private acknowledgeNagFindings(): void {
-    const stack = Stack.of(this);
-    // The controller's policies: its role's default policy, and those aws-cdk-lib creates under
-    // the function for statements added to it (inlinePolicyAddedToExecutionRole-N).
-    const policies = this.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
-    for (const policy of policies) {
-      acknowledgeOn(policy, wildcardAcknowledgements(stack.resolve(policy.policyDocument)));
-    }
-    // The dead-letter queue is the event queue's redrive target: cdk-nag's SQS3 sees it used as one.
   }
 
   /**
