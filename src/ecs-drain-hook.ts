@@ -1,5 +1,5 @@
 import {
-  Annotations, ArnFormat, Aspects, Duration, Lazy, Names, Stack,
+  ArnFormat, Aspects, Duration, Lazy, Names, Stack,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -12,7 +12,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { CdkDrainHookRemoval, hasCdkDrainHook } from './cdk-drain-hook-removal';
+import { CdkDrainHookRemoval } from './cdk-drain-hook-removal';
 import { ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
 import { DrainMetrics, createDrainAlarms, createDrainDashboard } from './drain-monitoring';
@@ -21,6 +21,7 @@ import {
   validateDrainTimeout, validateLifecycleHookName,
 } from './helpers';
 import { acknowledgeNagFindingsAtSynthesis } from './nag-acknowledgements';
+import { warnAboutOtherDrains } from './synthesis-warnings';
 
 /** Properties of an `EcsDrainHook`. */
 export interface EcsDrainHookProps {
@@ -273,7 +274,7 @@ export class EcsDrainHook extends Construct {
     acknowledgeNagFindingsAtSynthesis(this);
     this.node.addValidation({
       validate: () => {
-        this.warnAboutManagedDraining();
+        warnAboutOtherDrains(this, this.groups);
         return this.groups.length === 0
           ? [`EcsDrainHook ${this.node.path} has no Auto Scaling group: pass autoScalingGroups or call addAutoScalingGroup()`]
           : this.groupsAlsoDrainedElsewhere();
@@ -495,53 +496,5 @@ export class EcsDrainHook extends Construct {
         return `Auto Scaling group ${describeGroup(group)} is drained by two EcsDrainHooks, ${first} and ${second}: `
           + 'a group takes one EcsDrainHook. Add it to one of them only.';
       }));
-  }
-
-  /**
-   * ECS managed instance draining of a capacity provider drains the same instances with its own
-   * lifecycle hook: both would act, and the first to complete terminates the instance.
-   */
-  private warnAboutManagedDraining(): void {
-    const providers = Stack.of(this).node.findAll()
-      .filter((c): c is ecs.AsgCapacityProvider => c instanceof ecs.AsgCapacityProvider);
-    for (const provider of providers) {
-      if (!this.groups.includes(provider.autoScalingGroup)) continue;
-      // Left unset, ECS turns managed draining on (CreateCapacityProvider, managedDraining).
-      if (provider.enableManagedDraining !== false) {
-        Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:managedDraining',
-          `Capacity provider ${provider.node.path} has ECS managed instance draining on for group ${describeGroup(provider.autoScalingGroup)}: `
-          + 'two drain hooks would race. Set enableManagedDraining: false on the capacity provider.');
-      }
-    }
-    for (const group of this.groups) {
-      // aws-cdk's own drain hook, left in place with removeCdkDrainHook: false.
-      if (hasCdkDrainHook(group)) {
-        Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:cdkDrainHook',
-          `Group ${describeGroup(group)} also has aws-cdk's own drain hook (DrainECSHook, from Cluster.addCapacity() or addAsgCapacityProvider()): `
-          + 'a second termination lifecycle hook, and a Lambda function that sleeps through each drain. '
-          + 'Leave removeCdkDrainHook at its default (true) to remove it at synthesis.');
-      }
-    }
-    this.warnAboutWarmPoolReuse();
-  }
-
-  /**
-   * The ECS developer guide ("Configuring pre-initialized instances for your Amazon ECS Auto
-   * Scaling group") does not allow instances to return to a warm pool on scale-in
-   * (ReuseOnScaleIn) for ECS groups. Auto Scaling accepts it; the controller then keeps the
-   * returning instance's registration (README, "Warm pools"), but a forced drain deregisters it.
-   */
-  private warnAboutWarmPoolReuse(): void {
-    const stack = Stack.of(this);
-    const managed = new Set(this.groups.map(g => JSON.stringify(stack.resolve(g.autoScalingGroupName))));
-    for (const pool of stack.node.findAll().filter((c): c is autoscaling.CfnWarmPool => c instanceof autoscaling.CfnWarmPool)) {
-      const reuse = stack.resolve(pool.instanceReusePolicy) as { reuseOnScaleIn?: unknown; ReuseOnScaleIn?: unknown } | undefined;
-      if (reuse?.reuseOnScaleIn !== true && reuse?.ReuseOnScaleIn !== true) continue;
-      if (!managed.has(JSON.stringify(stack.resolve(pool.autoScalingGroupName)))) continue;
-      Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:warmPoolReuse',
-        `Warm pool ${pool.node.path} returns instances to the pool on scale-in (ReuseOnScaleIn), which the ECS developer guide `
-        + 'does not support for ECS groups. The drain hook keeps their registration so that the agent can reconnect, '
-        + 'but a drain forced at its deadline deregisters it, and the instance then comes back without ECS.');
-    }
   }
 }
