@@ -1,3 +1,11 @@
+/**
+ * The `EcsDrainHook` construct: its props and its wiring (the controller's functions and role,
+ * the event queue, the rules, a lifecycle hook per group). The other concerns live beside it:
+ * drain-monitoring.ts (metrics, alarms, dashboard), nag-acknowledgements.ts (cdk-nag),
+ * synthesis-warnings.ts (other drains of the same groups), cdk-drain-hook-removal.ts (aws-cdk's
+ * own drain hook) and helpers.ts (validation, the group key of hook logical IDs, formatting).
+ * Only this module's exports are public (index.ts).
+ */
 import {
   ArnFormat, Aspects, Duration, Lazy, Names, Stack,
   aws_autoscaling as autoscaling,
