@@ -1,6 +1,13 @@
-import * as crypto from 'crypto';
+/**
+ * The `EcsDrainHook` construct: its props and its wiring (the controller's functions and role,
+ * the event queue, the rules, a lifecycle hook per group). The other concerns live beside it:
+ * drain-monitoring.ts (metrics, alarms, dashboard), nag-acknowledgements.ts (cdk-nag),
+ * synthesis-warnings.ts (other drains of the same groups), cdk-drain-hook-removal.ts (aws-cdk's
+ * own drain hook) and helpers.ts (validation, the group key of hook logical IDs, formatting).
+ * Only this module's exports are public (index.ts).
+ */
 import {
-  Annotations, ArnFormat, Aspects, Duration, Lazy, Names, Stack, Token,
+  ArnFormat, Aspects, Duration, Lazy, Names, Stack,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -13,10 +20,16 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { CdkDrainHookRemoval, hasCdkDrainHook } from './cdk-drain-hook-removal';
-import { COMPLETION_MARGIN_SECONDS, ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
+import { CdkDrainHookRemoval } from './cdk-drain-hook-removal';
+import { ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
-import { acknowledgeOn, wildcardAcknowledgements } from './nag-acknowledgements';
+import { DrainMetrics, createDrainAlarms, createDrainDashboard } from './drain-monitoring';
+import {
+  LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, sameResolvedName, truncate,
+  validateDrainTimeout, validateLifecycleHookName,
+} from './helpers';
+import { acknowledgeNagFindingsAtSynthesis } from './nag-acknowledgements';
+import { warnAboutOtherDrains } from './synthesis-warnings';
 
 /** Properties of an `EcsDrainHook`. */
 export interface EcsDrainHookProps {
@@ -115,13 +128,6 @@ export interface EcsDrainHookProps {
 const DEFAULT_DRAIN_TIMEOUT = Duration.hours(1);
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
 
-/** Time the controller keeps, after the drain timeout, to force and complete the action. */
-const DRAIN_COMPLETION_MARGIN = Duration.seconds(COMPLETION_MARGIN_SECONDS);
-const MIN_DRAIN_TIMEOUT = Duration.minutes(1);
-/** Heartbeat timeout bounds (Auto Scaling API reference, PutLifecycleHook). */
-const MAX_HEARTBEAT_TIMEOUT = Duration.hours(2);
-/** Global timeout of a lifecycle action: min(48 h, 100 x heartbeat) (Auto Scaling user guide). */
-const MAX_GLOBAL_TIMEOUT = Duration.hours(48);
 const RECONCILE_INTERVAL = Duration.minutes(1);
 /** A batch of events is handled in seconds (plus a few seconds' waits for a refused deregistration). */
 const EVENT_FUNCTION_TIMEOUT = Duration.minutes(1);
@@ -175,12 +181,15 @@ export class EcsDrainHook extends Construct {
   public readonly heartbeatTimeout: Duration;
 
   private readonly cluster: ecs.ICluster;
+  /** The controller's metrics of this cluster, behind the `metric…()` methods (drain-monitoring.ts). */
+  private readonly metrics: DrainMetrics;
   private readonly groups: autoscaling.IAutoScalingGroup[] = [];
   private readonly removeCdkDrainHook: boolean;
 
   constructor(scope: Construct, id: string, props: EcsDrainHookProps) {
     super(scope, id);
     this.cluster = props.cluster;
+    this.metrics = new DrainMetrics(this, this.cluster.clusterName);
     this.removeCdkDrainHook = props.removeCdkDrainHook ?? true;
     this.drainTimeout = props.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
     validateDrainTimeout(this.drainTimeout);
@@ -265,14 +274,15 @@ export class EcsDrainHook extends Construct {
     this.addTriggers(reconciler, groupNames, props.drainOnSpotInterruption ?? true);
 
     for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);
-    if (props.createAlarms) this.alarms.push(...this.createAlarms(controller, reconciler));
-    if (props.createDashboard) this.dashboard = this.createDashboard(controller, reconciler);
+    const monitored = { metrics: this.metrics, controller, reconciler, deadLetterQueue: this.deadLetterQueue, drainTimeout: this.drainTimeout };
+    if (props.createAlarms) this.alarms.push(...createDrainAlarms(this, monitored));
+    if (props.createDashboard) this.dashboard = createDrainDashboard(this, monitored);
 
-    // At synthesis, before other Aspects (cdk-nag v2) visit the resources below this construct.
-    Aspects.of(this).add({ visit: node => { if (node === this) this.acknowledgeNagFindings(); } });
+    // cdk-nag findings that are by design, acknowledged at synthesis (when every group is known).
+    acknowledgeNagFindingsAtSynthesis(this);
     this.node.addValidation({
       validate: () => {
-        this.warnAboutManagedDraining();
+        warnAboutOtherDrains(this, this.groups);
         return this.groups.length === 0
           ? [`EcsDrainHook ${this.node.path} has no Auto Scaling group: pass autoScalingGroups or call addAutoScalingGroup()`]
           : this.groupsAlsoDrainedElsewhere();
@@ -311,7 +321,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_STARTED, { statistic: 'Sum', ...props });
+    return this.metrics.drainsStarted(props);
   }
 
   /**
@@ -321,7 +331,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_COMPLETED, { statistic: 'Sum', ...props });
+    return this.metrics.drainsCompleted(props);
   }
 
   /**
@@ -331,7 +341,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsForced(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_FORCED, { statistic: 'Sum', ...props });
+    return this.metrics.drainsForced(props);
   }
 
   /**
@@ -341,7 +351,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAIN_DURATION, { statistic: 'Maximum', ...props });
+    return this.metrics.drainDuration(props);
   }
 
   /**
@@ -352,7 +362,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricDrainsWithoutRecord(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.DRAINS_WITHOUT_RECORD, { statistic: 'Sum', ...props });
+    return this.metrics.drainsWithoutRecord(props);
   }
 
   /**
@@ -362,80 +372,7 @@ export class EcsDrainHook extends Construct {
    * metric's only dimension, the cluster's name, is set for you.
    */
   public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
-  }
-
-  private createAlarms(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.Alarm[] {
-    const period = Duration.minutes(5);
-    const atLeastOnce = {
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
-    return [
-      new cloudwatch.Alarm(this, 'FailedInvocationsAlarm', {
-        ...atLeastOnce,
-        alarmDescription: `The drain controller of ${this.node.path} failed; Lambda retries, then the event goes to the dead-letter queue.`,
-        // Both functions: the reconcile pass reports its errors without failing, so its Errors are timeouts or crashes.
-        metric: new cloudwatch.MathExpression({
-          expression: 'events + passes',
-          usingMetrics: { events: controller.metricErrors({ period }), passes: reconciler.metricErrors({ period }) },
-          label: 'Failed invocations',
-          period,
-        }),
-      }),
-      new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
-        ...atLeastOnce,
-        alarmDescription: `Events the drain controller of ${this.node.path} could not handle wait in its dead-letter queue.`,
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-      }),
-      new cloudwatch.Alarm(this, 'ForcedDrainsAlarm', {
-        ...atLeastOnce,
-        alarmDescription: `A drain of ${this.node.path} reached its ${inHoursAndMinutes(this.drainTimeout.toSeconds())} timeout and was forced.`,
-        metric: this.metricDrainsForced({ period }),
-      }),
-    ];
-  }
-
-  private createDashboard(controller: lambda.Function, reconciler: lambda.Function): cloudwatch.Dashboard {
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard');
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Drains',
-        left: [this.metricDrainsStarted(), this.metricDrainsCompleted(), this.metricDrainsForced()],
-      }),
-      new cloudwatch.GraphWidget({ title: 'Drain duration (seconds)', left: [this.metricDrainDuration()] }),
-      new cloudwatch.GraphWidget({
-        title: 'Controller',
-        left: [
-          controller.metricInvocations(), controller.metricErrors(),
-          reconciler.metricInvocations(), reconciler.metricErrors(), reconciler.metricThrottles(),
-          this.metricErrors(),
-        ],
-        right: [controller.metricDuration({ statistic: 'Maximum' }), reconciler.metricDuration({ statistic: 'Maximum' })],
-      }),
-    );
-    return dashboard;
-  }
-
-  /**
-   * The controller publishes each metric with the `ClusterName` dimension only, and CloudWatch
-   * identifies a metric by its full set of dimensions (CloudWatch user guide, "Dimensions"): a
-   * metric with other dimensions would name one that never has data. So `dimensionsMap` is
-   * refused rather than merged (or silently replaced).
-   */
-  private metric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-    if (props.dimensionsMap !== undefined) {
-      throw new Error(`EcsDrainHook ${this.node.path}: the ${metricName} metric takes no dimensionsMap: the controller publishes it `
-        + `with the ${METRIC.DIMENSION_CLUSTER} dimension only, which is set for you; other dimensions would name a metric without data`);
-    }
-    return new cloudwatch.Metric({
-      ...props,
-      namespace: METRIC.DEFAULT_NAMESPACE,
-      metricName,
-      dimensionsMap: { [METRIC.DIMENSION_CLUSTER]: this.cluster.clusterName },
-    });
+    return this.metrics.errors(props);
   }
 
   /** arn:…:ecs:…:RESOURCE/CLUSTER/*: every container instance or task of this cluster. */
@@ -554,24 +491,6 @@ export class EcsDrainHook extends Construct {
   }
 
   /**
-   * Findings of policy-validation packs such as cdk-nag's AwsSolutions that are by design, each
-   * with its reason, for cdk-nag v2 (resource metadata) and v3 (`Validations`, aws-cdk-lib
-   * 2.257.0 on). The only ones are wildcard findings, derived from the controller's policies as they are
-   * synthesized (see nag-acknowledgements.ts). Runs as an Aspect at synthesis, when every group
-   * is known.
-   */
-  private acknowledgeNagFindings(): void {
-    const stack = Stack.of(this);
-    // The controller's policies: its role's default policy, and those aws-cdk-lib creates under
-    // the function for statements added to it (inlinePolicyAddedToExecutionRole-N).
-    const policies = this.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
-    for (const policy of policies) {
-      acknowledgeOn(policy, wildcardAcknowledgements(stack.resolve(policy.policyDocument)));
-    }
-    // The dead-letter queue is the event queue's redrive target: cdk-nag's SQS3 sees it used as one.
-  }
-
-  /**
    * Two drain hooks on one group would each drain and complete its instances' lifecycle actions:
    * one per group, across the whole app.
    */
@@ -586,132 +505,4 @@ export class EcsDrainHook extends Construct {
           + 'a group takes one EcsDrainHook. Add it to one of them only.';
       }));
   }
-
-  /**
-   * ECS managed instance draining of a capacity provider drains the same instances with its own
-   * lifecycle hook: both would act, and the first to complete terminates the instance.
-   */
-  private warnAboutManagedDraining(): void {
-    const providers = Stack.of(this).node.findAll()
-      .filter((c): c is ecs.AsgCapacityProvider => c instanceof ecs.AsgCapacityProvider);
-    for (const provider of providers) {
-      if (!this.groups.includes(provider.autoScalingGroup)) continue;
-      // Left unset, ECS turns managed draining on (CreateCapacityProvider, managedDraining).
-      if (provider.enableManagedDraining !== false) {
-        Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:managedDraining',
-          `Capacity provider ${provider.node.path} has ECS managed instance draining on for group ${describeGroup(provider.autoScalingGroup)}: `
-          + 'two drain hooks would race. Set enableManagedDraining: false on the capacity provider.');
-      }
-    }
-    for (const group of this.groups) {
-      // aws-cdk's own drain hook, left in place with removeCdkDrainHook: false.
-      if (hasCdkDrainHook(group)) {
-        Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:cdkDrainHook',
-          `Group ${describeGroup(group)} also has aws-cdk's own drain hook (DrainECSHook, from Cluster.addCapacity() or addAsgCapacityProvider()): `
-          + 'a second termination lifecycle hook, and a Lambda function that sleeps through each drain. '
-          + 'Leave removeCdkDrainHook at its default (true) to remove it at synthesis.');
-      }
-    }
-    this.warnAboutWarmPoolReuse();
-  }
-
-  /**
-   * The ECS developer guide ("Configuring pre-initialized instances for your Amazon ECS Auto
-   * Scaling group") does not allow instances to return to a warm pool on scale-in
-   * (ReuseOnScaleIn) for ECS groups. Auto Scaling accepts it; the controller then keeps the
-   * returning instance's registration (README, "Warm pools"), but a forced drain deregisters it.
-   */
-  private warnAboutWarmPoolReuse(): void {
-    const stack = Stack.of(this);
-    const managed = new Set(this.groups.map(g => JSON.stringify(stack.resolve(g.autoScalingGroupName))));
-    for (const pool of stack.node.findAll().filter((c): c is autoscaling.CfnWarmPool => c instanceof autoscaling.CfnWarmPool)) {
-      const reuse = stack.resolve(pool.instanceReusePolicy) as { reuseOnScaleIn?: unknown; ReuseOnScaleIn?: unknown } | undefined;
-      if (reuse?.reuseOnScaleIn !== true && reuse?.ReuseOnScaleIn !== true) continue;
-      if (!managed.has(JSON.stringify(stack.resolve(pool.autoScalingGroupName)))) continue;
-      Annotations.of(this).addWarningV2('cdk-ecs-drain-hook:warmPoolReuse',
-        `Warm pool ${pool.node.path} returns instances to the pool on scale-in (ReuseOnScaleIn), which the ECS developer guide `
-        + 'does not support for ECS groups. The drain hook keeps their registration so that the agent can reconnect, '
-        + 'but a drain forced at its deadline deregisters it, and the instance then comes back without ECS.');
-    }
-  }
-}
-
-/** LifecycleHookName: 1 to 255 characters of [A-Za-z0-9\-_\/] (Auto Scaling API reference, PutLifecycleHook). */
-const LIFECYCLE_HOOK_NAME_MAX_LENGTH = 255;
-const LIFECYCLE_HOOK_NAME = /^[A-Za-z0-9\-_/]+$/;
-
-function validateLifecycleHookName(name: string): void {
-  if (Token.isUnresolved(name)) return;
-  if (name.length < 1 || name.length > LIFECYCLE_HOOK_NAME_MAX_LENGTH) {
-    throw new Error(`lifecycleHookName must be between 1 and ${LIFECYCLE_HOOK_NAME_MAX_LENGTH} characters; got ${name.length}`);
-  }
-  if (!LIFECYCLE_HOOK_NAME.test(name)) {
-    throw new Error(`lifecycleHookName may contain only letters, digits, '-', '_' and '/'; got '${name}'`);
-  }
-}
-
-/**
- * What identifies a group across edits of the app: its name when it is known at synthesis (an
- * imported group); otherwise its stack's name and its construct path within that stack, which is
- * what the group's own logical ID derives from (a group that moves is a new group anyway).
- * `readable` keeps the logical ID recognizable; the hash keeps apart groups whose readable parts
- * are alike.
- */
-function groupKey(group: autoscaling.IAutoScalingGroup): { readable: string; hash: string } {
-  const stack = Stack.of(group);
-  const withinStack = group.node.path.slice(stack.node.path.length + 1);
-  const [kind, identity] = Token.isUnresolved(group.autoScalingGroupName)
-    ? ['path', `${stack.stackName}/${withinStack}`]
-    : ['name', group.autoScalingGroupName];
-  const key = `${kind}:${identity}`;
-  const readable = (kind === 'path' ? withinStack : identity).replace(/[^A-Za-z0-9]/g, '');
-  const hash = crypto.createHash('sha256').update(key).digest('hex').slice(0, 8).toUpperCase();
-  return { readable, hash };
-}
-
-function validateDrainTimeout(drainTimeout: Duration): void {
-  const seconds = drainTimeout.toSeconds();
-  if (Token.isUnresolved(seconds)) return;
-  if (seconds < MIN_DRAIN_TIMEOUT.toSeconds()) {
-    throw new Error(`drainTimeout must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
-  }
-  const max = MAX_GLOBAL_TIMEOUT.toSeconds() - DRAIN_COMPLETION_MARGIN.toSeconds();
-  if (seconds > max) {
-    throw new Error(`drainTimeout must be at most ${inHoursAndMinutes(max)} (the lifecycle action's 48-hour global `
-      + `timeout less ${inHoursAndMinutes(DRAIN_COMPLETION_MARGIN.toSeconds())} to finish); got ${inHoursAndMinutes(seconds)}`);
-  }
-}
-
-/**
- * The hook's heartbeat timeout: the drain timeout plus the completion margin, so a drain within
- * two hours needs no heartbeat at all; longer drains get the maximum and the controller sends
- * heartbeats. The global timeout, min(48 h, 100 x heartbeat), then always outlasts the drain.
- */
-function heartbeatTimeoutFor(drainTimeout: Duration): Duration {
-  const seconds = drainTimeout.toSeconds();
-  if (Token.isUnresolved(seconds)) return MAX_HEARTBEAT_TIMEOUT;
-  return Duration.seconds(Math.min(seconds + DRAIN_COMPLETION_MARGIN.toSeconds(), MAX_HEARTBEAT_TIMEOUT.toSeconds()));
-}
-
-function sameResolvedName(a: autoscaling.IAutoScalingGroup, b: autoscaling.IAutoScalingGroup): boolean {
-  const [nameA, nameB] = [a.autoScalingGroupName, b.autoScalingGroupName];
-  return !Token.isUnresolved(nameA) && !Token.isUnresolved(nameB) && nameA === nameB;
-}
-
-function describeGroup(group: autoscaling.IAutoScalingGroup): string {
-  return Token.isUnresolved(group.autoScalingGroupName) ? group.node.path : `'${group.autoScalingGroupName}'`;
-}
-
-/** "47 hours 55 minutes": exact, unlike Duration.toHumanString(), which rounds to two units. */
-function inHoursAndMinutes(totalSeconds: number): string {
-  const parts: [number, string][] = [
-    [Math.floor(totalSeconds / 3600), 'hour'],
-    [Math.floor((totalSeconds % 3600) / 60), 'minute'],
-    [totalSeconds % 60, 'second'],
-  ];
-  return parts.filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}${n === 1 ? '' : 's'}`).join(' ') || '0 seconds';
-}
-
-function truncate(text: string, maxLength: number): string {
-  return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;
 }

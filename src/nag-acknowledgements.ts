@@ -9,7 +9,7 @@
  * and a wildcard nobody can justify is left for cdk-nag to report.
  */
 import * as core from 'aws-cdk-lib';
-import { CfnResource } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** A finding of a policy-validation rule that is by design, with its reason. */
@@ -181,4 +181,28 @@ export function acknowledgeForPolicyValidation(scope: IConstruct, acknowledgemen
 export function acknowledgeOn(resource: CfnResource, acknowledgements: readonly Acknowledgement[]): void {
   acknowledgeForCdkNagV2(resource, acknowledgements);
   acknowledgeForPolicyValidation(resource, acknowledgements);
+}
+
+/**
+ * The findings of a drain hook's resources that are by design, each with its reason, for cdk-nag
+ * v2 (resource metadata) and v3 (`Validations`, aws-cdk-lib 2.257.0 on): the wildcard findings
+ * of its controller's policies, derived from the policies as they are synthesized. Runs as an
+ * Aspect on `drainHook` at synthesis, when every group is known, and before other Aspects (cdk-nag
+ * v2) visit the resources below it.
+ */
+export function acknowledgeNagFindingsAtSynthesis(drainHook: IConstruct): void {
+  Aspects.of(drainHook).add({ visit: node => { if (node === drainHook) acknowledgePolicyWildcards(drainHook); } });
+}
+
+/** Acknowledges the by-design IAM5 findings of every IAM policy below `scope` (see `wildcardAcknowledgements`). */
+export function acknowledgePolicyWildcards(scope: IConstruct): void {
+  const stack = Stack.of(scope);
+  // The controller's policies: its role's default policy, and those aws-cdk-lib creates under
+  // the function for statements added to it (inlinePolicyAddedToExecutionRole-N).
+  const policies = scope.node.findAll().filter((c): c is iam.CfnPolicy => c instanceof iam.CfnPolicy);
+  for (const policy of policies) {
+    acknowledgeOn(policy, wildcardAcknowledgements(stack.resolve(policy.policyDocument)));
+  }
+  // No other finding needs one: the dead-letter queue is the event queue's redrive target, and
+  // cdk-nag's SQS3 sees it used as one.
 }
