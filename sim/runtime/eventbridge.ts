@@ -4,7 +4,8 @@
  *
  * EventBridge delivers at least once, with no ordering guarantee, usually well under a second
  * after the event (EventBridge user guide, "Amazon EventBridge events" and "Event retry policy").
- * The faults exaggerate that on purpose: lost, duplicated and reordered events.
+ * The faults exaggerate that on purpose: lost, duplicated and reordered events, and late
+ * redeliveries per event source (`redeliveries`).
  *
  * A stack update (runtime/stack-update.ts) adds, changes (PutRule / PutTargets: pattern, schedule,
  * targets, state) and deletes rules; each takes effect at the update. A rule whose schedule stays
@@ -42,6 +43,31 @@ export interface EventBridgeFaults {
   readonly reorderRate?: number;
   /** @default 30_000 */
   readonly reorderMaxDelayMs?: number;
+  /**
+   * Redeliveries after a delay, by event `source` (`aws.ecs`, `aws.autoscaling`, `aws.ec2`,
+   * `aws.events` for schedules, ...; `*` for any source not named): AWS delivers at least once and
+   * says so. EventBridge: "Durable delivery means the service will successfully attempt to deliver
+   * events to EventBridge at least once" (EventBridge user guide, "Event delivery from AWS
+   * services"; ECS events are durable, EventBridge events reference). ECS: "Amazon ECS sends events
+   * on an at least once basis ... events may not be delivered to your event listeners in the order in
+   * which the events occurred" (ECS developer guide, "Handling Amazon ECS events"; duplicates carry the
+   * same `detail.version`). Auto Scaling lifecycle action events "are produced on a best-effort
+   * basis" (Auto Scaling user guide, event reference), warm pool groups' included. How late a
+   * redelivery may come is documented nowhere. Off by default.
+   */
+  readonly redeliveries?: Readonly<Record<string, RedeliveryRule>>;
+}
+
+/**
+ * Of the deliveries of an event source, `rate` (0..1, seeded) are delivered again, once per entry of
+ * `delaysMs`, each copy the same event (same id) that many ms (a draw in the range) after the
+ * original was put: e.g. `[[60_000, 180_000], [1_200_000, 1_800_000]]` for a copy 1-3 minutes
+ * later and another 20-30 minutes later, after the lifecycle action ended and the instance may be
+ * back in service.
+ */
+export interface RedeliveryRule {
+  readonly rate: number;
+  readonly delaysMs: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface EventBridgeOptions {
@@ -68,6 +94,9 @@ export interface EventBridgeStats {
   reordered: number;
   /** Deliveries to a target function that does not exist (counted, not retried). */
   undeliverable: number;
+  /** Late copies scheduled by `faults.redeliveries`, in all and per event source. */
+  redelivered: number;
+  redeliveredBySource: Record<string, number>;
 }
 
 /** A rule on the bus: its definition and, for an enabled scheduled rule, its next firing. */
@@ -79,14 +108,20 @@ interface RuleEntry {
 const SCHEDULED_EVENT = 'Scheduled Event';
 
 export class EventBridge {
-  readonly stats: EventBridgeStats = { received: 0, scheduled: 0, matched: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, undeliverable: 0 };
+  readonly stats: EventBridgeStats = {
+    ...{ received: 0, scheduled: 0, matched: 0, delivered: 0, lost: 0, duplicated: 0, reordered: 0, undeliverable: 0 },
+    ...{ redelivered: 0, redeliveredBySource: {} },
+  };
   /** By rule name (unique on the bus), in the order they were put. */
   private readonly rules = new Map<string, RuleEntry>();
   private readonly random: SeededRandom;
+  /** Redeliveries draw from a stream of their own: turned on, they leave the other faults' choices as they were. */
+  private readonly redeliveryRandom: SeededRandom;
   private stopped = false;
 
   constructor(private readonly options: EventBridgeOptions) {
     this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 2));
+    this.redeliveryRandom = new SeededRandom(deriveSeed(options.seed ?? 1, 12));
   }
 
   /**
@@ -197,6 +232,21 @@ export class EventBridge {
       const copies = this.random.chance(faults.duplicateRate ?? 0) ? 2 : 1;
       if (copies === 2) this.stats.duplicated++;
       for (let i = 0; i < copies; i++) this.deliverLater(target.functionName, payload, faults);
+      this.redeliver(target.functionName, payload, event.source, faults);
+    }
+  }
+
+  /** `faults.redeliveries`: late copies of this delivery, by the rule of its event source. */
+  private redeliver(functionName: string, payload: unknown, source: string, faults: EventBridgeFaults): void {
+    const rule = faults.redeliveries?.[source] ?? faults.redeliveries?.['*'];
+    if (!rule || !this.redeliveryRandom.chance(rule.rate)) return;
+    for (const [min, max] of rule.delaysMs) {
+      this.stats.redelivered++;
+      this.stats.redeliveredBySource[source] = (this.stats.redeliveredBySource[source] ?? 0) + 1;
+      this.options.clock.after(this.redeliveryRandom.between(min, max), () => {
+        if (this.options.invokeFunction(functionName, payload) === false) this.stats.undeliverable++;
+        else this.stats.delivered++;
+      });
     }
   }
 
