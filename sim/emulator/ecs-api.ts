@@ -243,9 +243,8 @@ export class EcsApi {
       if (input.launchType && task.launchType !== input.launchType) return false;
       if (at === undefined) {
         if (task.desiredStatus !== desired || !this.ecs.isListed(task)) return false;
-      } else {
-        const view = this.ecs.taskAsOf(task, at);
-        if (!view || view.desiredStatus !== desired || !this.ecs.listedAt(view, at)) return false;
+      } else if (!this.ecs.listedAsOf(task, desired, at)) {
+        return false;
       }
       if (input.serviceName && (task.launchType === 'FARGATE' || task.service?.name !== input.serviceName)) return false;
       if (input.startedBy && task.startedBy !== input.startedBy) return false;

@@ -109,6 +109,9 @@ export interface EcsWorldOptions {
   history?: EcsHistory;
 }
 
+/** What ListTasks looks at, in a task or in a version of it. */
+type ListedFields = Pick<TaskView, 'desiredStatus' | 'lastStatus' | 'stoppedAt' | 'listedUntil'> & { readonly orphaned?: boolean };
+
 /** What stale ECS reads are answered from (emulator/stale-reads.ts). */
 export interface EcsHistory {
   readonly instances: History<ContainerInstanceView>;
@@ -683,9 +686,16 @@ export class EcsWorld {
     return version === 'live' ? this.taskView(task) : version === 'absent' ? undefined : version;
   }
 
-  /** Whether ListTasks lists a task so seen (see isListed). */
-  listedAt(view: TaskView, at: number): boolean {
-    return !view.orphaned && (view.lastStatus !== 'STOPPED' || at < (view.listedUntil ?? (view.stoppedAt ?? 0) + STOPPED_TASK_VISIBILITY_MS));
+  /**
+   * ListTasks' test of a task with `desiredStatus` as a read answering for instant `at` sees it:
+   * it existed then, had that desired status and was listed (see isListed). Allocates nothing.
+   */
+  listedAsOf(task: AnyTask, desiredStatus: string, at: number): boolean {
+    const version = task.launchType === 'EC2' ? this.asOf(this.options.history?.tasks, task, at) : 'live';
+    if (version === 'absent') return false;
+    const seen: ListedFields = version === 'live' ? task : version;
+    return seen.desiredStatus === desiredStatus && !seen.orphaned
+      && (seen.lastStatus !== 'STOPPED' || at < (seen.listedUntil ?? (seen.stoppedAt ?? 0) + STOPPED_TASK_VISIBILITY_MS));
   }
 
   private asOf<T>(history: History<T> | undefined, entity: object, at: number | undefined): AsOf<T> {

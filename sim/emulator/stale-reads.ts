@@ -56,19 +56,25 @@ interface Version<T> {
   value: T;
 }
 
-/** The versions of one kind of entity, each with the instant it took effect, kept for `windowMs`. */
+/**
+ * The versions of one kind of entity, each with the instant it took effect, kept for `windowMs`.
+ * Each entity's list hangs on the entity itself under this history's own symbol (a property read is
+ * cheaper than a map lookup, and listings ask once per entity per page).
+ */
 export class History<T> {
-  private readonly versions = new Map<object, Array<Version<T>>>();
+  private readonly key = Symbol('versions');
+  private readonly entities: object[] = [];
 
   constructor(private readonly clock: SimClock, private readonly windowMs: number) {}
 
   /** The entity's fields are `value` from now on (several records in one instant keep the last). */
   record(entity: object, value: T): void {
     const now = this.clock.now();
-    let list = this.versions.get(entity);
+    let list = this.versionsOf(entity);
     if (!list) {
       list = [];
-      this.versions.set(entity, list);
+      (entity as Record<symbol, Array<Version<T>>>)[this.key] = list;
+      this.entities.push(entity);
     }
     const last = list[list.length - 1];
     if (last && last.at === now) {
@@ -86,7 +92,7 @@ export class History<T> {
 
   /** The entity as a read at instant `at` sees it. */
   asOf(entity: object, at: number): AsOf<T> {
-    const list = this.versions.get(entity);
+    const list = this.versionsOf(entity);
     if (!list || list.length === 0 || list[list.length - 1].at <= at) return 'live';
     for (let i = list.length - 2; i >= 0; i--) if (list[i].at <= at) return list[i].value;
     return 'absent';
@@ -95,8 +101,12 @@ export class History<T> {
   /** Versions kept, over every entity (for tests: pruning keeps it bounded). */
   get size(): number {
     let size = 0;
-    for (const list of this.versions.values()) size += list.length;
+    for (const entity of this.entities) size += this.versionsOf(entity)!.length;
     return size;
+  }
+
+  private versionsOf(entity: object): Array<Version<T>> | undefined {
+    return (entity as Record<symbol, Array<Version<T>> | undefined>)[this.key];
   }
 }
 
