@@ -9,7 +9,10 @@
  * through the real bundled controller and the emulator, in virtual time.
  *
  *   ts-node --transpile-only --project test/tsconfig.json sim/chaos.ts \
- *     [--seeds N] [--scenario NAME[,NAME...]] [--instances N] [--assembly cdk.out] [--verbose]
+ *     [--seeds N] [--scenario NAME[,NAME...]] [--instances N] [--assembly cdk.out] [--latency MIN-MAX] [--verbose]
+ *
+ * `--latency MIN-MAX`: API answers take MIN to MAX virtual ms in every row that sets no latency of
+ * its own (by default none do).
  *
  * Ends with `CHAOS scenarios=… runs=… lifecycle_actions=… completed=… premature=… untouched_violations=… unhandled_errors=… denied=… failed_checks=…`;
  * exits 1 when completed differs from lifecycle_actions or any other count is not 0.
@@ -28,9 +31,11 @@ async function main(): Promise<number> {
       scenario: { type: 'string' },
       instances: { type: 'string', default: '6' },
       assembly: { type: 'string', default: 'cdk.out' },
+      latency: { type: 'string' },
       verbose: { type: 'boolean', default: false },
     },
   });
+  const defaultLatencyMs = values.latency === undefined ? undefined : latencyRange(values.latency);
   const seeds = positiveInt('--seeds', values.seeds!);
   const instances = positiveInt('--instances', values.instances!);
   const scenarios = values.scenario ? values.scenario.split(',').map(s => scenarioNamed(s.trim())) : CHAOS_SCENARIOS;
@@ -39,7 +44,7 @@ async function main(): Promise<number> {
   const results: ChaosRunResult[] = [];
   for (const scenario of scenarios) {
     for (let seed = 1; seed <= seeds; seed++) {
-      const result = await runChaos({ scenario, seed, instances, assemblyDirectory: values.assembly! });
+      const result = await runChaos({ scenario, seed, instances, assemblyDirectory: values.assembly!, defaultLatencyMs });
       results.push(result);
       const bad = !passed(result);
       log(`  ${scenario.name.padEnd(20)} seed=${seed}  actions=${result.actions} excluded=${result.excluded} completed=${result.completed} `
@@ -60,6 +65,13 @@ async function main(): Promise<number> {
   const totals = totalsOf(results);
   log(chaosLine(totals));
   return passed(totals) ? 0 : 1;
+}
+
+/** `MIN-MAX` in virtual ms, 0 <= MIN <= MAX. */
+function latencyRange(value: string): [number, number] {
+  const match = /^(\d+)-(\d+)$/.exec(value.trim());
+  if (!match || Number(match[1]) > Number(match[2])) throw new Error(`--latency must be MIN-MAX (virtual ms, MIN <= MAX), not ${value}`);
+  return [Number(match[1]), Number(match[2])];
 }
 
 runCommand('chaos', main);

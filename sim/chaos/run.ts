@@ -28,7 +28,7 @@ import { isMutating } from './junk-events';
 import { ChaosOutcome, ChaosScenario } from './scenarios';
 import { synthesizeVariant } from './variant-app';
 import { ENV } from '../../src/constants';
-import { AwsEmulator, CompletedBy } from '../emulator';
+import { AwsEmulator, CompletedBy, UnkindOptions } from '../emulator';
 import { SeededRandom } from '../emulator/random';
 import { percentile } from '../runtime/report';
 import { deriveSeed } from '../runtime/seeds';
@@ -46,6 +46,13 @@ export interface ChaosRunOptions {
   readonly assemblyDirectory: string;
   /** The example synthesized with a 3 h drain timeout; built on first use when absent. */
   readonly longDrainAssemblyDirectory?: () => string;
+  /**
+   * API latency [min, max] (virtual ms) of every row whose `emulatorFaults` set no `latencyMs`
+   * (`chaos --latency MIN-MAX`). Default none: the rows answer as they always did.
+   */
+  readonly defaultLatencyMs?: [number, number];
+  /** Unkind options of every row, under the row's own `unkind`. Default none. */
+  readonly defaultUnkind?: UnkindOptions;
 }
 
 export interface ChaosRunResult {
@@ -86,7 +93,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       assemblyDirectory,
       seed,
       throttling: scenario.buckets ?? true,
-      emulatorFaults: scenario.emulatorFaults,
+      emulatorFaults: rowEmulatorFaults(scenario, options),
+      unkind: rowUnkindOptions(scenario, options),
       eventFaults: scenario.eventFaults,
       lambdaFaults: scenario.lambdaFaults,
       lambdaAccountConcurrencyLimit: scenario.lambdaAccountConcurrencyLimit,
@@ -100,6 +108,17 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   } finally {
     sim?.stop();
   }
+}
+
+/** The row's 5xx rate and latency: its own, or for latency the run's default when it sets none. */
+export function rowEmulatorFaults(scenario: ChaosScenario, options: Pick<ChaosRunOptions, 'defaultLatencyMs'>): ChaosScenario['emulatorFaults'] {
+  if (scenario.emulatorFaults?.latencyMs !== undefined || options.defaultLatencyMs === undefined) return scenario.emulatorFaults;
+  return { ...scenario.emulatorFaults, latencyMs: options.defaultLatencyMs };
+}
+
+/** The row's unkind options: the run's defaults, the row's own over them. */
+export function rowUnkindOptions(scenario: ChaosScenario, options: Pick<ChaosRunOptions, 'defaultUnkind'>): UnkindOptions {
+  return { ...options.defaultUnkind, ...scenario.unkind };
 }
 
 function assemblyOf(scenario: ChaosScenario, options: ChaosRunOptions): string {
@@ -371,7 +390,9 @@ function measure(
   const stats = sim.drainFunctionStats();
   // Evidence that the faults bit: what the emulator, the bus and the runtime injected.
   const notes = [...context.notes, `faults: ${e.totalThrottled} throttled and ${e.totalInjectedErrors} 5xx of ${e.totalCalls} calls; `
-    + `bus lost ${bus.lost}, duplicated ${bus.duplicated}, reordered ${bus.reordered}; ${stats.crashes} crashes, ${stats.timeouts} timeouts`];
+    + `bus lost ${bus.lost}, duplicated ${bus.duplicated}, reordered ${bus.reordered}, redelivered ${bus.redelivered}; `
+    + `${stats.crashes} crashes, ${stats.timeouts} timeouts; ${e.unkind.totalStaleReads} stale reads, `
+    + `${e.unkind.lifecycleActionNotYetVisible} lifecycle actions not yet visible, ${sim.lambda.duplicatedEvents} Lambda duplicates`];
   const maxConcurrent = maxOverlap(invocations, sim.clock.now());
   return {
     scenario: scenario.name,

@@ -11,7 +11,7 @@ import { LIFECYCLE_SCENARIOS, STACK_UPDATE_SCENARIOS } from './lifecycle-scenari
 import { PRODUCTION_SCENARIOS } from './production-scenarios';
 import { replayStaleEcsEvents } from './stale-events';
 import { VariantName } from './variant-app';
-import { LaunchOptions } from '../emulator';
+import { LaunchOptions, UnkindOptions } from '../emulator';
 import { EventBridgeFaults } from '../runtime/eventbridge';
 import { LambdaFaults } from '../runtime/lambda';
 
@@ -26,7 +26,17 @@ export interface ChaosScenario {
    * the others: the chaos matrix's own app (variant-app.ts).
    */
   readonly assembly?: 'default' | 'long-drain' | VariantName;
+  /**
+   * 5xx rate and API latency of the row. A row that sets no `latencyMs` takes the run's
+   * `defaultLatencyMs` (ChaosRunOptions, `chaos --latency`), none by default.
+   */
   readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
+  /**
+   * The emulator's unkind options for the row (emulator/unkind.ts: stale reads, a lifecycle action
+   * not yet visible, ...), over the run's `defaultUnkind`. Late event redeliveries are
+   * `eventFaults.redeliveries`, Lambda's duplicates `lambdaFaults.duplicateRate`.
+   */
+  readonly unkind?: UnkindOptions;
   /** How long ECS still counts a task that just stopped (emulator option; default 5 s). */
   readonly deregistrationLagMs?: number;
   /** Lambda's concurrent executions quota of the account (default 1,000, Lambda quotas). */

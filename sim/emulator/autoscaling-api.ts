@@ -6,10 +6,27 @@
 import { SimClock } from '../clock';
 import { AutoScalingWorld } from './autoscaling-world';
 import { ApiError, autoScalingErrors } from './errors';
-import { AutoScalingGroup, Ec2Instance, isWarmed, WarmPool } from './model';
+import { AutoScalingGroup, Ec2Instance, isWarmed, LifecycleState, WarmPool } from './model';
 import { decodePageToken, encodePageToken } from './paging';
 import { memberList, QueryParams, XmlValue } from './query-protocol';
 import { SeededRandom } from './random';
+import { StaleReads } from './stale-reads';
+import { AutoScalingStaleReadOperation, UnkindStats } from './unkind';
+
+/** An instance with the lifecycle state the answer shows (now, or as of a stale read's instant). */
+interface Seen {
+  readonly instance: Ec2Instance;
+  readonly state: LifecycleState;
+}
+
+/** The unkind options the Auto Scaling API applies (emulator/unkind.ts). */
+export interface AutoScalingApiOptions {
+  /** See UnkindOptions.lifecycleActionVisibilityLagMs; 0: off. */
+  readonly lifecycleActionVisibilityLagMs: number;
+  readonly stats: UnkindStats;
+  /** Option staleReads: which instant each read answers for; undefined: always now. */
+  readonly staleReads?: StaleReads;
+}
 
 type Result = { [key: string]: XmlValue } | undefined;
 
@@ -29,6 +46,7 @@ export class AutoScalingApi {
     private readonly world: AutoScalingWorld,
     private readonly clock: SimClock,
     private readonly random: SeededRandom,
+    private readonly options: AutoScalingApiOptions,
   ) {}
 
   supports(action: string): boolean {
@@ -53,7 +71,8 @@ export class AutoScalingApi {
       ? names.flatMap(name => this.world.allGroups().filter(g => g.name === name))
       : this.world.allGroups();
     const page = this.page(groups, params, 100);
-    return { AutoScalingGroups: page.items.map(g => this.groupXml(g)), NextToken: page.nextToken };
+    const at = this.readTime('DescribeAutoScalingGroups');
+    return { AutoScalingGroups: page.items.map(g => this.groupXml(g, at)), NextToken: page.nextToken };
   }
 
   /**
@@ -66,17 +85,18 @@ export class AutoScalingApi {
   private describeAutoScalingInstances(params: QueryParams): Result {
     const ids = memberList(params, 'InstanceIds');
     if (ids.length > 50) throw autoScalingErrors.validation('The number of instance ids that may be passed in is limited to 50');
-    const instances = ids.length > 0
-      ? ids.map(id => this.world.instance(id)).filter((i): i is Ec2Instance => i !== undefined)
-      : this.world.allGroups().flatMap(g => [...g.instances.values()]);
+    const at = this.readTime('DescribeAutoScalingInstances');
+    const instances: Seen[] = ids.length > 0
+      ? ids.map(id => this.world.instanceAsOf(id, at)).filter((i): i is Seen => i !== undefined)
+      : this.world.allGroups().flatMap(g => this.world.membersAsOf(g, at));
     const page = this.page(instances, params, 50);
     return {
-      AutoScalingInstances: page.items.map(i => ({
+      AutoScalingInstances: page.items.map(({ instance: i, state }) => ({
         InstanceId: i.id,
         InstanceType: i.launch.instanceType ?? 'm5.large',
         AutoScalingGroupName: i.groupName,
         AvailabilityZone: i.availabilityZone,
-        LifecycleState: i.lifecycleState,
+        LifecycleState: state,
         // DescribeAutoScalingInstances spells health in capitals, DescribeAutoScalingGroups does not.
         HealthStatus: 'HEALTHY',
         ProtectedFromScaleIn: false,
@@ -94,11 +114,12 @@ export class AutoScalingApi {
    */
   private describeWarmPool(params: QueryParams): Result {
     const group = this.world.group(this.required(params, 'AutoScalingGroupName'));
-    const members = group.warmPool ? [...group.instances.values()].filter(i => isWarmed(i.lifecycleState)) : [];
+    const at = this.readTime('DescribeWarmPool');
+    const members = group.warmPool ? this.world.membersAsOf(group, at).filter(m => isWarmed(m.state)) : [];
     const page = this.page(members, params, 50);
     return {
       WarmPoolConfiguration: group.warmPool ? warmPoolXml(group.warmPool) : undefined,
-      Instances: page.items.map(i => instanceXml(i)),
+      Instances: page.items.map(m => instanceXml(m)),
       NextToken: page.nextToken,
     };
   }
@@ -160,13 +181,30 @@ export class AutoScalingApi {
     };
   }
 
+  /**
+   * The action CompleteLifecycleAction / RecordLifecycleActionHeartbeat address. With
+   * `lifecycleActionVisibilityLagMs`, an action younger than that is not found yet: the same
+   * ValidationError as for no action at all, although DescribeAutoScalingInstances already reports
+   * the Wait state (not documented; PrairieLearn/PrairieLearn#15586, "Retry Auto Scaling lifecycle
+   * completion", shows exactly that, and the same action completed on a later retry).
+   */
   private findAction(params: QueryParams) {
-    return this.world.findAction(
+    const instanceId = params.get('InstanceId');
+    const token = params.get('LifecycleActionToken');
+    const found = this.world.findAction(
       this.required(params, 'AutoScalingGroupName'),
       this.required(params, 'LifecycleHookName'),
-      params.get('InstanceId'),
-      params.get('LifecycleActionToken'),
+      instanceId,
+      token,
     );
+    const lag = this.options.lifecycleActionVisibilityLagMs;
+    if (lag > 0 && this.clock.now() - found.action.startedAt < lag) {
+      this.options.stats.lifecycleActionNotYetVisible++;
+      throw autoScalingErrors.validation(instanceId !== undefined
+        ? `No active Lifecycle Action found with instance ID ${instanceId}`
+        : `No active Lifecycle Action found with token ${token}`);
+    }
+    return found;
   }
 
   /**
@@ -177,22 +215,23 @@ export class AutoScalingApi {
    * upup/pkg/fi/cloudup/awsup/aws_cloud.go). An instance returning to the pool (Warmed:Pending:Wait)
    * is already the pool's.
    */
-  private groupXml(group: AutoScalingGroup): XmlValue {
-    const inGroup = [...group.instances.values()].filter(i => !isWarmed(i.lifecycleState));
-    const zones = [...new Set(inGroup.map(i => i.availabilityZone))].sort();
+  private groupXml(group: AutoScalingGroup, at: number | undefined): XmlValue {
+    const members = this.world.membersAsOf(group, at);
+    const inGroup = members.filter(m => !isWarmed(m.state));
+    const zones = [...new Set(inGroup.map(m => m.instance.availabilityZone))].sort();
     return {
       AutoScalingGroupName: group.name,
       AutoScalingGroupARN: group.arn,
       MinSize: group.minSize,
       MaxSize: group.maxSize,
-      DesiredCapacity: group.desiredCapacity,
+      DesiredCapacity: this.world.desiredCapacityAsOf(group, at),
       DefaultCooldown: 300,
       AvailabilityZones: zones.length > 0 ? zones : ['us-east-1a'],
       LoadBalancerNames: [],
       TargetGroupARNs: [],
       HealthCheckType: 'EC2',
       HealthCheckGracePeriod: 0,
-      Instances: inGroup.map(i => instanceXml(i)),
+      Instances: inGroup.map(m => instanceXml(m)),
       CreatedTime: new Date(group.createdAt).toISOString(),
       SuspendedProcesses: [],
       EnabledMetrics: [],
@@ -200,8 +239,13 @@ export class AutoScalingApi {
       TerminationPolicies: ['Default'],
       NewInstancesProtectedFromScaleIn: false,
       WarmPoolConfiguration: group.warmPool ? warmPoolXml(group.warmPool) : undefined,
-      WarmPoolSize: group.warmPool ? group.instances.size - inGroup.length : undefined,
+      WarmPoolSize: group.warmPool ? members.length - inGroup.length : undefined,
     };
+  }
+
+  /** The instant a read answers for (option staleReads); undefined: now. */
+  private readTime(operation: AutoScalingStaleReadOperation): number | undefined {
+    return this.options.staleReads?.readTime('autoscaling', operation);
   }
 
   /** MaxRecords default 50; an invalid NextToken is InvalidNextToken (API reference, each Describe action's errors). */
@@ -224,12 +268,12 @@ export class AutoScalingApi {
 }
 
 /** API reference, Instance data type (DescribeAutoScalingGroups and DescribeWarmPool). */
-function instanceXml(i: Ec2Instance): XmlValue {
+function instanceXml({ instance: i, state }: Seen): XmlValue {
   return {
     InstanceId: i.id,
     InstanceType: i.launch.instanceType ?? 'm5.large',
     AvailabilityZone: i.availabilityZone,
-    LifecycleState: i.lifecycleState,
+    LifecycleState: state,
     HealthStatus: 'Healthy',
     ProtectedFromScaleIn: false,
   };

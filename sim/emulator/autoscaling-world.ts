@@ -48,6 +48,7 @@ import {
 } from './model';
 import { CompletedBy, Observer, RootVolumeReplacement, WarmPoolVisit } from './observer';
 import { SeededRandom } from './random';
+import { History } from './stale-reads';
 
 const GLOBAL_TIMEOUT_CAP_MS = 48 * 60 * 60 * 1000;
 /** From Terminating:Proceed to gone. */
@@ -92,6 +93,42 @@ const ACTION_DETAIL_TYPE: Record<Transition, string> = {
   [TERMINATING]: 'EC2 Instance-terminate Lifecycle Action',
 };
 
+/**
+ * Option staleReads (emulator/stale-reads.ts): the versions of each instance's lifecycle state and
+ * each group's desired capacity, and the instances that left a group within the window, for the
+ * stale answers of DescribeAutoScalingInstances, DescribeAutoScalingGroups and DescribeWarmPool.
+ */
+export class AutoScalingHistory {
+  readonly states: History<LifecycleState>;
+  readonly desiredCapacities: History<number>;
+  /** Per group, the instances terminated within the window (a stale answer may still list them). */
+  private readonly departed = new Map<AutoScalingGroup, Array<{ instance: Ec2Instance; at: number }>>();
+
+  constructor(private readonly clock: SimClock, private readonly windowMs: number) {
+    this.states = new History(clock, windowMs);
+    this.desiredCapacities = new History(clock, windowMs);
+  }
+
+  left(group: AutoScalingGroup, instance: Ec2Instance): void {
+    const list = this.departedFrom(group);
+    list.push({ instance, at: this.clock.now() });
+  }
+
+  /** The group's instances terminated within the window, oldest departure first. */
+  departedFrom(group: AutoScalingGroup): Array<{ instance: Ec2Instance; at: number }> {
+    let list = this.departed.get(group);
+    if (!list) {
+      list = [];
+      this.departed.set(group, list);
+    }
+    const horizon = this.clock.now() - this.windowMs;
+    let drop = 0;
+    while (drop < list.length && list[drop].at < horizon) drop++;
+    if (drop > 0) list.splice(0, drop);
+    return list;
+  }
+}
+
 export class AutoScalingWorld {
   private readonly groups = new Map<string, AutoScalingGroup>();
   private readonly instances = new Map<string, Ec2Instance>();
@@ -105,6 +142,8 @@ export class AutoScalingWorld {
     private readonly ecs: EcsWorld,
     private readonly region: string,
     private readonly accountId: string,
+    /** Option staleReads: kept only then. */
+    private readonly history?: AutoScalingHistory,
   ) {}
 
   // ---- groups and hooks ---------------------------------------------------------------------
@@ -122,6 +161,7 @@ export class AutoScalingWorld {
       instances: new Map(),
       launchTemplate: options.launchTemplate,
     };
+    if (this.history) tracked(group, 'desiredCapacity', this.history.desiredCapacities);
     this.groups.set(group.name, group);
     this.setDesiredCapacity(group.name, options.desiredCapacity);
     return group;
@@ -236,6 +276,48 @@ export class AutoScalingWorld {
   instance(id: string): Ec2Instance | undefined {
     const instance = this.instances.get(id);
     return instance && !isTerminated(instance.lifecycleState) ? instance : undefined;
+  }
+
+  /**
+   * The instance as a read answering for instant `at` sees it (option staleReads; undefined `at`:
+   * now): undefined when it was not launched yet or already terminated then.
+   */
+  instanceAsOf(id: string, at: number | undefined): { instance: Ec2Instance; state: LifecycleState } | undefined {
+    const instance = at === undefined ? this.instance(id) : this.instances.get(id);
+    if (!instance) return undefined;
+    const state = this.stateAsOf(instance, at);
+    return state === undefined ? undefined : { instance, state };
+  }
+
+  /** Its lifecycle state as of `at`; undefined: not launched yet, or terminated. */
+  stateAsOf(instance: Ec2Instance, at: number | undefined): LifecycleState | undefined {
+    const version = this.history && at !== undefined ? this.history.states.asOf(instance, at) : 'live';
+    const state = version === 'live' ? instance.lifecycleState : version === 'absent' ? undefined : version;
+    return state === undefined || isTerminated(state) ? undefined : state;
+  }
+
+  /**
+   * The group's instances (its warm pool's included) with their states as of `at`, in launch order:
+   * also those terminated since, none launched after.
+   */
+  membersAsOf(group: AutoScalingGroup, at: number | undefined): Array<{ instance: Ec2Instance; state: LifecycleState }> {
+    const candidates = [...group.instances.values()];
+    if (this.history && at !== undefined) {
+      candidates.push(...this.history.departedFrom(group).map(d => d.instance));
+      candidates.sort((a, b) => a.launchedAt - b.launchedAt);
+    }
+    const members: Array<{ instance: Ec2Instance; state: LifecycleState }> = [];
+    for (const instance of candidates) {
+      const state = this.stateAsOf(instance, at);
+      if (state !== undefined) members.push({ instance, state });
+    }
+    return members;
+  }
+
+  /** The group's desired capacity as of `at`. */
+  desiredCapacityAsOf(group: AutoScalingGroup, at: number | undefined): number {
+    const version = this.history && at !== undefined ? this.history.desiredCapacities.asOf(group, at) : 'live';
+    return typeof version === 'number' ? version : group.desiredCapacity;
   }
 
   /** A fault: the group is force-deleted with its instances and outstanding lifecycle actions. */
@@ -563,7 +645,7 @@ export class AutoScalingWorld {
     instance.lifecycleState = isWarmed(instance.lifecycleState) ? 'Warmed:Terminated' : 'Terminated';
     this.observer.timeline(instance.id).terminatedAt = this.clock.now();
     const group = this.groups.get(instance.groupName);
-    group?.instances.delete(instance.id);
+    if (group?.instances.delete(instance.id)) this.history?.left(group, instance);
     this.ecs.hostTerminated(instance.id);
     // "Amazon EC2 Auto Scaling immediately starts launching new instances to replace" terminated pool instances.
     if (group) this.maintainWarmPool(group);
@@ -768,6 +850,7 @@ export class AutoScalingWorld {
       lifecycleState: state,
       actions: new Map(),
     };
+    if (this.history) tracked(instance, 'lifecycleState', this.history.states);
     group.instances.set(id, instance);
     this.instances.set(id, instance);
     this.observer.timeline(id, this.clock.now());
@@ -804,6 +887,24 @@ export class AutoScalingWorld {
       trunked: options.awsvpcTrunking,
     });
   }
+}
+
+/**
+ * Makes every assignment of `entity[key]` a version in `history` (from now), so that the many
+ * places that set a lifecycle state or a desired capacity need not know about stale reads.
+ */
+function tracked<T extends object, K extends keyof T & string>(entity: T, key: K, history: History<T[K]>): void {
+  let value = entity[key];
+  history.record(entity, value);
+  Object.defineProperty(entity, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => value,
+    set: (next: T[K]) => {
+      value = next;
+      history.record(entity, next);
+    },
+  });
 }
 
 function isTerminated(state: LifecycleState): boolean {

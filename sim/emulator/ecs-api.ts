@@ -4,11 +4,14 @@
  * body and return the JSON answer or throw ApiError.
  */
 import { SimClock } from '../clock';
+import { BackgroundChurn } from './background-churn';
 import { customAttributeCount, MAX_CUSTOM_ATTRIBUTES, validateAttribute } from './ecs-attributes';
 import { containerOf, EcsWorld, LATEST_AGENT_VERSION, resources, versionInfo } from './ecs-world';
 import { ApiError, ecsErrors } from './errors';
-import { Cluster, ContainerInstance, Task } from './model';
+import { AnyTask, Cluster, ContainerInstance } from './model';
 import { decodePageToken, encodePageToken } from './paging';
+import { ContainerInstanceView, StaleReads, TaskView } from './stale-reads';
+import { EcsStaleReadOperation } from './unkind';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -42,6 +45,10 @@ export class EcsApi {
     private readonly ecs: EcsWorld,
     private readonly clock: SimClock,
     private readonly checkOwnership: OwnershipCheck,
+    /** Option staleReads: which instant each read answers for; undefined: always now. */
+    private readonly staleReads?: StaleReads,
+    /** Option backgroundChurn: stops its Fargate tasks (StopTask). */
+    private readonly churn?: BackgroundChurn,
   ) {}
 
   supports(operation: string): boolean {
@@ -98,11 +105,14 @@ export class EcsApi {
   private describeContainerInstances(input: Json): Json {
     const cluster = this.ecs.cluster(input.cluster);
     const refs = this.requireList(input.containerInstances, 'containerInstances', 100);
+    const at = this.readTime('DescribeContainerInstances');
     const containerInstances: Json[] = [];
     const failures: Json[] = [];
     for (const ref of refs) {
       const ci = this.ecs.findContainerInstance(cluster, ref);
-      if (ci) containerInstances.push(this.describe(ci, (input.include ?? []).includes('TAGS')));
+      // A stale answer does not know a registration made after its instant yet.
+      const view = ci && this.ecs.instanceAsOf(ci, at);
+      if (ci && view) containerInstances.push(this.describe(ci, (input.include ?? []).includes('TAGS'), view));
       else failures.push({ arn: this.containerInstanceArn(cluster, ref), reason: 'MISSING' });
     }
     return { containerInstances, failures };
@@ -198,7 +208,12 @@ export class EcsApi {
     } else {
       candidates = cluster.containerInstances;
     }
-    const page = this.pageOf(candidates, ci => (input.status ? ci.status === input.status : ci.status !== 'INACTIVE'), input.maxResults, input.nextToken);
+    const at = this.readTime('ListContainerInstances');
+    const matches = (ci: ContainerInstance) => {
+      const status = at === undefined ? ci.status : this.ecs.statusAsOf(ci, at);
+      return status !== undefined && (input.status ? status === input.status : status !== 'INACTIVE');
+    };
+    const page = this.pageOf(candidates, matches, input.maxResults, input.nextToken);
     return { containerInstanceArns: page.items.map(ci => ci.arn), nextToken: page.nextToken };
   }
 
@@ -206,22 +221,32 @@ export class EcsApi {
 
   /**
    * ECS API reference, ListTasks: desiredStatus defaults to RUNNING; PENDING returns nothing;
-   * STOPPED tasks stay listed for about an hour.
+   * STOPPED tasks stay listed for at least an hour. Without `containerInstance` the cluster's
+   * Fargate tasks (background churn) are listed after its EC2 ones; `launchType` filters by it.
    */
   private listTasks(input: Json): Json {
     const cluster = this.ecs.cluster(input.cluster);
     const desired = input.desiredStatus ?? 'RUNNING';
     if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desired)) throw ecsErrors.invalidParameter(`Invalid desiredStatus: ${desired}`);
-    let source: Iterable<Task>;
+    if (input.launchType !== undefined && !['EC2', 'FARGATE', 'EXTERNAL'].includes(input.launchType)) {
+      throw ecsErrors.invalidParameter(`Invalid launchType: ${input.launchType}`);
+    }
+    let source: Iterable<AnyTask>;
     if (input.containerInstance) {
       const ci = this.ecs.findContainerInstance(cluster, input.containerInstance);
       source = ci ? ci.tasks : [];
     } else {
-      source = cluster.tasks.values();
+      source = cluster.fargateTasks.size > 0 ? chain<AnyTask>(cluster.tasks.values(), cluster.fargateTasks.values()) : cluster.tasks.values();
     }
-    const matches = (task: Task) => {
-      if (task.desiredStatus !== desired || !this.ecs.isListed(task)) return false;
-      if (input.serviceName && task.service?.name !== input.serviceName) return false;
+    const at = this.readTime('ListTasks');
+    const matches = (task: AnyTask) => {
+      if (input.launchType && task.launchType !== input.launchType) return false;
+      if (at === undefined) {
+        if (task.desiredStatus !== desired || !this.ecs.isListed(task)) return false;
+      } else if (!this.ecs.listedAsOf(task, desired, at)) {
+        return false;
+      }
+      if (input.serviceName && (task.launchType === 'FARGATE' || task.service?.name !== input.serviceName)) return false;
       if (input.startedBy && task.startedBy !== input.startedBy) return false;
       if (input.family && !task.taskDefinitionArn.includes(`/${input.family}:`)) return false;
       return true;
@@ -233,11 +258,13 @@ export class EcsApi {
   private describeTasks(input: Json): Json {
     const cluster = this.ecs.cluster(input.cluster);
     const refs = this.requireList(input.tasks, 'tasks', 100);
+    const at = this.readTime('DescribeTasks');
     const tasks: Json[] = [];
     const failures: Json[] = [];
     for (const ref of refs) {
       const task = this.ecs.findTask(cluster, ref);
-      if (task) tasks.push(this.describeTask(task));
+      const view = task && this.ecs.taskAsOf(task, at);
+      if (task && view) tasks.push(this.describeTask(task, view));
       else failures.push({ arn: ref, reason: 'MISSING' });
     }
     return { tasks, failures };
@@ -248,6 +275,10 @@ export class EcsApi {
     if (typeof input.task !== 'string') throw ecsErrors.invalidParameter('task must be specified.');
     const task = this.ecs.findTask(cluster, input.task);
     if (!task) throw ecsErrors.invalidParameter('The referenced task was not found.');
+    if (task.launchType === 'FARGATE') {
+      this.churn?.stopFargateTask(task, 'UserInitiated', input.reason ?? 'Task stopped by user');
+      return { task: this.describeTask(task) };
+    }
     this.checkOwnership(task.containerInstance, 'StopTask', context);
     // A StopTask call: a cause of a container instance event (ECS developer guide, "Amazon ECS container instance state change events").
     this.ecs.stopTask(task, 'UserInitiated', input.reason ?? 'Task stopped by user', 'task-placed-or-stopped');
@@ -331,55 +362,62 @@ export class EcsApi {
 
   // ---- shapes -----------------------------------------------------------------------------
 
-  /** ECS API reference, ContainerInstance data type. */
-  private describe(ci: ContainerInstance, withTags = false): Json {
-    const remaining = this.ecs.remainingResources(ci);
+  /** ECS API reference, ContainerInstance data type; `view`: the fields as a (stale) read sees them. */
+  private describe(ci: ContainerInstance, withTags = false, view: ContainerInstanceView = this.ecs.instanceView(ci)): Json {
     return {
       containerInstanceArn: ci.arn,
       ec2InstanceId: ci.ec2InstanceId,
-      version: ci.version,
-      versionInfo: versionInfo(ci),
-      remainingResources: resources(remaining.cpu, remaining.memory),
+      version: view.version,
+      versionInfo: versionInfo(view),
+      remainingResources: resources(view.remainingCpu, view.remainingMemory),
       registeredResources: resources(ci.registeredCpu, ci.registeredMemory),
-      status: ci.status,
-      statusReason: ci.statusReason,
-      agentConnected: ci.agentConnected,
-      runningTasksCount: this.ecs.runningTasksCount(ci),
-      pendingTasksCount: this.ecs.pendingTasksCount(ci),
-      agentUpdateStatus: ci.agentUpdateStatus,
-      attributes: [...ci.attributes].map(([name, value]) => ({ name, value })),
+      status: view.status,
+      statusReason: view.statusReason,
+      agentConnected: view.agentConnected,
+      runningTasksCount: view.runningTasksCount,
+      pendingTasksCount: view.pendingTasksCount,
+      agentUpdateStatus: view.agentUpdateStatus,
+      attributes: view.attributes.map(([name, value]) => ({ name, value })),
       registeredAt: ci.registeredAt / 1000,
       attachments: [],
       ...(withTags ? { tags: [] } : {}),
     };
   }
 
-  /** ECS API reference, Task data type. */
-  private describeTask(task: Task): Json {
+  /**
+   * ECS API reference, Task data type; `view`: the fields as a (stale) read sees them. A Fargate
+   * task has no containerInstanceArn.
+   */
+  private describeTask(task: AnyTask, view: TaskView = this.ecs.taskView(task)): Json {
     const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
     return {
       taskArn: task.arn,
       clusterArn: task.cluster.arn,
-      containerInstanceArn: task.containerInstance.arn,
+      containerInstanceArn: task.launchType === 'EC2' ? task.containerInstance.arn : undefined,
       taskDefinitionArn: task.taskDefinitionArn,
       group: task.group,
       startedBy: task.startedBy,
-      lastStatus: task.lastStatus,
-      desiredStatus: task.desiredStatus,
-      launchType: 'EC2',
+      lastStatus: view.lastStatus,
+      desiredStatus: view.desiredStatus,
+      launchType: task.launchType,
       cpu: String(task.cpu),
       memory: String(task.memory),
       createdAt: seconds(task.createdAt),
-      startedAt: seconds(task.startedAt),
-      stoppingAt: seconds(task.stoppingAt),
-      stoppedAt: seconds(task.stoppedAt),
-      stopCode: task.stopCode,
-      stoppedReason: task.stoppedReason,
-      availabilityZone: task.containerInstance.attributes.get('ecs.availability-zone'),
-      containers: [containerOf(task)],
+      startedAt: seconds(view.startedAt),
+      stoppingAt: seconds(view.stoppingAt),
+      stoppedAt: seconds(view.stoppedAt),
+      stopCode: view.stopCode,
+      stoppedReason: view.stoppedReason,
+      availabilityZone: task.launchType === 'EC2' ? task.containerInstance.attributes.get('ecs.availability-zone') : task.availabilityZone,
+      containers: [containerOf(task, view.lastStatus)],
       // ECS API reference, Task.version: the version the task's last state change event carried.
-      version: task.version,
+      version: view.version,
     };
+  }
+
+  /** The instant a read answers for (option staleReads); undefined: now. */
+  private readTime(operation: EcsStaleReadOperation): number | undefined {
+    return this.staleReads?.readTime('ecs', operation);
   }
 
   // ---- helpers ----------------------------------------------------------------------------
@@ -428,6 +466,12 @@ export class EcsApi {
     }
     return { items };
   }
+}
+
+/** The items of one iterable, then another's. */
+function* chain<T>(first: Iterable<T>, second: Iterable<T>): Iterable<T> {
+  yield* first;
+  yield* second;
 }
 
 /** The attribute name of a cluster query `attribute:NAME exists`, or undefined for any other query. */

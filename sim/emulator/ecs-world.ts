@@ -18,10 +18,12 @@ import { validateRegistrationAttributes } from './ecs-attributes';
 import { ecsErrors } from './errors';
 import { EmittedEvent, EventFactory } from './events';
 import {
-  Cluster, ContainerInstance, ContainerInstanceStatus, Service, ServiceOptions, Task, TaskKind, TaskStatus, TrunkingStatus,
+  AnyTask, Cluster, ContainerInstance, ContainerInstanceStatus, FargateTask, Service, ServiceOptions, Task, TaskKind, TaskStatus, TrunkingStatus,
 } from './model';
 import { Observer } from './observer';
 import { SeededRandom } from './random';
+import { AsOf, ContainerInstanceView, History, TaskView } from './stale-reads';
+import { DeregistrationRefusal, DrainingReplacement, ResourceRelease, UnkindStats } from './unkind';
 
 /** Task transitions are quantised to this much virtual time so that many share one clock tick. */
 const QUANTUM_MS = 100;
@@ -95,6 +97,25 @@ export interface EcsWorldOptions {
   deregistrationLagMs: number;
   /** See ContainerInstanceEventMode. */
   containerInstanceEvents: ContainerInstanceEventMode;
+  /** The unkind options (emulator/unkind.ts); each off by default. */
+  releaseResourcesAt: ResourceRelease;
+  deregistrationRefusal: DeregistrationRefusal;
+  drainingReplacement: DrainingReplacement;
+  stoppedTaskVisibilityExtraMs: number;
+  /** Draws of the unkind options (a stream of its own: with them off, nothing is drawn from it). */
+  unkindRandom: SeededRandom;
+  unkindStats: UnkindStats;
+  /** Option `staleReads`: the histories stale answers are read from; undefined: none kept. */
+  history?: EcsHistory;
+}
+
+/** What ListTasks looks at, in a task or in a version of it. */
+type ListedFields = Pick<TaskView, 'desiredStatus' | 'lastStatus' | 'stoppedAt' | 'listedUntil'> & { readonly orphaned?: boolean };
+
+/** What stale ECS reads are answered from (emulator/stale-reads.ts). */
+export interface EcsHistory {
+  readonly instances: History<ContainerInstanceView>;
+  readonly tasks: History<TaskView>;
 }
 
 /** What the agent did when its host started (again): see `hostStarted`. */
@@ -123,6 +144,13 @@ export interface StandaloneTaskOptions {
 }
 
 export class EcsWorld {
+  /** Option staleReads: the histories stale answers are read from (undefined: none kept). */
+  get history(): EcsHistory | undefined {
+    return this.options.history;
+  }
+
+  /** Told of every cluster created (the background churn starts there). */
+  clusterCreated?: (cluster: Cluster) => void;
   private readonly clusters = new Map<string, Cluster>();
   private readonly containerInstancesByArn = new Map<string, ContainerInstance>();
   private readonly containerInstancesByEc2Id = new Map<string, ContainerInstance[]>();
@@ -136,7 +164,14 @@ export class EcsWorld {
   private batchDepth = 0;
   private readonly changed = new Set<ContainerInstance>();
   private readonly changedTasks = new Set<Task>();
+  /** Entities changed in this synchronous step whose new version the history records at its end (option staleReads). */
+  private readonly dirtyInstances = new Set<ContainerInstance>();
+  private readonly dirtyTasks = new Set<Task>();
   private lastIso = { ms: NaN, iso: '' };
+  /** Services whose draining replacement is being worked on (progressDrain is not re-entered). */
+  private readonly progressing = new Set<Service>();
+  /** The last instant each service found no room for a draining task's replacement (counted once per instant). */
+  private readonly unplaceableAt = new Map<Service, number>();
 
   constructor(
     private readonly clock: SimClock,
@@ -163,8 +198,10 @@ export class EcsWorld {
       tasks: new Map(),
       services: new Map(),
       placeable: new Set(),
+      fargateTasks: new Map(),
     };
     this.clusters.set(name, cluster);
+    this.clusterCreated?.(cluster);
     return cluster;
   }
 
@@ -185,6 +222,7 @@ export class EcsWorld {
     const cluster = this.clusters.get(name);
     if (!cluster) return;
     for (const task of cluster.tasks.values()) task.timer?.cancel();
+    for (const task of cluster.fargateTasks.values()) task.timer?.cancel();
     for (const ci of cluster.containerInstances) {
       this.containerInstancesByArn.delete(ci.arn);
       const list = this.containerInstancesByEc2Id.get(ci.ec2InstanceId) ?? [];
@@ -319,13 +357,23 @@ export class EcsWorld {
       if (status === 'DRAINING') {
         const timeline = this.observer.timeline(ci.ec2InstanceId);
         timeline.drainingAt ??= this.clock.now();
+        const replacing = new Set<Service>();
         for (const task of ci.tasks) {
-          if (task.kind === 'replica' && task.desiredStatus === 'RUNNING') {
+          if (task.kind !== 'replica' || task.desiredStatus !== 'RUNNING') continue;
+          // `deployment-configuration` (ECS API reference, UpdateContainerInstancesState): PENDING
+          // tasks stop at once, RUNNING ones are replaced within the deployment configuration.
+          if (this.options.drainingReplacement === 'immediate' || task.lastStatus === 'PENDING' || task.orphaned || !task.service) {
             this.stopTask(task, 'ServiceSchedulerInitiated', 'Task stopped because the container instance is draining.', 'task-placed-or-stopped');
+          } else {
+            task.service.replacing.add(task);
+            replacing.add(task.service);
           }
         }
+        for (const service of replacing) this.progressDrain(service);
         this.stopDaemonTasksIfReplicasGone(ci);
       } else {
+        // Back to ACTIVE: its tasks need no replacement any more.
+        for (const task of ci.tasks) task.service?.replacing.delete(task);
         this.placeDaemonTasks(ci);
         this.rebalanceServices(ci.cluster);
       }
@@ -333,24 +381,33 @@ export class EcsWorld {
   }
 
   /**
-   * ECS API reference, DeregisterContainerInstance: without force the call fails while tasks are
-   * on the instance; with force the tasks are orphaned (they keep running on the host, ECS stops
-   * tracking them) and services start replacements elsewhere.
+   * ECS API reference, DeregisterContainerInstance: with force the tasks are orphaned (they keep
+   * running on the host, ECS stops tracking them) and services start replacements elsewhere.
    *
-   * The refusal counts what ECS counts: tasks it shows as not STOPPED (also those that died with a
-   * stopped host it has not heard of), and, for `deregistrationLagMs`, tasks that just reached
-   * STOPPED (eventual consistency, see EcsWorldOptions). Error and message as moto models them
-   * ("InvalidParameterException: Found running tasks on the instance."); AWS does not publish them.
+   * Without force the call fails while ECS counts a task (option `deregistrationRefusal`, see
+   * DeregistrationRefusal in unkind.ts for the sources of both):
+   * - `tasks-not-stopped` (default): tasks it shows as not STOPPED (also those that died with a
+   *   stopped host it has not heard of), and, for `deregistrationLagMs`, tasks that just reached
+   *   STOPPED (eventual consistency, see EcsWorldOptions);
+   * - `tasks-desired-running`: tasks whose desired status is RUNNING (what runningTasksCount counts),
+   *   and, for `deregistrationLagMs`, tasks whose desired status just became STOPPED. Tasks still
+   *   stopping are orphaned by the plain call, as by a forced one.
+   * Error and message as moto models them ("InvalidParameterException: Found running tasks on the
+   * instance."); AWS does not publish them.
    */
   deregister(ci: ContainerInstance, force: boolean): void {
     if (ci.status === 'INACTIVE') return;
     const now = this.clock.now();
-    const counted = [...ci.tasks].filter(t => !t.orphaned
-      && (t.lastStatus !== 'STOPPED' || now - (t.stoppedAt ?? 0) < this.options.deregistrationLagMs));
+    const lag = this.options.deregistrationLagMs;
+    const tracked = [...ci.tasks].filter(t => !t.orphaned);
+    const counted = this.options.deregistrationRefusal === 'tasks-desired-running'
+      ? tracked.filter(t => t.desiredStatus === 'RUNNING' || now - (t.stoppingAt ?? 0) < lag)
+      : tracked.filter(t => t.lastStatus !== 'STOPPED' || now - (t.stoppedAt ?? 0) < lag);
     if (counted.length > 0 && !force) {
       throw ecsErrors.invalidParameter('Found running tasks on the instance.');
     }
-    const alive = counted.filter(t => t.lastStatus !== 'STOPPED');
+    const alive = tracked.filter(t => t.lastStatus !== 'STOPPED');
+    if (!force && alive.length > 0) this.options.unkindStats.plainDeregistrationsOrphaning++;
     this.batch(() => {
       for (const task of alive) {
         // ECS developer guide, "Amazon ECS task state change events": a forced deregistration is a
@@ -360,7 +417,7 @@ export class EcsWorld {
         this.taskChanged(task);
         task.orphaned = true;
         if (task.service) {
-          task.service.activeTasks.delete(task);
+          this.leaveService(task);
           this.ensureServiceTasks(task.service);
         }
       }
@@ -368,7 +425,7 @@ export class EcsWorld {
       this.touch(ci, 'deregistered');
       const timeline = this.observer.timeline(ci.ec2InstanceId);
       timeline.deregisteredAt ??= this.clock.now();
-      timeline.forced ??= alive.length > 0;
+      timeline.forced ??= force && alive.length > 0;
       // A forced call where the plain one would have been refused: what `force` is not for before a deadline.
       timeline.forceOverrodeRefusal ??= counted.length > 0;
     });
@@ -517,8 +574,9 @@ export class EcsWorld {
       task.stopCode = stopCode;
       task.stoppedReason = reason;
       this.taskChanged(task);
+      if (this.options.releaseResourcesAt === 'desired-stopped') this.releaseResources(task);
       if (task.service && !task.orphaned) {
-        task.service.activeTasks.delete(task);
+        this.leaveService(task);
         if (task.kind === 'replica') this.ensureServiceTasks(task.service);
       }
     }
@@ -551,10 +609,12 @@ export class EcsWorld {
   /** The caller checked names, values and the quota (ecs-attributes.ts). */
   putAttribute(ci: ContainerInstance, name: string, value: string | undefined): void {
     ci.attributes.set(name, value);
+    this.markDirty(ci);
   }
 
   deleteAttribute(ci: ContainerInstance, name: string): void {
     ci.attributes.delete(name);
+    this.markDirty(ci);
   }
 
   /** ECS API reference, ContainerInstance.runningTasksCount: tasks whose desiredStatus is RUNNING. */
@@ -569,6 +629,77 @@ export class EcsWorld {
     let count = 0;
     for (const task of ci.tasks) if (task.lastStatus === 'PENDING' && !task.orphaned) count++;
     return count;
+  }
+
+  /** The registration's fields a read shows, now. */
+  instanceView(ci: ContainerInstance): ContainerInstanceView {
+    const remaining = this.remainingResources(ci);
+    return {
+      status: ci.status,
+      statusReason: ci.statusReason,
+      agentConnected: ci.agentConnected,
+      version: ci.version,
+      agentVersion: ci.agentVersion,
+      agentUpdateStatus: ci.agentUpdateStatus,
+      attributes: [...ci.attributes],
+      remainingCpu: remaining.cpu,
+      remainingMemory: remaining.memory,
+      runningTasksCount: this.runningTasksCount(ci),
+      pendingTasksCount: this.pendingTasksCount(ci),
+    };
+  }
+
+  /** The task's fields a read shows, now. */
+  taskView(task: AnyTask): TaskView {
+    return {
+      lastStatus: task.lastStatus,
+      desiredStatus: task.desiredStatus,
+      version: task.version,
+      startedAt: task.startedAt,
+      stoppingAt: task.stoppingAt,
+      stoppedAt: task.stoppedAt,
+      stopCode: task.stopCode,
+      stoppedReason: task.stoppedReason,
+      orphaned: task.launchType === 'EC2' && task.orphaned,
+      listedUntil: task.listedUntil,
+    };
+  }
+
+  /**
+   * The registration as a read answering for instant `at` sees it (option staleReads; undefined
+   * `at`: now), or undefined when it was not registered yet then.
+   */
+  instanceAsOf(ci: ContainerInstance, at: number | undefined): ContainerInstanceView | undefined {
+    const version = this.asOf(this.options.history?.instances, ci, at);
+    return version === 'live' ? this.instanceView(ci) : version === 'absent' ? undefined : version;
+  }
+
+  /** Only its status, as instanceAsOf (cheaper for listings). */
+  statusAsOf(ci: ContainerInstance, at: number | undefined): ContainerInstanceStatus | undefined {
+    const version = this.asOf(this.options.history?.instances, ci, at);
+    return version === 'live' ? ci.status : version === 'absent' ? undefined : version.status;
+  }
+
+  /** The task as a read answering for instant `at` sees it, or undefined when it did not exist yet. Fargate tasks: always live. */
+  taskAsOf(task: AnyTask, at: number | undefined): TaskView | undefined {
+    const version = task.launchType === 'EC2' ? this.asOf(this.options.history?.tasks, task, at) : 'live';
+    return version === 'live' ? this.taskView(task) : version === 'absent' ? undefined : version;
+  }
+
+  /**
+   * ListTasks' test of a task with `desiredStatus` as a read answering for instant `at` sees it:
+   * it existed then, had that desired status and was listed (see isListed). Allocates nothing.
+   */
+  listedAsOf(task: AnyTask, desiredStatus: string, at: number): boolean {
+    const version = task.launchType === 'EC2' ? this.asOf(this.options.history?.tasks, task, at) : 'live';
+    if (version === 'absent') return false;
+    const seen: ListedFields = version === 'live' ? task : version;
+    return seen.desiredStatus === desiredStatus && !seen.orphaned
+      && (seen.lastStatus !== 'STOPPED' || at < (seen.listedUntil ?? (seen.stoppedAt ?? 0) + STOPPED_TASK_VISIBILITY_MS));
+  }
+
+  private asOf<T>(history: History<T> | undefined, entity: object, at: number | undefined): AsOf<T> {
+    return history && at !== undefined ? history.asOf(entity, at) : 'live';
   }
 
   /** Registered resources minus those of every task here that is not STOPPED (kept as counters: see createTask, markStopped). */
@@ -594,8 +725,12 @@ export class EcsWorld {
         daemon: options.daemon ?? false,
         cpu: options.cpu ?? 256,
         memory: options.memory ?? 512,
+        minimumHealthyPercent: options.minimumHealthyPercent ?? 100,
+        maximumPercent: options.maximumPercent ?? 200,
       },
       activeTasks: new Set(),
+      replacing: new Set(),
+      healthy: 0,
     };
     cluster.services.set(service.name, service);
     this.batch(() => {
@@ -640,17 +775,26 @@ export class EcsWorld {
     });
   }
 
-  findTask(cluster: Cluster, ref: string): Task | undefined {
-    const byArn = cluster.tasks.get(ref);
-    if (byArn) return byArn;
-    if (ref.startsWith('arn:')) return undefined;
-    return cluster.tasks.get(`arn:aws:ecs:${this.region}:${this.accountId}:task/${cluster.name}/${ref}`);
+  /** By full ARN or by ID: a task on a container instance or on Fargate (background churn). */
+  findTask(cluster: Cluster, ref: string): AnyTask | undefined {
+    const arn = ref.startsWith('arn:') ? ref : `arn:aws:ecs:${this.region}:${this.accountId}:task/${cluster.name}/${ref}`;
+    return cluster.tasks.get(arn) ?? cluster.fargateTasks.get(arn);
   }
 
-  /** True while ListTasks still shows the task (ECS keeps STOPPED tasks for an hour). */
-  isListed(task: Task): boolean {
-    if (task.orphaned) return false;
-    return task.lastStatus !== 'STOPPED' || this.clock.now() - (task.stoppedAt ?? 0) < STOPPED_TASK_VISIBILITY_MS;
+  /** A Fargate task changed its lastStatus or desiredStatus: its task state change event, at once. */
+  fargateTaskChanged(task: FargateTask): void {
+    task.version++;
+    task.updatedAt = this.clock.now();
+    this.emit(this.taskEvents.create('ECS Task State Change', 'aws.ecs', [task.arn], this.taskStateChangeDetail(task)));
+  }
+
+  /**
+   * True while ListTasks still shows the task: ECS keeps STOPPED tasks listed "for at least one
+   * hour" (ECS API reference, ListTasks); exactly an hour unless `stoppedTaskVisibilityExtraMs`.
+   */
+  isListed(task: AnyTask): boolean {
+    if (task.launchType === 'EC2' && task.orphaned) return false;
+    return task.lastStatus !== 'STOPPED' || this.clock.now() < (task.listedUntil ?? (task.stoppedAt ?? 0) + STOPPED_TASK_VISIBILITY_MS);
   }
 
   /**
@@ -666,12 +810,16 @@ export class EcsWorld {
       task.stopCode = stopCode;
       task.stoppedReason = reason;
       this.taskChanged(task);
+      // aws/containers-roadmap#575: the resources are advertised as free from the stop on (option).
+      const released = this.options.releaseResourcesAt === 'desired-stopped' && this.releaseResources(task);
       // An orphaned task is no longer ECS's (ECS API reference, DeregisterContainerInstance): its stop changes nothing ECS accounts for.
       this.touch(task.containerInstance, task.orphaned ? 'undocumented' : change);
       if (task.service && !task.orphaned) {
-        task.service.activeTasks.delete(task);
+        this.leaveService(task);
         if (task.kind === 'replica') this.ensureServiceTasks(task.service);
       }
+      // Resources given back on a placeable instance may let a service place what it could not before.
+      if (released && task.cluster.placeable.has(task.containerInstance)) this.rebalanceServices(task.cluster);
       task.timer?.cancel();
       if (task.lastStatus === 'PENDING') {
         this.schedule(task, 0, () => this.deprovision(task));
@@ -703,6 +851,7 @@ export class EcsWorld {
     const cluster = ci.cluster;
     const family = spec.service ? spec.service.name : 'standalone';
     const task: Task = {
+      launchType: 'EC2',
       arn: `arn:aws:ecs:${this.region}:${this.accountId}:task/${cluster.name}/${id}`,
       id,
       cluster,
@@ -724,6 +873,7 @@ export class EcsWorld {
       exitedOnItsOwn: false,
       orphaned: false,
       diedOnHost: false,
+      holdsResources: true,
     };
     cluster.tasks.set(task.arn, task);
     ci.tasks.add(task);
@@ -740,6 +890,12 @@ export class EcsWorld {
       this.setLastStatus(task, 'RUNNING');
       // PENDING → RUNNING is a task event only: the resources were taken when the task was placed.
       this.touch(ci, 'undocumented');
+      const service = task.service;
+      if (service?.activeTasks.has(task)) {
+        service.healthy++;
+        // A replacement is healthy (RUNNING, no load balancer health modelled): a draining task may stop.
+        if (service.replacing.size > 0) this.progressDrain(service);
+      }
     });
     return task;
   }
@@ -766,9 +922,10 @@ export class EcsWorld {
     task.timer = undefined;
     task.lastStatus = 'STOPPED';
     task.stoppedAt = this.clock.now();
+    const extra = this.options.stoppedTaskVisibilityExtraMs;
+    task.listedUntil = task.stoppedAt + STOPPED_TASK_VISIBILITY_MS + (extra > 0 ? this.options.unkindRandom.int(0, extra) : 0);
     this.taskChanged(task);
-    ci.usedCpu -= task.cpu;
-    ci.usedMemory -= task.memory;
+    this.releaseResources(task);
     if (!task.orphaned) {
       this.observer.timeline(ci.ec2InstanceId).lastTaskStoppedAt = this.clock.now();
     }
@@ -825,10 +982,77 @@ export class EcsWorld {
 
   private rebalanceServices(cluster: Cluster): void {
     for (const service of cluster.services.values()) {
-      if (!service.options.daemon && service.activeTasks.size < service.options.desiredCount) {
-        this.ensureServiceTasks(service);
-      }
+      if (service.options.daemon) continue;
+      if (service.replacing.size > 0) this.progressDrain(service);
+      else if (service.activeTasks.size < service.options.desiredCount) this.ensureServiceTasks(service);
     }
+  }
+
+  /**
+   * `drainingReplacement: 'deployment-configuration'`: the service scheduler replaces the tasks of
+   * DRAINING container instances "according to the service's deployment configuration parameters,
+   * minimumHealthyPercent and maximumPercent" (ECS API reference, UpdateContainerInstancesState;
+   * ECS developer guide, "Draining Amazon ECS container instances"). It starts replacements while the
+   * service has fewer than maximumPercent of desiredCount RUNNING or PENDING (never more than one per
+   * draining task) and only where one can be placed, and stops a draining task only while at least
+   * minimumHealthyPercent of desiredCount stays RUNNING (with 100 %: once a replacement is RUNNING).
+   * A task that is RUNNING counts as healthy (no load balancer health check is modelled). Runs again
+   * whenever a task of the service reaches RUNNING or any task stops (rebalanceServices).
+   */
+  private progressDrain(service: Service): void {
+    if (service.replacing.size === 0 || this.progressing.has(service)) return;
+    this.progressing.add(service);
+    try {
+      const o = service.options;
+      const minimumHealthy = Math.ceil(o.desiredCount * o.minimumHealthyPercent / 100);
+      const maximum = Math.floor(o.desiredCount * o.maximumPercent / 100);
+      for (let changed = true; changed;) {
+        changed = false;
+        const wanted = Math.min(maximum, o.desiredCount + service.replacing.size);
+        while (service.activeTasks.size < wanted) {
+          const ci = this.choosePlacement(service);
+          if (!ci) {
+            this.noteUnplaceable(service);
+            break;
+          }
+          this.createServiceTask(ci, service);
+          changed = true;
+        }
+        for (const task of service.replacing) {
+          if (task.lastStatus === 'RUNNING' && service.healthy - 1 < minimumHealthy) continue;
+          this.stopTask(task, 'ServiceSchedulerInitiated', 'Task stopped because the container instance is draining.', 'task-placed-or-stopped');
+          changed = true;
+        }
+      }
+    } finally {
+      this.progressing.delete(service);
+    }
+  }
+
+  /** ECS would send a service event ("Draining Amazon ECS container instances"); the emulator counts, once per instant. */
+  private noteUnplaceable(service: Service): void {
+    const now = this.clock.now();
+    if (this.unplaceableAt.get(service) === now) return;
+    this.unplaceableAt.set(service, now);
+    this.options.unkindStats.drainReplacementsUnplaceable++;
+  }
+
+  /** The task's desired status is no longer RUNNING (or ECS forgot it): out of the service's counts. */
+  private leaveService(task: Task): void {
+    const service = task.service;
+    if (!service || !service.activeTasks.delete(task)) return;
+    if (task.lastStatus === 'RUNNING') service.healthy--;
+    service.replacing.delete(task);
+  }
+
+  /** Gives the task's CPU and memory back to its container instance, once; true if it did now. */
+  private releaseResources(task: Task): boolean {
+    if (!task.holdsResources) return false;
+    task.holdsResources = false;
+    task.containerInstance.usedCpu -= task.cpu;
+    task.containerInstance.usedMemory -= task.memory;
+    this.markDirty(task.containerInstance);
+    return true;
   }
 
   /** Places tasks until the service has desiredCount tasks whose desiredStatus is RUNNING. */
@@ -904,11 +1128,20 @@ export class EcsWorld {
   private touch(ci: ContainerInstance, change: InstanceChange): void {
     if (ci.status === 'ACTIVE' && ci.agentConnected) ci.cluster.placeable.add(ci);
     else ci.cluster.placeable.delete(ci);
-    if (change === 'undocumented' && this.options.containerInstanceEvents === 'documented') return;
-    if (this.changed.has(ci)) return;
-    ci.version++;
-    ci.updatedAt = this.clock.now();
-    this.changed.add(ci);
+    if (this.options.history) this.dirtyInstances.add(ci);
+    const emits = !(change === 'undocumented' && this.options.containerInstanceEvents === 'documented') && !this.changed.has(ci);
+    if (emits) {
+      ci.version++;
+      ci.updatedAt = this.clock.now();
+      this.changed.add(ci);
+    }
+    if (this.batchDepth === 0) this.flushChanges();
+  }
+
+  /** A change no event accounts for (attributes, resources): the history records it at the step's end. */
+  private markDirty(ci: ContainerInstance): void {
+    if (!this.options.history) return;
+    this.dirtyInstances.add(ci);
     if (this.batchDepth === 0) this.flushChanges();
   }
 
@@ -920,14 +1153,24 @@ export class EcsWorld {
    * Task.version). An orphaned task is no longer tracked by ECS: nothing more.
    */
   private taskChanged(task: Task): void {
-    if (task.orphaned || this.changedTasks.has(task)) return;
-    task.version++;
-    task.updatedAt = this.clock.now();
-    this.changedTasks.add(task);
+    if (task.orphaned) return;
+    if (this.options.history) this.dirtyTasks.add(task);
+    if (!this.changedTasks.has(task)) {
+      task.version++;
+      task.updatedAt = this.clock.now();
+      this.changedTasks.add(task);
+    }
     if (this.batchDepth === 0) this.flushChanges();
   }
 
   private flushChanges(): void {
+    const history = this.options.history;
+    if (history) {
+      for (const ci of this.dirtyInstances) history.instances.record(ci, this.instanceView(ci));
+      for (const task of this.dirtyTasks) history.tasks.record(task, this.taskView(task));
+      this.dirtyInstances.clear();
+      this.dirtyTasks.clear();
+    }
     if (this.changed.size > 0) {
       const changed = [...this.changed];
       this.changed.clear();
@@ -949,20 +1192,21 @@ export class EcsWorld {
    * Task of DescribeTasks with its times as ISO strings, cpu and memory as strings. Fields the
    * task does not have yet (startedAt, stoppingAt, stopCode, ...) are left out.
    */
-  private taskStateChangeDetail(task: Task): Record<string, unknown> {
+  private taskStateChangeDetail(task: AnyTask): Record<string, unknown> {
     const iso = (ms: number) => this.isoTime(ms);
     const detail: Record<string, unknown> = {
       attachments: [],
-      availabilityZone: task.containerInstance.attributes.get('ecs.availability-zone'),
+      availabilityZone: task.launchType === 'EC2' ? task.containerInstance.attributes.get('ecs.availability-zone') : task.availabilityZone,
       clusterArn: task.cluster.arn,
-      containerInstanceArn: task.containerInstance.arn,
+      // A Fargate task has no container instance (ECS API reference, Task).
+      ...task.launchType === 'EC2' ? { containerInstanceArn: task.containerInstance.arn } : {},
       containers: [containerOf(task)],
       cpu: String(task.cpu),
       createdAt: iso(task.createdAt),
       desiredStatus: task.desiredStatus,
       group: task.group,
       lastStatus: task.lastStatus,
-      launchType: 'EC2',
+      launchType: task.launchType,
       memory: String(task.memory),
       taskArn: task.arn,
       taskDefinitionArn: task.taskDefinitionArn,
@@ -1022,19 +1266,19 @@ export function resources(cpu: number, memory: number) {
  * that it takes nothing from the world's random stream. ECS developer guide, "Task lifecycle": the
  * containers run until the task is STOPPING (SIGTERM) and are stopped once it is DEPROVISIONING.
  */
-export function containerOf(task: Task) {
+export function containerOf(task: AnyTask, taskStatus: TaskStatus = task.lastStatus) {
   const id = task.id;
   const containerId = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`;
-  const lastStatus = task.lastStatus === 'PENDING' ? 'PENDING'
-    : task.lastStatus === 'DEPROVISIONING' || task.lastStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING';
+  const lastStatus = taskStatus === 'PENDING' ? 'PENDING'
+    : taskStatus === 'DEPROVISIONING' || taskStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING';
   return {
     containerArn: `${task.arn.replace(':task/', ':container/')}/${containerId}`,
     lastStatus,
-    name: task.service?.name ?? 'standalone',
+    name: task.launchType === 'FARGATE' ? 'batch' : task.service?.name ?? 'standalone',
     taskArn: task.arn,
   };
 }
 
-export function versionInfo(ci: ContainerInstance) {
+export function versionInfo(ci: { readonly agentVersion: string }) {
   return { agentHash: 'a1b2c3d', agentVersion: ci.agentVersion, dockerVersion: 'DockerVersion: 25.0.0' };
 }

@@ -4,7 +4,8 @@
  */
 import { SimClock } from '../clock';
 import { AutoScalingApi } from './autoscaling-api';
-import { AutoScalingWorld } from './autoscaling-world';
+import { AutoScalingHistory, AutoScalingWorld } from './autoscaling-world';
+import { BackgroundChurn } from './background-churn';
 import { CallContext, EcsApi } from './ecs-api';
 import { ContainerInstanceEventMode, EcsWorld, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
@@ -18,7 +19,9 @@ import {
 import { EmulatorStats, InstanceTimeline, Observer, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
 import { EmulatorServer, RequestHook } from './server';
+import { History, StaleReads } from './stale-reads';
 import { BucketSpec, Throttler } from './throttling';
+import { BackgroundChurnOptions, UnkindOptions } from './unkind';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
@@ -30,8 +33,13 @@ export type { AuthorizationRequest } from './iam/operations';
 export type { RequestInfo, RequestHook } from './server';
 export * from './model';
 export type { ContainerInstanceEventMode, StandaloneTaskOptions } from './ecs-world';
+export * from './unkind';
 
-export interface AwsEmulatorOptions {
+/**
+ * The emulator's options. Those of UnkindOptions (emulator/unkind.ts) make it as unkind as AWS is
+ * allowed to be, each off by default.
+ */
+export interface AwsEmulatorOptions extends UnkindOptions {
   clock: SimClock;
   region?: string;
   accountId?: string;
@@ -90,6 +98,8 @@ export class AwsEmulator {
   private readonly server: EmulatorServer;
   private readonly authorizer: Authorizer;
   private readonly apis: { readonly ecs: EcsApi; readonly autoscaling: AutoScalingApi };
+  private readonly churn: BackgroundChurn;
+  private readonly histories: ReadonlyArray<{ readonly size: number }>;
 
   constructor(options: AwsEmulatorOptions) {
     this.clock = options.clock;
@@ -107,14 +117,43 @@ export class AwsEmulator {
     const events = new EventFactory(worldRandom, this.accountId, this.region, () => this.clock.now());
     const taskEvents = new EventFactory(taskEventRandom, this.accountId, this.region, () => this.clock.now());
     const emit = (event: EmittedEvent) => this.onEvent?.(event);
+    // The unkind options (unkind.ts) draw from streams of their own: off, they draw nothing, and
+    // on, they leave the world's other choices as they were.
+    const unkindStats = this.observer.stats.unkind;
+    const staleReads = new StaleReads(this.clock, new SeededRandom(seed + 4_000_003), options.staleReads ?? {}, unkindStats);
+    const unkindRandom = new SeededRandom(seed + 5_000_003);
+    const visibilityExtraMs = options.stoppedTaskVisibilityExtraMs ?? 0;
     this.ecs = new EcsWorld(this.clock, worldRandom, events, taskEvents, emit, this.observer, this.region, this.accountId, {
       deregistrationLagMs: options.deregistrationLagMs ?? DEFAULT_DEREGISTRATION_LAG_MS,
       containerInstanceEvents: options.containerInstanceEvents ?? 'documented',
+      releaseResourcesAt: options.releaseResourcesAt ?? 'stopped',
+      deregistrationRefusal: options.deregistrationRefusal ?? 'tasks-not-stopped',
+      drainingReplacement: options.drainingReplacement ?? 'immediate',
+      stoppedTaskVisibilityExtraMs: visibilityExtraMs,
+      unkindRandom,
+      unkindStats,
+      history: staleReads.enabled
+        ? { instances: new History(this.clock, staleReads.windowMs), tasks: new History(this.clock, staleReads.windowMs) }
+        : undefined,
     });
-    this.autoScaling = new AutoScalingWorld(this.clock, worldRandom, events, emit, this.observer, this.ecs, this.region, this.accountId);
+    const autoScalingHistory = staleReads.enabled ? new AutoScalingHistory(this.clock, staleReads.windowMs) : undefined;
+    const ecsHistory = this.ecs.history;
+    this.histories = [ecsHistory?.instances, ecsHistory?.tasks, autoScalingHistory?.states, autoScalingHistory?.desiredCapacities]
+      .filter((h): h is History<never> => h !== undefined);
+    this.autoScaling = new AutoScalingWorld(
+      this.clock, worldRandom, events, emit, this.observer, this.ecs, this.region, this.accountId, autoScalingHistory);
+    const visibilityExtra = () => (visibilityExtraMs > 0 ? unkindRandom.int(0, visibilityExtraMs) : 0);
+    this.churn = new BackgroundChurn(this.clock, new SeededRandom(seed + 6_000_003), this.ecs,
+      options.backgroundChurn, unkindStats, this.region, this.accountId, visibilityExtra);
+    if (options.backgroundChurn) this.ecs.clusterCreated = cluster => this.churn.clusterCreated(cluster);
     this.faultInjector = new FaultInjector(faultRandom, options.faults);
-    const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx));
-    const autoScalingApi = new AutoScalingApi(this.autoScaling, this.clock, wireRandom);
+    const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx),
+      staleReads.enabled ? staleReads : undefined, this.churn);
+    const autoScalingApi = new AutoScalingApi(this.autoScaling, this.clock, wireRandom, {
+      lifecycleActionVisibilityLagMs: options.lifecycleActionVisibilityLagMs ?? 0,
+      stats: unkindStats,
+      staleReads: staleReads.enabled ? staleReads : undefined,
+    });
     this.apis = { ecs: ecsApi, autoscaling: autoScalingApi };
     const throttler = new Throttler(() => this.clock.now(), options.throttling ?? true);
     this.authorizer = new Authorizer({
@@ -256,6 +295,15 @@ export class AwsEmulator {
 
   createService(cluster: string, options: ServiceOptions): string {
     return this.ecs.createService(cluster, options).arn;
+  }
+
+  /**
+   * Background churn in an existing cluster (what the option `backgroundChurn` starts in each new
+   * cluster): standalone batch tasks on its ACTIVE instances and Fargate tasks, a seeded Poisson
+   * process each (see emulator/background-churn.ts). Runs while the cluster exists.
+   */
+  startBackgroundChurn(cluster: string, options: BackgroundChurnOptions): void {
+    this.churn.start(this.ecs.cluster(cluster), options);
   }
 
   /** A RunTask task pinned to one container instance; DRAINING does not stop it. Returns the task ARN. */
@@ -406,6 +454,14 @@ export class AwsEmulator {
 
   get stats(): EmulatorStats {
     return this.observer.stats;
+  }
+
+  /**
+   * Versions the stale-read histories keep, over every entity (option staleReads; 0 without it).
+   * Pruned to the longest window: it follows the changes of the last window, not the run's length.
+   */
+  get staleReadVersions(): number {
+    return this.histories.reduce((sum, h) => sum + h.size, 0);
   }
 
   get untouchedViolations(): readonly UntouchedViolation[] {

@@ -33,6 +33,8 @@ export interface Cluster {
    * the world on every change of a registration (an index: placement never scans the cluster).
    */
   readonly placeable: Set<ContainerInstance>;
+  /** Tasks without a container instance (background churn, emulator/background-churn.ts), by ARN. */
+  readonly fargateTasks: Map<string, FargateTask>;
 }
 
 export interface ContainerInstance {
@@ -77,6 +79,7 @@ export interface ContainerInstance {
 export type TaskKind = 'replica' | 'daemon' | 'standalone';
 
 export interface Task {
+  readonly launchType: 'EC2';
   readonly arn: string;
   readonly id: string;
   readonly cluster: Cluster;
@@ -114,12 +117,53 @@ export interface Task {
   /** Force-deregistered away from ECS while still alive on the host (ECS API reference, DeregisterContainerInstance). */
   orphaned: boolean;
   /**
+   * Its CPU and memory still count in its container instance's usedCpu / usedMemory: until it is
+   * STOPPED, or (option `releaseResourcesAt: 'desired-stopped'`) until its desired status is STOPPED.
+   */
+  holdsResources: boolean;
+  /** Until when ListTasks lists it once STOPPED (an hour, or more: option `stoppedTaskVisibilityExtraMs`). */
+  listedUntil?: number;
+  /**
    * Its processes died with the host (stopped or terminated) while ECS may still show the last
    * state the agent reported: ECS learns of the death only if the agent reconnects.
    */
   diedOnHost: boolean;
   timer?: TimerHandle;
 }
+
+/**
+ * A task on Fargate (ECS API reference, Task: `launchType` FARGATE, no `containerInstanceArn`):
+ * only the background churn (emulator/background-churn.ts) runs them, so that cluster-wide
+ * listings see what a busy account holds. Its lifecycle is the churn's own.
+ */
+export interface FargateTask {
+  readonly launchType: 'FARGATE';
+  readonly arn: string;
+  readonly id: string;
+  readonly cluster: Cluster;
+  readonly group: string;
+  readonly startedBy?: string;
+  readonly taskDefinitionArn: string;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly availabilityZone: string;
+  readonly createdAt: number;
+  lastStatus: TaskStatus;
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+  version: number;
+  updatedAt: number;
+  /** Until when ListTasks lists it once STOPPED. */
+  listedUntil?: number;
+  timer?: TimerHandle;
+}
+
+/** Any task ListTasks and DescribeTasks may show. */
+export type AnyTask = Task | FargateTask;
 
 export interface ServiceOptions {
   name: string;
@@ -134,6 +178,20 @@ export interface ServiceOptions {
   daemon?: boolean;
   cpu?: number;
   memory?: number;
+  /**
+   * DeploymentConfiguration.minimumHealthyPercent: during the replacement of a draining container
+   * instance's tasks, at least this share of desiredCount (rounded up) stays RUNNING. Default 100
+   * ("Best practices for Amazon ECS service parameters": 100 % is the default; ECS API reference,
+   * DeploymentConfiguration). Used only with the emulator option `drainingReplacement:
+   * 'deployment-configuration'`.
+   */
+  minimumHealthyPercent?: number;
+  /**
+   * DeploymentConfiguration.maximumPercent: at most this share of desiredCount (rounded down) is
+   * RUNNING or PENDING during the replacement. Default 200 (same pages). Used only with
+   * `drainingReplacement: 'deployment-configuration'`.
+   */
+  maximumPercent?: number;
 }
 
 export interface Service {
@@ -143,6 +201,10 @@ export interface Service {
   readonly options: Required<Omit<ServiceOptions, 'daemon'>> & { daemon: boolean };
   /** Tasks whose desiredStatus is RUNNING. */
   readonly activeTasks: Set<Task>;
+  /** Of those, the ones on a DRAINING container instance waiting to be replaced (`drainingReplacement: 'deployment-configuration'`). */
+  readonly replacing: Set<Task>;
+  /** Tasks whose desiredStatus and lastStatus are RUNNING (healthy, for minimumHealthyPercent). */
+  healthy: number;
 }
 
 /** Auto Scaling API reference, Instance.LifecycleState (the Warmed:* states belong to a warm pool). */

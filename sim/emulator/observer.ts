@@ -2,6 +2,8 @@
  * What scenarios assert on: a timeline per EC2 instance, call statistics, and mutating calls
  * made on container instances an operator drained (which the controller must leave alone).
  */
+import { emptyUnkindStats, UnkindStats } from './unkind';
+
 /**
  * Who ended a lifecycle wait: CompleteLifecycleAction (`api`), the hook's timeout (`timeout`), or
  * DeleteLifecycleHook, which completes the outstanding actions of the hook it deletes
@@ -118,6 +120,8 @@ export interface EmulatorStats {
   totalDenied: number;
   /** The first refused calls (at most DENIED_SAMPLES), for diagnosis. */
   deniedRequests: DeniedRequest[];
+  /** What the unkind options (emulator/unkind.ts) did; all 0 with them off. */
+  unkind: UnkindStats;
 }
 
 export interface DeniedRequest {
@@ -152,6 +156,7 @@ export class Observer {
     denied: {},
     totalDenied: 0,
     deniedRequests: [],
+    unkind: emptyUnkindStats(),
   };
   readonly untouchedViolations: UntouchedViolation[] = [];
 

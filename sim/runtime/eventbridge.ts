@@ -4,7 +4,8 @@
  *
  * EventBridge delivers at least once, with no ordering guarantee, usually well under a second
  * after the event (EventBridge user guide, "Amazon EventBridge events" and "Event retry policy").
- * The faults exaggerate that on purpose: lost, duplicated and reordered events.
+ * The faults exaggerate that on purpose: lost, duplicated and reordered events, and late
+ * redeliveries per event source (`redeliveries`).
  *
  * A stack update (runtime/stack-update.ts) adds, changes (PutRule / PutTargets: pattern, schedule,
  * targets, state) and deletes rules; each takes effect at the update. A rule whose schedule stays
@@ -59,6 +60,31 @@ export interface EventBridgeFaults {
   readonly reorderMaxDelayMs?: number;
   /** Fraction of deliveries to a queue target that fail with a retriable error (then retried per the RetryPolicy). */
   readonly queueTargetErrorRate?: number;
+  /**
+   * Redeliveries after a delay, by event `source` (`aws.ecs`, `aws.autoscaling`, `aws.ec2`,
+   * `aws.events` for schedules, ...; `*` for any source not named): AWS delivers at least once and
+   * says so. EventBridge: "Durable delivery means the service will successfully attempt to deliver
+   * events to EventBridge at least once" (EventBridge user guide, "Event delivery from AWS
+   * services"; ECS events are durable, EventBridge events reference). ECS: "Amazon ECS sends events
+   * on an at least once basis ... events may not be delivered to your event listeners in the order in
+   * which the events occurred" (ECS developer guide, "Handling Amazon ECS events"; duplicates carry the
+   * same `detail.version`). Auto Scaling lifecycle action events "are produced on a best-effort
+   * basis" (Auto Scaling user guide, event reference), warm pool groups' included. How late a
+   * redelivery may come is documented nowhere. Off by default.
+   */
+  readonly redeliveries?: Readonly<Record<string, RedeliveryRule>>;
+}
+
+/**
+ * Of the deliveries of an event source, `rate` (0..1, seeded) are delivered again, once per entry of
+ * `delaysMs`, each copy the same event (same id) that many ms (a draw in the range) after the
+ * original was put: e.g. `[[60_000, 180_000], [1_200_000, 1_800_000]]` for a copy 1-3 minutes
+ * later and another 20-30 minutes later, after the lifecycle action ended and the instance may be
+ * back in service.
+ */
+export interface RedeliveryRule {
+  readonly rate: number;
+  readonly delaysMs: ReadonlyArray<readonly [number, number]>;
 }
 
 /** A message EventBridge sends to an SQS queue (a target, or a target's dead-letter queue). */
@@ -123,6 +149,9 @@ export interface EventBridgeStats {
   sentToDeadLetterQueue: number;
   /** Events whose dead-letter queue refused them too (then counted in `undeliverable`). */
   failedToSendToDeadLetterQueue: number;
+  /** Late copies scheduled by `faults.redeliveries`, in all and per event source. */
+  redelivered: number;
+  redeliveredBySource: Record<string, number>;
 }
 
 /** Failed deliveries kept in `failedDeliveries` (the rest are only counted). */
@@ -151,16 +180,20 @@ export class EventBridge {
     retries: 0,
     sentToDeadLetterQueue: 0,
     failedToSendToDeadLetterQueue: 0,
+    redelivered: 0,
+    redeliveredBySource: {},
   };
   /** Deliveries to queue targets given up on (the first 1,000). */
   readonly failedDeliveries: FailedDelivery[] = [];
   /** By rule name (unique on the bus), in the order they were put. */
   private readonly rules = new Map<string, RuleEntry>();
   private readonly random: SeededRandom;
+  private readonly redeliveryRandom: SeededRandom;
   private stopped = false;
 
   constructor(private readonly options: EventBridgeOptions) {
     this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 2));
+    this.redeliveryRandom = new SeededRandom(deriveSeed(options.seed ?? 1, 12));
   }
 
   /**
@@ -270,22 +303,31 @@ export class EventBridge {
       const payload = target.input !== undefined ? target.input : event;
       const copies = this.random.chance(faults.duplicateRate ?? 0) ? 2 : 1;
       if (copies === 2) this.stats.duplicated++;
-      for (let i = 0; i < copies; i++) {
+      const deliver = () => {
         const functionName = target.functionName;
         if (functionName) {
-          this.deliverLater(faults, () => {
-            if (this.options.invokeFunction(functionName, payload) === false) {
-              this.stats.undeliverable++;
-              return;
-            }
-            this.stats.delivered++;
-          });
+          if (this.options.invokeFunction(functionName, payload) === false) {
+            this.stats.undeliverable++;
+            return;
+          }
+          this.stats.delivered++;
         } else {
-          const body = target.inputText ?? JSON.stringify(event);
-          const startedAt = this.options.clock.now();
-          this.deliverLater(faults, () => this.sendToQueue(rule, target, body, 1, startedAt));
+          this.sendToQueue(rule, target, target.inputText ?? JSON.stringify(event), 1, this.options.clock.now());
         }
-      }
+      };
+      for (let i = 0; i < copies; i++) this.deliverLater(faults, deliver);
+      this.redeliver(deliver, event.source, faults);
+    }
+  }
+
+  /** `faults.redeliveries`: late copies of this delivery, by the rule of its event source. */
+  private redeliver(deliver: () => void, source: string, faults: EventBridgeFaults): void {
+    const rule = faults.redeliveries?.[source] ?? faults.redeliveries?.['*'];
+    if (!rule || !this.redeliveryRandom.chance(rule.rate)) return;
+    for (const [min, max] of rule.delaysMs) {
+      this.stats.redelivered++;
+      this.stats.redeliveredBySource[source] = (this.stats.redeliveredBySource[source] ?? 0) + 1;
+      this.options.clock.after(this.redeliveryRandom.between(min, max), deliver);
     }
   }
 

@@ -162,6 +162,16 @@ export interface LambdaFaults {
   readonly crashProbability?: number;
   /** The call after which it dies is drawn from 1..this. @default 4 */
   readonly crashAfterCallsMax?: number;
+  /**
+   * Fraction (0..1, seeded) of asynchronous events the queue hands to the function a second time,
+   * `duplicateDelayMs` later, with no error in between: "Occasionally, your function may receive the
+   * same event multiple times, even if no error occurs" (Lambda API reference, Invoke; Lambda
+   * developer guide, asynchronous invocation). Documented; off by default. The copy is a new
+   * request (its own request id and attempts).
+   */
+  readonly duplicateRate?: number;
+  /** @default [0, 60_000] */
+  readonly duplicateDelayMs?: readonly [number, number];
 }
 
 export interface LambdaRuntimeOptions {
@@ -281,6 +291,8 @@ export class LambdaRuntime implements ActivityProbe {
   readonly failures: FailureRecord[] = [];
   readonly throttled: ThrottleRecord[] = [];
   readonly droppedEvents: DroppedEvent[] = [];
+  /** Events the queue handed over a second time (faults.duplicateRate). */
+  duplicatedEvents = 0;
   private ownActivity = 0;
   private invocationSteps = 0;
   private readonly functions = new Map<string, LoadedFunction>();
@@ -294,6 +306,7 @@ export class LambdaRuntime implements ActivityProbe {
   /** Invocations that ended while their code still runs (timed out, crashed): their requests hang. */
   private readonly dead = new Set<string>();
   private readonly random: SeededRandom;
+  private readonly duplicateRandom: SeededRandom;
   private readonly concurrency: AccountConcurrency;
   private readonly restore: Array<() => void> = [];
   private queued = 0;
@@ -305,6 +318,7 @@ export class LambdaRuntime implements ActivityProbe {
 
   constructor(private readonly options: LambdaRuntimeOptions) {
     this.random = new SeededRandom(deriveSeed(options.seed ?? 1, 3));
+    this.duplicateRandom = new SeededRandom(deriveSeed(options.seed ?? 1, 13));
     this.concurrency = new AccountConcurrency(options.accountConcurrencyLimit);
     this.restore.push(this.captureConsole());
     this.restore.push(() => this.restoreEnvironment());
@@ -513,6 +527,14 @@ export class LambdaRuntime implements ActivityProbe {
       throttles: 0,
     };
     this.deliverAfter(queued, this.random.between(...QUEUE_DELAY_MS));
+    // faults.duplicateRate: the queue hands the event over once more (own stream: other draws unchanged).
+    const faults = this.options.faults;
+    if (this.duplicateRandom.chance(faults?.duplicateRate ?? 0)) {
+      this.duplicatedEvents++;
+      const [min, max] = faults?.duplicateDelayMs ?? [0, 60_000];
+      const copy: QueuedEvent = { ...queued, requestId: this.duplicateRandom.uuid(), attempt: 1, throttles: 0 };
+      this.deliverAfter(copy, this.duplicateRandom.between(min, max) + this.duplicateRandom.between(...QUEUE_DELAY_MS));
+    }
     return queued.requestId;
   }
 

@@ -4,7 +4,7 @@
  * `simulate`, the e2e tests and later `bench`/`chaos` commands all start from here.
  */
 import { SimClock } from '../clock';
-import { AwsEmulator, AwsEmulatorOptions, ContainerInstanceEventMode } from '../emulator';
+import { AwsEmulator, AwsEmulatorOptions, ContainerInstanceEventMode, UnkindOptions } from '../emulator';
 import { CloudModel, deployToEmulator, EventSourceMappingSpec, loadAssembly, QueueSpec } from './assembly';
 import { ActivityProbe, Driver, RunResult } from './driver';
 import { EventBridge, EventBridgeFaults, QueueDelivery, QueueDeliveryResult } from './eventbridge';
@@ -50,6 +50,14 @@ export interface SimulationOptions {
    * runtime/sqs-event-source.ts): the options for what AWS documents but does not quantify.
    */
   readonly sqs?: SqsSimulationOptions;
+  /**
+   * The emulator's unkind options (AwsEmulatorOptions, emulator/unkind.ts): stale reads, a lifecycle
+   * action not yet visible, resources released at desired STOPPED, the narrow deregistration
+   * refusal, draining replacement by deployment configuration, longer STOPPED task visibility,
+   * background churn. Each off by default. Late event redeliveries are `eventFaults.redeliveries`,
+   * Lambda's duplicates `lambdaFaults.duplicateRate`.
+   */
+  readonly unkind?: UnkindOptions;
   /** Builds the emulator (a test may wrap or subclass it); default: `new AwsEmulator(options)`. */
   readonly createEmulator?: (options: AwsEmulatorOptions) => AwsEmulator;
 }
@@ -130,6 +138,7 @@ export class Simulation {
       faults: { errorRate: options.emulatorFaults?.errorRate ?? 0, latencyMs: options.emulatorFaults?.latencyMs ?? [0, 0] },
       onEvent: event => this.eventBridge.putEvent(event),
       containerInstanceEvents: options.containerInstanceEvents ?? 'documented',
+      ...options.unkind,
     });
     const emulator = this.emulator;
     const emulatorProbe: ActivityProbe = {
