@@ -6,7 +6,7 @@ import { percentile } from '../runtime/report';
 
 /** One scenario over all its seeds: the runs' counts summed, reactions as one percentile. */
 export interface ScenarioRow extends Pick<ChaosRunResult, 'scenario' | 'actions' | 'excluded' | 'completed' | 'premature'
-| 'violations' | 'unhandled' | 'failedChecks' | 'forced' | 'injectedFailures' | 'maxConcurrentInvocations' | 'junkInvocations'> {
+| 'violations' | 'writesOutsideWait' | 'unhandled' | 'failedChecks' | 'forced' | 'injectedFailures' | 'maxConcurrentInvocations' | 'junkInvocations'> {
   readonly seeds: number;
   readonly p99ReactionSeconds: number;
 }
@@ -18,6 +18,7 @@ export interface ChaosTotals {
   readonly completed: number;
   readonly premature: number;
   readonly violations: number;
+  readonly writesOutsideWait: number;
   readonly unhandled: number;
   readonly denied: number;
   readonly failedChecks: number;
@@ -37,6 +38,7 @@ export function rowsOf(results: readonly ChaosRunResult[]): ScenarioRow[] {
       completed: sum(r => r.completed),
       premature: sum(r => r.premature),
       violations: sum(r => r.violations),
+      writesOutsideWait: sum(r => r.writesOutsideWait),
       unhandled: sum(r => r.unhandled),
       failedChecks: sum(r => r.failedChecks),
       forced: sum(r => r.forced),
@@ -57,6 +59,7 @@ export function totalsOf(results: readonly ChaosRunResult[]): ChaosTotals {
     completed: sum(r => r.completed),
     premature: sum(r => r.premature),
     violations: sum(r => r.violations),
+    writesOutsideWait: sum(r => r.writesOutsideWait),
     unhandled: sum(r => r.unhandled),
     denied: sum(r => r.denied),
     failedChecks: sum(r => r.failedChecks),
@@ -64,11 +67,13 @@ export function totalsOf(results: readonly ChaosRunResult[]): ChaosTotals {
 }
 
 export function scenarioTable(rows: readonly ScenarioRow[]): string {
-  const header = ['scenario', 'seeds', 'actions', 'excluded', 'completed', 'premature', 'violations', 'unhandled', 'failed checks', 'forced',
-    'injected failures', 'p99 reaction', 'max concurrent'];
+  const header = [
+    'scenario', 'seeds', 'actions', 'excluded', 'completed', 'premature', 'violations', 'outside wait', 'unhandled', 'failed checks', 'forced',
+    'injected failures', 'p99 reaction', 'max concurrent',
+  ];
   const lines = rows.map(r => [
     r.scenario, String(r.seeds), String(r.actions), String(r.excluded), String(r.completed), String(r.premature),
-    String(r.violations), String(r.unhandled), String(r.failedChecks), String(r.forced), String(r.injectedFailures),
+    String(r.violations), String(r.writesOutsideWait), String(r.unhandled), String(r.failedChecks), String(r.forced), String(r.injectedFailures),
     `${r.p99ReactionSeconds.toFixed(1)} s`, String(r.maxConcurrentInvocations),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map(l => l[i].length)));
@@ -78,13 +83,14 @@ export function scenarioTable(rows: readonly ScenarioRow[]): string {
 
 /** Whether the runs kept every promise: every action completed, every other count 0. */
 export function passed(t: Omit<ChaosTotals, 'scenarios' | 'runs'>): boolean {
-  return t.completed === t.actions && t.premature + t.violations + t.unhandled + t.denied + t.failedChecks === 0;
+  return t.completed === t.actions && t.premature + t.violations + t.writesOutsideWait + t.unhandled + t.denied + t.failedChecks === 0;
 }
 
 /** The line `chaos` ends with. */
 export function chaosLine(t: ChaosTotals): string {
   return `CHAOS scenarios=${t.scenarios} runs=${t.runs} lifecycle_actions=${t.actions} completed=${t.completed} `
-    + `premature=${t.premature} untouched_violations=${t.violations} unhandled_errors=${t.unhandled} denied=${t.denied} failed_checks=${t.failedChecks}`;
+    + `premature=${t.premature} untouched_violations=${t.violations} writes_outside_wait=${t.writesOutsideWait} unhandled_errors=${t.unhandled} `
+    + `denied=${t.denied} failed_checks=${t.failedChecks}`;
 }
 
 /** How each number is counted, printed above the final line. */
@@ -101,6 +107,9 @@ export const DEFINITIONS = [
   "  lifecycle-action start + drain timeout, or, where that reaches the action's global timeout less 5 minutes, that less the",
   "  2 minutes within which the controller knows the action's start.",
   'untouched_violations: mutating ECS calls on the operator-drained container instance while it was not Terminating:Wait.',
+  'writes_outside_wait: DRAINING asked, or a drain record or parked marker written, by the controller on a registration whose',
+  '  instance did not wait in a termination hook at that moment (a Spot instance after its interruption warning aside: it is',
+  '  drained before its action starts, by design).',
   'unhandled_errors: failed invocations (error, or timeout when answers were not slowed) whose handler wrote no structured',
   '  JSON error line, or logged an error name the scenario\'s faults do not produce (5xx: ServerException/InternalFailure;',
   '  throttling: ThrottlingException/Throttling; cluster deleted: ClusterNotFoundException; crashes are injected by',

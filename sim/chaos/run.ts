@@ -27,11 +27,12 @@ import { AFTERMATH_MS, ChaosContext, guaranteedDrainMs, launchInto, runLimitMs }
 import { isMutating } from './junk-events';
 import { ChaosOutcome, ChaosScenario } from './scenarios';
 import { synthesizeVariant } from './variant-app';
-import { ENV } from '../../src/constants';
-import { AwsEmulator, CompletedBy, UnkindOptions } from '../emulator';
+import { ATTRIBUTE, ENV } from '../../src/constants';
+import { AwsEmulator, CompletedBy, InstanceTimeline, RegistrationWrite, UnkindOptions } from '../emulator';
 import { SeededRandom } from '../emulator/random';
 import { percentile } from '../runtime/report';
 import { deriveSeed } from '../runtime/seeds';
+import { EventBridgeFaults } from '../runtime/eventbridge';
 import { Simulation } from '../runtime/simulation';
 
 const SECOND = 1000;
@@ -53,6 +54,8 @@ export interface ChaosRunOptions {
   readonly defaultLatencyMs?: [number, number];
   /** Unkind options of every row, under the row's own `unkind`. Default none. */
   readonly defaultUnkind?: UnkindOptions;
+  /** Late redeliveries of every row whose `eventFaults` set none (EventBridgeFaults.redeliveries). Default none. */
+  readonly defaultRedeliveries?: EventBridgeFaults['redeliveries'];
 }
 
 export interface ChaosRunResult {
@@ -63,6 +66,8 @@ export interface ChaosRunResult {
   readonly completed: number;
   readonly premature: number;
   readonly violations: number;
+  /** Drain writes on registrations whose instance did not wait in a hook then (see report.ts DEFINITIONS). */
+  readonly writesOutsideWait: number;
   readonly unhandled: number;
   /** Calls IAM refused (sim/emulator/iam): the controller's role lacks a permission it uses. */
   readonly denied: number;
@@ -95,7 +100,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       throttling: scenario.buckets ?? true,
       emulatorFaults: rowEmulatorFaults(scenario, options),
       unkind: rowUnkindOptions(scenario, options),
-      eventFaults: scenario.eventFaults,
+      eventFaults: scenario.eventFaults?.redeliveries !== undefined || options.defaultRedeliveries === undefined
+        ? scenario.eventFaults : { ...scenario.eventFaults, redeliveries: options.defaultRedeliveries },
       lambdaFaults: scenario.lambdaFaults,
       lambdaAccountConcurrencyLimit: scenario.lambdaAccountConcurrencyLimit,
       ...lag === undefined ? {} : { createEmulator: o => new AwsEmulator({ ...o, deregistrationLagMs: lag }) },
@@ -383,6 +389,10 @@ function measure(
       + (errors.length === 0 ? ' — no structured error line' : ` — logged ${[...new Set(foreign)].join(', ')}`));
   }
   const violations = sim.emulator.untouchedViolations.length;
+  const outsideWait = writesOutsideWait(sim.emulator, timelines);
+  for (const w of outsideWait) {
+    problems.push(`write outside a wait: ${w.operation} ${w.status ?? `${w.attribute?.value}`} on ${w.ec2InstanceId} (${w.lifecycleState ?? 'terminated'})`);
+  }
   for (const refused of sim.emulator.stats.deniedRequests) problems.push(`denied: ${refused.message}`);
   for (const v of sim.emulator.untouchedViolations) problems.push(`violation: ${v.operation} on ${v.containerInstanceArn} (${v.ec2InstanceId})`);
   const e = sim.emulator.stats;
@@ -402,6 +412,7 @@ function measure(
     completed,
     premature,
     violations,
+    writesOutsideWait: outsideWait.length,
     unhandled,
     denied: sim.emulator.stats.totalDenied,
     failedChecks: checks.length + (outcome === 'done' ? 0 : 1),
@@ -415,6 +426,21 @@ function measure(
     problems,
     notes,
   };
+}
+
+/** Lifecycle states in which an instance waits in a termination hook (the emulator's HOOK_WAIT_STATES). */
+const HOOK_WAITS = new Set(['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait']);
+
+/** The controller's drain writes (DRAINING, a drain record, a parked marker) made when the instance waited in no hook. */
+function writesOutsideWait(emulator: AwsEmulator, timelines: ReadonlyMap<string, InstanceTimeline>): RegistrationWrite[] {
+  return emulator.registrationWrites.filter(w => {
+    const drainWrite = w.status === 'DRAINING'
+      || (w.attribute?.name === ATTRIBUTE.DRAIN && /^(deadline|parked):/.test(w.attribute.value ?? ''));
+    if (!drainWrite || (w.lifecycleState !== undefined && HOOK_WAITS.has(w.lifecycleState))) return false;
+    // Drained at the Spot interruption warning, before the lifecycle action starts: by design.
+    const warned = timelines.get(w.ec2InstanceId)?.spotWarnedAt;
+    return warned === undefined || w.at < warned;
+  });
 }
 
 /** What the handler wrote (the runtime's own closing "ErrorType: message" line removed). */

@@ -440,6 +440,7 @@ export class AutoScalingWorld {
   spotInterruption(instanceId: string): void {
     const instance = this.instance(instanceId);
     if (!instance) return;
+    this.observer.timeline(instance.id).spotWarnedAt ??= this.clock.now();
     this.emit(this.events.create('EC2 Spot Instance Interruption Warning', 'aws.ec2',
       [`arn:aws:ec2:${instance.availabilityZone}:instance/${instance.id}`],
       { 'instance-id': instance.id, 'instance-action': 'terminate' }));

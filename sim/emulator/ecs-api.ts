@@ -20,7 +20,10 @@ export interface CallContext {
   invocationId?: string;
 }
 
-export type OwnershipCheck = (ci: ContainerInstance, operation: string, context: CallContext) => void;
+/** Called before every mutating call on a registration (`detail`: the status or attribute a write sets). */
+export type OwnershipCheck = (
+  ci: ContainerInstance, operation: string, context: CallContext, detail?: { status?: string; attribute?: { name: string; value?: string } },
+) => void;
 
 /** ECS API reference, ContainerInstance.status: registrations in these cannot be updated. */
 const NOT_UPDATABLE = ['REGISTERING', 'REGISTRATION_FAILED', 'DEREGISTERING'];
@@ -149,7 +152,7 @@ export class EcsApi {
       } else if (ci.status === 'INACTIVE') {
         failures.push({ arn: ci.arn, reason: 'INACTIVE', detail: 'The container instance is deregistered.' });
       } else {
-        this.checkOwnership(ci, 'UpdateContainerInstancesState', context);
+        this.checkOwnership(ci, 'UpdateContainerInstancesState', context, { status: input.status });
         this.ecs.setStatus(ci, input.status);
         containerInstances.push(this.describe(ci));
       }
@@ -307,7 +310,7 @@ export class EcsApi {
       }
     }
     attributes.forEach((attribute, i) => {
-      this.checkOwnership(targets[i], 'PutAttributes', context);
+      this.checkOwnership(targets[i], 'PutAttributes', context, { attribute: { name: attribute.name as string, value: attribute.value as string | undefined } });
       this.ecs.putAttribute(targets[i], attribute.name, attribute.value);
     });
     return { attributes: attributes.map((a, i) => this.attributeJson(targets[i], a.name, a.value)) };

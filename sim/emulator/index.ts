@@ -16,7 +16,7 @@ import {
   AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHook, LifecycleHookOptions, ServiceOptions,
   TrunkingStatus, WarmPoolOptions,
 } from './model';
-import { EmulatorStats, InstanceTimeline, Observer, UntouchedViolation } from './observer';
+import { EmulatorStats, InstanceTimeline, Observer, RegistrationWrite, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
 import { EmulatorServer, RequestHook } from './server';
 import { History, StaleReads } from './stale-reads';
@@ -27,6 +27,7 @@ export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
 export type {
   InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, RootVolumeReplacement, DeniedRequest, CompletedBy, LaunchWait,
+  RegistrationWrite,
 } from './observer';
 export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
 export type { AuthorizationRequest } from './iam/operations';
@@ -147,7 +148,7 @@ export class AwsEmulator {
       options.backgroundChurn, unkindStats, this.region, this.accountId, visibilityExtra);
     if (options.backgroundChurn) this.ecs.clusterCreated = cluster => this.churn.clusterCreated(cluster);
     this.faultInjector = new FaultInjector(faultRandom, options.faults);
-    const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx) => this.checkOwnership(ci, op, ctx),
+    const ecsApi = new EcsApi(this.ecs, this.clock, (ci, op, ctx, detail) => this.checkOwnership(ci, op, ctx, detail),
       staleReads.enabled ? staleReads : undefined, this.churn);
     const autoScalingApi = new AutoScalingApi(this.autoScaling, this.clock, wireRandom, {
       lifecycleActionVisibilityLagMs: options.lifecycleActionVisibilityLagMs ?? 0,
@@ -468,13 +469,31 @@ export class AwsEmulator {
     return this.observer.untouchedViolations;
   }
 
+  /** Every DRAINING / ACTIVE asked and attribute written by an invocation, with the instance's lifecycle state then. */
+  get registrationWrites(): readonly RegistrationWrite[] {
+    return this.observer.registrationWrites;
+  }
+
   /**
    * A mutating call on an operator-drained container instance is a violation unless its EC2
    * instance waits in a termination hook (Terminating:Wait, Warmed:Pending:Wait /
    * Warmed:Terminating:Wait with a warm pool, ReplacingRootVolume:Wait): then the drain is
    * legitimately the controller's.
    */
-  private checkOwnership(ci: ContainerInstance, operation: string, context: CallContext): void {
+  private checkOwnership(
+    ci: ContainerInstance, operation: string, context: CallContext, detail?: { status?: string; attribute?: { name: string; value?: string } },
+  ): void {
+    if (context.invocationId !== undefined && (operation === 'UpdateContainerInstancesState' || operation === 'PutAttributes')) {
+      this.observer.registrationWrites.push({
+        at: this.clock.now(),
+        operation,
+        containerInstanceArn: ci.arn,
+        ec2InstanceId: ci.ec2InstanceId,
+        lifecycleState: this.autoScaling.instance(ci.ec2InstanceId)?.lifecycleState,
+        ...detail,
+        invocationId: context.invocationId,
+      });
+    }
     if (!ci.operatorOwned) return;
     const state = this.autoScaling.instance(ci.ec2InstanceId)?.lifecycleState;
     if (state !== undefined && HOOK_WAIT_STATES.includes(state)) return;

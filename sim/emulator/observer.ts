@@ -22,6 +22,8 @@ export interface LaunchWait {
 
 export interface InstanceTimeline {
   launchedAt: number;
+  /** When EC2 warned that the (Spot) instance will be interrupted. */
+  spotWarnedAt?: number;
   /** Set when the group had launch lifecycle hooks at the launch. */
   launchWait?: LaunchWait;
   terminatingAt?: number;
@@ -144,6 +146,24 @@ export interface UntouchedViolation {
   invocationId?: string;
 }
 
+/**
+ * A write an invocation made on a registration that starts or keeps a drain (DRAINING, or an
+ * attribute value), with the lifecycle state of its EC2 instance at that moment: what a scenario
+ * checks against "never write on a stale premise".
+ */
+export interface RegistrationWrite {
+  at: number;
+  operation: 'UpdateContainerInstancesState' | 'PutAttributes';
+  containerInstanceArn: string;
+  ec2InstanceId: string;
+  /** The instance's lifecycle state then (undefined once terminated). */
+  lifecycleState?: string;
+  /** The status asked (UpdateContainerInstancesState) or the attribute written (PutAttributes). */
+  status?: string;
+  attribute?: { name: string; value?: string };
+  invocationId?: string;
+}
+
 export class Observer {
   readonly timelines = new Map<string, InstanceTimeline>();
   readonly stats: EmulatorStats = {
@@ -159,6 +179,7 @@ export class Observer {
     unkind: emptyUnkindStats(),
   };
   readonly untouchedViolations: UntouchedViolation[] = [];
+  readonly registrationWrites: RegistrationWrite[] = [];
 
   timeline(instanceId: string, launchedAt = 0): InstanceTimeline {
     let timeline = this.timelines.get(instanceId);
