@@ -79,7 +79,20 @@ export interface ErrorPolicy {
    * @default [2000]
    */
   readonly retryNoActiveActionMs?: readonly number[];
+  /**
+   * How long after the counts that let a drain look empty the tasks still stopping are listed
+   * (ms). ECS reads are eventually consistent (ECS API reference, RunTask) and the counts and the
+   * listing come from different calls: a listing that showed an earlier moment than the counts
+   * could miss a task told to stop in between, which the counts no longer show either. Listed at
+   * least this long after the counts were read, it shows a moment no earlier than theirs, as long
+   * as no read is staler than this (AWS states no bound: this is the library's assumption).
+   * @default READ_SETTLE_MS
+   */
+  readonly readSettleMs?: number;
 }
+
+/** See ErrorPolicy.readSettleMs. */
+export const READ_SETTLE_MS = 5000;
 
 interface Work {
   readonly candidate: Candidate;
@@ -92,6 +105,8 @@ interface Work {
   refused?: boolean;
   /** What this run tried already, so a refusal is not asked again in the next round. */
   readonly tried: { readonly draining: Set<string>; readonly record: Set<string>; heartbeat: boolean };
+  /** When the task counts of the view were last known to be read (at or after the read): see ErrorPolicy.readSettleMs. */
+  countsReadAt: number;
 }
 
 /** Rounds of start → read → plan; a new registration found late needs a second one. */
@@ -119,7 +134,12 @@ export class Drainer {
     const works: Work[] = candidates.map(candidate => {
       const view = toView(candidate);
       const work: Work = {
-        candidate, planner, view, plan: planner(view, this.now(), this.config), tried: { draining: new Set(), record: new Set(), heartbeat: false },
+        candidate,
+        planner,
+        view,
+        plan: planner(view, this.now(), this.config),
+        tried: { draining: new Set(), record: new Set(), heartbeat: false },
+        countsReadAt: this.now(),
       };
       this.replan(work);
       return work;
@@ -164,6 +184,7 @@ export class Drainer {
         const tasks = earlier.get(ci.containerInstanceArn);
         return tasks !== undefined && ci.status === 'DRAINING' ? { ...ci, tasksNotStopped: tasks } : ci;
       });
+      work.countsReadAt = this.now();
       this.update(work, { containerInstances: fresh, registrationsComplete: true });
     }
   }
@@ -188,6 +209,7 @@ export class Drainer {
         this.fail(work, error, 'set DRAINING');
         continue;
       }
+      work.countsReadAt = this.now();
       this.update(work, {
         containerInstances: work.view.containerInstances
           .filter(ci => !gone.has(ci.containerInstanceArn))
@@ -260,6 +282,8 @@ export class Drainer {
   }
 
   private async readTasks(works: Work[], readTasks: TaskReader): Promise<void> {
+    const settled = Math.max(...works.map(w => w.countsReadAt)) + (this.errors.readSettleMs ?? READ_SETTLE_MS);
+    if (settled > this.now()) await new Promise(resolve => setTimeout(resolve, settled - this.now()));
     const tasks = await readTasks(works.flatMap(w => w.plan.needs.tasksOf));
     for (const work of works) {
       this.update(work, {

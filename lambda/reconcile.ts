@@ -83,6 +83,8 @@ export class ReconcilePass {
     private readonly telemetry: Telemetry,
     private readonly now: () => number,
     private readonly memory: PassMemory = new PassMemory(),
+    /** See ErrorPolicy.readSettleMs. */
+    private readonly readSettleMs?: number,
   ) {}
 
   async run(tally: Tally, remainingTimeMs: () => number): Promise<void> {
@@ -125,7 +127,9 @@ export class ReconcilePass {
     items.sort((a, b) => a.urgency - b.urgency || a.order - b.order);
 
     // A deregistration refused right after the last task stopped is asked again in this round.
-    const drainer = new Drainer(this.config, api, this.telemetry, this.now, { deferOnAbort: true, retryRefusedDeregistrationMs: [2000, 3000] });
+    const drainer = new Drainer(this.config, api, this.telemetry, this.now, {
+      deferOnAbort: true, retryRefusedDeregistrationMs: [2000, 3000], readSettleMs: this.readSettleMs,
+    });
     // Up to PIPELINE_DEPTH batches at once: one batch's reads overlap another's deregistrations and
     // completions (Auto Scaling's lifecycle bucket is the scarce one in a large scale-in).
     // What a batch would take alone: a batch that ran beside others shared the buckets with

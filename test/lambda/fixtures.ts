@@ -341,7 +341,8 @@ export function harness(overrides: Partial<ControllerConfig> = {}, now = NOW, op
   const common = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' }, maxAttempts: 1 };
   const api = new ClusterApi(new ECSClient(common), new AutoScalingClient(common), config.clusterName);
   const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => clock.now, line => lines.push(line));
-  const controller = new DrainController(config, api, telemetry, () => clock.now, options);
+  // The mocked clients answer consistently: no settling before a task listing (ErrorPolicy.readSettleMs).
+  const controller = new DrainController(config, api, telemetry, () => clock.now, { readSettleMs: 0, ...options });
   const parsed = () => lines.map(line => JSON.parse(line) as Record<string, unknown>);
   return {
     controller,
