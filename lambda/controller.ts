@@ -89,7 +89,8 @@ export class DrainController {
   private async reconcile(remainingTimeMs: () => number): Promise<InvocationSummary> {
     const tally = new Tally('reconcile');
     try {
-      await new ReconcilePass(this.config, this.api, this.telemetry, this.now, this.passMemory, this.options.readSettleMs).run(tally, remainingTimeMs);
+      const pass = new ReconcilePass(this.config, this.api, this.telemetry, this.now, this.passMemory, this.options.readSettleMs);
+      await pass.run(tally, remainingTimeMs);
     } catch (error) {
       this.telemetry.log('error', 'could not handle the event', { trigger: 'reconcile', error: describeError(error) });
       this.telemetry.metric(METRIC.ERRORS, 1);

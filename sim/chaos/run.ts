@@ -28,11 +28,11 @@ import { isMutating } from './junk-events';
 import { ChaosOutcome, ChaosScenario } from './scenarios';
 import { synthesizeVariant } from './variant-app';
 import { ATTRIBUTE, ENV } from '../../src/constants';
-import { AwsEmulator, CompletedBy, InstanceTimeline, RegistrationWrite, UnkindOptions } from '../emulator';
+import { AwsEmulator, CompletedBy, HOOK_WAIT_STATES, InstanceTimeline, RegistrationWrite, UnkindOptions } from '../emulator';
 import { SeededRandom } from '../emulator/random';
+import { EventBridgeFaults } from '../runtime/eventbridge';
 import { percentile } from '../runtime/report';
 import { deriveSeed } from '../runtime/seeds';
-import { EventBridgeFaults } from '../runtime/eventbridge';
 import { Simulation } from '../runtime/simulation';
 
 const SECOND = 1000;
@@ -391,8 +391,11 @@ function measure(
   const violations = sim.emulator.untouchedViolations.length;
   const outsideWait = writesOutsideWait(sim.emulator, timelines);
   for (const w of outsideWait) {
-    problems.push(`write outside a wait: ${w.operation} ${w.status ?? `${w.attribute?.value}`} on ${w.ec2InstanceId} (${w.lifecycleState ?? 'terminated'})`);
+    problems.push(`write outside a wait: ${w.operation} ${w.status ?? `${w.attribute?.value}`} on ${w.ec2InstanceId} (${w.lifecycleState ?? 'terminated'})`
+      + (w.waitSeenAt === undefined ? ', no read of the wait' : `, ${((w.at - w.waitSeenAt) / 1000).toFixed(1)} s after a read of the wait`));
   }
+  const raced = racedWrites(sim.emulator);
+  if (raced.length > 0) context.notes.push(`${raced.length} drain write(s) landed just after the wait they read had ended (a race with another invocation)`);
   for (const refused of sim.emulator.stats.deniedRequests) problems.push(`denied: ${refused.message}`);
   for (const v of sim.emulator.untouchedViolations) problems.push(`violation: ${v.operation} on ${v.containerInstanceArn} (${v.ec2InstanceId})`);
   const e = sim.emulator.stats;
@@ -428,19 +431,38 @@ function measure(
   };
 }
 
-/** Lifecycle states in which an instance waits in a termination hook (the emulator's HOOK_WAIT_STATES). */
-const HOOK_WAITS = new Set(['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait']);
+/**
+ * How soon after Auto Scaling told the invoking function that the instance waits a drain write may
+ * land and still count as acting on that read: ECS's PutAttributes and
+ * UpdateContainerInstancesState take no precondition (ECS API reference), so an invocation that
+ * read the wait can always lose a race against another one completing the action in between.
+ */
+const RACE_WINDOW_MS = 10_000;
 
-/** The controller's drain writes (DRAINING, a drain record, a parked marker) made when the instance waited in no hook. */
+/** A drain write: DRAINING, a drain record or a parked marker. */
+function isDrainWrite(w: RegistrationWrite): boolean {
+  return w.status === 'DRAINING' || (w.attribute?.name === ATTRIBUTE.DRAIN && /^(deadline|parked):/.test(w.attribute.value ?? ''));
+}
+
+/**
+ * The controller's drain writes made when the instance waited in no hook, on a premise no read of
+ * that invocation gave it within RACE_WINDOW_MS (a stale event, a read too old); Spot warnings aside.
+ */
 function writesOutsideWait(emulator: AwsEmulator, timelines: ReadonlyMap<string, InstanceTimeline>): RegistrationWrite[] {
   return emulator.registrationWrites.filter(w => {
-    const drainWrite = w.status === 'DRAINING'
-      || (w.attribute?.name === ATTRIBUTE.DRAIN && /^(deadline|parked):/.test(w.attribute.value ?? ''));
-    if (!drainWrite || (w.lifecycleState !== undefined && HOOK_WAITS.has(w.lifecycleState))) return false;
+    if (!isDrainWrite(w) || (w.lifecycleState !== undefined && HOOK_WAIT_STATES.includes(w.lifecycleState))) return false;
+    if (w.waitSeenAt !== undefined && w.at - w.waitSeenAt <= RACE_WINDOW_MS) return false;
     // Drained at the Spot interruption warning, before the lifecycle action starts: by design.
     const warned = timelines.get(w.ec2InstanceId)?.spotWarnedAt;
     return warned === undefined || w.at < warned;
   });
+}
+
+/** Drain writes outside a wait that followed a read of the wait by the same invocation (raced, see RACE_WINDOW_MS). */
+function racedWrites(emulator: AwsEmulator): RegistrationWrite[] {
+  return emulator.registrationWrites.filter(w => isDrainWrite(w)
+    && !(w.lifecycleState !== undefined && HOOK_WAIT_STATES.includes(w.lifecycleState))
+    && w.waitSeenAt !== undefined && w.at - w.waitSeenAt <= RACE_WINDOW_MS);
 }
 
 /** What the handler wrote (the runtime's own closing "ErrorType: message" line removed). */

@@ -10,6 +10,7 @@ import { injectJunkEvents } from './junk-events';
 import { LIFECYCLE_SCENARIOS, STACK_UPDATE_SCENARIOS } from './lifecycle-scenarios';
 import { PRODUCTION_SCENARIOS } from './production-scenarios';
 import { replayStaleEcsEvents } from './stale-events';
+import { UNKIND_SCENARIOS } from './unkind-scenarios';
 import { VariantName } from './variant-app';
 import { LaunchOptions, UnkindOptions } from '../emulator';
 import { EventBridgeFaults } from '../runtime/eventbridge';
@@ -234,6 +235,7 @@ export const CHAOS_SCENARIOS: readonly ChaosScenario[] = [
   ...PRODUCTION_SCENARIOS,
   ...STACK_UPDATE_SCENARIOS,
   ...LIFECYCLE_SCENARIOS,
+  ...UNKIND_SCENARIOS,
 ];
 
 export function scenarioNamed(name: string): ChaosScenario {

@@ -33,6 +33,13 @@ const roundTrips = new RunState<RoundTrip>(() => ({ back: [], notReactivated: []
 
 /** What a scenario adds to the round trip at its moments. */
 export interface RoundTripHooks {
+  /** Once every scaled-in instance is stopped in the pool, its lifecycle action over, before the scale-out. */
+  readonly onInPool?: (context: ChaosContext, inPool: readonly string[]) => void;
+  /**
+   * How long the instances taken back stay in service after `onBack` before the second scale-in;
+   * at its end each must still be ACTIVE, unmarked and running tasks. Default 0.
+   */
+  readonly stayInServiceMs?: number;
   /** Once every instance taken back is in service again with tasks, before they return to the pool. */
   readonly onBack?: (context: ChaosContext, back: readonly string[]) => void;
   /** Right after the second scale-in sent them back to the pool. */
@@ -49,6 +56,7 @@ export async function warmPoolRoundTrip(context: ChaosContext, scaledIn: readonl
 
   let result = await sim.runUntil(() => scaledIn.every(inPool), limit);
   if (result.reason !== 'done') return result.reason;
+  hooks.onInPool?.(context, scaledIn);
 
   emulator.scaleOut(groupName, scaledIn.length - 1);
   trip.back = scaledIn.filter(id => lastVisit(context, id).leftAt !== undefined);
@@ -57,6 +65,13 @@ export async function warmPoolRoundTrip(context: ChaosContext, scaledIn: readonl
   trip.notReactivated = trip.back.map(id => reactivationProblem(context, id)).filter((p): p is string => p !== undefined);
   if (result.reason !== 'done') return result.reason;
   hooks.onBack?.(context, trip.back);
+  if (hooks.stayInServiceMs) {
+    await sim.runFor(hooks.stayInServiceMs);
+    for (const id of trip.back) {
+      const problem = reactivationProblem(context, id);
+      if (problem !== undefined) trip.notReactivated.push(`${problem} (${hooks.stayInServiceMs / 60_000} min back in service)`);
+    }
+  }
 
   emulator.scaleIn(groupName, trip.back.length);
   hooks.onSecondScaleIn?.(context, trip.back);

@@ -16,7 +16,7 @@ import {
   AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHook, LifecycleHookOptions, ServiceOptions,
   TrunkingStatus, WarmPoolOptions,
 } from './model';
-import { EmulatorStats, InstanceTimeline, Observer, RegistrationWrite, UntouchedViolation } from './observer';
+import { EmulatorStats, HOOK_WAIT_STATES, InstanceTimeline, Observer, RegistrationWrite, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
 import { EmulatorServer, RequestHook } from './server';
 import { History, StaleReads } from './stale-reads';
@@ -25,6 +25,7 @@ import { BackgroundChurnOptions, UnkindOptions } from './unkind';
 
 export type { EmittedEvent } from './events';
 export type { FaultOptions } from './faults';
+export { HOOK_WAIT_STATES } from './observer';
 export type {
   InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, RootVolumeReplacement, DeniedRequest, CompletedBy, LaunchWait,
   RegistrationWrite,
@@ -79,12 +80,6 @@ export interface RegistrationView {
   readonly attributes: ReadonlyMap<string, string | undefined>;
 }
 
-/**
- * Lifecycle states in which a termination hook's action is pending: the drain there is the
- * controller's. ReplacingRootVolume:Wait runs the termination hooks too (Auto Scaling user guide,
- * "Replace root volumes during instance refresh").
- */
-const HOOK_WAIT_STATES = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait'];
 
 export class AwsEmulator {
   readonly clock: SimClock;
@@ -492,6 +487,7 @@ export class AwsEmulator {
         lifecycleState: this.autoScaling.instance(ci.ec2InstanceId)?.lifecycleState,
         ...detail,
         invocationId: context.invocationId,
+        waitSeenAt: this.observer.waitSeenBy(ci.ec2InstanceId, context.invocationId),
       });
     }
     if (!ci.operatorOwned) return;

@@ -138,6 +138,13 @@ export interface DeniedRequest {
 /** How many refused calls `stats.deniedRequests` keeps. */
 export const DENIED_SAMPLES = 20;
 
+/**
+ * Lifecycle states in which a termination hook's action is pending: the drain there is the
+ * controller's. ReplacingRootVolume:Wait runs the termination hooks too (Auto Scaling user guide,
+ * "Replace root volumes during instance refresh").
+ */
+export const HOOK_WAIT_STATES: readonly string[] = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait'];
+
 export interface UntouchedViolation {
   at: number;
   operation: string;
@@ -162,6 +169,13 @@ export interface RegistrationWrite {
   status?: string;
   attribute?: { name: string; value?: string };
   invocationId?: string;
+  /**
+   * When Auto Scaling last answered this invocation that the instance waits in a hook (dispatch
+   * time of a DescribeAutoScalingInstances, DescribeAutoScalingGroups or DescribeWarmPool whose
+   * answer showed a wait state), if it ever did: a write after such a read acted on a premise
+   * that was true (or that AWS's own answer said was) when read.
+   */
+  waitSeenAt?: number;
 }
 
 export class Observer {
@@ -180,6 +194,8 @@ export class Observer {
   };
   readonly untouchedViolations: UntouchedViolation[] = [];
   readonly registrationWrites: RegistrationWrite[] = [];
+  /** Per instance: per invocation, when Auto Scaling last told it that the instance waits in a hook. */
+  private readonly waitsSeen = new Map<string, Map<string, number>>();
 
   timeline(instanceId: string, launchedAt = 0): InstanceTimeline {
     let timeline = this.timelines.get(instanceId);
@@ -188,6 +204,20 @@ export class Observer {
       this.timelines.set(instanceId, timeline);
     }
     return timeline;
+  }
+
+  /** Notes the lifecycle states an Auto Scaling read answered an invocation (see RegistrationWrite.waitSeenAt). */
+  noteLifecycleStates(invocationId: string, at: number, states: readonly { instanceId: string; lifecycleState: string }[]): void {
+    for (const { instanceId, lifecycleState } of states) {
+      if (!HOOK_WAIT_STATES.includes(lifecycleState)) continue;
+      let seen = this.waitsSeen.get(instanceId);
+      if (!seen) this.waitsSeen.set(instanceId, seen = new Map());
+      seen.set(invocationId, at);
+    }
+  }
+
+  waitSeenBy(instanceId: string, invocationId: string): number | undefined {
+    return this.waitsSeen.get(instanceId)?.get(invocationId);
   }
 
   countCall(key: string): void {

@@ -165,6 +165,7 @@ export class EmulatorServer {
         throttled: autoScalingErrors.throttling, failed: autoScalingErrors.internal, denied: autoScalingErrors.accessDenied,
       });
       const result = this.autoScalingApi.handle(action, params);
+      if (context.invocationId !== undefined) this.observer.noteLifecycleStates(context.invocationId, this.clock.now(), lifecycleStatesIn(result));
       return { status: 200, contentType: 'text/xml', body: responseXml(action, result, requestId) };
     } catch (err) {
       const error = err instanceof ApiError ? err : autoScalingErrors.internal();
@@ -206,6 +207,15 @@ interface AdmissionErrors {
   throttled(): ApiError;
   failed(): ApiError;
   denied(message: string): ApiError;
+}
+
+/** The instances and their lifecycle states an Auto Scaling answer shows (DescribeAutoScalingInstances, DescribeAutoScalingGroups, DescribeWarmPool). */
+function lifecycleStatesIn(result: unknown): { instanceId: string; lifecycleState: string }[] {
+  const r = result as { AutoScalingInstances?: unknown[]; AutoScalingGroups?: { Instances?: unknown[] }[]; Instances?: unknown[] } | undefined;
+  const rows = [...r?.AutoScalingInstances ?? [], ...(r?.AutoScalingGroups ?? []).flatMap(g => g.Instances ?? []), ...r?.Instances ?? []];
+  return rows.map(row => row as { InstanceId?: unknown; LifecycleState?: unknown })
+    .filter(row => typeof row.InstanceId === 'string' && typeof row.LifecycleState === 'string')
+    .map(row => ({ instanceId: row.InstanceId as string, lifecycleState: row.LifecycleState as string }));
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {
