@@ -104,4 +104,20 @@ describe('"No active Lifecycle Action found" while the action is pending', () =>
     expect(h.logs()).toContainEqual(expect.objectContaining({ message: 'lifecycle action completed', instanceId: INSTANCE }));
     expect(summary.outcomes).toEqual({ 'not-registered': 1 });
   });
+
+  test('a completion still refused after the waits, while Auto Scaling says the instance waits, is not logged as over: the instance keeps waiting for the next pass', async () => {
+    stageWorld({
+      instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }],
+      containerInstances: [],
+    });
+    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
+    const h = harness({}, NOW, { retryNoActiveActionMs: [10, 10] });
+    const summary = await h.controller.handle(lifecycleEvent());
+    expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(3);
+    expect(h.logs().map(l => l.message)).not.toContain('lifecycle action was already over');
+    expect(h.logs()).toContainEqual(expect.objectContaining({
+      message: 'Auto Scaling still finds no active lifecycle action although the instance waits; the next pass asks again', instanceId: INSTANCE,
+    }));
+    expect(summary.outcomes).toEqual({ draining: 1 });
+  });
 });
