@@ -334,6 +334,13 @@ export class Drainer {
       if (!work.plan.completeLifecycleAction || work.done) return;
       const { groupName, instanceId } = work.view;
       const answer = await this.whileWaiting(work, () => this.api.completeLifecycleAction(groupName!, this.config.lifecycleHookName, instanceId));
+      if (answer === 'refused-while-waiting') {
+        work.refused = true;
+        this.telemetry.log('warn', 'Auto Scaling still finds no active lifecycle action although the instance waits; the next pass asks again', {
+          ...this.fields(work), outcome: work.plan.outcome,
+        });
+        return;
+      }
       this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', {
         ...this.fields(work), outcome: work.plan.outcome,
       });
@@ -343,14 +350,19 @@ export class Drainer {
   /**
    * A completion or heartbeat Auto Scaling refuses with "No active Lifecycle Action found" is
    * asked again after a short wait while a read says the instance still waits in this hook
-   * (decide.ts, stillWaits); it is over only when the read agrees, or after the waits.
+   * (decide.ts, stillWaits). It is over ('no-active-action') only when the read agrees; refused
+   * after every wait while the read still says it waits, it is 'refused-while-waiting' (the next
+   * pass asks again).
    */
-  private async whileWaiting<T extends string>(work: Work, call: () => Promise<T | 'no-active-action'>): Promise<T | 'no-active-action'> {
+  private async whileWaiting<T extends string>(
+    work: Work, call: () => Promise<T | 'no-active-action'>,
+  ): Promise<T | 'no-active-action' | 'refused-while-waiting'> {
     let answer = await call();
-    for (const waitMs of this.errors.retryNoActiveActionMs ?? [2000]) {
-      if (answer !== 'no-active-action') break;
+    for (const waitMs of [...this.errors.retryNoActiveActionMs ?? [2000], undefined]) {
+      if (answer !== 'no-active-action') return answer;
       const state = (await this.api.autoScalingInstances([work.view.instanceId])).get(work.view.instanceId);
-      if (!stillWaits(managedState(state, this.config))) break;
+      if (!stillWaits(managedState(state, this.config))) return answer;
+      if (waitMs === undefined) return 'refused-while-waiting';
       this.telemetry.log('info', 'Auto Scaling found no active lifecycle action but says the instance waits: asking again', this.fields(work));
       await new Promise(resolve => setTimeout(resolve, waitMs));
       answer = await call();

@@ -34,6 +34,19 @@ function stageTerminating(ci: Partial<FakeContainerInstance> = {}, lifecycleStat
   });
 }
 
+/**
+ * The refusal that a race with another invocation gives: the action is over, and Auto Scaling's
+ * read says so from then on (the instance moved on to Terminating:Proceed).
+ */
+function overWhenRefused(error: Error) {
+  return () => {
+    autoScalingMock.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [{ InstanceId: INSTANCE, AutoScalingGroupName: GROUP, LifecycleState: 'Terminating:Proceed' } as never],
+    });
+    throw error;
+  };
+}
+
 /** Ten custom attributes a user set through ECS_INSTANCE_ATTRIBUTES: ECS allows no more. */
 const TEN_CUSTOM_ATTRIBUTES = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`team.label${i}`, `v${i}`]));
 
@@ -440,7 +453,7 @@ describe('lifecycle heartbeats', () => {
 
   test('a heartbeat answered "no active lifecycle action" is no error, and the record is not rewritten', async () => {
     stageTerminating({ running: 1, attributes: drainRecord(300, 3600, null) });
-    autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).rejects(noActiveLifecycleAction(INSTANCE));
+    autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).callsFake(overWhenRefused(noActiveLifecycleAction(INSTANCE)));
     const h = harness();
     const event = lifecycleEvent();
     delete event.time;
@@ -486,9 +499,9 @@ describe('an instance going back to the warm pool (ReuseOnScaleIn)', () => {
 describe('races with other invocations', () => {
   const drained = { tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }] };
 
-  test('"No active Lifecycle Action found" on completion counts as done', async () => {
+  test('"No active Lifecycle Action found" on completion counts as done once Auto Scaling says the action is over', async () => {
     stageTerminating(drained);
-    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(noActiveLifecycleAction(INSTANCE));
+    autoScalingMock.on(CompleteLifecycleActionCommand).callsFake(overWhenRefused(noActiveLifecycleAction(INSTANCE)));
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
     expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
@@ -539,9 +552,11 @@ describe('races with other invocations', () => {
 
   test('a completion answered "AutoScalingGroup name not found" (group deleted) counts as done', async () => {
     stageTerminating(drained);
-    autoScalingMock.on(CompleteLifecycleActionCommand).rejects(Object.assign(noActiveLifecycleAction(INSTANCE), {
-      message: `AutoScalingGroup name not found - AutoScalingGroup ${GROUP} not found`,
-    }));
+    autoScalingMock.on(CompleteLifecycleActionCommand).callsFake(() => {
+      // The group and its instances are gone: Auto Scaling describes none of them any more.
+      autoScalingMock.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+      throw Object.assign(noActiveLifecycleAction(INSTANCE), { message: `AutoScalingGroup name not found - AutoScalingGroup ${GROUP} not found` });
+    });
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
     expect(summary).toMatchObject({ outcomes: { drained: 1 }, errors: 0 });
