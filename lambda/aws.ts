@@ -86,6 +86,26 @@ export class ClusterApi {
   }
 
   /**
+   * Waits `ms` between calls; a bounded pass's abort ends the wait at once with an AbortError, as
+   * it ends a call in flight (a wait must not carry a pass past its timeout either).
+   */
+  pause(ms: number): Promise<void> {
+    const signal = this.signal;
+    if (signal?.aborted) return Promise.reject(abortError());
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(abortError());
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
    * Every instance of the named groups with its lifecycle state, all pages, warm pools included:
    * DescribeAutoScalingGroups lists no instance in a `Warmed:*` state (one going back to the warm
    * pool waits in `Warmed:Pending:Wait`), only DescribeWarmPool does (PutWarmPool reference: "You
@@ -481,4 +501,9 @@ export async function forEachLimited<T>(items: readonly T[], fn: (item: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.min(LIMITS.concurrency, items.length) }, worker));
   if (firstError !== undefined) throw firstError;
+}
+
+/** What the SDK rejects an aborted call with (drainer.ts, isAbort). */
+function abortError(): Error {
+  return Object.assign(new Error('The wait was aborted: the pass ran out of time'), { name: 'AbortError' });
 }

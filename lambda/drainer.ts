@@ -283,7 +283,7 @@ export class Drainer {
 
   private async readTasks(works: Work[], readTasks: TaskReader): Promise<void> {
     const settled = Math.max(...works.map(w => w.countsReadAt)) + (this.errors.readSettleMs ?? READ_SETTLE_MS);
-    if (settled > this.now()) await new Promise(resolve => setTimeout(resolve, settled - this.now()));
+    if (settled > this.now()) await this.api.pause(settled - this.now());
     const tasks = await readTasks(works.flatMap(w => w.plan.needs.tasksOf));
     for (const work of works) {
       this.update(work, {
@@ -364,7 +364,7 @@ export class Drainer {
       if (!stillWaits(managedState(state, this.config))) return answer;
       if (waitMs === undefined) return 'refused-while-waiting';
       this.telemetry.log('info', 'Auto Scaling found no active lifecycle action but says the instance waits: asking again', this.fields(work));
-      await new Promise(resolve => setTimeout(resolve, waitMs));
+      await this.api.pause(waitMs);
       answer = await call();
     }
     return answer;
@@ -379,7 +379,7 @@ export class Drainer {
     let answer = await this.api.deregister(containerInstanceArn, force);
     for (const waitMs of force ? [] : this.errors.retryRefusedDeregistrationMs ?? []) {
       if (answer !== 'refused') break;
-      await new Promise(resolve => setTimeout(resolve, waitMs));
+      await this.api.pause(waitMs);
       answer = await this.api.deregister(containerInstanceArn, force);
     }
     return answer;

@@ -395,3 +395,19 @@ describe('helpers', () => {
     expect(most).toBe(LIMITS.concurrency);
   });
 });
+
+describe('pause', () => {
+  test('waits when nothing aborts it', async () => {
+    const h = harness();
+    await expect(h.api.pause(1)).resolves.toBeUndefined();
+  });
+
+  test('ends at once with an AbortError when the pass runs out of time, as a call in flight does', async () => {
+    const abort = new AbortController();
+    const api = harness().api.bounded(abort.signal);
+    const waiting = api.pause(60_000);
+    abort.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(api.pause(1)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
