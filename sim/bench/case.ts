@@ -8,14 +8,20 @@ import { reactionFloor, ReactionFloor } from './reaction-floor';
 import { WARM_UP } from './warm-up';
 import { runWorkload } from './workload';
 import { ENV } from '../../src/constants';
-import { DEFAULT_DEREGISTRATION_LAG_MS } from '../emulator';
+import { BUSY_CLUSTER, DEFAULT_DEREGISTRATION_LAG_MS } from '../emulator';
 import { AUTOSCALING_THROTTLING_GROUPS, ECS_THROTTLING_GROUPS } from '../emulator/throttling';
 import { InvocationRecord } from '../runtime/lambda';
 import { emptyAtOf, percentile, summarize } from '../runtime/report';
 import { Simulation } from '../runtime/simulation';
 
 export type Strategy = 'ours' | 'baseline';
-export type EventMode = 'events' | 'ecs-events-lost';
+/**
+ * `events`: ECS events flowing; `ecs-events-lost`: every ECS event lost (the schedule alone);
+ * `busy-cluster`: events flowing in a busy cluster (emulator BUSY_CLUSTER: batch jobs on the
+ * instances, Fargate tasks coming and going, every cluster-wide listing paging through them).
+ */
+export type EventMode = 'events' | 'ecs-events-lost' | 'busy-cluster';
+
 
 export interface CaseSpec {
   readonly strategy: Strategy;
@@ -106,6 +112,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseResult> {
     throttling: true,
     emulatorFaults: { errorRate: 0, latencyMs: spec.latencyMs },
     eventFaults: spec.events === 'ecs-events-lost' ? { lossRate: 1, lossOnlyEcs: true } : undefined,
+    unkind: spec.events === 'busy-cluster' ? { backgroundChurn: BUSY_CLUSTER } : undefined,
   });
   try {
     const fn = sim.model.functions[0];

@@ -4,7 +4,10 @@
  */
 import { CaseResult, EventMode, Strategy } from './case';
 
-export const MODES: EventMode[] = ['events', 'ecs-events-lost'];
+/** Every event mode a run may ask for (`--modes`). */
+export const MODES: EventMode[] = ['events', 'ecs-events-lost', 'busy-cluster'];
+/** The modes of a run that names none (BENCHMARKS.md): `busy-cluster` is asked for by name. */
+export const DEFAULT_MODES: EventMode[] = ['events', 'ecs-events-lost'];
 export const STRATEGIES: Strategy[] = ['ours', 'baseline'];
 /** The size at which issue 9 compares ours with the baseline (the baseline completes every drain there). */
 export const COMPARISON_SIZE = 100;
@@ -163,7 +166,9 @@ export function operationsTable(results: CaseResult[], n: number): string {
 }
 
 export function modeTitle(mode: EventMode): string {
-  return mode === 'events' ? 'ECS events flowing' : 'every ECS event lost (the one-minute schedule alone)';
+  if (mode === 'events') return 'ECS events flowing';
+  if (mode === 'busy-cluster') return 'ECS events flowing in a busy cluster (batch jobs and Fargate tasks coming and going)';
+  return 'every ECS event lost (the one-minute schedule alone)';
 }
 
 export function tablesOnly(shape: RunShape, results: CaseResult[]): string {

@@ -10,7 +10,7 @@ import { ChaosContext } from './context';
 import { onWorldEvent, RunState } from './observe';
 import type { ChaosScenario } from './scenarios';
 import { verifyWarmPool, warmPoolRoundTrip } from './warm-pool';
-import { EmittedEvent, UnkindOptions } from '../emulator';
+import { BUSY_CLUSTER, EmittedEvent, UnkindOptions } from '../emulator';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -36,13 +36,6 @@ const STALE_READS: UnkindOptions['staleReads'] = {
  * drains of this app, so that every first completion meets it.
  */
 const ACTION_VISIBILITY_LAG_MS = 8 * MINUTE;
-/** A busy cluster: batch jobs on the instances and many Fargate tasks, listed by every cluster-wide ListTasks. */
-const CHURN: UnkindOptions['backgroundChurn'] = {
-  standaloneTasksPerHour: 60,
-  standaloneRunSeconds: [60, 600],
-  fargateTasksPerHour: 600,
-  fargateStoppedBacklog: 1500,
-};
 
 export const UNKIND_SCENARIOS: readonly ChaosScenario[] = [
   {
@@ -78,7 +71,7 @@ export const UNKIND_SCENARIOS: readonly ChaosScenario[] = [
     name: 'background-churn',
     description: 'batch jobs start on the instances all the time and hundreds of Fargate tasks come and go in the cluster: '
       + 'a job placed on an instance before its drain is waited for; the cluster-wide listings page through the Fargate tasks',
-    unkind: { backgroundChurn: CHURN },
+    unkind: { backgroundChurn: BUSY_CLUSTER },
     verify: context => verifyChurn(context),
   },
   {
@@ -90,7 +83,7 @@ export const UNKIND_SCENARIOS: readonly ChaosScenario[] = [
       lifecycleActionVisibilityLagMs: ACTION_VISIBILITY_LAG_MS,
       releaseResourcesAt: 'desired-stopped',
       deregistrationRefusal: 'tasks-desired-running',
-      backgroundChurn: CHURN,
+      backgroundChurn: BUSY_CLUSTER,
     },
     eventFaults: {
       redeliveries: Object.fromEntries(['aws.autoscaling', 'aws.ecs'].map(source => [source, {

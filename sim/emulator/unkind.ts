@@ -106,6 +106,16 @@ export interface BackgroundChurnOptions {
   readonly fargateStoppedBacklog?: number;
 }
 
+/**
+ * A busy cluster, for the bench's `busy-cluster` mode and the chaos rows: a batch job a minute on
+ * the instances, and Fargate tasks coming and going (1,500 stopped over the hour before, 600 more
+ * an hour), so that the cluster's listing of STOPPED tasks (listed for at least an hour, ECS API
+ * reference, ListTasks) runs to some 20 pages of 100.
+ */
+export const BUSY_CLUSTER: BackgroundChurnOptions = {
+  standaloneTasksPerHour: 60, standaloneRunSeconds: [60, 600], fargateTasksPerHour: 600, fargateStoppedBacklog: 1500,
+};
+
 export interface UnkindOptions {
   /** See StaleReadOptions. Default: none (every read answers the state of the instant). */
   readonly staleReads?: StaleReadOptions;
