@@ -373,7 +373,7 @@ export class Drainer {
   /**
    * Deregisters; a refusal without force is asked again after short waits when the policy allows
    * (an event-driven invocation catching a drain that has just finished: ECS may still count a
-   * task that stopped a moment ago). Short waits only: DESIGN.md, no long sleeps in an invocation.
+   * task that stopped a moment ago). Short waits only: no invocation sleeps through a drain (README, Design).
    */
   private async deregister(containerInstanceArn: string, force: boolean): Promise<'deregistered' | 'gone' | 'refused'> {
     let answer = await this.api.deregister(containerInstanceArn, force);

@@ -35,7 +35,7 @@ const FIRST_BATCH_ESTIMATE_MS = 10_000;
  * seconds and the schedule is enough.
  */
 export const ROUNDS_FROM_WAITING = 150;
-/** Pause between rounds of a pass (a short wait, not a sleeping Lambda: DESIGN.md). */
+/** Pause between rounds of a pass (a short wait, not a sleeping Lambda: README, Design). */
 export const ROUND_PAUSE_MS = 5_000;
 /** Batches of a round in flight at once. */
 const PIPELINE_DEPTH = 3;

@@ -1,5 +1,5 @@
 /**
- * `bench` (GitHub issues 4 and 9): our drain controller against the algorithm of aws-cdk's
+ * `bench`: our drain controller against the algorithm of aws-cdk's
  * `InstanceDrainHook`, on the same emulator, workload and throttling, in one run, up to a whole
  * cluster at ECS's quota (5,000 container instances; the baseline stops at --baseline-max).
  * Writes BENCHMARKS.md and prints the tables; the last line is the `BENCH ...` summary

@@ -256,7 +256,7 @@ describe('EcsDrainHook', () => {
       }
     });
 
-    // Issue 8, defect 1: a cluster-wide ListTasks (no containerInstance) is authorized on '*'
+    // A cluster-wide ListTasks (no containerInstance) is authorized on '*'
     // (cdklabs/construct-hub#1207); a grant on container instances alone refuses it.
     test('ListTasks is allowed on * under ArnEquals ecs:cluster = the cluster', () => {
       const f = fixture();

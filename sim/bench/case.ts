@@ -1,6 +1,6 @@
 /**
  * One bench case: a strategy (our controller or the aws-cdk baseline), a size, an event mode.
- * Starts a simulation, runs the workload, and measures what issue 4 asks for. Runs in its own
+ * Starts a simulation, runs the workload, and measures what the bench reports. Runs in its own
  * process (see bench.ts), so that one case's heap never slows the next.
  */
 import { writeBaselineAssembly, BASELINE_CLUSTER, BASELINE_DRAIN_TIME_SECONDS, BASELINE_GROUP } from './baseline-assembly';

@@ -1,6 +1,6 @@
 /**
  * What the bench's results say, shared by its console output and BENCHMARKS.md: lookups, the
- * per-size tables, the targets of issues 4 and 9 with met/missed, and the `BENCH` line.
+ * per-size tables, the targets with met/missed, and the `BENCH` line.
  */
 import { CaseResult, EventMode, Strategy } from './case';
 
@@ -9,7 +9,7 @@ export const MODES: EventMode[] = ['events', 'ecs-events-lost', 'busy-cluster'];
 /** The modes of a run that names none (BENCHMARKS.md): `busy-cluster` is asked for by name. */
 export const DEFAULT_MODES: EventMode[] = ['events', 'ecs-events-lost'];
 export const STRATEGIES: Strategy[] = ['ours', 'baseline'];
-/** The size at which issue 9 compares ours with the baseline (the baseline completes every drain there). */
+/** The size at which the quota targets compare ours with the baseline (the baseline completes every drain there). */
 export const COMPARISON_SIZE = 100;
 
 /** What the report needs of the run's options. */
@@ -220,7 +220,7 @@ export function comparisonRatio(results: CaseResult[], key: 'apiCalls' | 'busySe
 
 /**
  * `BENCH n=… failed=… premature=… denied=… late_actions=… p99_reaction_s=… reaction_floor_s=…
- * api_calls_per_instance=… busy_s_per_instance=… n100_api_ratio=… n100_busy_ratio=…` (issue 9):
+ * api_calls_per_instance=… busy_s_per_instance=… n100_api_ratio=… n100_busy_ratio=…`:
  * the failure counts as in `Failures`; the figures of ours at the largest size, events flowing;
  * the ratios ours / baseline at n=100, events flowing (`n/a` when n=100 did not run).
  */

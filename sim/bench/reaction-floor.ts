@@ -1,5 +1,5 @@
 /**
- * The reaction floor (issue 9): under the emulator's token buckets (sim/emulator/throttling.ts),
+ * The reaction floor: under the emulator's token buckets (sim/emulator/throttling.ts),
  * no drain controller can complete N drains faster than the calls it cannot avoid allow. Per
  * drain, after its instance became empty (its last task STOPPED, at `r`):
  * - reads that prove it empty, at or after `r`: counted as one call of the ECS read bucket per

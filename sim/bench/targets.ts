@@ -1,6 +1,6 @@
 /**
- * The bench's targets with met or missed: issue 9 (a whole cluster at ECS's quota) and issue 4
- * (the first benchmark, at the largest size the baseline runs).
+ * The bench's targets with met or missed: a whole cluster at ECS's quota, and against the
+ * baseline at the largest size the baseline runs.
  */
 import { CaseResult } from './case';
 import {
@@ -16,12 +16,12 @@ export interface Target {
   readonly note: string;
 }
 
-/** Issue 9's bound on the real time of `bench --sizes 5000`. */
+/** The bound on the real time of `bench --sizes 5000`. */
 export const QUOTA_RUN_REAL_SECONDS = 20 * 60;
-/** Issue 9: the p99 reaction may exceed the floor by this factor at most. */
+/** At the quota, the p99 reaction may exceed the floor by this factor at most. */
 export const FLOOR_FACTOR = 1.25;
 
-export function issue9Targets(shape: RunShape, results: CaseResult[]): Target[] {
+export function quotaTargets(shape: RunShape, results: CaseResult[]): Target[] {
   const out: Target[] = [];
   const n = largestSize(shape);
   const f = failuresOf(results);
@@ -94,7 +94,7 @@ export function issue9Targets(shape: RunShape, results: CaseResult[]): Target[] 
   return out;
 }
 
-export function issue4Targets(shape: RunShape, results: CaseResult[], bundleBytes: number, coldInit: ColdInit): Target[] {
+export function baselineTargets(shape: RunShape, results: CaseResult[], bundleBytes: number, coldInit: ColdInit): Target[] {
   const out: Target[] = [];
   const n = largestBaselineSize(shape, results);
   const ours = n === undefined ? undefined : find(results, 'ours', n, 'events');
@@ -122,7 +122,7 @@ export function issue4Targets(shape: RunShape, results: CaseResult[], bundleByte
   if (ours) {
     out.push({
       name: `p99 reaction, events flowing (n=${n})`,
-      goal: '≤ 5 s (issue 9 replaces it at the top sizes by the floor)',
+      goal: '≤ 5 s (at the top sizes the floor target replaces it)',
       measured: `${fmt(ours.reactionP99Seconds, 1)} s (floor ${fmt(ours.reactionFloor.seconds, 1)} s)`,
       met: ours.reactionP99Seconds <= 5,
       note: ours.reactionP99Seconds <= 5 ? '' : `missed by ${fmt(ours.reactionP99Seconds - 5, 1)} s (p50 ${fmt(ours.reactionP50Seconds, 1)} s; `

@@ -1,5 +1,5 @@
 /**
- * The bench workload (GitHub issue 4), the same for every strategy: N instances, each running
+ * The bench workload, the same for every strategy: N instances, each running
  * four replica tasks of a service behind a load balancer (300 s deregistration delay, so a
  * stopping task stays DEACTIVATING for five minutes, then a 30 s stop timeout) and one daemon
  * task; one instance in ten also runs a standalone (RunTask) task that ends ten minutes after

@@ -1,5 +1,5 @@
 /**
- * Malformed and unexpected events (issue 5, part 2): missing fields, wrong types, another
+ * Malformed and unexpected events: missing fields, wrong types, another
  * cluster's or group's events, test notifications. Each is put on the bus (where the template's
  * rules may or may not route it) and also handed straight to the function, as a rule with a
  * looser pattern or a manual `aws lambda invoke` would. The controller must answer each with one

@@ -1,6 +1,6 @@
 /**
- * The fault matrix's production conditions (issue 8): what production has and the first matrix
- * left out. Each runs the shared scale-in (run.ts) with one condition; where the totals cannot
+ * The fault matrix's production conditions: what production has that the first rows of the
+ * matrix (scenarios.ts) leave out. Each runs the shared scale-in (run.ts) with one condition; where the totals cannot
  * see the property, `verify` checks it.
  */
 import { ChaosContext, launchInto } from './context';
@@ -387,7 +387,7 @@ function verifySpot(context: ChaosContext): string[] {
     const t = emulator.timeline(id);
     context.notes.push(`${id}: ${warning.tasks} task(s) when warned, DRAINING after ${(((t.drainingAt ?? NaN) - warning.at) / SECOND).toFixed(1)} s, `
       + `${t.completedBy === 'api' ? 'released' : 'reclaimed'} after ${(((t.terminatedAt ?? NaN) - warning.at) / SECOND).toFixed(0)} s`);
-    // The warning is the earliest word: DRAINING then, before Auto Scaling starts the termination (DESIGN.md, triggers).
+    // The warning is the earliest word: DRAINING then, before Auto Scaling starts the termination (README, Usage: drainOnSpotInterruption).
     if (emulator.containerInstanceArns(id).length > 0 && (t.drainingAt === undefined || t.drainingAt >= t.terminatingAt!)) {
       problems.push(`${id}: DRAINING ${t.drainingAt === undefined ? 'never' : `${((t.drainingAt - warning.at) / SECOND).toFixed(1)} s after the Spot warning`}, `
         + `not before its lifecycle action (${((t.terminatingAt! - warning.at) / SECOND).toFixed(1)} s)`);

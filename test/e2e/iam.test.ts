@@ -13,7 +13,7 @@ beforeAll(() => {
   assembly = synthesizeExample();
 }, 60_000);
 
-// Issue 8, defect 1: a pass over more than 20 registrations lists the tasks of the whole cluster
+// A pass over more than 20 registrations lists the tasks of the whole cluster
 // (ListTasks without containerInstance), which IAM authorizes on resource `*`
 // (cdklabs/construct-hub#1207). A role that grants ecs:ListTasks only on container instances is
 // refused, and the drains wait for their deadline instead of ending when the instances are empty.
