@@ -208,10 +208,12 @@ interface ExecutionEnvironment {
 
 /**
  * How long (real time) a first invocation of a new execution environment holds virtual time still
- * until it sends its first request or sets a timer (then it waits on the virtual clock). There, the AWS SDK reads its shared configuration files
- * (real file I/O the driver cannot see, slower under load); if time moved meanwhile, the
- * invocation could run into its timeout without having sent a single request, which no Lambda
- * cold start of milliseconds would do. Bounded, so a handler that never calls out cannot stop time.
+ * until it sends its first request. There, the AWS SDK reads its shared configuration files (real
+ * file I/O the driver cannot see, slower under load); if time moved meanwhile, the invocation could
+ * run into its timeout without having sent a single request, which no Lambda cold start of
+ * milliseconds would do. A timer set meanwhile does not end the hold: a handler may well set one
+ * (a pass's abort deadline) before its first request, while the SDK is still reading. Bounded, so
+ * a handler that never calls out cannot stop time.
  */
 const COLD_START_HOLD_REAL_MS = 2_000;
 
@@ -326,13 +328,6 @@ export class LambdaRuntime implements ActivityProbe {
 
   /** ActivityProbe: invocations running now (the driver waits longer between turns for them). */
   get running(): number { return this.active.size; }
-  /** Virtual time set a timer: the invocation whose code set it (if one) waits on the clock, not on real I/O. */
-  onTimerSet(): void {
-    if (this.coldStarts.size === 0) return;
-    const id = this.options.http.scope.getStore()?.invocationId;
-    if (id !== undefined) this.coldStarts.delete(id);
-  }
-
   /** ActivityProbe: requests on their way to the emulator, and cold starts still initializing (see COLD_START_HOLD_REAL_MS). */
   get busy(): number {
     let initializing = 0;
