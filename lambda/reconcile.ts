@@ -10,8 +10,9 @@
  *   carrying the attribute), lookups by instance id only for instances that need them, and task
  *   reads only for instances empty by their counts, per instance or by a cluster-wide listing
  *   shared by all batches, whichever costs fewer calls (ClusterTaskReads).
- * Two passes never run at once: the construct gives the reconcile function a reserved
- * concurrency of one (README, "Design").
+ * Two passes may overlap (the reconcile function reserves no concurrency, so that the stack deploys
+ * in an account with a small quota: README, "Design"): every write is one a second pass may repeat
+ * harmlessly, and a release rests on reads made by the pass that releases.
  */
 import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
