@@ -2,7 +2,8 @@
  * A CI-sized slice of the chaos matrix (`npx projen chaos` runs all of it): a few fault
  * scenarios x 2 seeds x few instances, through the same code (sim/chaos/), the real bundled
  * controller and the emulator. Every lifecycle action the controller can complete, it completes;
- * nothing is released early, the operator's instance is untouched, no unexplained error.
+ * nothing is released early, the operator's instance is untouched, nothing is drained outside a
+ * hook's wait, no unexplained error.
  */
 import { runChaos } from '../../sim/chaos/run';
 import { scenarioNamed } from '../../sim/chaos/scenarios';
@@ -22,6 +23,8 @@ const cases = [
   'attribute-full', 'deregistration-lag', 're-registration', 'late-record', 'warm-pool-stale-event', 'warm-pool-cut-reactivation',
   // Around the drains: stack updates that edit the group list mid-drain, root volume refreshes, a small Lambda quota.
   'stack-update-first-removed', 'stack-update-group-added', 'root-volume-lost-events', 'small-account',
+  // An unkind AWS: late lifecycle copies on a warm pool, stale reads with early release and the narrow refusal.
+  'warm-pool-late-lifecycle', 'all-unkind',
 ].flatMap(scenario => SEEDS.map(seed => [scenario, seed] as const));
 
 test.each(cases)('%s, seed %d: completed == lifecycle actions, nothing premature, untouched, no unhandled error, its checks hold', async (name, seed) => {
@@ -30,7 +33,7 @@ test.each(cases)('%s, seed %d: completed == lifecycle actions, nothing premature
   expect(result.problems).toEqual([]);
   expect(result.outcome).toBe('done');
   expect(result.actions).toBeGreaterThan(0);
-  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, unhandled: 0, denied: 0, failedChecks: 0 });
+  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, writesOutsideWait: 0, unhandled: 0, denied: 0, failedChecks: 0 });
 });
 
 test('junk events: one structured log line each, nothing changed, and the drain still completes', async () => {
