@@ -6,7 +6,7 @@
  */
 import { ClusterApi, errorName, forEachLimited, GroupInstance, isItemSpecific, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
-import { InstancePlan, InstanceView, Outcome, planTermination, stillWaits } from './decide';
+import { InstancePlan, InstanceView, mayBeDrained, Outcome, planTermination, stillWaits } from './decide';
 
 /** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
 export type Planner = typeof planTermination;
@@ -105,8 +105,13 @@ interface Work {
   refused?: boolean;
   /** What this run tried already, so a refusal is not asked again in the next round. */
   readonly tried: { readonly draining: Set<string>; readonly record: Set<string>; heartbeat: boolean };
-  /** When the task counts of the view were last known to be read (at or after the read): see ErrorPolicy.readSettleMs. */
-  countsReadAt: number;
+  /**
+   * Since when (at or after the read) this run has seen the counts of every registration at zero,
+   * without a count seen non-zero since: see ErrorPolicy.readSettleMs. A task told to stop is never
+   * told to run again and a DRAINING registration gets no new task, so counts that stay at zero
+   * keep what the first such read showed. Undefined while a count is non-zero.
+   */
+  emptySince?: number;
 }
 
 /** Rounds of start → read → plan; a new registration found late needs a second one. */
@@ -139,7 +144,7 @@ export class Drainer {
         view,
         plan: planner(view, this.now(), this.config),
         tried: { draining: new Set(), record: new Set(), heartbeat: false },
-        countsReadAt: this.now(),
+        emptySince: view.containerInstances.every(mayBeDrained) ? this.now() : undefined,
       };
       this.replan(work);
       return work;
@@ -184,8 +189,8 @@ export class Drainer {
         const tasks = earlier.get(ci.containerInstanceArn);
         return tasks !== undefined && ci.status === 'DRAINING' ? { ...ci, tasksNotStopped: tasks } : ci;
       });
-      work.countsReadAt = this.now();
       this.update(work, { containerInstances: fresh, registrationsComplete: true });
+      this.countsRead(work);
     }
   }
 
@@ -209,13 +214,13 @@ export class Drainer {
         this.fail(work, error, 'set DRAINING');
         continue;
       }
-      work.countsReadAt = this.now();
       this.update(work, {
         containerInstances: work.view.containerInstances
           .filter(ci => !gone.has(ci.containerInstanceArn))
           .map(ci => fresh.find(f => f.containerInstanceArn === ci.containerInstanceArn) ?? ci)
           .filter(ci => ci.status !== 'INACTIVE'),
       });
+      this.countsRead(work);
     }
   }
 
@@ -281,8 +286,14 @@ export class Drainer {
     for (const work of works.filter(w => !updates.some(u => u.work === w))) this.replan(work);
   }
 
+  /** Counts just read into the view (the time taken after the answer: at or after what it shows). */
+  private countsRead(work: Work): void {
+    if (!work.view.containerInstances.every(mayBeDrained)) work.emptySince = undefined;
+    else work.emptySince ??= this.now();
+  }
+
   private async readTasks(works: Work[], readTasks: TaskReader): Promise<void> {
-    const settled = Math.max(...works.map(w => w.countsReadAt)) + (this.errors.readSettleMs ?? READ_SETTLE_MS);
+    const settled = Math.max(...works.map(w => w.emptySince ?? this.now())) + (this.errors.readSettleMs ?? READ_SETTLE_MS);
     if (settled > this.now()) await this.api.pause(settled - this.now());
     const tasks = await readTasks(works.flatMap(w => w.plan.needs.tasksOf));
     for (const work of works) {
