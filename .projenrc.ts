@@ -51,6 +51,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock-jest@^4',
     'cdk-nag@^3',
     'esbuild@^0.28',
+    // Property tests of the controller's event parsing: a failing event shrinks to a small one.
+    'fast-check@^4',
     // The ecosystem's integration test form: test/integ.scale-in.ts, snapshot checked in the build.
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     '@aws-cdk/integ-runner@^2.197.10',

@@ -8,6 +8,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { EcsDrainHook } from '../src';
 import { danglingReferences, terminationHooksByGroup } from './template-checks';
+import { ENV } from '../src/constants';
 
 // Runs at both ends of the peer range: test/compat/ runs this file against aws-cdk-lib 2.120.0.
 
@@ -181,8 +182,24 @@ describe('one EcsDrainHook per group', () => {
 
   test('two EcsDrainHooks on different groups are fine', () => {
     const f = fixture();
-    new EcsDrainHook(f.stack, 'A', { cluster: f.cluster, autoScalingGroups: [plainGroup(f, 'GroupA')] });
-    new EcsDrainHook(f.stack, 'B', { cluster: f.cluster, autoScalingGroups: [plainGroup(f, 'GroupB')] });
+    const groupA = plainGroup(f, 'GroupA');
+    const groupB = plainGroup(f, 'GroupB');
+    const a = new EcsDrainHook(f.stack, 'A', { cluster: f.cluster, autoScalingGroups: [groupA] });
+    const b = new EcsDrainHook(f.stack, 'B', { cluster: f.cluster, autoScalingGroups: [groupB] });
     expect(() => f.app.synth()).not.toThrow();
+    // Each hook drains its own group only: one termination hook per group, each named for its EcsDrainHook.
+    const template = Template.fromStack(f.stack);
+    const hooks = terminationHooksByGroup(template.toJSON());
+    const groupKey = (group: autoscaling.AutoScalingGroup) => JSON.stringify(f.stack.resolve(group.autoScalingGroupName));
+    expect(hooks.size).toBe(2);
+    expect(hooks.get(groupKey(groupA))).toEqual([expect.objectContaining({ LifecycleHookName: a.lifecycleHookName })]);
+    expect(hooks.get(groupKey(groupB))).toEqual([expect.objectContaining({ LifecycleHookName: b.lifecycleHookName })]);
+    expect(a.lifecycleHookName).not.toEqual(b.lifecycleHookName);
+    // ...and each controller is told of its own group, not of the other one.
+    const resources = template.toJSON().Resources;
+    for (const [drain, group] of [[a, groupA], [b, groupB]] as const) {
+      const env = resources[f.stack.resolve((drain.function.node.defaultChild as CfnElement).logicalId)].Properties.Environment.Variables;
+      expect(env[ENV.AUTO_SCALING_GROUP_NAMES]).toEqual({ 'Fn::Join': ['', ['["', f.stack.resolve(group.autoScalingGroupName), '"]']] });
+    }
   });
 });

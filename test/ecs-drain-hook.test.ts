@@ -367,9 +367,25 @@ describe('EcsDrainHook', () => {
       expect(() => hook(f, { drainTimeout })).toThrow(message);
     });
 
-    test.each([Duration.minutes(1), Duration.hours(47)])('drainTimeout %s is accepted', drainTimeout => {
+    test.each([
+      // The heartbeat is the drain timeout plus 5 minutes to finish, capped at 2 hours.
+      [Duration.minutes(1), 60, 360],
+      [Duration.hours(47), 47 * 3600, 7200],
+    ])('drainTimeout %s is accepted', (drainTimeout, drainSeconds, heartbeatSeconds) => {
       const f = fixture();
       expect(() => hook(f, { drainTimeout })).not.toThrow();
+      // Accepted as given, not clamped to the bounds: the hook and the function carry it.
+      const template = Template.fromStack(f.stack);
+      template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
+      template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: heartbeatSeconds });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            [ENV.DRAIN_TIMEOUT_SECONDS]: String(drainSeconds),
+            [ENV.HEARTBEAT_TIMEOUT_SECONDS]: String(heartbeatSeconds),
+          }),
+        },
+      });
     });
 
     test('an unresolved drainTimeout is not validated and gets the maximum heartbeat', () => {
@@ -402,6 +418,27 @@ describe('EcsDrainHook', () => {
       const drain = new EcsDrainHook(f.stack, 'Drain', { cluster: f.cluster });
       drain.addAutoScalingGroup(f.group);
       expect(() => Template.fromStack(f.stack)).not.toThrow();
+      // The group added later is drained like one passed to the constructor: its hook, and its name for the function.
+      const template = Template.fromStack(f.stack);
+      template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 1);
+      template.hasResourceProperties('AWS::AutoScaling::LifecycleHook', {
+        AutoScalingGroupName: { Ref: Match.stringLikeRegexp('^Group') },
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+        LifecycleHookName: drain.lifecycleHookName,
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            [ENV.AUTO_SCALING_GROUP_NAMES]: { 'Fn::Join': ['', ['["', { Ref: Match.stringLikeRegexp('^Group') }, '"]']] },
+          }),
+        },
+      });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({
+          'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
+          'detail': { AutoScalingGroupName: [{ Ref: Match.stringLikeRegexp('^Group') }], LifecycleHookName: [drain.lifecycleHookName] },
+        }),
+      });
     });
   });
 

@@ -37,6 +37,7 @@ test('plain scale-in: every instance drains, deregisters and is released by the 
 
   expect(run.outcome).toBe('done');
   expect(summary).toMatchObject({ instances: 4, drained: 4, premature: 0, forced: 0, lostActions: 0 });
+  expect(summary.rows).toHaveLength(4);
   for (const { timeline: t } of summary.rows) {
     expect(t.drainingAt).toBeDefined();
     expect(t.deregisteredAt!).toBeGreaterThanOrEqual(t.lastTaskStoppedAt!);
@@ -49,6 +50,8 @@ test('plain scale-in: every instance drains, deregisters and is released by the 
 test('DEACTIVATING tasks hold termination for the load balancer deregistration delay', async () => {
   const { summary } = await scenario('plain', 2);
 
+  // Both instances terminate: the checks below run on each of them, not on none.
+  expect(summary.rows).toHaveLength(2);
   for (const { timeline: t } of summary.rows) {
     // Service tasks behind the example's target group stay DEACTIVATING for 300 s.
     expect(t.lastTaskStoppedAt! - t.drainingAt!).toBeGreaterThanOrEqual(300_000);
@@ -63,6 +66,7 @@ test('an instance that never registered with the cluster is released at once', a
   const { summary } = await scenario('never-registered', 2);
 
   expect(summary).toMatchObject({ instances: 2, drained: 2, lostActions: 0 });
+  expect(summary.rows).toHaveLength(2);
   for (const { timeline: t } of summary.rows) {
     expect(t.drainingAt).toBeUndefined();
     expect(t.lifecycleCompletedAt! - t.terminatingAt!).toBeLessThan(MINUTE);
@@ -92,6 +96,8 @@ test("an operator's manual DRAINING instance is left untouched", async () => {
 test('a Spot interruption warning starts the drain before Auto Scaling terminates', async () => {
   const { run, summary } = await scenario('spot', 2);
 
+  // Both interrupted instances terminate: the checks below run on each of them, not on none.
+  expect(summary.rows).toHaveLength(2);
   for (const { timeline: t } of summary.rows) {
     expect(t.drainingAt! - run.scaleInAt).toBeLessThan(10_000);
     expect(t.terminatedAt).toBeDefined();
@@ -104,6 +110,7 @@ test('a drain longer than the heartbeat timeout is kept alive by heartbeats', as
 
   expect(run.heartbeatTimeoutMs).toBeLessThan(run.drainTimeoutMs);
   expect(summary).toMatchObject({ drained: 2, premature: 0, forced: 0, lostActions: 0 });
+  expect(summary.rows).toHaveLength(2);
   for (const { timeline: t } of summary.rows) {
     expect(t.lifecycleCompletedAt! - t.terminatingAt!).toBeGreaterThan(run.heartbeatTimeoutMs);
   }

@@ -26,6 +26,7 @@ test('40 instances terminating at once with every ECS event lost are released so
   expect(stats.denied).toEqual({});
   expect([...new Set(stats.deniedRequests.map(d => d.message))]).toEqual([]);
   expect(summary).toMatchObject({ instances: 40, drained: 40, premature: 0, forced: 0, lostActions: 0 });
+  expect(summary.rows).toHaveLength(40);
   // Without ECS events, the one-minute reconcile pass is what notices an empty instance.
   for (const row of summary.rows) expect(row.reactionMs).toBeLessThanOrEqual(2 * 60_000);
 }, 180_000);

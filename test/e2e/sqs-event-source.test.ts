@@ -274,6 +274,8 @@ describe('errors, redelivery, dead-letter queues, partial batch responses', () =
       const stats = sim.mappingStats('Mapping');
       expect(stats.throttles).toBeGreaterThan(0);
       expect(sim.lambda.stats('worker').throttles).toBe(stats.throttles);
+      // Every throttle of the worker is in the list checked next, so the check is not on an empty list.
+      expect(sim.lambda.throttled).toHaveLength(stats.throttles);
       expect(sim.lambda.throttled.every(t => t.invocationType === 'RequestResponse')).toBe(true);
       expect(peakOverlap(runs(sim))).toBe(1);
       expect(sim.queueStats('work').deleted).toBe(20);

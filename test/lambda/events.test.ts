@@ -1,8 +1,9 @@
 /**
  * Bad input: parseTrigger classifies anything it does not expect as 'ignored', and the
- * controller answers an ignored event with one log line and no AWS call. Includes a seeded
- * fuzz test over mutations of the sample events.
+ * controller answers an ignored event with one log line and no AWS call. Includes property
+ * tests (fast-check, fixed seeds) over mutations of the sample events.
  */
+import * as fc from 'fast-check';
 import {
   allCalls, autoScalingMock, containerInstanceEvent, ecsMock, GROUP, harness, HOOK, INSTANCE, lifecycleEvent, mutatingCalls, OTHER_GROUP, sampleEvent,
   scheduledEvent, spotEvent, stageWorld,
@@ -129,99 +130,125 @@ describe('malformed events', () => {
   });
 });
 
-/* eslint-disable no-bitwise -- mulberry32 is bit arithmetic */
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-/* eslint-enable no-bitwise */
-
 const REPLACEMENTS: unknown[] = [null, 0, -1, 1.5, '', 'x', 'i-0123456789abcdef0', true, [], [1], {}, { a: 1 }, 'DRAINING', 2 ** 53];
 
-/** Drops or retypes one random field (top level or in detail), or replaces the whole event. */
-function mutate(event: any, random: () => number): unknown {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  const roll = random();
-  if (roll < 0.05) return pick(REPLACEMENTS);
-  const inDetail = roll < 0.75 && event.detail !== null && typeof event.detail === 'object' && Object.keys(event.detail).length > 0;
-  const target = inDetail ? event.detail : event;
-  const key = pick(Object.keys(target));
-  if (random() < 0.4) delete target[key];
-  else target[key] = pick(REPLACEMENTS);
+const NAMES = [
+  'ec2-instance-terminate-lifecycle-action', 'ec2-spot-instance-interruption-warning', 'ecs-container-instance-state-change', 'ecs-task-state-change', 'scheduled-event',
+] as const;
+
+/** One mutation of an event: the whole event replaced, or one field (top level or in detail) dropped or retyped. */
+type Mutation =
+  | { readonly kind: 'replace-event'; readonly value: unknown }
+  | {
+    readonly kind: 'field';
+    readonly inDetail: boolean;
+    /** An index into the target's keys, modulo their count. */
+    readonly key: number;
+    readonly drop: boolean;
+    readonly value?: unknown;
+  };
+
+// The weights of the hand-rolled generator this replaced: the whole event 5 %, a field of detail
+// 70 %, a top-level field 25 %; a field dropped 40 %, retyped 60 %. A mutation is data, not a
+// draw from a random stream, so fast-check shrinks a failure to the fewest, simplest mutations.
+const replacement = fc.constantFrom(...REPLACEMENTS);
+const fieldMutation = (inDetail: boolean): fc.Arbitrary<Mutation> => {
+  const field = { kind: fc.constant('field' as const), inDetail: fc.constant(inDetail), key: fc.nat({ max: 63 }) };
+  return fc.oneof(
+    { arbitrary: fc.record({ ...field, drop: fc.constant(true) }), weight: 2 },
+    { arbitrary: fc.record({ ...field, drop: fc.constant(false), value: replacement }), weight: 3 },
+  );
+};
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('replace-event' as const), value: replacement }), weight: 1 },
+  { arbitrary: fieldMutation(true), weight: 14 },
+  { arbitrary: fieldMutation(false), weight: 5 },
+);
+
+/**
+ * Applies the mutations to a fresh copy of the sample event, in order, until one replaces the
+ * event with something other than an object. A field of detail falls back to a top-level field
+ * when detail is not an object with fields. Values are copied: no mutation edits REPLACEMENTS.
+ */
+function mutated(name: typeof NAMES[number], mutations: readonly Mutation[]): unknown {
+  let event: any = sampleEvent(name);
+  for (const m of mutations) {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) break;
+    if (m.kind === 'replace-event') { event = structuredClone(m.value); continue; }
+    const inDetail = m.inDetail && event.detail !== null && typeof event.detail === 'object' && Object.keys(event.detail).length > 0;
+    const target = inDetail ? event.detail : event;
+    const keys = Object.keys(target);
+    if (keys.length === 0) continue;
+    const key = keys[m.key % keys.length];
+    if (m.drop) delete target[key];
+    else target[key] = structuredClone(m.value);
+  }
   return event;
 }
 
-describe('fuzzing the sample events', () => {
-  const NAMES = [
-    'ec2-instance-terminate-lifecycle-action', 'ec2-spot-instance-interruption-warning', 'ecs-container-instance-state-change', 'ecs-task-state-change', 'scheduled-event',
-  ] as const;
 
-  test('parseTrigger never throws, and an ignored event makes no AWS call (seeded, 400 cases)', async () => {
-    const random = prng(20261128);
+// Fixed seeds: CI runs the same cases every time; a failure reports its seed, path and shrunk case.
+describe('fuzzing the sample events', () => {
+  test('parseTrigger never throws, and an ignored event makes no AWS call (fast-check, 400 cases)', async () => {
     let ignored = 0;
     stageWorld({ instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }] });
     const h = harness();
-    for (let i = 0; i < 400; i++) {
-      // GIVEN a sample event with one to three random mutations
-      let event: unknown = sampleEvent(NAMES[i % NAMES.length]);
-      const mutations = 1 + Math.floor(random() * 3);
-      for (let m = 0; m < mutations && typeof event === 'object' && event !== null && !Array.isArray(event); m++) event = mutate(event, random);
-      const description = `case ${i}: ${JSON.stringify(event)}`;
+    await fc.assert(fc.asyncProperty(
+      // GIVEN a sample event with one to three mutations
+      fc.constantFrom(...NAMES), fc.array(mutation, { minLength: 1, maxLength: 3 }),
+      async (name, mutations) => {
+        const event = mutated(name, mutations);
+        const description = JSON.stringify(event);
 
-      // WHEN it is classified
-      let trigger: ReturnType<typeof parseTrigger> | undefined;
-      expect(() => { trigger = parseTrigger(event); }).not.toThrow();
-      if (trigger!.kind !== 'ignored') continue;
-      ignored++;
+        // WHEN it is classified
+        let trigger: ReturnType<typeof parseTrigger> | undefined;
+        expect(() => { trigger = parseTrigger(event); }).not.toThrow();
+        if (trigger!.kind !== 'ignored') return;
+        ignored++;
 
-      // THEN an ignored event gets one log line and no call, mutating or not
-      ecsMock.resetHistory();
-      autoScalingMock.resetHistory();
-      h.lines.length = 0;
-      await expect(h.controller.handle(event)).resolves.toMatchObject({ trigger: 'ignored', errors: 0 });
-      expect({ description, calls: allCalls().length, mutating: mutatingCalls().length, lines: h.lines.length }).toEqual({
-        description, calls: 0, mutating: 0, lines: 1,
-      });
-    }
+        // THEN an ignored event gets one log line and no call, mutating or not
+        ecsMock.resetHistory();
+        autoScalingMock.resetHistory();
+        h.lines.length = 0;
+        await expect(h.controller.handle(event)).resolves.toMatchObject({ trigger: 'ignored', errors: 0 });
+        expect({ description, calls: allCalls().length, mutating: mutatingCalls().length, lines: h.lines.length }).toEqual({
+          description, calls: 0, mutating: 0, lines: 1,
+        });
+      },
+    ), { seed: 20261128, numRuns: 400 });
     // The mutations do reach the ignored path often enough to mean something.
     expect(ignored).toBeGreaterThan(50);
   });
 
-  test('the controller never crashes on a mutated event, whatever it classifies it as (seeded, 200 cases)', async () => {
-    const random = prng(7);
+  test('the controller never crashes on a mutated event, whatever it classifies it as (fast-check, 200 cases)', async () => {
     const h = harness();
-    for (let i = 0; i < 200; i++) {
-      // GIVEN a world where the instance is InService in the managed group, its container instance
-      // DRAINING without a drain record (staged afresh: the fake world remembers what a case changed)
-      stageWorld({
-        instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
-        containerInstances: [{ arn: (sampleEvent('ecs-container-instance-state-change') as any).detail.containerInstanceArn, ec2InstanceId: INSTANCE, status: 'DRAINING' }],
-      });
-      // and a mutated event
-      let event: unknown = sampleEvent(NAMES[i % NAMES.length]);
-      event = mutate(event, random);
-      h.lines.length = 0;
+    await fc.assert(fc.asyncProperty(
+      // GIVEN a sample event with one mutation
+      fc.constantFrom(...NAMES), mutation,
+      async (name, m) => {
+        // and a world where the instance is InService in the managed group, its container instance
+        // DRAINING without a drain record (staged afresh: the fake world remembers what a case changed)
+        stageWorld({
+          instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'InService' }],
+          containerInstances: [{ arn: (sampleEvent('ecs-container-instance-state-change') as any).detail.containerInstanceArn, ec2InstanceId: INSTANCE, status: 'DRAINING' }],
+        });
+        const event = mutated(name, [m]);
+        h.lines.length = 0;
 
-      // WHEN it is handled THEN it resolves, and every line is JSON
-      const summary = await h.controller.handle(event);
-      expect(summary.errors).toBe(0);
-      for (const line of h.lines) expect(() => JSON.parse(line)).not.toThrow();
-      // Only a Spot warning, or a lifecycle action of the managed group and hook (the event is
-      // Auto Scaling's word that the instance waits in the hook: no Auto Scaling read), may change
-      // anything for an InService instance.
-      const trigger = parseTrigger(event);
-      const ownLifecycleAction = trigger.kind === 'lifecycle-action' && trigger.groupName === GROUP && trigger.hookName === HOOK;
-      if (summary.trigger !== 'spot-interruption' && !ownLifecycleAction) {
-        const description = `case ${i}: ${JSON.stringify(event)}`;
-        expect({ description, calls: mutatingCalls() }).toEqual({ description, calls: [] });
-      }
-    }
+        // WHEN it is handled THEN it resolves, and every line is JSON
+        const summary = await h.controller.handle(event);
+        expect(summary.errors).toBe(0);
+        for (const line of h.lines) expect(() => JSON.parse(line)).not.toThrow();
+        // Only a Spot warning, or a lifecycle action of the managed group and hook (the event is
+        // Auto Scaling's word that the instance waits in the hook: no Auto Scaling read), may change
+        // anything for an InService instance.
+        const trigger = parseTrigger(event);
+        const ownLifecycleAction = trigger.kind === 'lifecycle-action' && trigger.groupName === GROUP && trigger.hookName === HOOK;
+        if (summary.trigger !== 'spot-interruption' && !ownLifecycleAction) {
+          const description = JSON.stringify(event);
+          expect({ description, calls: mutatingCalls() }).toEqual({ description, calls: [] });
+        }
+      },
+    ), { seed: 7, numRuns: 200 });
   });
 });

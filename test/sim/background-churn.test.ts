@@ -65,6 +65,7 @@ describe('backgroundChurn', () => {
       expect(stopped.filter(arn => backlog.includes(arn)).length).toBeLessThan(250);
       expect(stopped.filter(arn => !backlog.includes(arn)).length).toBeGreaterThan(10);
       const described = await describeAll(h, stopped);
+      expect(described).toHaveLength(stopped.length);
       for (const task of described) {
         expect(task).toMatchObject({ launchType: 'FARGATE', lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'EssentialContainerExited' });
         expect(task.containerInstanceArn).toBeUndefined();
