@@ -6,9 +6,9 @@
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
-  DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
-  DescribeWarmPoolCommand,
+  paginateDescribeAutoScalingGroups,
+  paginateDescribeAutoScalingInstances,
+  paginateDescribeWarmPool,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -18,8 +18,8 @@ import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
-  ListContainerInstancesCommand,
-  ListTasksCommand,
+  paginateListContainerInstances,
+  paginateListTasks,
   PutAttributesCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
@@ -116,27 +116,18 @@ export class ClusterApi {
     const result: GroupInstance[] = [];
     const withWarmPool: string[] = [];
     for (const names of chunk(groupNames, LIMITS.describeAutoScalingGroups)) {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.autoScaling.send(new DescribeAutoScalingGroupsCommand({
-          AutoScalingGroupNames: names, MaxRecords: LIMITS.describeAutoScalingGroups, NextToken: nextToken,
-        }), this.options());
+      const pages = paginateDescribeAutoScalingGroups(
+        paging(this.autoScaling, LIMITS.describeAutoScalingGroups), { AutoScalingGroupNames: names }, this.options());
+      for await (const page of pages) {
         for (const group of page.AutoScalingGroups ?? []) {
           result.push(...instancesOf(group.AutoScalingGroupName!, group.Instances));
           if (group.WarmPoolConfiguration) withWarmPool.push(group.AutoScalingGroupName!);
         }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      }
     }
     for (const groupName of withWarmPool) {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.autoScaling.send(new DescribeWarmPoolCommand({
-          AutoScalingGroupName: groupName, MaxRecords: LIMITS.describeWarmPool, NextToken: nextToken,
-        }), this.options());
-        result.push(...instancesOf(groupName, page.Instances));
-        nextToken = page.NextToken;
-      } while (nextToken);
+      const pages = paginateDescribeWarmPool(paging(this.autoScaling, LIMITS.describeWarmPool), { AutoScalingGroupName: groupName }, this.options());
+      for await (const page of pages) result.push(...instancesOf(groupName, page.Instances));
     }
     return result;
   }
@@ -145,16 +136,13 @@ export class ClusterApi {
   async autoScalingInstances(instanceIds: readonly string[]): Promise<Map<string, GroupInstance>> {
     const result = new Map<string, GroupInstance>();
     await forEachLimited(chunk(instanceIds, LIMITS.describeAutoScalingInstances), async ids => {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.autoScaling.send(new DescribeAutoScalingInstancesCommand({
-          InstanceIds: ids, MaxRecords: LIMITS.describeAutoScalingInstances, NextToken: nextToken,
-        }), this.options());
+      const pages = paginateDescribeAutoScalingInstances(
+        paging(this.autoScaling, LIMITS.describeAutoScalingInstances), { InstanceIds: ids }, this.options());
+      for await (const page of pages) {
         for (const i of page.AutoScalingInstances ?? []) {
           result.set(i.InstanceId!, { instanceId: i.InstanceId!, groupName: i.AutoScalingGroupName!, lifecycleState: i.LifecycleState! });
         }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      }
     });
     return result;
   }
@@ -199,19 +187,14 @@ export class ClusterApi {
    */
   private async listContainerInstances(query: { filter?: string; status?: 'DRAINING' | 'ACTIVE' }): Promise<string[]> {
     const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        const command = new ListContainerInstancesCommand({ cluster: this.cluster, ...query, maxResults: 100, nextToken });
-        page = await this.ecs.send(command, this.options());
-      } catch (error) {
-        if (errorName(error) === 'ClusterNotFoundException') return [];
-        throw error;
+    try {
+      for await (const page of paginateListContainerInstances(paging(this.ecs, 100), { cluster: this.cluster, ...query }, this.options())) {
+        arns.push(...page.containerInstanceArns ?? []);
       }
-      arns.push(...page.containerInstanceArns ?? []);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    } catch (error) {
+      if (errorName(error) === 'ClusterNotFoundException') return [];
+      throw error;
+    }
     return arns;
   }
 
@@ -326,13 +309,11 @@ export class ClusterApi {
   private async listTasks(query: { containerInstance?: string }): Promise<{ arns: string[]; pages: number }> {
     const arns: string[] = [];
     let pages = 0;
-    let nextToken: string | undefined;
-    do {
+    // No page size: ECS's default of 100 tasks a page.
+    for await (const page of paginateListTasks(paging(this.ecs), { cluster: this.cluster, ...query, desiredStatus: 'STOPPED' }, this.options())) {
       pages++;
-      const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...query, desiredStatus: 'STOPPED', nextToken }), this.options());
       arns.push(...page.taskArns ?? []);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
     return { arns, pages };
   }
 
@@ -391,6 +372,23 @@ export class ClusterApi {
   private options(): { abortSignal?: AbortSignal } {
     return this.signal ? { abortSignal: this.signal } : {};
   }
+}
+
+/**
+ * How a paginator of the SDK reads `client`: `pageSize` records a page, and every page sent as a
+ * command of its own. The paginators write each page's token into the one input object they are
+ * given, which the commands of all pages would otherwise share: a command looked at after its call
+ * (by a middleware, or a test's record of the calls) would show the last page's token, not its own.
+ * The abort signal is not part of this: it goes with the paginator's further arguments, which the
+ * SDK passes to `client.send` for every page.
+ */
+function paging<C>(client: C, pageSize?: number) {
+  return { client, pageSize, withCommand: ownInput };
+}
+
+function ownInput<T extends { readonly input: object }>(command: T): T {
+  const Command = command.constructor as new (input: object) => T;
+  return new Command({ ...command.input });
 }
 
 /**
