@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ContainerInstanceView, resourcesReleased, TaskView } from './decide';
 import { markerOf } from './drain-record';
+import { abortError, isClientError, isClusterNotFound, isGoneRegistration, isItemSpecific, isNoActiveLifecycleAction } from './errors';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
@@ -182,7 +183,7 @@ export class ClusterApi {
 
   /**
    * A deleted cluster has no container instances: its instances are then released like ones that
-   * never registered, instead of waiting out the hook on ClusterNotFoundException (sim/chaos.ts,
+   * never registered, instead of waiting out the hook (errors.ts, isClusterNotFound; sim/chaos.ts,
    * scenario cluster-deleted).
    */
   private async listContainerInstances(query: { filter?: string; status?: 'DRAINING' | 'ACTIVE' }): Promise<string[]> {
@@ -192,7 +193,7 @@ export class ClusterApi {
         arns.push(...page.containerInstanceArns ?? []);
       }
     } catch (error) {
-      if (errorName(error) === 'ClusterNotFoundException') return [];
+      if (isClusterNotFound(error)) return [];
       throw error;
     }
     return arns;
@@ -366,7 +367,7 @@ export class ClusterApi {
 
   private async isGone(containerInstanceArn: string): Promise<boolean> {
     const [instance] = await this.describeContainerInstances([containerInstanceArn]);
-    return instance === undefined || instance.status === 'INACTIVE';
+    return isGoneRegistration(instance);
   }
 
   private options(): { abortSignal?: AbortSignal } {
@@ -389,29 +390,6 @@ function paging<C>(client: C, pageSize?: number) {
 function ownInput<T extends { readonly input: object }>(command: T): T {
   const Command = command.constructor as new (input: object) => T;
   return new Command({ ...command.input });
-}
-
-/**
- * Auto Scaling answers ValidationError "No active Lifecycle Action found with instance ID …"
- * when the action was already completed or has expired, and "AutoScalingGroup name not found"
- * once the group was deleted (with its instances and their actions): for the controller, that
- * is done.
- */
-export function isNoActiveLifecycleAction(error: unknown): boolean {
-  const e = error as { name?: string; Code?: string; message?: string };
-  return (e?.name === 'ValidationError' || e?.Code === 'ValidationError')
-    && /no active lifecycle action|autoscalinggroup name not found/i.test(e.message ?? '');
-}
-
-/** ECS's answer to a request it will not carry out as asked (4xx other than throttling and access). */
-function isClientError(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'ClientException' || name === 'InvalidParameterException';
-}
-
-export function errorName(error: unknown): string | undefined {
-  const name = (error as { name?: unknown })?.name;
-  return typeof name === 'string' ? name : undefined;
 }
 
 export function toView(ci: ContainerInstance): RegisteredInstance {
@@ -474,15 +452,6 @@ async function eachWithFallback(
   });
 }
 
-/**
- * ECS refusing one item for good (a quota, an invalid or missing target), as opposed to a
- * passing failure (throttling, a server error) that a later try may overcome.
- */
-export function isItemSpecific(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'AttributeLimitExceededException' || name === 'TargetNotFoundException' || isClientError(error);
-}
-
 /** Runs `fn` over `items` with at most LIMITS.concurrency calls in flight; rethrows the first error after all settle. */
 export async function forEachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -499,9 +468,4 @@ export async function forEachLimited<T>(items: readonly T[], fn: (item: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.min(LIMITS.concurrency, items.length) }, worker));
   if (firstError !== undefined) throw firstError;
-}
-
-/** What the SDK rejects an aborted call with (drainer.ts, isAbort). */
-function abortError(): Error {
-  return Object.assign(new Error('The wait was aborted: the pass ran out of time'), { name: 'AbortError' });
 }

@@ -17,7 +17,7 @@ import {
   autoScalingMock, ciArn, CLUSTER, drainRecordValue, ecsClientException, ecsInvalidParameter, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
   noActiveLifecycleAction, resources, stageWorld, taskArn,
 } from './fixtures';
-import { chunk, ClusterApi, forEachLimited, isNoActiveLifecycleAction, LIMITS, toView } from '../../lambda/aws';
+import { chunk, ClusterApi, forEachLimited, LIMITS, toView } from '../../lambda/aws';
 import { ATTRIBUTE } from '../../src/constants';
 
 beforeEach(() => stageWorld());
@@ -346,18 +346,6 @@ describe('lifecycle action answers', () => {
 
     // WHEN / THEN
     await expect(api.completeLifecycleAction(GROUP, HOOK, 'i-00000000000000001')).resolves.toBe('no-active-action');
-  });
-
-  test.each([
-    [{ name: 'ValidationError', message: 'No active Lifecycle Action found with instance ID i-1' }, true],
-    [{ Code: 'ValidationError', message: 'no active lifecycle action found' }, true],
-    [{ name: 'ValidationError', message: 'Rate exceeded' }, false],
-    [{ name: 'Throttling', message: 'No active Lifecycle Action found' }, false],
-    [{ name: 'ValidationError', message: 'AutoScalingGroup name not found - AutoScalingGroup my-ecs-asg not found' }, true],
-    [undefined, false],
-    ['a string', false],
-  ])('isNoActiveLifecycleAction(%j) is %s', (error, expected) => {
-    expect(isNoActiveLifecycleAction(error)).toBe(expected);
   });
 
   test('DescribeAutoScalingInstances is batched by 50', async () => {
