@@ -6,9 +6,9 @@
 import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
-  DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
-  DescribeWarmPoolCommand,
+  paginateDescribeAutoScalingGroups,
+  paginateDescribeAutoScalingInstances,
+  paginateDescribeWarmPool,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -18,13 +18,14 @@ import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
-  ListContainerInstancesCommand,
-  ListTasksCommand,
+  paginateListContainerInstances,
+  paginateListTasks,
   PutAttributesCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { ContainerInstanceView, resourcesReleased, TaskView } from './decide';
 import { markerOf } from './drain-record';
+import { abortError, isClientError, isClusterNotFound, isGoneRegistration, isItemSpecific, isNoActiveLifecycleAction } from './errors';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
@@ -116,27 +117,18 @@ export class ClusterApi {
     const result: GroupInstance[] = [];
     const withWarmPool: string[] = [];
     for (const names of chunk(groupNames, LIMITS.describeAutoScalingGroups)) {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.autoScaling.send(new DescribeAutoScalingGroupsCommand({
-          AutoScalingGroupNames: names, MaxRecords: LIMITS.describeAutoScalingGroups, NextToken: nextToken,
-        }), this.options());
+      const pages = paginateDescribeAutoScalingGroups(
+        paging(this.autoScaling, LIMITS.describeAutoScalingGroups), { AutoScalingGroupNames: names }, this.options());
+      for await (const page of pages) {
         for (const group of page.AutoScalingGroups ?? []) {
           result.push(...instancesOf(group.AutoScalingGroupName!, group.Instances));
           if (group.WarmPoolConfiguration) withWarmPool.push(group.AutoScalingGroupName!);
         }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      }
     }
     for (const groupName of withWarmPool) {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.autoScaling.send(new DescribeWarmPoolCommand({
-          AutoScalingGroupName: groupName, MaxRecords: LIMITS.describeWarmPool, NextToken: nextToken,
-        }), this.options());
-        result.push(...instancesOf(groupName, page.Instances));
-        nextToken = page.NextToken;
-      } while (nextToken);
+      const pages = paginateDescribeWarmPool(paging(this.autoScaling, LIMITS.describeWarmPool), { AutoScalingGroupName: groupName }, this.options());
+      for await (const page of pages) result.push(...instancesOf(groupName, page.Instances));
     }
     return result;
   }
@@ -145,16 +137,13 @@ export class ClusterApi {
   async autoScalingInstances(instanceIds: readonly string[]): Promise<Map<string, GroupInstance>> {
     const result = new Map<string, GroupInstance>();
     await forEachLimited(chunk(instanceIds, LIMITS.describeAutoScalingInstances), async ids => {
-      let nextToken: string | undefined;
-      do {
-        const page = await this.autoScaling.send(new DescribeAutoScalingInstancesCommand({
-          InstanceIds: ids, MaxRecords: LIMITS.describeAutoScalingInstances, NextToken: nextToken,
-        }), this.options());
+      const pages = paginateDescribeAutoScalingInstances(
+        paging(this.autoScaling, LIMITS.describeAutoScalingInstances), { InstanceIds: ids }, this.options());
+      for await (const page of pages) {
         for (const i of page.AutoScalingInstances ?? []) {
           result.set(i.InstanceId!, { instanceId: i.InstanceId!, groupName: i.AutoScalingGroupName!, lifecycleState: i.LifecycleState! });
         }
-        nextToken = page.NextToken;
-      } while (nextToken);
+      }
     });
     return result;
   }
@@ -194,24 +183,19 @@ export class ClusterApi {
 
   /**
    * A deleted cluster has no container instances: its instances are then released like ones that
-   * never registered, instead of waiting out the hook on ClusterNotFoundException (sim/chaos.ts,
+   * never registered, instead of waiting out the hook (errors.ts, isClusterNotFound; sim/chaos.ts,
    * scenario cluster-deleted).
    */
   private async listContainerInstances(query: { filter?: string; status?: 'DRAINING' | 'ACTIVE' }): Promise<string[]> {
     const arns: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      let page;
-      try {
-        const command = new ListContainerInstancesCommand({ cluster: this.cluster, ...query, maxResults: 100, nextToken });
-        page = await this.ecs.send(command, this.options());
-      } catch (error) {
-        if (errorName(error) === 'ClusterNotFoundException') return [];
-        throw error;
+    try {
+      for await (const page of paginateListContainerInstances(paging(this.ecs, 100), { cluster: this.cluster, ...query }, this.options())) {
+        arns.push(...page.containerInstanceArns ?? []);
       }
-      arns.push(...page.containerInstanceArns ?? []);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    } catch (error) {
+      if (isClusterNotFound(error)) return [];
+      throw error;
+    }
     return arns;
   }
 
@@ -326,13 +310,11 @@ export class ClusterApi {
   private async listTasks(query: { containerInstance?: string }): Promise<{ arns: string[]; pages: number }> {
     const arns: string[] = [];
     let pages = 0;
-    let nextToken: string | undefined;
-    do {
+    // No page size: ECS's default of 100 tasks a page.
+    for await (const page of paginateListTasks(paging(this.ecs), { cluster: this.cluster, ...query, desiredStatus: 'STOPPED' }, this.options())) {
       pages++;
-      const page = await this.ecs.send(new ListTasksCommand({ cluster: this.cluster, ...query, desiredStatus: 'STOPPED', nextToken }), this.options());
       arns.push(...page.taskArns ?? []);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
     return { arns, pages };
   }
 
@@ -385,7 +367,7 @@ export class ClusterApi {
 
   private async isGone(containerInstanceArn: string): Promise<boolean> {
     const [instance] = await this.describeContainerInstances([containerInstanceArn]);
-    return instance === undefined || instance.status === 'INACTIVE';
+    return isGoneRegistration(instance);
   }
 
   private options(): { abortSignal?: AbortSignal } {
@@ -394,26 +376,20 @@ export class ClusterApi {
 }
 
 /**
- * Auto Scaling answers ValidationError "No active Lifecycle Action found with instance ID …"
- * when the action was already completed or has expired, and "AutoScalingGroup name not found"
- * once the group was deleted (with its instances and their actions): for the controller, that
- * is done.
+ * How a paginator of the SDK reads `client`: `pageSize` records a page, and every page sent as a
+ * command of its own. The paginators write each page's token into the one input object they are
+ * given, which the commands of all pages would otherwise share: a command looked at after its call
+ * (by a middleware, or a test's record of the calls) would show the last page's token, not its own.
+ * The abort signal is not part of this: it goes with the paginator's further arguments, which the
+ * SDK passes to `client.send` for every page.
  */
-export function isNoActiveLifecycleAction(error: unknown): boolean {
-  const e = error as { name?: string; Code?: string; message?: string };
-  return (e?.name === 'ValidationError' || e?.Code === 'ValidationError')
-    && /no active lifecycle action|autoscalinggroup name not found/i.test(e.message ?? '');
+function paging<C>(client: C, pageSize?: number) {
+  return { client, pageSize, withCommand: ownInput };
 }
 
-/** ECS's answer to a request it will not carry out as asked (4xx other than throttling and access). */
-function isClientError(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'ClientException' || name === 'InvalidParameterException';
-}
-
-export function errorName(error: unknown): string | undefined {
-  const name = (error as { name?: unknown })?.name;
-  return typeof name === 'string' ? name : undefined;
+function ownInput<T extends { readonly input: object }>(command: T): T {
+  const Command = command.constructor as new (input: object) => T;
+  return new Command({ ...command.input });
 }
 
 export function toView(ci: ContainerInstance): RegisteredInstance {
@@ -476,15 +452,6 @@ async function eachWithFallback(
   });
 }
 
-/**
- * ECS refusing one item for good (a quota, an invalid or missing target), as opposed to a
- * passing failure (throttling, a server error) that a later try may overcome.
- */
-export function isItemSpecific(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'AttributeLimitExceededException' || name === 'TargetNotFoundException' || isClientError(error);
-}
-
 /** Runs `fn` over `items` with at most LIMITS.concurrency calls in flight; rethrows the first error after all settle. */
 export async function forEachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -501,9 +468,4 @@ export async function forEachLimited<T>(items: readonly T[], fn: (item: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.min(LIMITS.concurrency, items.length) }, worker));
   if (firstError !== undefined) throw firstError;
-}
-
-/** What the SDK rejects an aborted call with (drainer.ts, isAbort). */
-function abortError(): Error {
-  return Object.assign(new Error('The wait was aborted: the pass ran out of time'), { name: 'AbortError' });
 }

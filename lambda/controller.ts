@@ -12,10 +12,11 @@
 import { ClusterApi, RegisteredInstance } from './aws';
 import type { ControllerConfig } from './config';
 import { keepsRegistration, mayBeDrained, planSpotInterruption, WAIT_STATES } from './decide';
-import { Candidate, Drainer, ErrorPolicy, InvocationSummary, isThrottling, managedState, Planner, Tally, WorkResult } from './drainer';
+import { Candidate, Drainer, ErrorPolicy, InvocationSummary, managedState, Planner, Tally, WorkResult } from './drainer';
+import { describeError, isThrottling } from './errors';
 import { parseQueueBatch, parseTrigger, Trigger } from './events';
 import { PassMemory, ReconcilePass } from './reconcile';
-import { describeError, LogFields, Telemetry } from './telemetry';
+import { LogFields, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
 
 export type { InvocationSummary } from './drainer';

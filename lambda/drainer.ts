@@ -4,14 +4,15 @@
  * is drained. Every write is isolated per instance: one instance's refusal never holds back the
  * others (issue: one instance's failure aborts a whole batch).
  */
-import { ClusterApi, errorName, forEachLimited, GroupInstance, isItemSpecific, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
+import { ClusterApi, forEachLimited, GroupInstance, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import { InstancePlan, InstanceView, mayBeDrained, Outcome, planTermination, stillWaits } from './decide';
 
 /** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
 export type Planner = typeof planTermination;
 import { formatDrainRecord, formatParked, formatReactivated } from './drain-record';
-import { describeError, LogFields, Telemetry } from './telemetry';
+import { describeError, isAbort, isGoneFailureReason, isItemSpecific, isThrottling } from './errors';
+import { LogFields, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
 
 /** An instance the controller may act on. */
@@ -203,9 +204,9 @@ export class Drainer {
         containerInstanceArn: failure.arn, reason: failure.reason, detail: failure.detail,
       });
     }
-    // MISSING or INACTIVE: the registration left the cluster. Any other reason is not taken as
-    // gone: the registration is read again, so that one still running tasks keeps the instance waiting.
-    const gone = new Set(failures.filter(f => f.reason === 'MISSING' || f.reason === 'INACTIVE').map(f => f.arn));
+    // Only a registration that left the cluster is gone; one refused for any other reason is read
+    // again, so that one still running tasks keeps the instance waiting.
+    const gone = new Set(failures.filter(f => isGoneFailureReason(f.reason)).map(f => f.arn));
     const reread = failures.filter(f => !gone.has(f.arn)).map(f => f.arn).filter((arn): arn is string => arn !== undefined && arns.includes(arn));
     const fresh = [...containerInstances, ...reread.length > 0 ? await this.api.describeContainerInstances(reread) : []];
     for (const work of works) {
@@ -530,15 +531,3 @@ function firstError(errors: ItemErrors, arns: readonly string[]): unknown {
   for (const arn of arns) if (errors.has(arn)) return errors.get(arn);
   return undefined;
 }
-
-/** The SDK rejects a call whose abort signal fired with an AbortError. */
-export function isAbort(error: unknown): boolean {
-  return errorName(error) === 'AbortError';
-}
-
-/** ECS answers ThrottlingException, Auto Scaling Throttling (their API references). */
-export function isThrottling(error: unknown): boolean {
-  const name = errorName(error);
-  return name === 'ThrottlingException' || name === 'Throttling';
-}
-

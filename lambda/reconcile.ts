@@ -17,7 +17,8 @@
 import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import { InstancePlan, InstanceView, mayBeDrained, planTermination, staleMarkers, WAIT_STATES } from './decide';
-import { Candidate, Drainer, isAbort, managedState, Tally, TaskReader } from './drainer';
+import { Candidate, Drainer, managedState, Tally, TaskReader } from './drainer';
+import { isAbort } from './errors';
 import { Telemetry } from './telemetry';
 
 /** Instances planned together (each batch shares its reads). */

@@ -52,9 +52,3 @@ export class Telemetry {
     }));
   }
 }
-
-/** An error as a log field: its name and message, without the SDK's large metadata. */
-export function describeError(error: unknown): { name: string; message: string } {
-  const e = error as { name?: unknown; message?: unknown };
-  return { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(error) };
-}

@@ -1,7 +1,9 @@
 /**
  * ClusterApi: paging, batching and the answers that mean "already done", over mocked SDK clients.
  */
-import { CompleteLifecycleActionCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand, DescribeWarmPoolCommand,
+} from '@aws-sdk/client-auto-scaling';
 import {
   DeregisterContainerInstanceCommand,
   DescribeContainerInstancesCommand,
@@ -15,7 +17,7 @@ import {
   autoScalingMock, ciArn, CLUSTER, drainRecordValue, ecsClientException, ecsInvalidParameter, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
   noActiveLifecycleAction, resources, stageWorld, taskArn,
 } from './fixtures';
-import { chunk, forEachLimited, isNoActiveLifecycleAction, LIMITS, toView } from '../../lambda/aws';
+import { chunk, ClusterApi, forEachLimited, LIMITS, toView } from '../../lambda/aws';
 import { ATTRIBUTE } from '../../src/constants';
 
 beforeEach(() => stageWorld());
@@ -346,18 +348,6 @@ describe('lifecycle action answers', () => {
     await expect(api.completeLifecycleAction(GROUP, HOOK, 'i-00000000000000001')).resolves.toBe('no-active-action');
   });
 
-  test.each([
-    [{ name: 'ValidationError', message: 'No active Lifecycle Action found with instance ID i-1' }, true],
-    [{ Code: 'ValidationError', message: 'no active lifecycle action found' }, true],
-    [{ name: 'ValidationError', message: 'Rate exceeded' }, false],
-    [{ name: 'Throttling', message: 'No active Lifecycle Action found' }, false],
-    [{ name: 'ValidationError', message: 'AutoScalingGroup name not found - AutoScalingGroup my-ecs-asg not found' }, true],
-    [undefined, false],
-    ['a string', false],
-  ])('isNoActiveLifecycleAction(%j) is %s', (error, expected) => {
-    expect(isNoActiveLifecycleAction(error)).toBe(expected);
-  });
-
   test('DescribeAutoScalingInstances is batched by 50', async () => {
     // GIVEN 120 instances
     const ids = Array.from({ length: 120 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
@@ -409,5 +399,85 @@ describe('pause', () => {
     abort.abort();
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
     await expect(api.pause(1)).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('paging under a bounded pass', () => {
+  /**
+   * Listings of five pages whose first page's answer aborts the pass. The mocked clients reject a call
+   * whose abort signal has fired with an AbortError before any answer, as the SDK's HTTP handler
+   * does: so a listing stops paging once its pass is aborted only if every page's call carries the
+   * pass's signal.
+   */
+  const listings = [
+    {
+      name: 'ListTasks',
+      mock: ecsMock,
+      command: ListTasksCommand,
+      answer: { taskArns: [taskArn('t')] },
+      token: 'nextToken',
+      read: (api: ClusterApi) => api.clusterStoppingTasks(),
+    },
+    {
+      name: 'ListContainerInstances',
+      mock: ecsMock,
+      command: ListContainerInstancesCommand,
+      answer: { containerInstanceArns: [ciArn('a')] },
+      token: 'nextToken',
+      read: (api: ClusterApi) => api.drainingContainerInstances(),
+    },
+    {
+      name: 'DescribeAutoScalingInstances',
+      mock: autoScalingMock,
+      command: DescribeAutoScalingInstancesCommand,
+      answer: { AutoScalingInstances: [] },
+      token: 'NextToken',
+      read: (api: ClusterApi) => api.autoScalingInstances(['i-00000000000000001']),
+    },
+    {
+      name: 'DescribeAutoScalingGroups',
+      mock: autoScalingMock,
+      command: DescribeAutoScalingGroupsCommand,
+      answer: { AutoScalingGroups: [] },
+      token: 'NextToken',
+      read: (api: ClusterApi) => api.instancesOfGroups([GROUP]),
+    },
+    {
+      name: 'DescribeWarmPool',
+      mock: autoScalingMock,
+      command: DescribeWarmPoolCommand,
+      answer: { Instances: [] },
+      token: 'NextToken',
+      read: (api: ClusterApi) => api.instancesOfGroups([GROUP]),
+    },
+  ] as const;
+
+  test.each(listings)('$name stops paging once the pass is aborted: every page carries its abort signal', async ({ mock, command, answer, token, read }) => {
+    // GIVEN a listing of five pages, and a group with a warm pool (for DescribeWarmPool)
+    autoScalingMock.on(DescribeAutoScalingGroupsCommand, {}).resolves({
+      AutoScalingGroups: [{ AutoScalingGroupName: GROUP, WarmPoolConfiguration: {} } as never],
+    });
+    const abort = new AbortController();
+    const api = harness().api.bounded(abort.signal);
+    const stub = mock.send as unknown as { lastCall: { args: [unknown, { abortSignal?: AbortSignal }?] } };
+    let page = 0;
+    (mock as typeof ecsMock).on(command as never).callsFake(() => {
+      if (stub.lastCall.args[1]?.abortSignal?.aborted) {
+        throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+      }
+      page++;
+      if (page === 1) abort.abort();
+      return page < 5 ? { ...answer, [token]: `page-${page + 1}` } : answer;
+    });
+
+    // WHEN it is read
+    const reading = read(api);
+
+    // THEN the read ends with the AbortError of its second page, the first asked after the abort
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    const calls = (mock as typeof ecsMock).commandCalls(command as never);
+    expect(calls).toHaveLength(2);
+    expect(calls.map(c => (c.args as unknown[])[1])).toEqual([{ abortSignal: abort.signal }, { abortSignal: abort.signal }]);
+    expect(calls.map(c => (c.args[0].input as Record<string, unknown>)[token])).toEqual([undefined, 'page-2']);
   });
 });

@@ -6,7 +6,7 @@ import { ListContainerInstancesCommand, PutAttributesCommand } from '@aws-sdk/cl
 import {
   autoScalingMock, ciArn, drainRecord, ecsMock, GROUP, harness, lifecycleEvent, NAMESPACE, NOW, scheduledEvent, stageWorld,
 } from './fixtures';
-import { describeError, Telemetry } from '../../lambda/telemetry';
+import { Telemetry } from '../../lambda/telemetry';
 import { METRIC } from '../../src/constants';
 
 const A = 'i-0000000000000000a';
@@ -48,12 +48,6 @@ describe('Telemetry', () => {
         Errors: 1,
       },
     ]);
-  });
-
-  test('describeError keeps name and message only', () => {
-    expect(describeError(Object.assign(new TypeError('bad'), { $metadata: { big: true } }))).toEqual({ name: 'TypeError', message: 'bad' });
-    expect(describeError('plain')).toEqual({ name: 'Error', message: 'plain' });
-    expect(describeError(undefined)).toEqual({ name: 'Error', message: 'undefined' });
   });
 });
 
