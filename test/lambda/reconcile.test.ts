@@ -481,7 +481,7 @@ describe('a cheap pass', () => {
 });
 
 describe('ClusterTaskReads', () => {
-  function setUp(stoppedEach = 2, stoppingOn: string[] = []) {
+  function setUp(stoppedEach = 2, stoppingOn: string[] = [], settleMs = 0) {
     const all = ids(30);
     stageWorld({
       containerInstances: all.map(id => ({
@@ -495,7 +495,7 @@ describe('ClusterTaskReads', () => {
     const since = new Map<string, number>();
     const sleeps: number[] = [];
     const sleep = async (ms: number) => { sleeps.push(ms); clock.now += ms; };
-    const reads = new ClusterTaskReads(harness().api, () => clock.now, arn => since.get(arn), sleep);
+    const reads = new ClusterTaskReads(harness().api, () => clock.now, arn => since.get(arn), sleep, settleMs);
     return { arns: all.map(id => ciArn(`ci-${id}`)), clock, since, reads, sleeps };
   }
   const listings = () => ecsMock.commandCalls(ListTasksCommand).filter(c => c.args[0].input.nextToken === undefined).length;
@@ -512,6 +512,18 @@ describe('ClusterTaskReads', () => {
     await reads.read([arns[0], ...arns.slice(1, 25)]);
     expect(listings()).toBe(2);
     expect(sleeps).toEqual([TASK_LISTING_MIN_INTERVAL_MS - 2000]);
+  });
+
+  test('with a read settle, a listing answers only for instances seen empty at least that long before it was taken (reads may be stale)', async () => {
+    const { arns, clock, since, reads } = setUp(2, [], 5000);
+    arns.forEach(arn => since.set(arn, NOW - 6000));
+    await reads.read(arns);
+    expect(listings()).toBe(1);
+    // seen empty 1 s before that listing: the listing may show an earlier moment than those counts
+    since.set(arns[0], NOW - 1000);
+    clock.now = NOW + TASK_LISTING_MIN_INTERVAL_MS;
+    await reads.read(arns.slice(0, 25));
+    expect(listings()).toBe(2);
   });
 
   test('a listing answers later batches for instances seen empty before it, and STOPPED tasks are never described again', async () => {
