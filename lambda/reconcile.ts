@@ -17,7 +17,7 @@
 import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import { InstancePlan, InstanceView, mayBeDrained, planTermination, staleMarkers, WAIT_STATES } from './decide';
-import { Candidate, Drainer, managedState, Tally, TaskReader } from './drainer';
+import { Candidate, Drainer, managedState, READ_SETTLE_MS, Tally, TaskReader } from './drainer';
 import { isAbort } from './errors';
 import { Telemetry } from './telemetry';
 
@@ -95,7 +95,7 @@ export class ReconcilePass {
     const timer = Number.isFinite(hardLimit) ? setTimeout(() => abort.abort(), Math.max(0, hardLimit)) : undefined;
     const api = this.api.bounded(abort.signal);
     const emptySince = new Map<string, number>();
-    const tasks = new ClusterTaskReads(api, this.now, arn => emptySince.get(arn));
+    const tasks = new ClusterTaskReads(api, this.now, arn => emptySince.get(arn), ms => api.pause(ms), this.readSettleMs ?? READ_SETTLE_MS);
     try {
       let slowestRoundMs = 0;
       for (let round = 1; ; round++) {
@@ -284,12 +284,18 @@ export class ClusterTaskReads {
     /** When each container instance was first seen empty by its counts in this pass. */
     private readonly emptySince: (containerInstanceArn: string) => number | undefined,
     private readonly sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms)),
+    /**
+     * A listing answers for an instance only if taken at least this long after it was seen empty:
+     * the counts and the listing are different reads of an eventually consistent API (see
+     * ErrorPolicy.readSettleMs in drainer.ts). 0: taken after it, at any distance.
+     */
+    private readonly settleMs = 0,
   ) {}
 
   readonly read: TaskReader = async arns => {
     const askedAt = this.now();
     const answers = (listing: { takenAt: number; stopping?: StoppingTasks }) => (arn: string) =>
-      listing.takenAt >= (this.emptySince(arn) ?? askedAt)
+      listing.takenAt >= (this.emptySince(arn) ?? askedAt) + (this.emptySince(arn) === undefined ? 0 : this.settleMs)
       && !(listing.stopping?.has(arn) && askedAt - listing.takenAt > TASK_LISTING_MAX_AGE_MS);
     const current = this.listing;
     const missing = current ? arns.filter(arn => !answers(current)(arn)) : [...arns];
