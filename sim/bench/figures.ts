@@ -167,7 +167,7 @@ export function operationsTable(results: CaseResult[], n: number): string {
 
 export function modeTitle(mode: EventMode): string {
   if (mode === 'events') return 'ECS events flowing';
-  if (mode === 'busy-cluster') return 'ECS events flowing in a busy cluster (batch jobs and Fargate tasks coming and going)';
+  if (mode === 'busy-cluster') return 'every ECS event lost, in a busy cluster (batch jobs and Fargate tasks coming and going)';
   return 'every ECS event lost (the one-minute schedule alone)';
 }
 
