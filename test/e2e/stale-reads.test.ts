@@ -9,6 +9,8 @@
  * stopping tasks must show a moment no earlier than the count it completes.
  */
 import { synthesizeExample, withSimulation } from './support';
+import { runChaos } from '../../sim/chaos/run';
+import { scenarioNamed } from '../../sim/chaos/scenarios';
 import { UnkindOptions } from '../../sim/emulator';
 import { summarize } from '../../sim/runtime/report';
 import { runScenario } from '../../sim/runtime/scenario';
@@ -50,4 +52,25 @@ test('with ECS reads up to 3 s stale and a refusal of running tasks only, no pla
     expect(summary).toMatchObject({ premature: 0, lostActions: 0 });
   }
   expect(results.map(r => ({ seed: r.seed, orphaning: r.orphaning }))).toEqual(results.map(r => ({ seed: r.seed, orphaning: 0 })));
+}, 240_000);
+
+test('with ECS reads up to 2 s stale, an agent that registers again the moment its old registration is empty still holds the instance', async () => {
+  // The chaos row re-registration: a second, ACTIVE registration gets tasks the instant the first is
+  // empty. A lookup by instance id made as that happens may not list it yet.
+  const results = [];
+  for (const seed of [1, 2, 3]) {
+    results.push(await runChaos({
+      scenario: scenarioNamed('re-registration'),
+      seed,
+      instances: 6,
+      assemblyDirectory: assembly,
+      defaultUnkind: { staleReads: { ListContainerInstances: 2000, DescribeContainerInstances: 2000, ListTasks: 2000, DescribeTasks: 2000 } },
+    }));
+  }
+  expect(results).toHaveLength(3);
+  for (const result of results) {
+    expect(result.actions).toBeGreaterThan(0);
+    expect(result.notes.join(' ')).toMatch(/[1-9]\d* stale reads/);
+  }
+  expect(results.map(r => ({ seed: r.seed, premature: r.premature, problems: r.problems }))).toEqual(results.map(r => ({ seed: r.seed, premature: 0, problems: [] })));
 }, 240_000);
