@@ -113,6 +113,8 @@ interface Work {
    * keep what the first such read showed. Undefined while a count is non-zero.
    */
   emptySince?: number;
+  /** The registrations (ARNs, sorted) emptySince speaks for: a new one starts it again. */
+  emptyOf?: string;
 }
 
 /** Rounds of start → read → plan; a new registration found late needs a second one. */
@@ -289,15 +291,29 @@ export class Drainer {
 
   /** Counts just read into the view (the time taken after the answer: at or after what it shows). */
   private countsRead(work: Work): void {
-    if (!work.view.containerInstances.every(mayBeDrained)) work.emptySince = undefined;
-    else work.emptySince ??= this.now();
+    const registrations = work.view.containerInstances;
+    const of = registrations.map(ci => ci.containerInstanceArn).sort().join(' ');
+    if (!registrations.every(mayBeDrained)) {work.emptySince = undefined;} else if (work.emptySince === undefined || work.emptyOf !== of) {
+      work.emptySince = this.now();
+      work.emptyOf = of;
+    }
   }
 
   private async readTasks(works: Work[], readTasks: TaskReader): Promise<void> {
-    const settled = Math.max(...works.map(w => w.emptySince ?? this.now())) + (this.errors.readSettleMs ?? READ_SETTLE_MS);
+    const settleMs = this.errors.readSettleMs ?? READ_SETTLE_MS;
+    const settled = Math.max(...works.map(w => w.emptySince ?? this.now())) + settleMs;
     if (settled > this.now()) await this.api.pause(settled - this.now());
-    const tasks = await readTasks(works.flatMap(w => w.plan.needs.tasksOf));
-    for (const work of works) {
+    if (settleMs > 0) {
+      // The lookup by instance id that let these drains look empty may be as stale as their counts:
+      // a registration made since (an agent that registered again) would be missed, and the
+      // instance released with its tasks. Looked up again after the settle; a registration set
+      // that changed starts its settle again (countsRead) and is listed in a later round.
+      await this.readRegistrations(works);
+    }
+    const ready = works.filter(w => !w.done && w.plan.needs.tasksOf.length > 0 && (w.emptySince ?? Infinity) + settleMs <= this.now());
+    if (ready.length === 0) return;
+    const tasks = await readTasks(ready.flatMap(w => w.plan.needs.tasksOf));
+    for (const work of ready) {
       this.update(work, {
         containerInstances: work.view.containerInstances.map(ci => (work.plan.needs.tasksOf.includes(ci.containerInstanceArn)
           ? { ...ci, tasksNotStopped: tasks.get(ci.containerInstanceArn) ?? [] } : ci)),

@@ -54,8 +54,13 @@ const DEFAULT_REDELIVERIES = Object.fromEntries(['aws.autoscaling', 'aws.ecs'].m
  */
 const DEFAULT_UNKIND: UnkindOptions = {
   staleReads: {
-    DescribeContainerInstances: 2000, ListContainerInstances: 2000, ListTasks: 2000, DescribeTasks: 2000,
-    DescribeAutoScalingInstances: 1000, DescribeAutoScalingGroups: 1000, DescribeWarmPool: 1000,
+    DescribeContainerInstances: 2000,
+    ListContainerInstances: 2000,
+    ListTasks: 2000,
+    DescribeTasks: 2000,
+    DescribeAutoScalingInstances: 1000,
+    DescribeAutoScalingGroups: 1000,
+    DescribeWarmPool: 1000,
   },
   lifecycleActionVisibilityLagMs: 3000,
   releaseResourcesAt: 'desired-stopped',

@@ -33,7 +33,9 @@ test.each(cases)('%s, seed %d: completed == lifecycle actions, nothing premature
   expect(result.problems).toEqual([]);
   expect(result.outcome).toBe('done');
   expect(result.actions).toBeGreaterThan(0);
-  expect(result).toMatchObject({ completed: result.actions, premature: 0, violations: 0, writesOutsideWait: 0, unhandled: 0, denied: 0, failedChecks: 0 });
+  expect(result).toMatchObject({
+    completed: result.actions, premature: 0, violations: 0, writesOutsideWait: 0, unhandled: 0, denied: 0, failedChecks: 0,
+  });
 });
 
 test('junk events: one structured log line each, nothing changed, and the drain still completes', async () => {

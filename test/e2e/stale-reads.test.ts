@@ -72,5 +72,6 @@ test('with ECS reads up to 2 s stale, an agent that registers again the moment i
     expect(result.actions).toBeGreaterThan(0);
     expect(result.notes.join(' ')).toMatch(/[1-9]\d* stale reads/);
   }
-  expect(results.map(r => ({ seed: r.seed, premature: r.premature, problems: r.problems }))).toEqual(results.map(r => ({ seed: r.seed, premature: 0, problems: [] })));
+  expect(results.map(r => ({ seed: r.seed, premature: r.premature, problems: r.problems })))
+    .toEqual(results.map(r => ({ seed: r.seed, premature: 0, problems: [] })));
 }, 240_000);

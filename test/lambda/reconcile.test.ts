@@ -23,7 +23,7 @@ import {
 import { ClusterApi, LIMITS } from '../../lambda/aws';
 import { Tally } from '../../lambda/drainer';
 import {
-  BATCH_SIZE, ClusterTaskReads, RESERVED_TIME_MS, ReconcilePass, ROUND_PAUSE_MS, ROUNDS_FROM_WAITING,
+  BATCH_SIZE, ClusterTaskReads, PassMemory, RESERVED_TIME_MS, ReconcilePass, ROUND_PAUSE_MS, ROUNDS_FROM_WAITING,
   TASK_LISTING_MAX_AGE_MS, TASK_LISTING_MIN_INTERVAL_MS,
 } from '../../lambda/reconcile';
 import { Telemetry } from '../../lambda/telemetry';
@@ -285,7 +285,9 @@ describe('a bounded pass', () => {
         },
       });
       const h = harness();
-      const pass = new ReconcilePass(CONFIG, oneAtATime(h.api), new Telemetry(CLUSTER, 'EcsDrainHook', () => Date.now(), () => undefined), () => Date.now());
+      // The mocked clients answer consistently: no read settle (ErrorPolicy.readSettleMs).
+      const pass = new ReconcilePass(CONFIG, oneAtATime(h.api), new Telemetry(CLUSTER, 'EcsDrainHook', () => Date.now(), () => undefined), () => Date.now(),
+        new PassMemory(), 0);
       const tally = new Tally('reconcile');
       const deadline = Date.now() + 90_000;
 
@@ -311,7 +313,8 @@ describe('a bounded pass', () => {
     jest.useFakeTimers();
     try {
       const hanging = new HangingApi();
-      const pass = new ReconcilePass(CONFIG, hanging as unknown as ClusterApi, new Telemetry(CLUSTER, 'EcsDrainHook', () => NOW, () => undefined), () => NOW);
+      const pass = new ReconcilePass(CONFIG, hanging as unknown as ClusterApi, new Telemetry(CLUSTER, 'EcsDrainHook', () => NOW, () => undefined), () => NOW,
+        new PassMemory(), 0);
       const tally = new Tally('reconcile');
       let left = 60_000;
 
