@@ -138,7 +138,7 @@ export class Drainer {
     planner: Planner = planTermination,
   ): Promise<Map<string, WorkResult>> {
     const works: Work[] = candidates.map(candidate => {
-      const view = toView(candidate);
+      const view = instanceViewOf(candidate);
       const work: Work = {
         candidate,
         planner,
@@ -491,8 +491,8 @@ export class Drainer {
   }
 }
 
-/** The view a candidate starts with. */
-function toView(candidate: Candidate): InstanceView {
+/** The view of an EC2 instance that a candidate starts its run with. */
+function instanceViewOf(candidate: Candidate): InstanceView {
   return {
     instanceId: candidate.instanceId,
     groupName: candidate.groupName,
