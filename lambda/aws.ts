@@ -1,7 +1,7 @@
 /**
  * Thin adapters over the ECS and Auto Scaling APIs: batching, paging, the answers that mean
  * "already done", and per-item fallbacks so that one instance's refusal never fails a batch
- * shared with others. No decisions here (see decide.ts).
+ * shared with others. No decisions here (see decide/).
  */
 import {
   AutoScalingClient,

@@ -1,6 +1,6 @@
 /**
  * The drain controller: a level-triggered reconciler. Whatever woke it up, it reads the state
- * of the instances concerned from Auto Scaling and ECS, asks decide.ts what to do, and has
+ * of the instances concerned from Auto Scaling and ECS, asks decide/ what to do, and has
  * drainer.ts do it. Lost, duplicated or reordered events and crashed invocations are repaired by
  * the next event or the one-minute reconcile pass (reconcile.ts), because nothing is remembered
  * between invocations except what is recorded on the container instances themselves.
@@ -193,7 +193,7 @@ export class DrainController {
    * first write, Auto Scaling says whether each instance waits in this hook now (one read for the
    * batch), and its registrations are looked up by instance id (one listing, one describe); a
    * registration parked or set ACTIVE again after the event's time shows a stale copy even when
-   * Auto Scaling's answer lags (decide.ts). Then the ACTIVE ones are set DRAINING (ECS's answer is
+   * Auto Scaling's answer lags (decide/). Then the ACTIVE ones are set DRAINING (ECS's answer is
    * a fresh read) and the drain recorded. The event's time, less a slack, starts the record's hook
    * clock.
    */

@@ -26,9 +26,9 @@ export interface Candidate {
    * event (possibly late or duplicated) is read again before anything is deregistered.
    */
   readonly stateRead: boolean;
-  /** A moment at or before the start of the lifecycle action, when known (see decide.ts). */
+  /** A moment at or before the start of the lifecycle action, when known (see decide/). */
   readonly hookClockFrom?: number;
-  /** The lifecycle action event's time, when the candidate comes from one (see decide.ts, InstanceView.eventTime). */
+  /** The lifecycle action event's time, when the candidate comes from one (see decide/, InstanceView.eventTime). */
   readonly eventTime?: number;
   /** Registrations read already; with `registrationsComplete`, all of them. */
   readonly registrations?: readonly RegisteredInstance[];
@@ -76,7 +76,7 @@ export interface ErrorPolicy {
   readonly retryRefusedDeregistrationMs?: readonly number[];
   /**
    * Waits (ms) before asking again a completion or heartbeat Auto Scaling refused with "No active
-   * Lifecycle Action found" while a read says the instance still waits (decide.ts, stillWaits).
+   * Lifecycle Action found" while a read says the instance still waits (decide/, stillWaits).
    * @default [2000]
    */
   readonly retryNoActiveActionMs?: readonly number[];
@@ -362,7 +362,7 @@ export class Drainer {
   /**
    * A completion or heartbeat Auto Scaling refuses with "No active Lifecycle Action found" is
    * asked again after a short wait while a read says the instance still waits in this hook
-   * (decide.ts, stillWaits). It is over ('no-active-action') only when the read agrees; refused
+   * (decide/, stillWaits). It is over ('no-active-action') only when the read agrees; refused
    * after every wait while the read still says it waits, it is 'refused-while-waiting' (the next
    * pass asks again).
    */
@@ -400,7 +400,7 @@ export class Drainer {
   /**
    * A parked registration back in service: ACTIVE again, and its parked marker replaced by a
    * reactivation marker (batched), which tells a late copy of the lifecycle event that sent the
-   * instance to the pool from a new one (decide.ts, InstanceView.eventTime).
+   * instance to the pool from a new one (decide/, InstanceView.eventTime).
    */
   private async reactivate(works: Work[]): Promise<void> {
     if (works.length === 0) return;
@@ -426,7 +426,7 @@ export class Drainer {
   /**
    * Plans again from the current view, leaving out what this run tried already and ECS refused
    * (asked again, it would be refused again: the next event or pass tries again). A heartbeat is
-   * sent only for a drain that is recorded (see decide.ts).
+   * sent only for a drain that is recorded (see decide/).
    */
   private replan(work: Work): void {
     const plan = work.planner(work.view, this.now(), this.config);

@@ -48,7 +48,7 @@ const PIPELINE_DEPTH = 3;
  * action of an instance seen waiting later started after that moment, so it is a safe start of
  * the hook's clock for a drain the pass records late (its lifecycle event lost or throttled):
  * no heartbeat is needed at once. A new environment remembers nothing, and the pass then sends
- * that heartbeat (decide.ts). Nothing is lost if this is empty; it only saves calls.
+ * that heartbeat (decide/). Nothing is lost if this is empty; it only saves calls.
  */
 export class PassMemory {
   private readonly notWaitingAt = new Map<string, number>();
