@@ -6,7 +6,9 @@
  */
 import { ClusterApi, forEachLimited, GroupInstance, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
-import { InstancePlan, InstanceView, mayBeDrained, Outcome, planTermination, stillWaits } from './decide';
+import {
+  goesToRelease, InstancePlan, InstanceView, mayBeDrained, needsAnotherRound, Outcome, planTermination, refinePlan, releases, sendsHeartbeat, stillWaits,
+} from './decide';
 
 /** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
 export type Planner = typeof planTermination;
@@ -152,18 +154,17 @@ export class Drainer {
     });
     const live = () => works.filter(w => !w.done);
 
-    for (let round = 0; round < MAX_ROUNDS && live().some(pending); round++) {
+    for (let round = 0; round < MAX_ROUNDS && live().some(w => needsAnotherRound(w.plan)); round++) {
       await this.step(live().filter(w => w.plan.needs.registrations), 'read registrations', ws => this.readRegistrations(ws));
       await this.step(live().filter(w => w.plan.setDraining.length > 0), 'set DRAINING', ws => this.setDraining(ws));
       await this.step(live().filter(w => w.plan.record !== undefined), 'record the drain', ws => this.record(ws));
       await this.step(live().filter(w => w.plan.needs.tasksOf.length > 0), 'read tasks', ws => this.readTasks(ws, readTasks));
     }
-    // Only an instance that keeps waiting needs its hook kept alive.
-    await this.step(live().filter(w => w.plan.heartbeat && w.plan.outcome === 'draining' && !w.plan.needs.registrations), 'send heartbeats',
+    await this.step(live().filter(w => sendsHeartbeat(w.plan)), 'send heartbeats',
       ws => this.heartbeat(ws));
     // A state taken from an event is read again before anything is deregistered or parked.
     await this.step(live().filter(w => !w.candidate.stateRead && releases(w.plan)), 'read lifecycle states', ws => this.readStates(ws));
-    await this.step(live().filter(w => releases(w.plan) || w.plan.reactivate.length > 0 || w.plan.completeLifecycleAction), 'release', ws => this.finish(ws));
+    await this.step(live().filter(w => goesToRelease(w.plan)), 'release', ws => this.finish(ws));
 
     for (const work of works) this.report(work, tally);
     return new Map(works.map(w => [w.view.instanceId, w.done ?? (w.refused ? 'draining' : w.plan.outcome)]));
@@ -423,20 +424,9 @@ export class Drainer {
     this.replan(work);
   }
 
-  /**
-   * Plans again from the current view, leaving out what this run tried already and ECS refused
-   * (asked again, it would be refused again: the next event or pass tries again). A heartbeat is
-   * sent only for a drain that is recorded (see decide/).
-   */
+  /** Plans again from the current view, less what this run tried already (decide/, refinePlan). */
   private replan(work: Work): void {
-    const plan = work.planner(work.view, this.now(), this.config);
-    const record = plan.record && { ...plan.record, on: plan.record.on.filter(arn => !work.tried.record.has(arn)) };
-    work.plan = {
-      ...plan,
-      setDraining: plan.setDraining.filter(arn => !work.tried.draining.has(arn)),
-      record: record && record.on.length > 0 ? record : undefined,
-      heartbeat: plan.heartbeat && !work.tried.heartbeat && recorded(work.view),
-    };
+    work.plan = refinePlan(work.planner(work.view, this.now(), this.config), work.view, work.tried);
   }
 
   private fail(work: Work, error: unknown, what: string): void {
@@ -508,23 +498,6 @@ function instanceViewOf(candidate: Candidate): InstanceView {
 export function managedState(state: GroupInstance | undefined, config: ControllerConfig): Pick<InstanceView, 'groupName' | 'lifecycleState'> {
   const managed = state !== undefined && config.autoScalingGroupNames.has(state.groupName);
   return { groupName: managed ? state.groupName : undefined, lifecycleState: state?.lifecycleState };
-}
-
-/** Every drainable registration of the instance carries a record (needed before a heartbeat). */
-function recorded(view: InstanceView): boolean {
-  const drainable = view.containerInstances.filter(ci => ci.status === 'ACTIVE' || ci.status === 'DRAINING');
-  return drainable.length > 0 && drainable.every(ci => ci.record !== undefined);
-}
-
-/** Whether a plan still asks for something the rounds of `run` do. */
-function pending(work: Work): boolean {
-  const { plan } = work;
-  return plan.needs.registrations || plan.needs.tasksOf.length > 0 || plan.setDraining.length > 0 || plan.record !== undefined;
-}
-
-/** Whether the plan deregisters or parks a registration (what needs Auto Scaling's fresh word first). */
-function releases(plan: InstancePlan): boolean {
-  return plan.deregister.length > 0 || plan.park.length > 0;
 }
 
 function firstError(errors: ItemErrors, arns: readonly string[]): unknown {

@@ -5,3 +5,4 @@
  * callers import from one place.
  */
 export * from './plan';
+export * from './refine';
