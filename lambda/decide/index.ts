@@ -6,3 +6,4 @@
  */
 export * from './plan';
 export * from './refine';
+export * from './urgency';
