@@ -7,3 +7,4 @@
 export * from './plan';
 export * from './refine';
 export * from './urgency';
+export * from './wake';
