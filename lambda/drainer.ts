@@ -7,7 +7,8 @@
 import { ClusterApi, forEachLimited, GroupInstance, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import {
-  goesToRelease, InstancePlan, InstanceView, mayBeDrained, needsAnotherRound, Outcome, planTermination, refinePlan, releases, sendsHeartbeat, stillWaits,
+  alsoTried, goesToRelease, InstancePlan, InstanceView, mayBeDrained, needsAnotherRound, NOTHING_TRIED, Outcome, planTermination, refinePlan, releases,
+  sendsHeartbeat, stillWaits, Tried,
 } from './decide';
 
 /** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
@@ -100,14 +101,15 @@ export const READ_SETTLE_MS = 5000;
 interface Work {
   readonly candidate: Candidate;
   readonly planner: Planner;
+  /** The instance as this run last read it, and the plan made from it: replaced together, by `advance` only. */
   view: InstanceView;
   plan: InstancePlan;
   /** Set once the instance failed or was deferred in this run: it is reported as such and left. */
   done?: 'error' | 'deferred';
   /** Set when a non-force deregistration was refused: ECS still counts a task. */
   refused?: boolean;
-  /** What this run tried already, so a refusal is not asked again in the next round. */
-  readonly tried: { readonly draining: Set<string>; readonly record: Set<string>; heartbeat: boolean };
+  /** What this run tried already, so a refusal is not asked again in the next round (replaced, never changed). */
+  tried: Tried;
   /**
    * Since when (at or after the read) this run has seen the counts of every registration at zero,
    * without a count seen non-zero since: see ErrorPolicy.readSettleMs. A task told to stop is never
@@ -141,16 +143,14 @@ export class Drainer {
   ): Promise<Map<string, WorkResult>> {
     const works: Work[] = candidates.map(candidate => {
       const view = instanceViewOf(candidate);
-      const work: Work = {
+      return {
         candidate,
         planner,
         view,
-        plan: planner(view, this.now(), this.config),
-        tried: { draining: new Set(), record: new Set(), heartbeat: false },
+        plan: this.planOf(planner, view, NOTHING_TRIED),
+        tried: NOTHING_TRIED,
         emptySince: view.containerInstances.every(mayBeDrained) ? this.now() : undefined,
       };
-      this.replan(work);
-      return work;
     });
     const live = () => works.filter(w => !w.done);
 
@@ -198,7 +198,7 @@ export class Drainer {
 
   private async setDraining(works: Work[]): Promise<void> {
     const arns = works.flatMap(w => w.plan.setDraining);
-    for (const work of works) work.plan.setDraining.forEach(arn => work.tried.draining.add(arn));
+    for (const work of works) work.tried = alsoTried(work.tried, { draining: work.plan.setDraining });
     const { containerInstances, failures, errors } = await this.api.setStatus(arns, 'DRAINING');
     for (const failure of failures) {
       this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
@@ -234,7 +234,7 @@ export class Drainer {
    */
   private async record(works: Work[]): Promise<void> {
     const values = works.flatMap(w => w.plan.record!.on.map(arn => ({ containerInstanceArn: arn, value: formatDrainRecord(w.plan.record!.value) })));
-    for (const work of works) work.plan.record!.on.forEach(arn => work.tried.record.add(arn));
+    for (const work of works) work.tried = alsoTried(work.tried, { record: work.plan.record!.on });
     const errors = await this.api.putDrainAttributes(values);
     for (const work of works) {
       const { value, on } = work.plan.record!;
@@ -266,7 +266,7 @@ export class Drainer {
   /** Heartbeats, then the records updated with the heartbeat's time (one batched write). */
   private async heartbeat(works: Work[]): Promise<void> {
     const updates: { work: Work; sentAt: number }[] = [];
-    for (const work of works) work.tried.heartbeat = true;
+    for (const work of works) work.tried = alsoTried(work.tried, { heartbeat: true });
     await forEachLimited(works, work => this.safely(work, 'send a heartbeat', async () => {
       const sentAt = this.now();
       const { groupName, instanceId } = work.view;
@@ -285,7 +285,7 @@ export class Drainer {
         hookClockFrom: sentAt,
       });
     }
-    for (const work of works.filter(w => !updates.some(u => u.work === w))) this.replan(work);
+    for (const work of works.filter(w => !updates.some(u => u.work === w))) this.advance(work, work.view);
   }
 
   /** Counts just read into the view (the time taken after the answer: at or after what it shows). */
@@ -419,14 +419,23 @@ export class Drainer {
 
   // ---- bookkeeping ----------------------------------------------------------------------------
 
+  /** A new view of the instance, with what changed in it since the last one. */
   private update(work: Work, change: Partial<InstanceView>): void {
-    work.view = { ...work.view, ...change };
-    this.replan(work);
+    this.advance(work, { ...work.view, ...change });
   }
 
-  /** Plans again from the current view, less what this run tried already (decide/, refinePlan). */
-  private replan(work: Work): void {
-    work.plan = refinePlan(work.planner(work.view, this.now(), this.config), work.view, work.tried);
+  /**
+   * The one place where a work's view and plan change: the plan is made afresh from the view,
+   * so that it never rests on an earlier read than the view it is shown with.
+   */
+  private advance(work: Work, view: InstanceView): void {
+    work.view = view;
+    work.plan = this.planOf(work.planner, view, work.tried);
+  }
+
+  /** Plans from a view, less what this run tried already (decide/, refinePlan). */
+  private planOf(planner: Planner, view: InstanceView, tried: Tried): InstancePlan {
+    return refinePlan(planner(view, this.now(), this.config), view, tried);
   }
 
   private fail(work: Work, error: unknown, what: string): void {

@@ -16,6 +16,18 @@ export interface Tried {
   readonly heartbeat: boolean;
 }
 
+/** What a run has tried before it starts. */
+export const NOTHING_TRIED: Tried = { draining: new Set(), record: new Set(), heartbeat: false };
+
+/** What was tried, with more tried since: a new value, the earlier one left as it was. */
+export function alsoTried(tried: Tried, more: { readonly draining?: readonly string[]; readonly record?: readonly string[]; readonly heartbeat?: boolean }): Tried {
+  return {
+    draining: more.draining === undefined ? tried.draining : new Set([...tried.draining, ...more.draining]),
+    record: more.record === undefined ? tried.record : new Set([...tried.record, ...more.record]),
+    heartbeat: tried.heartbeat || more.heartbeat === true,
+  };
+}
+
 /**
  * The plan less what this run tried already: DRAINING and records are not asked again for the
  * same registrations, and one heartbeat is enough per run. A heartbeat is sent only for a drain

@@ -2,7 +2,7 @@
  * lambda/decide/refine.ts: what a run still asks of a plan, and which step takes it.
  */
 import {
-  ContainerInstanceView, goesToRelease, heartbeatAllowed, InstancePlan, InstanceView, needsAnotherRound, refinePlan, releases, sendsHeartbeat, Tried,
+  alsoTried, ContainerInstanceView, goesToRelease, heartbeatAllowed, InstancePlan, InstanceView, needsAnotherRound, NOTHING_TRIED, refinePlan, releases, sendsHeartbeat, Tried,
 } from '../../../lambda/decide';
 import { GROUP, INSTANCE, NOW } from '../fixtures';
 
@@ -31,7 +31,20 @@ function plan(overrides: Partial<InstancePlan> = {}): InstancePlan {
   };
 }
 
-const NOTHING_TRIED: Tried = { draining: new Set(), record: new Set(), heartbeat: false };
+describe('alsoTried', () => {
+  test('starts from nothing tried', () => {
+    expect(NOTHING_TRIED).toEqual({ draining: new Set(), record: new Set(), heartbeat: false });
+  });
+
+  test('adds what was tried since, as a new value, and leaves the earlier one as it was', () => {
+    const before: Tried = { draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false };
+    const after = alsoTried(before, { draining: ['arn:ci/b'], record: ['arn:ci/a'] });
+    expect(after).toEqual({ draining: new Set(['arn:ci/a', 'arn:ci/b']), record: new Set(['arn:ci/a']), heartbeat: false });
+    expect(before).toEqual({ draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false });
+    expect(alsoTried(after, { heartbeat: true })).toEqual({ ...after, heartbeat: true });
+    expect(alsoTried({ ...after, heartbeat: true }, {}).heartbeat).toBe(true);
+  });
+});
 
 describe('refinePlan', () => {
   test('leaves a plan alone when nothing was tried and the drain is recorded', () => {
