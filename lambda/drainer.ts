@@ -7,8 +7,8 @@
 import { ClusterApi, forEachLimited, GroupInstance, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import {
-  alsoTried, goesToRelease, InstancePlan, InstanceView, mayBeDrained, needsAnotherRound, NOTHING_TRIED, Outcome, planTermination, refinePlan, releases,
-  sendsHeartbeat, stillWaits, Tried,
+  alsoTried, goesToRelease, InstancePlan, InstanceView, mayBeDrained, needsAnotherRound, NOTHING_TRIED, Outcome, planTermination, refinePlan,
+  releases, sendsHeartbeat, stillWaits, Tried,
 } from './decide';
 
 /** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */

@@ -3,9 +3,9 @@
  * Scaling report (planTermination, planSpotInterruption), and the facts it rests on (wait states,
  * deadlines, heartbeats, markers).
  */
+import { COMPLETION_MARGIN_SECONDS, EVENT_MAX_AGE_SECONDS } from '../../src/constants';
 import type { ControllerConfig } from '../config';
 import type { DrainRecordValue } from '../drain-record';
-import { COMPLETION_MARGIN_SECONDS, EVENT_MAX_AGE_SECONDS } from '../../src/constants';
 
 /**
  * Lifecycle states in which an instance waits for this termination hook, and where it goes

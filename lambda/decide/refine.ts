@@ -20,7 +20,9 @@ export interface Tried {
 export const NOTHING_TRIED: Tried = { draining: new Set(), record: new Set(), heartbeat: false };
 
 /** What was tried, with more tried since: a new value, the earlier one left as it was. */
-export function alsoTried(tried: Tried, more: { readonly draining?: readonly string[]; readonly record?: readonly string[]; readonly heartbeat?: boolean }): Tried {
+export function alsoTried(
+  tried: Tried, more: { readonly draining?: readonly string[]; readonly record?: readonly string[]; readonly heartbeat?: boolean },
+): Tried {
   return {
     draining: more.draining === undefined ? tried.draining : new Set([...tried.draining, ...more.draining]),
     record: more.record === undefined ? tried.record : new Set([...tried.record, ...more.record]),

@@ -133,7 +133,8 @@ describe('containerInstanceViewOf', () => {
     ['less CPU remaining', resources(1024, 7680), false],
     ['less memory remaining', resources(2048, 512), false],
   ])('resourcesReleased with %s registered vs remaining is %s', (_name, remaining, expected) => {
-    expect(containerInstanceViewOf({ ...base, registeredResources: resources(2048, 7680), remainingResources: remaining }).resourcesReleased).toBe(expected);
+    const view = containerInstanceViewOf({ ...base, registeredResources: resources(2048, 7680), remainingResources: remaining });
+    expect(view.resourcesReleased).toBe(expected);
   });
 
   test('resourcesReleased is unknown without the resource lists', () => {

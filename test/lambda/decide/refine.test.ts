@@ -2,7 +2,8 @@
  * lambda/decide/refine.ts: what a run still asks of a plan, and which step takes it.
  */
 import {
-  alsoTried, ContainerInstanceView, goesToRelease, heartbeatAllowed, InstancePlan, InstanceView, needsAnotherRound, NOTHING_TRIED, refinePlan, releases, sendsHeartbeat, Tried,
+  alsoTried, ContainerInstanceView, goesToRelease, heartbeatAllowed, InstancePlan, InstanceView, needsAnotherRound, NOTHING_TRIED,
+  refinePlan, releases, sendsHeartbeat, Tried,
 } from '../../../lambda/decide';
 import { GROUP, INSTANCE, NOW } from '../fixtures';
 
@@ -82,8 +83,13 @@ describe('refinePlan', () => {
 
   test('changes nothing else in the plan, and leaves its input unchanged', () => {
     const p = plan({
-      outcome: 'forced', reason: 'deadline', setDraining: ['arn:ci/a'], deregister: [{ containerInstanceArn: 'arn:ci/a', force: true }],
-      completeLifecycleAction: true, deadline: NOW, drainStartedAt: NOW - 1,
+      outcome: 'forced',
+      reason: 'deadline',
+      setDraining: ['arn:ci/a'],
+      deregister: [{ containerInstanceArn: 'arn:ci/a', force: true }],
+      completeLifecycleAction: true,
+      deadline: NOW,
+      drainStartedAt: NOW - 1,
     });
     const copy = JSON.parse(JSON.stringify(p));
     const refined = refinePlan(p, view(ci('a')), { ...NOTHING_TRIED, draining: new Set(['arn:ci/a']) });

@@ -17,13 +17,23 @@ function waiting(...containerInstances: ContainerInstanceView[]): InstanceView {
 
 function plan(overrides: Partial<InstancePlan> = {}): InstancePlan {
   return {
-    outcome: 'draining', reason: 'waiting', setDraining: [], needs: { tasksOf: [], registrations: false }, heartbeat: false,
-    deregister: [], park: [], reactivate: [], completeLifecycleAction: false, ...overrides,
+    outcome: 'draining',
+    reason: 'waiting',
+    setDraining: [],
+    needs: { tasksOf: [], registrations: false },
+    heartbeat: false,
+    deregister: [],
+    park: [],
+    reactivate: [],
+    completeLifecycleAction: false,
+    ...overrides,
   };
 }
 
 const recordOf = (startedAgo: number, hookClockFrom?: number) => ({
-  startedAt: NOW - startedAgo, deadline: NOW - startedAgo + CONFIG.drainTimeoutSeconds * 1000, ...hookClockFrom === undefined ? {} : { hookClockFrom },
+  startedAt: NOW - startedAgo,
+  deadline: NOW - startedAgo + CONFIG.drainTimeoutSeconds * 1000,
+  ...hookClockFrom === undefined ? {} : { hookClockFrom },
 });
 
 describe('urgencyOf', () => {
