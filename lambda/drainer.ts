@@ -160,8 +160,7 @@ export class Drainer {
       await this.step(live().filter(w => w.plan.record !== undefined), 'record the drain', ws => this.record(ws));
       await this.step(live().filter(w => w.plan.needs.tasksOf.length > 0), 'read tasks', ws => this.readTasks(ws, readTasks));
     }
-    await this.step(live().filter(w => sendsHeartbeat(w.plan)), 'send heartbeats',
-      ws => this.heartbeat(ws));
+    await this.step(live().filter(w => sendsHeartbeat(w.plan)), 'send heartbeats', ws => this.heartbeat(ws));
     // A state taken from an event is read again before anything is deregistered or parked.
     await this.step(live().filter(w => !w.candidate.stateRead && releases(w.plan)), 'read lifecycle states', ws => this.readStates(ws));
     await this.step(live().filter(w => goesToRelease(w.plan)), 'release', ws => this.finish(ws));
