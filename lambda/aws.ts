@@ -1,7 +1,7 @@
 /**
  * Thin adapters over the ECS and Auto Scaling APIs: batching, paging, the answers that mean
  * "already done", and per-item fallbacks so that one instance's refusal never fails a batch
- * shared with others. No decisions here (see decide.ts).
+ * shared with others. No decisions here (see decide/).
  */
 import {
   AutoScalingClient,
@@ -203,7 +203,7 @@ export class ClusterApi {
     const result: RegisteredInstance[] = [];
     await forEachLimited(chunk(arns, LIMITS.describeContainerInstances), async batch => {
       const answer = await this.ecs.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }), this.options());
-      result.push(...(answer.containerInstances ?? []).map(toView));
+      result.push(...(answer.containerInstances ?? []).map(containerInstanceViewOf));
     });
     return result;
   }
@@ -224,7 +224,7 @@ export class ClusterApi {
       const answer = await this.ecs.send(new UpdateContainerInstancesStateCommand({
         cluster: this.cluster, containerInstances: batch, status,
       }), this.options());
-      containerInstances.push(...(answer.containerInstances ?? []).map(toView));
+      containerInstances.push(...(answer.containerInstances ?? []).map(containerInstanceViewOf));
       failures.push(...(answer.failures ?? []).map(f => ({ arn: f.arn, reason: f.reason, detail: f.detail })));
     }, errors);
     return { containerInstances, failures, errors };
@@ -392,7 +392,8 @@ function ownInput<T extends { readonly input: object }>(command: T): T {
   return new Command({ ...command.input });
 }
 
-export function toView(ci: ContainerInstance): RegisteredInstance {
+/** A registration as DescribeContainerInstances (or UpdateContainerInstancesState) reports it, reduced to what the decisions look at. */
+export function containerInstanceViewOf(ci: ContainerInstance): RegisteredInstance {
   return {
     containerInstanceArn: ci.containerInstanceArn!,
     ec2InstanceId: ci.ec2InstanceId,

@@ -1,6 +1,6 @@
 /**
  * The drain controller: a level-triggered reconciler. Whatever woke it up, it reads the state
- * of the instances concerned from Auto Scaling and ECS, asks decide.ts what to do, and has
+ * of the instances concerned from Auto Scaling and ECS, asks decide/ what to do, and has
  * drainer.ts do it. Lost, duplicated or reordered events and crashed invocations are repaired by
  * the next event or the one-minute reconcile pass (reconcile.ts), because nothing is remembered
  * between invocations except what is recorded on the container instances themselves.
@@ -11,7 +11,9 @@
  */
 import { ClusterApi, RegisteredInstance } from './aws';
 import type { ControllerConfig } from './config';
-import { keepsRegistration, mayBeDrained, planSpotInterruption, WAIT_STATES } from './decide';
+import {
+  containerInstanceEventVerdict, endIsOurs, hookClockFromEvent, mayEndDrain, ofCluster, ofThisHook, planSpotInterruption, registrationUsable,
+} from './decide';
 import { Candidate, Drainer, ErrorPolicy, InvocationSummary, managedState, Planner, Tally, WorkResult } from './drainer';
 import { describeError, isThrottling } from './errors';
 import { parseQueueBatch, parseTrigger, Trigger } from './events';
@@ -32,13 +34,6 @@ export interface QueueBatchResponse extends InvocationSummary {
 type LifecycleTrigger = Extract<Trigger, { kind: 'lifecycle-action' }>;
 type ContainerInstanceTrigger = Extract<Trigger, { kind: 'container-instance-change' }>;
 type TaskStoppedTrigger = Extract<Trigger, { kind: 'task-stopped' }>;
-
-/**
- * Auto Scaling emits the lifecycle action event when the action starts; its `time` can be a little
- * after that start. This much earlier is taken as the start of the hook's clock (the completion
- * margin of 5 minutes leaves room for it).
- */
-const EVENT_TIME_SLACK_MS = 60_000;
 
 /** One event of an invocation, and the queue message it came in (none when invoked directly). */
 interface Item {
@@ -133,14 +128,14 @@ export class DrainController {
           this.telemetry.log('info', 'event ignored: the reconcile pass runs on its own schedule', { eventId: item.eventId });
           break;
         case 'lifecycle-action':
-          if (!this.config.autoScalingGroupNames.has(trigger.groupName) || trigger.hookName !== this.config.lifecycleHookName) {
+          if (!ofThisHook(trigger, this.config)) {
             this.telemetry.log('info', 'event ignored: lifecycle action of another group or hook', { ...trigger });
           } else {
             lifecycle.push({ trigger, item });
           }
           break;
         case 'container-instance-change':
-          if (this.mayEndDrain(trigger)) registrationEvents.push({ trigger, item });
+          if (this.worthALook(trigger)) registrationEvents.push({ trigger, item });
           break;
         case 'task-stopped':
           if (this.ofThisCluster(trigger.clusterArn, { containerInstanceArn: trigger.containerInstanceArn, taskArn: trigger.taskArn })) {
@@ -193,7 +188,7 @@ export class DrainController {
    * first write, Auto Scaling says whether each instance waits in this hook now (one read for the
    * batch), and its registrations are looked up by instance id (one listing, one describe); a
    * registration parked or set ACTIVE again after the event's time shows a stale copy even when
-   * Auto Scaling's answer lags (decide.ts). Then the ACTIVE ones are set DRAINING (ECS's answer is
+   * Auto Scaling's answer lags (decide/). Then the ACTIVE ones are set DRAINING (ECS's answer is
    * a fresh read) and the drain recorded. The event's time, less a slack, starts the record's hook
    * clock.
    */
@@ -211,7 +206,7 @@ export class DrainController {
       instanceId: trigger.instanceId,
       ...managedState(states.get(trigger.instanceId), this.config),
       stateRead: true,
-      hookClockFrom: time === undefined ? undefined : Math.min(time, this.now()) - EVENT_TIME_SLACK_MS,
+      hookClockFrom: hookClockFromEvent(time, this.now()),
       eventTime: time,
       registrations: registrations.get(trigger.instanceId) ?? [],
       registrationsComplete: true,
@@ -219,22 +214,23 @@ export class DrainController {
     return this.runAndMap(candidates, byInstance, tally);
   }
 
-  /** A container instance event worth more than a log line: of this cluster, DRAINING, and empty by its counts (or parked). */
-  private mayEndDrain(trigger: ContainerInstanceTrigger): boolean {
+  /**
+   * A container instance event worth more than a log line: of this cluster, DRAINING, and empty by
+   * its counts (or parked); decide/, containerInstanceEventVerdict.
+   */
+  private worthALook(trigger: ContainerInstanceTrigger): boolean {
     const fields = { containerInstanceArn: trigger.containerInstanceArn, instanceId: trigger.instanceId, version: trigger.version };
     if (!this.ofThisCluster(trigger.clusterArn, fields)) return false;
-    if (trigger.status !== 'DRAINING') {
-      // The rule matches DRAINING only; anything else came another way. One line, nothing done.
-      this.telemetry.log('info', `event ignored: container instance is ${trigger.status}, not DRAINING`, fields);
-      return false;
+    switch (containerInstanceEventVerdict({ ...trigger, parkedAt: trigger.marker.parkedAt })) {
+      case 'not-draining':
+        this.telemetry.log('info', `event ignored: container instance is ${trigger.status}, not DRAINING`, fields);
+        return false;
+      case 'still-has-tasks':
+        this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
+        return false;
+      case 'look':
+        return true;
     }
-    if (trigger.marker.parkedAt === undefined && !mayBeDrained(trigger)) {
-      // Tasks still run, or still hold CPU or memory while they stop: the task state change event
-      // of the last one's stop will come (and if it is lost, the reconcile pass looks within a minute).
-      this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
-      return false;
-    }
-    return true;
   }
 
   /**
@@ -273,15 +269,14 @@ export class DrainController {
     const byInstance = new Map<string, MaybeDrained[]>();
     for (const entry of byArn.values()) {
       const { registration } = entry;
-      const parked = registration.parkedAt !== undefined;
-      if (!registration.ec2InstanceId || registration.status !== 'DRAINING' || (!parked && !mayBeDrained(registration))) {
+      if (!mayEndDrain(registration)) {
         this.telemetry.log('debug', 'the container instance is not an empty drain', {
           containerInstanceArn: registration.containerInstanceArn, status: registration.status, events: entry.items.length,
         });
         for (const item of entry.items) results.set(item, 'left-alone');
         continue;
       }
-      byInstance.set(registration.ec2InstanceId, [...byInstance.get(registration.ec2InstanceId) ?? [], entry]);
+      byInstance.set(registration.ec2InstanceId!, [...byInstance.get(registration.ec2InstanceId!) ?? [], entry]);
     }
     if (byInstance.size === 0) return results;
 
@@ -289,10 +284,7 @@ export class DrainController {
     const waiting = new Map<string, { state: ReturnType<typeof managedState>; entries: MaybeDrained[] }>();
     for (const [instanceId, entries] of byInstance) {
       const state = managedState(states.get(instanceId), this.config);
-      const waits = state.lifecycleState !== undefined && WAIT_STATES[state.lifecycleState] !== undefined;
-      if (state.groupName === undefined || (!waits && !entries.some(e => e.registration.parkedAt !== undefined))) {
-        // Not a managed instance waiting in this hook (an operator's drain, an instance back in
-        // service): not the controller's to touch.
+      if (!endIsOurs(state, entries.some(e => e.registration.parkedAt !== undefined))) {
         const where = state.groupName === undefined ? 'in no managed group' : state.lifecycleState;
         this.telemetry.log('info', `event ignored: the instance is ${where}`, { instanceId });
         for (const item of entries.flatMap(e => e.items)) results.set(item, 'left-alone');
@@ -325,9 +317,9 @@ export class DrainController {
   ): Promise<Map<string, RegisteredInstance[]>> {
     const usable = new Map<string, RegisteredInstance>();
     for (const { state, entries } of waiting.values()) {
-      const destination = state.lifecycleState === undefined ? undefined : WAIT_STATES[state.lifecycleState];
-      const terminating = destination !== undefined && !keepsRegistration(destination);
-      for (const { registration, fresh } of entries) if (fresh || terminating) usable.set(registration.containerInstanceArn, registration);
+      for (const { registration, fresh } of entries) {
+        if (registrationUsable(state.lifecycleState, fresh)) usable.set(registration.containerInstanceArn, registration);
+      }
     }
     const listed = await this.api.registrationArnsOf([...waiting.keys()]);
     const described = await this.api.describeContainerInstances(listed.filter(arn => !usable.has(arn)));
@@ -365,7 +357,7 @@ export class DrainController {
 
   /** Whether `clusterArn` names the configured cluster; a line when not. */
   private ofThisCluster(clusterArn: string, fields: LogFields): boolean {
-    if (clusterArn === this.config.clusterName || clusterArn.endsWith(`:cluster/${this.config.clusterName}`)) return true;
+    if (ofCluster(clusterArn, this.config.clusterName)) return true;
     this.telemetry.log('info', 'event ignored: another cluster', { ...fields, clusterArn });
     return false;
   }

@@ -1,6 +1,6 @@
 /**
  * Lambda entrypoint of the drain controller. Builds the clients once per execution
- * environment; everything else lives in controller.ts (flow), decide.ts (decisions) and
+ * environment; everything else lives in controller.ts (flow), decide/ (decisions) and
  * aws.ts (API calls).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';

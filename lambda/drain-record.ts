@@ -7,12 +7,12 @@
  *   forced, when it started, and (when known) a moment at or before which the lifecycle hook's
  *   heartbeat timeout last started counting (the action's start or the last heartbeat);
  * - a parked marker, `parked:1795859000`: the instance went back to its group's warm pool with
- *   this registration kept (see decide.ts), so the controller sets it ACTIVE again when the
+ *   this registration kept (see decide/), so the controller sets it ACTIVE again when the
  *   instance returns to service;
  * - a reactivation marker, `reactivated:1795859900`: the registration was set ACTIVE again then.
  *   A lifecycle event older than that (a late or duplicated copy of the one that sent the instance
  *   to the pool) describes a wait that is over; the reconcile pass removes the marker once no such
- *   copy can still arrive (see decide.ts, staleMarker).
+ *   copy can still arrive (see decide/, staleMarker).
  *
  * Attribute values allow letters, digits, colons and spaces, up to 128 characters (ECS API
  * reference, Attribute), so both stay readable in the console.

@@ -6,7 +6,10 @@
  */
 import { ClusterApi, forEachLimited, GroupInstance, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
-import { InstancePlan, InstanceView, mayBeDrained, Outcome, planTermination, stillWaits } from './decide';
+import {
+  alsoTried, goesToRelease, InstancePlan, InstanceView, mayBeDrained, needsAnotherRound, NOTHING_TRIED, Outcome, planTermination, refinePlan,
+  releases, sendsHeartbeat, stillWaits, Tried,
+} from './decide';
 
 /** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
 export type Planner = typeof planTermination;
@@ -26,9 +29,9 @@ export interface Candidate {
    * event (possibly late or duplicated) is read again before anything is deregistered.
    */
   readonly stateRead: boolean;
-  /** A moment at or before the start of the lifecycle action, when known (see decide.ts). */
+  /** A moment at or before the start of the lifecycle action, when known (see decide/). */
   readonly hookClockFrom?: number;
-  /** The lifecycle action event's time, when the candidate comes from one (see decide.ts, InstanceView.eventTime). */
+  /** The lifecycle action event's time, when the candidate comes from one (see decide/, InstanceView.eventTime). */
   readonly eventTime?: number;
   /** Registrations read already; with `registrationsComplete`, all of them. */
   readonly registrations?: readonly RegisteredInstance[];
@@ -76,7 +79,7 @@ export interface ErrorPolicy {
   readonly retryRefusedDeregistrationMs?: readonly number[];
   /**
    * Waits (ms) before asking again a completion or heartbeat Auto Scaling refused with "No active
-   * Lifecycle Action found" while a read says the instance still waits (decide.ts, stillWaits).
+   * Lifecycle Action found" while a read says the instance still waits (decide/, stillWaits).
    * @default [2000]
    */
   readonly retryNoActiveActionMs?: readonly number[];
@@ -102,14 +105,15 @@ export const READ_SETTLE_MS = 3000;
 interface Work {
   readonly candidate: Candidate;
   readonly planner: Planner;
+  /** The instance as this run last read it, and the plan made from it: replaced together, by `advance` only. */
   view: InstanceView;
   plan: InstancePlan;
   /** Set once the instance failed or was deferred in this run: it is reported as such and left. */
   done?: 'error' | 'deferred';
   /** Set when a non-force deregistration was refused: ECS still counts a task. */
   refused?: boolean;
-  /** What this run tried already, so a refusal is not asked again in the next round. */
-  readonly tried: { readonly draining: Set<string>; readonly record: Set<string>; heartbeat: boolean };
+  /** What this run tried already, so a refusal is not asked again in the next round (replaced, never changed). */
+  tried: Tried;
   /**
    * Since when (at or after the read) this run has seen the counts of every registration at zero,
    * without a count seen non-zero since: see ErrorPolicy.readSettleMs. A task told to stop is never
@@ -144,32 +148,29 @@ export class Drainer {
     planner: Planner = planTermination,
   ): Promise<Map<string, WorkResult>> {
     const works: Work[] = candidates.map(candidate => {
-      const view = toView(candidate);
+      const view = instanceViewOf(candidate);
       const work: Work = {
         candidate,
         planner,
         view,
-        plan: planner(view, this.now(), this.config),
-        tried: { draining: new Set(), record: new Set(), heartbeat: false },
+        plan: this.planOf(planner, view, NOTHING_TRIED),
+        tried: NOTHING_TRIED,
       };
       this.countsRead(work);
-      this.replan(work);
       return work;
     });
     const live = () => works.filter(w => !w.done);
 
-    for (let round = 0; round < MAX_ROUNDS && live().some(pending); round++) {
+    for (let round = 0; round < MAX_ROUNDS && live().some(w => needsAnotherRound(w.plan)); round++) {
       await this.step(live().filter(w => w.plan.needs.registrations), 'read registrations', ws => this.readRegistrations(ws));
       await this.step(live().filter(w => w.plan.setDraining.length > 0), 'set DRAINING', ws => this.setDraining(ws));
       await this.step(live().filter(w => w.plan.record !== undefined), 'record the drain', ws => this.record(ws));
       await this.step(live().filter(w => w.plan.needs.tasksOf.length > 0), 'read tasks', ws => this.readTasks(ws, readTasks));
     }
-    // Only an instance that keeps waiting needs its hook kept alive.
-    await this.step(live().filter(w => w.plan.heartbeat && w.plan.outcome === 'draining' && !w.plan.needs.registrations), 'send heartbeats',
-      ws => this.heartbeat(ws));
+    await this.step(live().filter(w => sendsHeartbeat(w.plan)), 'send heartbeats', ws => this.heartbeat(ws));
     // A state taken from an event is read again before anything is deregistered or parked.
     await this.step(live().filter(w => !w.candidate.stateRead && releases(w.plan)), 'read lifecycle states', ws => this.readStates(ws));
-    await this.step(live().filter(w => releases(w.plan) || w.plan.reactivate.length > 0 || w.plan.completeLifecycleAction), 'release', ws => this.finish(ws));
+    await this.step(live().filter(w => goesToRelease(w.plan)), 'release', ws => this.finish(ws));
 
     for (const work of works) this.report(work, tally);
     return new Map(works.map(w => [w.view.instanceId, w.done ?? (w.refused ? 'draining' : w.plan.outcome)]));
@@ -203,7 +204,7 @@ export class Drainer {
 
   private async setDraining(works: Work[]): Promise<void> {
     const arns = works.flatMap(w => w.plan.setDraining);
-    for (const work of works) work.plan.setDraining.forEach(arn => work.tried.draining.add(arn));
+    for (const work of works) work.tried = alsoTried(work.tried, { draining: work.plan.setDraining });
     const { containerInstances, failures, errors } = await this.api.setStatus(arns, 'DRAINING');
     for (const failure of failures) {
       this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
@@ -239,7 +240,7 @@ export class Drainer {
    */
   private async record(works: Work[]): Promise<void> {
     const values = works.flatMap(w => w.plan.record!.on.map(arn => ({ containerInstanceArn: arn, value: formatDrainRecord(w.plan.record!.value) })));
-    for (const work of works) work.plan.record!.on.forEach(arn => work.tried.record.add(arn));
+    for (const work of works) work.tried = alsoTried(work.tried, { record: work.plan.record!.on });
     const errors = await this.api.putDrainAttributes(values);
     for (const work of works) {
       const { value, on } = work.plan.record!;
@@ -271,7 +272,7 @@ export class Drainer {
   /** Heartbeats, then the records updated with the heartbeat's time (one batched write). */
   private async heartbeat(works: Work[]): Promise<void> {
     const updates: { work: Work; sentAt: number }[] = [];
-    for (const work of works) work.tried.heartbeat = true;
+    for (const work of works) work.tried = alsoTried(work.tried, { heartbeat: true });
     await forEachLimited(works, work => this.safely(work, 'send a heartbeat', async () => {
       const sentAt = this.now();
       const { groupName, instanceId } = work.view;
@@ -290,14 +291,16 @@ export class Drainer {
         hookClockFrom: sentAt,
       });
     }
-    for (const work of works.filter(w => !updates.some(u => u.work === w))) this.replan(work);
+    for (const work of works.filter(w => !updates.some(u => u.work === w))) this.advance(work, work.view);
   }
 
   /** Counts just read into the view (the time taken after the answer: at or after what it shows). */
   private countsRead(work: Work): void {
     const registrations = work.view.containerInstances;
     const of = registrations.map(ci => ci.containerInstanceArn).sort().join(' ');
-    if (!registrations.every(mayBeDrained)) {work.emptySince = undefined;} else if (work.emptySince === undefined || work.emptyOf !== of) {
+    if (!registrations.every(mayBeDrained)) {
+      work.emptySince = undefined;
+    } else if (work.emptySince === undefined || work.emptyOf !== of) {
       work.emptySince = this.now();
       work.emptyOf = of;
     }
@@ -382,7 +385,7 @@ export class Drainer {
   /**
    * A completion or heartbeat Auto Scaling refuses with "No active Lifecycle Action found" is
    * asked again after a short wait while a read says the instance still waits in this hook
-   * (decide.ts, stillWaits). It is over ('no-active-action') only when the read agrees; refused
+   * (decide/, stillWaits). It is over ('no-active-action') only when the read agrees; refused
    * after every wait while the read still says it waits, it is 'refused-while-waiting' (the next
    * pass asks again).
    */
@@ -420,7 +423,7 @@ export class Drainer {
   /**
    * A parked registration back in service: ACTIVE again, and its parked marker replaced by a
    * reactivation marker (batched), which tells a late copy of the lifecycle event that sent the
-   * instance to the pool from a new one (decide.ts, InstanceView.eventTime).
+   * instance to the pool from a new one (decide/, InstanceView.eventTime).
    */
   private async reactivate(works: Work[]): Promise<void> {
     if (works.length === 0) return;
@@ -438,25 +441,23 @@ export class Drainer {
 
   // ---- bookkeeping ----------------------------------------------------------------------------
 
+  /** A new view of the instance, with what changed in it since the last one. */
   private update(work: Work, change: Partial<InstanceView>): void {
-    work.view = { ...work.view, ...change };
-    this.replan(work);
+    this.advance(work, { ...work.view, ...change });
   }
 
   /**
-   * Plans again from the current view, leaving out what this run tried already and ECS refused
-   * (asked again, it would be refused again: the next event or pass tries again). A heartbeat is
-   * sent only for a drain that is recorded (see decide.ts).
+   * The one place where a work's view and plan change: the plan is made afresh from the view,
+   * so that it never rests on an earlier read than the view it is shown with.
    */
-  private replan(work: Work): void {
-    const plan = work.planner(work.view, this.now(), this.config);
-    const record = plan.record && { ...plan.record, on: plan.record.on.filter(arn => !work.tried.record.has(arn)) };
-    work.plan = {
-      ...plan,
-      setDraining: plan.setDraining.filter(arn => !work.tried.draining.has(arn)),
-      record: record && record.on.length > 0 ? record : undefined,
-      heartbeat: plan.heartbeat && !work.tried.heartbeat && recorded(work.view),
-    };
+  private advance(work: Work, view: InstanceView): void {
+    work.view = view;
+    work.plan = this.planOf(work.planner, view, work.tried);
+  }
+
+  /** Plans from a view, less what this run tried already (decide/, refinePlan). */
+  private planOf(planner: Planner, view: InstanceView, tried: Tried): InstancePlan {
+    return refinePlan(planner(view, this.now(), this.config), view, tried);
   }
 
   private fail(work: Work, error: unknown, what: string): void {
@@ -511,8 +512,8 @@ export class Drainer {
   }
 }
 
-/** The view a candidate starts with. */
-function toView(candidate: Candidate): InstanceView {
+/** The view of an EC2 instance that a candidate starts its run with. */
+function instanceViewOf(candidate: Candidate): InstanceView {
   return {
     instanceId: candidate.instanceId,
     groupName: candidate.groupName,
@@ -528,23 +529,6 @@ function toView(candidate: Candidate): InstanceView {
 export function managedState(state: GroupInstance | undefined, config: ControllerConfig): Pick<InstanceView, 'groupName' | 'lifecycleState'> {
   const managed = state !== undefined && config.autoScalingGroupNames.has(state.groupName);
   return { groupName: managed ? state.groupName : undefined, lifecycleState: state?.lifecycleState };
-}
-
-/** Every drainable registration of the instance carries a record (needed before a heartbeat). */
-function recorded(view: InstanceView): boolean {
-  const drainable = view.containerInstances.filter(ci => ci.status === 'ACTIVE' || ci.status === 'DRAINING');
-  return drainable.length > 0 && drainable.every(ci => ci.record !== undefined);
-}
-
-/** Whether a plan still asks for something the rounds of `run` do. */
-function pending(work: Work): boolean {
-  const { plan } = work;
-  return plan.needs.registrations || plan.needs.tasksOf.length > 0 || plan.setDraining.length > 0 || plan.record !== undefined;
-}
-
-/** Whether the plan deregisters or parks a registration (what needs Auto Scaling's fresh word first). */
-function releases(plan: InstancePlan): boolean {
-  return plan.deregister.length > 0 || plan.park.length > 0;
 }
 
 function firstError(errors: ItemErrors, arns: readonly string[]): unknown {

@@ -30,7 +30,7 @@ export type Trigger =
     readonly runningTasksCount?: number;
     readonly pendingTasksCount?: number;
     readonly version?: number;
-    /** Whether the event shows every CPU and memory unit free (see decide.ts resourcesReleased). */
+    /** Whether the event shows every CPU and memory unit free (see decide/ resourcesReleased). */
     readonly resourcesReleased?: boolean;
     /** The controller's marker (drain record, parked or reactivated), as the event's attributes show it. */
     readonly marker: Marker;

@@ -16,7 +16,7 @@
  */
 import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
-import { InstancePlan, InstanceView, mayBeDrained, planTermination, staleMarkers, WAIT_STATES } from './decide';
+import { InstanceView, mayBeDrained, planTermination, Rank, staleMarkers, Urgency, urgencyOf, WAIT_STATES } from './decide';
 import { Candidate, Drainer, managedState, READ_SETTLE_MS, Tally, TaskReader } from './drainer';
 import { isAbort } from './errors';
 import { Telemetry } from './telemetry';
@@ -48,7 +48,7 @@ const PIPELINE_DEPTH = 3;
  * action of an instance seen waiting later started after that moment, so it is a safe start of
  * the hook's clock for a drain the pass records late (its lifecycle event lost or throttled):
  * no heartbeat is needed at once. A new environment remembers nothing, and the pass then sends
- * that heartbeat (decide.ts). Nothing is lost if this is empty; it only saves calls.
+ * that heartbeat (decide/). Nothing is lost if this is empty; it only saves calls.
  */
 export class PassMemory {
   private readonly notWaitingAt = new Map<string, number>();
@@ -68,14 +68,9 @@ export class PassMemory {
   }
 }
 
-/** Urgency classes, most urgent first (issue: a bounded and fair reconcile pass). */
-enum Urgency { Overdue, Heartbeat, Empty, Start }
-
-interface Item {
+/** An instance with work this pass, and where it goes in the pass (decide/, urgencyOf). */
+interface Item extends Rank {
   readonly candidate: Candidate;
-  readonly urgency: Urgency;
-  /** Within a class, lower goes first. */
-  readonly order: number;
 }
 
 export class ReconcilePass {
@@ -222,34 +217,13 @@ export class ReconcilePass {
         hookClockFrom: this.memory.seenNotWaiting(instance.instanceId),
       };
       const view: InstanceView = { ...candidate, containerInstances: known ?? [] };
-      const item = classify(candidate, view, planTermination(view, now, this.config), now, rotation);
-      if (item) items.push(item);
+      const rank = urgencyOf(view, planTermination(view, now, this.config), now, rotation);
+      if (rank) items.push({ candidate, ...rank });
     }
     // Seen before the groups were read: an action that is not waiting yet starts later than this.
     this.memory.observe(instances, readAt);
     return { items, waiting: waiting.length };
   }
-}
-
-/** The urgency of an instance's work, or undefined when it needs nothing this pass. */
-function classify(candidate: Candidate, view: InstanceView, plan: InstancePlan, now: number, rotation: number): Item | undefined {
-  if (plan.outcome === 'reactivated') return { candidate, urgency: Urgency.Heartbeat, order: 0 };
-  if (plan.outcome === 'left-alone') return undefined;
-  const known = view.containerInstances;
-  if (plan.deadline !== undefined && known.some(ci => ci.record) && plan.deadline <= now) {
-    return { candidate, urgency: Urgency.Overdue, order: plan.deadline };
-  }
-  if (plan.heartbeat && known.some(ci => ci.record)) {
-    return { candidate, urgency: Urgency.Heartbeat, order: Math.max(0, ...known.map(ci => ci.record?.hookClockFrom ?? 0)) };
-  }
-  if (known.length > 0 && known.every(ci => mayBeDrained(ci))) {
-    return { candidate, urgency: Urgency.Empty, order: plan.drainStartedAt ?? now };
-  }
-  if (known.length === 0 || plan.record !== undefined || plan.setDraining.length > 0) {
-    // No age to go by: a rotating order, so that no instance is always last.
-    return { candidate, urgency: Urgency.Start, order: hash(`${candidate.instanceId}/${rotation}`) };
-  }
-  return undefined;
 }
 
 /** A cluster-wide task listing older than this is listed again for instances it showed still stopping. */
@@ -345,11 +319,4 @@ export class ClusterTaskReads {
       }
     }
   }
-}
-
-/** A small, stable string hash (polynomial, modulo a prime). */
-function hash(text: string): number {
-  let h = 7;
-  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) % 2_147_483_647;
-  return h;
 }

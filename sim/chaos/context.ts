@@ -58,7 +58,7 @@ const COMPLETION_MARGIN_MS = 5 * MINUTE;
 /**
  * The controller knows an action's start only as a moment at or before it: the lifecycle event's
  * time less a minute, or the last reconcile pass that saw the instance in service, at most a
- * minute (and a pass) earlier (lambda/decide.ts, newDeadline).
+ * minute (and a pass) earlier (lambda/decide/plan.ts, newDeadline).
  */
 const ACTION_START_UNCERTAINTY_MS = 2 * MINUTE;
 

@@ -17,7 +17,7 @@ import {
   autoScalingMock, ciArn, CLUSTER, drainRecordValue, ecsClientException, ecsInvalidParameter, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
   noActiveLifecycleAction, resources, stageWorld, taskArn,
 } from './fixtures';
-import { chunk, ClusterApi, forEachLimited, LIMITS, toView } from '../../lambda/aws';
+import { chunk, ClusterApi, containerInstanceViewOf, forEachLimited, LIMITS } from '../../lambda/aws';
 import { ATTRIBUTE } from '../../src/constants';
 
 beforeEach(() => stageWorld());
@@ -103,7 +103,7 @@ describe('registrationsOf', () => {
   });
 });
 
-describe('toView', () => {
+describe('containerInstanceViewOf', () => {
   const base = { containerInstanceArn: ciArn('a'), ec2InstanceId: 'i-00000000000000001', status: 'DRAINING' };
 
   test.each([
@@ -111,19 +111,19 @@ describe('toView', () => {
     ['the old separate deadline and start attributes', [{ name: 'ecs-drain-hook.deadline', value: '1800000000' }, { name: 'ecs-drain-hook.started', value: '1799996400' }]],
     ['no attribute at all', undefined],
   ])('treats %s as no record', (_name, attributes) => {
-    const view = toView({ ...base, attributes });
+    const view = containerInstanceViewOf({ ...base, attributes });
     expect(view.record).toBeUndefined();
     expect(view.parkedAt).toBeUndefined();
   });
 
   test('reads a parked marker', () => {
-    const view = toView({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'parked:1800000000' }] });
+    const view = containerInstanceViewOf({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'parked:1800000000' }] });
     expect(view).toEqual(expect.objectContaining({ parkedAt: 1_800_000_000_000 }));
     expect(view.record).toBeUndefined();
   });
 
   test('reads a reactivation marker', () => {
-    const view = toView({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'reactivated:1800000000' }] });
+    const view = containerInstanceViewOf({ ...base, attributes: [{ name: ATTRIBUTE.DRAIN, value: 'reactivated:1800000000' }] });
     expect(view).toEqual(expect.objectContaining({ reactivatedAt: 1_800_000_000_000 }));
     expect(view.record).toBeUndefined();
   });
@@ -133,11 +133,12 @@ describe('toView', () => {
     ['less CPU remaining', resources(1024, 7680), false],
     ['less memory remaining', resources(2048, 512), false],
   ])('resourcesReleased with %s registered vs remaining is %s', (_name, remaining, expected) => {
-    expect(toView({ ...base, registeredResources: resources(2048, 7680), remainingResources: remaining }).resourcesReleased).toBe(expected);
+    const view = containerInstanceViewOf({ ...base, registeredResources: resources(2048, 7680), remainingResources: remaining });
+    expect(view.resourcesReleased).toBe(expected);
   });
 
   test('resourcesReleased is unknown without the resource lists', () => {
-    expect(toView({ ...base, registeredResources: resources(2048, 7680) }).resourcesReleased).toBeUndefined();
+    expect(containerInstanceViewOf({ ...base, registeredResources: resources(2048, 7680) }).resourcesReleased).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * decide.ts: direct unit tests of the pure decisions.
+ * lambda/decide/plan.ts: direct unit tests of the pure decisions.
  */
 import { CONFIG, GROUP, INSTANCE, NOW } from './fixtures';
 import type { ControllerConfig } from '../../lambda/config';

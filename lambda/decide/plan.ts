@@ -1,11 +1,11 @@
 /**
- * The controller's decisions, as pure functions of what ECS and Auto Scaling report.
- * No AWS calls here: `controller.ts` and `reconcile.ts` read the state and ask these functions;
- * `drainer.ts` carries out the plan.
+ * The plan for one instance: what a drain needs next, as a pure function of what ECS and Auto
+ * Scaling report (planTermination, planSpotInterruption), and the facts it rests on (wait states,
+ * deadlines, heartbeats, markers).
  */
-import type { ControllerConfig } from './config';
-import type { DrainRecordValue } from './drain-record';
-import { COMPLETION_MARGIN_SECONDS, EVENT_MAX_AGE_SECONDS } from '../src/constants';
+import { COMPLETION_MARGIN_SECONDS, EVENT_MAX_AGE_SECONDS } from '../../src/constants';
+import type { ControllerConfig } from '../config';
+import type { DrainRecordValue } from '../drain-record';
 
 /**
  * Lifecycle states in which an instance waits for this termination hook, and where it goes

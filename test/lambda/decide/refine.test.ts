@@ -1,0 +1,149 @@
+/**
+ * lambda/decide/refine.ts: what a run still asks of a plan, and which step takes it.
+ */
+import {
+  alsoTried, ContainerInstanceView, goesToRelease, heartbeatAllowed, InstancePlan, InstanceView, needsAnotherRound, NOTHING_TRIED,
+  refinePlan, releases, sendsHeartbeat, Tried,
+} from '../../../lambda/decide';
+import { GROUP, INSTANCE, NOW } from '../fixtures';
+
+const RECORD = { deadline: NOW + 60_000, startedAt: NOW };
+
+function ci(id: string, overrides: Partial<ContainerInstanceView> = {}): ContainerInstanceView {
+  return { containerInstanceArn: `arn:ci/${id}`, status: 'DRAINING', runningTasksCount: 1, pendingTasksCount: 0, ...overrides };
+}
+
+function view(...containerInstances: ContainerInstanceView[]): InstanceView {
+  return { instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait', containerInstances, registrationsComplete: true };
+}
+
+function plan(overrides: Partial<InstancePlan> = {}): InstancePlan {
+  return {
+    outcome: 'draining',
+    reason: 'waiting',
+    setDraining: [],
+    needs: { tasksOf: [], registrations: false },
+    heartbeat: false,
+    deregister: [],
+    park: [],
+    reactivate: [],
+    completeLifecycleAction: false,
+    ...overrides,
+  };
+}
+
+describe('alsoTried', () => {
+  test('starts from nothing tried', () => {
+    expect(NOTHING_TRIED).toEqual({ draining: new Set(), record: new Set(), heartbeat: false });
+  });
+
+  test('adds what was tried since, as a new value, and leaves the earlier one as it was', () => {
+    const before: Tried = { draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false };
+    const after = alsoTried(before, { draining: ['arn:ci/b'], record: ['arn:ci/a'] });
+    expect(after).toEqual({ draining: new Set(['arn:ci/a', 'arn:ci/b']), record: new Set(['arn:ci/a']), heartbeat: false });
+    expect(before).toEqual({ draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false });
+    expect(alsoTried(after, { heartbeat: true })).toEqual({ ...after, heartbeat: true });
+    expect(alsoTried({ ...after, heartbeat: true }, {}).heartbeat).toBe(true);
+  });
+});
+
+describe('refinePlan', () => {
+  test('leaves a plan alone when nothing was tried and the drain is recorded', () => {
+    const p = plan({ setDraining: ['arn:ci/a'], record: { value: RECORD, on: ['arn:ci/b'] }, heartbeat: true });
+    const v = view(ci('a', { record: RECORD }), ci('b', { record: RECORD }));
+    expect(refinePlan(p, v, NOTHING_TRIED)).toEqual(p);
+  });
+
+  test('does not ask DRAINING again for registrations tried in this run, and keeps the others', () => {
+    const p = plan({ setDraining: ['arn:ci/a', 'arn:ci/b'] });
+    const refined = refinePlan(p, view(ci('a'), ci('b')), { ...NOTHING_TRIED, draining: new Set(['arn:ci/a']) });
+    expect(refined.setDraining).toEqual(['arn:ci/b']);
+  });
+
+  test('does not write a record again where this run wrote one, and drops a record left with no registration', () => {
+    const p = plan({ record: { value: RECORD, on: ['arn:ci/a', 'arn:ci/b'] } });
+    expect(refinePlan(p, view(ci('a'), ci('b')), { ...NOTHING_TRIED, record: new Set(['arn:ci/a']) }).record)
+      .toEqual({ value: RECORD, on: ['arn:ci/b'] });
+    expect(refinePlan(p, view(ci('a'), ci('b')), { ...NOTHING_TRIED, record: new Set(['arn:ci/a', 'arn:ci/b']) }).record).toBeUndefined();
+  });
+
+  test('sends one heartbeat per run', () => {
+    const p = plan({ heartbeat: true });
+    expect(refinePlan(p, view(ci('a', { record: RECORD })), { ...NOTHING_TRIED, heartbeat: true }).heartbeat).toBe(false);
+  });
+
+  test('sends no heartbeat for a drain that is not recorded on every drainable registration', () => {
+    const p = plan({ heartbeat: true });
+    expect(refinePlan(p, view(ci('a', { record: RECORD }), ci('b')), NOTHING_TRIED).heartbeat).toBe(false);
+  });
+
+  test('never adds a heartbeat the plan did not ask for', () => {
+    expect(refinePlan(plan(), view(ci('a', { record: RECORD })), NOTHING_TRIED).heartbeat).toBe(false);
+  });
+
+  test('changes nothing else in the plan, and leaves its input unchanged', () => {
+    const p = plan({
+      outcome: 'forced',
+      reason: 'deadline',
+      setDraining: ['arn:ci/a'],
+      deregister: [{ containerInstanceArn: 'arn:ci/a', force: true }],
+      completeLifecycleAction: true,
+      deadline: NOW,
+      drainStartedAt: NOW - 1,
+    });
+    const copy = JSON.parse(JSON.stringify(p));
+    const refined = refinePlan(p, view(ci('a')), { ...NOTHING_TRIED, draining: new Set(['arn:ci/a']) });
+    expect(refined).toEqual({ ...p, setDraining: [] });
+    expect(p).toEqual(copy);
+  });
+});
+
+describe('heartbeatAllowed', () => {
+  test.each([
+    ['every drainable registration recorded', [ci('a', { record: RECORD }), ci('b', { status: 'ACTIVE', record: RECORD })], true],
+    ['one drainable registration without a record', [ci('a', { record: RECORD }), ci('b', { status: 'ACTIVE' })], false],
+    ['only registrations that cannot drain', [ci('a', { status: 'REGISTERING', record: RECORD })], false],
+    ['no registration', [], false],
+    ['an unrecorded registration that cannot drain beside a recorded one', [ci('a', { record: RECORD }), ci('b', { status: 'DEREGISTERING' })], true],
+  ])('%s: %s', (_name, cis, expected) => {
+    expect(heartbeatAllowed(view(...cis))).toBe(expected);
+  });
+});
+
+describe('sendsHeartbeat', () => {
+  test.each([
+    ['a draining plan asking for one', plan({ heartbeat: true }), true],
+    ['a plan that asks for none', plan(), false],
+    ['a plan still looking up registrations', plan({ heartbeat: true, needs: { tasksOf: [], registrations: true } }), false],
+    ['a plan that releases', plan({ heartbeat: true, outcome: 'drained' }), false],
+    ['a plan that reads tasks', plan({ heartbeat: true, needs: { tasksOf: ['arn:ci/a'], registrations: false } }), true],
+  ])('%s: %s', (_name, p, expected) => {
+    expect(sendsHeartbeat(p)).toBe(expected);
+  });
+});
+
+describe('releases and goesToRelease', () => {
+  test.each([
+    ['deregisters', plan({ deregister: [{ containerInstanceArn: 'arn:ci/a', force: false }] }), true, true],
+    ['parks', plan({ park: ['arn:ci/a'] }), true, true],
+    ['reactivates', plan({ reactivate: ['arn:ci/a'] }), false, true],
+    ['only completes', plan({ completeLifecycleAction: true }), false, true],
+    ['does none of it', plan({ setDraining: ['arn:ci/a'] }), false, false],
+  ])('a plan that %s', (_name, p, release, step) => {
+    expect(releases(p)).toBe(release);
+    expect(goesToRelease(p)).toBe(step);
+  });
+});
+
+describe('needsAnotherRound', () => {
+  test.each([
+    ['registrations to read', plan({ needs: { tasksOf: [], registrations: true } }), true],
+    ['tasks to read', plan({ needs: { tasksOf: ['arn:ci/a'], registrations: false } }), true],
+    ['registrations to set DRAINING', plan({ setDraining: ['arn:ci/a'] }), true],
+    ['a record to write', plan({ record: { value: RECORD, on: ['arn:ci/a'] } }), true],
+    ['only a heartbeat', plan({ heartbeat: true }), false],
+    ['only a release', plan({ outcome: 'drained', deregister: [{ containerInstanceArn: 'arn:ci/a', force: false }], completeLifecycleAction: true }), false],
+  ])('%s: %s', (_name, p, expected) => {
+    expect(needsAnotherRound(p)).toBe(expected);
+  });
+});
