@@ -13,8 +13,8 @@ describe('chaos rows and the run\'s defaults', () => {
       expect(rowEmulatorFaults(scenario, {})).toBe(scenario.emulatorFaults);
       expect(rowUnkindOptions(scenario, {})).toEqual(scenario.unkind ?? {});
     }
-    // Only the rows for an unkind AWS turn an unkind option on; every other row runs without one.
-    expect(CHAOS_SCENARIOS.filter(s => s.unkind !== undefined).map(s => s.name)).toEqual(['stale-reads', 'early-release', 'background-churn', 'all-unkind']);
+    // Only the rows for an unkind AWS turn an unkind option on (and spot, which turns the background jobs off).
+    expect(CHAOS_SCENARIOS.filter(s => s.unkind !== undefined).map(s => s.name)).toEqual(['spot', 'stale-reads', 'early-release', 'background-churn', 'all-unkind']);
   });
 
   test('a default latency applies to the rows that set none, not to those that set their own', () => {
