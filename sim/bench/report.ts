@@ -267,11 +267,12 @@ function notes(shape: RunShape, results: CaseResult[]): string[] {
   }
   out.push('- **Execution environments.** The simulated Lambda runtime gives each invocation running at the same time its own '
     + 'execution environment (its own copy of the bundle: SDK clients, connection pool, retry state), reused once idle, as '
-    + 'AWS does, up to the account\'s 1,000 concurrent executions (the reconcile function has its own reserved 1): a 1,000-instance '
-    + 'scale-in starts about as many, a 5,000-instance one meets the limit and Lambda throttles the rest of the burst (retried '
-    + 'with back-off, see the invocations table). Ours retries an event-driven call twice, then leaves the instance to the '
-    + 'reconcile pass and its execution environment steps aside for 2 minutes (the pass batches its calls, retries ECS calls '
-    + 'with back-off and paces its Auto Scaling calls), so a burst of events does not turn into a storm of retries; the '
+    + 'AWS does, up to the account\'s 1,000 concurrent executions. Ours reaches its event function through the event queue, '
+    + 'in batches of up to 100 messages and at most 5 batches at once, so a scale-in starts few '
+    + 'environments (see the invocations table); the baseline is invoked once per lifecycle action, and a 1,000-instance scale-in starts about as many. '
+    + 'Ours retries an event-driven call twice, then leaves the instance to the reconcile pass (which batches its calls, '
+    + 'retries ECS calls with back-off and paces its Auto Scaling calls), so a burst of events does not turn into a storm '
+    + 'of retries; the '
     + 'baseline retries each call up to 5 times per invocation.');
   const rss = shape.sizes.flatMap(size => shape.modes.map(m => find(results, 'ours', size, m))).filter((r): r is CaseResult => r !== undefined);
   if (rss.length > 0) {
