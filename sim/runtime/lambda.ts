@@ -208,12 +208,13 @@ interface ExecutionEnvironment {
 
 /**
  * How long (real time) a first invocation of a new execution environment holds virtual time still
- * until it sends its first request. There, the AWS SDK reads its shared configuration files (real
- * file I/O the driver cannot see, slower under load); if time moved meanwhile, the invocation could
- * run into its timeout without having sent a single request, which no Lambda cold start of
- * milliseconds would do. A timer set meanwhile does not end the hold: a handler may well set one
- * (a pass's abort deadline) before its first request, while the SDK is still reading. Bounded, so
- * a handler that never calls out cannot stop time.
+ * until it sends its first request or sets a timer (then it waits on the virtual clock). There, the
+ * AWS SDK reads its shared configuration files (real file I/O the driver cannot see, slower under
+ * load); if time moved meanwhile, the invocation could run into its timeout without having sent a
+ * single request, which no Lambda cold start of milliseconds would do. Bounded, so a handler that
+ * never calls out cannot stop time. A timer set before the first request ends the hold (a handler
+ * that only sleeps waits on the clock), but file reads still in flight for an invocation that has
+ * sent nothing yet keep time still (a pass sets its abort deadline, then the SDK reads its files).
  */
 const COLD_START_HOLD_REAL_MS = 2_000;
 
@@ -303,6 +304,8 @@ export class LambdaRuntime implements ActivityProbe {
   private readonly active = new Map<string, Running>();
   /** First invocations of new environments that have sent no request yet, with their real start (ms). */
   private readonly coldStarts = new Map<string, number>();
+  /** Cold-started invocations that have not sent their first request yet (see COLD_START_HOLD_REAL_MS). */
+  private readonly unsent = new Set<string>();
   /** Every invocation (attempt) ever started, to the function it ran: whose role its requests use. */
   private readonly invocationFunctions = new Map<string, FunctionSpec>();
   /** Invocations that ended while their code still runs (timed out, crashed): their requests hang. */
@@ -328,6 +331,13 @@ export class LambdaRuntime implements ActivityProbe {
 
   /** ActivityProbe: invocations running now (the driver waits longer between turns for them). */
   get running(): number { return this.active.size; }
+  /** Virtual time set a timer: the invocation whose code set it (if one) waits on the clock, not on real I/O. */
+  onTimerSet(): void {
+    if (this.coldStarts.size === 0) return;
+    const id = this.options.http.scope.getStore()?.invocationId;
+    if (id !== undefined) this.coldStarts.delete(id);
+  }
+
   /** ActivityProbe: requests on their way to the emulator, and cold starts still initializing (see COLD_START_HOLD_REAL_MS). */
   get busy(): number {
     let initializing = 0;
@@ -338,7 +348,7 @@ export class LambdaRuntime implements ActivityProbe {
         else this.coldStarts.delete(id);
       }
     }
-    return this.options.http.inTransit + initializing;
+    return this.options.http.inTransit + initializing + (this.unsent.size > 0 ? fileReadsInFlight() : 0);
   }
   /** ActivityProbe: every start, end and queued event, plus client-side HTTP steps. */
   get activity(): number { return this.ownActivity + this.options.http.activity; }
@@ -719,6 +729,7 @@ export class LambdaRuntime implements ActivityProbe {
         running.timeout?.cancel();
         this.active.delete(invocationId);
         this.coldStarts.delete(invocationId);
+        this.unsent.delete(invocationId);
         this.ownActivity++;
         this.invocationSteps++;
         fn.stats.busyMs += record.endedAt - record.startedAt;
@@ -741,6 +752,7 @@ export class LambdaRuntime implements ActivityProbe {
     if (environment.fresh) {
       environment.fresh = false;
       this.coldStarts.set(invocationId, performance.now());
+      this.unsent.add(invocationId);
     }
     running.timeout = clock.after(spec.timeoutSeconds * 1000, () => running.finish('timeout'));
 
@@ -763,6 +775,7 @@ export class LambdaRuntime implements ActivityProbe {
       invocationId,
       onRequestSent: () => {
         this.coldStarts.delete(invocationId);
+        this.unsent.delete(invocationId);
         return ++record.awsCalls;
       },
       onResponse: index => {
@@ -908,4 +921,9 @@ function serializeResponse(value: unknown): string | undefined {
 
 function isPromise(value: unknown): value is Promise<unknown> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/** File system requests of this process still in flight (Node's active resources: FSReqCallback, FSReqPromise). */
+function fileReadsInFlight(): number {
+  return process.getActiveResourcesInfo().filter(resource => resource.startsWith('FSReq')).length;
 }

@@ -106,6 +106,7 @@ export class Simulation {
     this.roles = rolesOf(this.deployed);
     this.teardown.push(installVirtualTime(this.clock, {
       onTimerError: error => this.lambda.onTimerError(error),
+      onTimerSet: () => this.lambda?.onTimerSet(),
     }));
     this.teardown.push(this.http.install());
     const create = options.createEmulator ?? ((o: AwsEmulatorOptions) => new AwsEmulator(o));

@@ -49,6 +49,8 @@ export interface VirtualTimeOptions {
    * the next real tick, so the error is not swallowed.
    */
   readonly onTimerError?: (error: unknown) => void;
+  /** Called in the caller's async context whenever a timer is set (the Lambda runtime: an invocation now waits on virtual time). */
+  readonly onTimerSet?: () => void;
 }
 
 /** Replaces the global timers and `Date`; returns the function that restores the real ones. */
@@ -87,6 +89,7 @@ export function installVirtualTime(clock: SimClock, options: VirtualTimeOptions 
     const ms = typeof delay === 'number' && delay >= 1 && delay <= 0x7fffffff ? delay : 1;
     timeout = new VirtualTimeout(clock, run, ms, repeat);
     byId.set(+timeout, timeout);
+    options.onTimerSet?.();
     return timeout;
   };
   const clear = (timer: unknown) => {
