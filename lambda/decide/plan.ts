@@ -147,7 +147,8 @@ export interface InstancePlan {
   readonly deadline?: number;
 }
 
-const NOTHING: Omit<InstancePlan, 'outcome' | 'reason'> = {
+/** A plan that asks for nothing: every plan starts from it. */
+export const NOTHING: Omit<InstancePlan, 'outcome' | 'reason'> = {
   setDraining: [],
   needs: { tasksOf: [], registrations: false },
   heartbeat: false,

@@ -1,36 +1,20 @@
 /**
  * lambda/decide/refine.ts: what a run still asks of a plan, and which step takes it.
  */
+import { ci, plan, waiting } from './builders';
 import {
-  alsoTried, ContainerInstanceView, goesToRelease, heartbeatAllowed, InstancePlan, InstanceView, needsAnotherRound, NOTHING_TRIED,
+  alsoTried, ContainerInstanceView, goesToRelease, heartbeatAllowed, InstanceView, needsAnotherRound, NOTHING_TRIED,
   refinePlan, releases, sendsHeartbeat, Tried,
 } from '../../../lambda/decide';
-import { GROUP, INSTANCE, NOW } from '../fixtures';
+import { NOW } from '../fixtures';
 
 const RECORD = { deadline: NOW + 60_000, startedAt: NOW };
 
-function ci(id: string, overrides: Partial<ContainerInstanceView> = {}): ContainerInstanceView {
-  return { containerInstanceArn: `arn:ci/${id}`, status: 'DRAINING', runningTasksCount: 1, pendingTasksCount: 0, ...overrides };
-}
 
 function view(...containerInstances: ContainerInstanceView[]): InstanceView {
-  return { instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait', containerInstances, registrationsComplete: true };
+  return { ...waiting(...containerInstances), registrationsComplete: true };
 }
 
-function plan(overrides: Partial<InstancePlan> = {}): InstancePlan {
-  return {
-    outcome: 'draining',
-    reason: 'waiting',
-    setDraining: [],
-    needs: { tasksOf: [], registrations: false },
-    heartbeat: false,
-    deregister: [],
-    park: [],
-    reactivate: [],
-    completeLifecycleAction: false,
-    ...overrides,
-  };
-}
 
 describe('alsoTried', () => {
   test('starts from nothing tried', () => {

@@ -1,34 +1,13 @@
 /**
  * lambda/decide/urgency.ts: how the reconcile pass ranks an instance's work.
  */
-import { ContainerInstanceView, InstancePlan, InstanceView, planTermination, Urgency, urgencyOf } from '../../../lambda/decide';
-import { CONFIG, GROUP, INSTANCE, NOW } from '../fixtures';
+import { ci, plan, waiting } from './builders';
+import { planTermination, Urgency, urgencyOf } from '../../../lambda/decide';
+import { CONFIG, NOW } from '../fixtures';
 
 const MINUTE = 60_000;
 const ROTATION = Math.floor(NOW / MINUTE);
 
-function ci(id: string, overrides: Partial<ContainerInstanceView> = {}): ContainerInstanceView {
-  return { containerInstanceArn: `arn:ci/${id}`, status: 'DRAINING', runningTasksCount: 1, pendingTasksCount: 0, ...overrides };
-}
-
-function waiting(...containerInstances: ContainerInstanceView[]): InstanceView {
-  return { instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait', containerInstances };
-}
-
-function plan(overrides: Partial<InstancePlan> = {}): InstancePlan {
-  return {
-    outcome: 'draining',
-    reason: 'waiting',
-    setDraining: [],
-    needs: { tasksOf: [], registrations: false },
-    heartbeat: false,
-    deregister: [],
-    park: [],
-    reactivate: [],
-    completeLifecycleAction: false,
-    ...overrides,
-  };
-}
 
 const recordOf = (startedAgo: number, hookClockFrom?: number) => ({
   startedAt: NOW - startedAgo,
