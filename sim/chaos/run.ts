@@ -389,12 +389,11 @@ function measure(
       + (errors.length === 0 ? ' — no structured error line' : ` — logged ${[...new Set(foreign)].join(', ')}`));
   }
   const violations = sim.emulator.untouchedViolations.length;
-  const outsideWait = writesOutsideWait(sim.emulator, timelines);
+  const { stale: outsideWait, raced } = writesOutsideWait(sim.emulator, timelines);
   for (const w of outsideWait) {
     problems.push(`write outside a wait: ${w.operation} ${w.status ?? `${w.attribute?.value}`} on ${w.ec2InstanceId} (${w.lifecycleState ?? 'terminated'})`
       + (w.waitSeenAt === undefined ? ', no read of the wait' : `, ${((w.at - w.waitSeenAt) / 1000).toFixed(1)} s after a read of the wait`));
   }
-  const raced = racedWrites(sim.emulator);
   if (raced.length > 0) context.notes.push(`${raced.length} drain write(s) landed just after the wait they read had ended (a race with another invocation)`);
   for (const refused of sim.emulator.stats.deniedRequests) problems.push(`denied: ${refused.message}`);
   for (const v of sim.emulator.untouchedViolations) problems.push(`violation: ${v.operation} on ${v.containerInstanceArn} (${v.ec2InstanceId})`);
@@ -445,24 +444,19 @@ function isDrainWrite(w: RegistrationWrite): boolean {
 }
 
 /**
- * The controller's drain writes made when the instance waited in no hook, on a premise no read of
- * that invocation gave it within RACE_WINDOW_MS (a stale event, a read too old); Spot warnings aside.
+ * The controller's drain writes made when the instance waited in no hook, split by premise:
+ * `raced` followed a read of the wait by the same invocation within RACE_WINDOW_MS (a race with
+ * another invocation completing the action); `stale` had no such read (a stale event, a read too
+ * old), and fail the run. Spot warnings aside: those drain before the action starts, by design.
  */
-function writesOutsideWait(emulator: AwsEmulator, timelines: ReadonlyMap<string, InstanceTimeline>): RegistrationWrite[] {
-  return emulator.registrationWrites.filter(w => {
-    if (!isDrainWrite(w) || (w.lifecycleState !== undefined && HOOK_WAIT_STATES.includes(w.lifecycleState))) return false;
-    if (w.waitSeenAt !== undefined && w.at - w.waitSeenAt <= RACE_WINDOW_MS) return false;
-    // Drained at the Spot interruption warning, before the lifecycle action starts: by design.
-    const warned = timelines.get(w.ec2InstanceId)?.spotWarnedAt;
-    return warned === undefined || w.at < warned;
-  });
-}
-
-/** Drain writes outside a wait that followed a read of the wait by the same invocation (raced, see RACE_WINDOW_MS). */
-function racedWrites(emulator: AwsEmulator): RegistrationWrite[] {
-  return emulator.registrationWrites.filter(w => isDrainWrite(w)
+function writesOutsideWait(
+  emulator: AwsEmulator, timelines: ReadonlyMap<string, InstanceTimeline>,
+): { stale: RegistrationWrite[]; raced: RegistrationWrite[] } {
+  const outside = emulator.registrationWrites.filter(w => isDrainWrite(w)
     && !(w.lifecycleState !== undefined && HOOK_WAIT_STATES.includes(w.lifecycleState))
-    && w.waitSeenAt !== undefined && w.at - w.waitSeenAt <= RACE_WINDOW_MS);
+    && !(timelines.get(w.ec2InstanceId)?.spotWarnedAt !== undefined && w.at >= timelines.get(w.ec2InstanceId)!.spotWarnedAt!));
+  const raced = (w: RegistrationWrite) => w.waitSeenAt !== undefined && w.at - w.waitSeenAt <= RACE_WINDOW_MS;
+  return { stale: outside.filter(w => !raced(w)), raced: outside.filter(raced) };
 }
 
 /** What the handler wrote (the runtime's own closing "ErrorType: message" line removed). */
