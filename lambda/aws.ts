@@ -23,9 +23,9 @@ import {
   PutAttributesCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
-import { ContainerInstanceView, resourcesReleased, TaskView } from './decide';
 import { markerOf } from './drain-record';
 import { abortError, isClientError, isClusterNotFound, isGoneRegistration, isItemSpecific, isNoActiveLifecycleAction } from './errors';
+import { ContainerInstanceView, GroupInstance, registrationsByInstance, resourcesReleased, TaskView } from './model';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
@@ -45,18 +45,6 @@ export const LIMITS = {
   /** Calls the controller has in flight at once. */
   concurrency: 8,
 };
-
-/** An instance of a managed group as Auto Scaling reports it. */
-export interface GroupInstance {
-  readonly instanceId: string;
-  readonly groupName: string;
-  readonly lifecycleState: string;
-}
-
-/** A container instance with the EC2 instance it runs on. */
-export interface RegisteredInstance extends ContainerInstanceView {
-  readonly ec2InstanceId?: string;
-}
 
 export interface DrainingFailure {
   readonly arn?: string;
@@ -153,8 +141,8 @@ export class ClusterApi {
    * language and read in full. Paged: clusters of more than 100 instances have more than one
    * page (aws-samples/ecs-cid-sample#7).
    */
-  async registrationsOf(instanceIds: readonly string[]): Promise<Map<string, RegisteredInstance[]>> {
-    return groupByInstance(instanceIds, await this.describeContainerInstances(await this.registrationArnsOf(instanceIds)));
+  async registrationsOf(instanceIds: readonly string[]): Promise<Map<string, ContainerInstanceView[]>> {
+    return registrationsByInstance(instanceIds, await this.describeContainerInstances(await this.registrationArnsOf(instanceIds)));
   }
 
   /** The ARNs of every registration of each EC2 instance that is not INACTIVE (or that has `status`). */
@@ -167,7 +155,7 @@ export class ClusterApi {
   }
 
   /** Every DRAINING container instance of the cluster, read in full (a reconcile pass starts here). */
-  async drainingContainerInstances(): Promise<RegisteredInstance[]> {
+  async drainingContainerInstances(): Promise<ContainerInstanceView[]> {
     return this.describeContainerInstances(await this.listContainerInstances({ status: 'DRAINING' }));
   }
 
@@ -177,7 +165,7 @@ export class ClusterApi {
    * invocation ended first. One listing by the cluster query `attribute:NAME exists` (ECS
    * developer guide, cluster query language); normally empty.
    */
-  async markedActiveContainerInstances(): Promise<RegisteredInstance[]> {
+  async markedActiveContainerInstances(): Promise<ContainerInstanceView[]> {
     return this.describeContainerInstances(await this.listContainerInstances({ status: 'ACTIVE', filter: `attribute:${ATTRIBUTE.DRAIN} exists` }));
   }
 
@@ -199,8 +187,8 @@ export class ClusterApi {
     return arns;
   }
 
-  async describeContainerInstances(arns: readonly string[]): Promise<RegisteredInstance[]> {
-    const result: RegisteredInstance[] = [];
+  async describeContainerInstances(arns: readonly string[]): Promise<ContainerInstanceView[]> {
+    const result: ContainerInstanceView[] = [];
     await forEachLimited(chunk(arns, LIMITS.describeContainerInstances), async batch => {
       const answer = await this.ecs.send(new DescribeContainerInstancesCommand({ cluster: this.cluster, containerInstances: batch }), this.options());
       result.push(...(answer.containerInstances ?? []).map(containerInstanceViewOf));
@@ -215,9 +203,9 @@ export class ClusterApi {
    * ARN at a time, so that one bad registration does not hold back the others.
    */
   async setStatus(arns: readonly string[], status: 'DRAINING' | 'ACTIVE'): Promise<{
-    containerInstances: RegisteredInstance[]; failures: DrainingFailure[]; errors: ItemErrors;
+    containerInstances: ContainerInstanceView[]; failures: DrainingFailure[]; errors: ItemErrors;
   }> {
-    const containerInstances: RegisteredInstance[] = [];
+    const containerInstances: ContainerInstanceView[] = [];
     const failures: DrainingFailure[] = [];
     const errors: ItemErrors = new Map();
     await eachWithFallback(arns, LIMITS.updateContainerInstancesState, async batch => {
@@ -393,7 +381,7 @@ function ownInput<T extends { readonly input: object }>(command: T): T {
 }
 
 /** A registration as DescribeContainerInstances (or UpdateContainerInstancesState) reports it, reduced to what the decisions look at. */
-export function containerInstanceViewOf(ci: ContainerInstance): RegisteredInstance {
+export function containerInstanceViewOf(ci: ContainerInstance): ContainerInstanceView {
   return {
     containerInstanceArn: ci.containerInstanceArn!,
     ec2InstanceId: ci.ec2InstanceId,
@@ -409,15 +397,6 @@ function instancesOf(groupName: string, instances: readonly { InstanceId?: strin
   return (instances ?? [])
     .filter(i => i.InstanceId && i.LifecycleState)
     .map(i => ({ instanceId: i.InstanceId!, groupName, lifecycleState: i.LifecycleState! }));
-}
-
-function groupByInstance(instanceIds: readonly string[], registrations: readonly RegisteredInstance[]): Map<string, RegisteredInstance[]> {
-  const result = new Map<string, RegisteredInstance[]>(instanceIds.map(id => [id, []]));
-  for (const ci of registrations) {
-    if (ci.status === 'INACTIVE' || !ci.ec2InstanceId) continue;
-    result.get(ci.ec2InstanceId)?.push(ci);
-  }
-  return result;
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {

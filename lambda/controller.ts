@@ -9,14 +9,16 @@
  * them, read with shared, batched calls), or one at a time when invoked directly; the schedule's
  * event runs the reconcile pass.
  */
-import { ClusterApi, RegisteredInstance } from './aws';
+import { ClusterApi } from './aws';
 import type { ControllerConfig } from './config';
 import {
-  containerInstanceEventVerdict, endIsOurs, hookClockFromEvent, mayEndDrain, ofCluster, ofThisHook, planSpotInterruption, registrationUsable,
+  containerInstanceEventVerdict, endIsOurs, hookClockFromEvent, managedState, mayEndDrain, ofCluster, ofThisHook, Planner, planSpotInterruption,
+  registrationUsable,
 } from './decide';
-import { Candidate, Drainer, ErrorPolicy, InvocationSummary, managedState, Planner, Tally, WorkResult } from './drainer';
+import { Drainer, ErrorPolicy, InvocationSummary, Tally, WorkResult } from './drainer';
 import { describeError, isThrottling } from './errors';
 import { parseQueueBatch, parseTrigger, Trigger } from './events';
+import { ContainerInstanceView, InstanceView, registrationsByInstance } from './model';
 import { PassMemory, ReconcilePass } from './reconcile';
 import { LogFields, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
@@ -44,7 +46,7 @@ interface Item {
 
 /** A registration an ECS event says may be drained, as the event shows it or as read afresh. */
 interface MaybeDrained {
-  readonly registration: RegisteredInstance;
+  readonly registration: ContainerInstanceView;
   /** Read from ECS in this invocation (not taken from an event). */
   readonly fresh: boolean;
   readonly items: Item[];
@@ -202,16 +204,16 @@ export class DrainController {
     }
     const ids = [...byInstance.keys()];
     const [states, registrations] = await Promise.all([this.api.autoScalingInstances(ids), this.api.registrationsOf(ids)]);
-    const candidates: Candidate[] = [...byInstance.values()].map(({ trigger, time }) => ({
+    const views: InstanceView[] = [...byInstance.values()].map(({ trigger, time }) => ({
       instanceId: trigger.instanceId,
       ...managedState(states.get(trigger.instanceId), this.config),
       stateRead: true,
       hookClockFrom: hookClockFromEvent(time, this.now()),
       eventTime: time,
-      registrations: registrations.get(trigger.instanceId) ?? [],
+      containerInstances: registrations.get(trigger.instanceId) ?? [],
       registrationsComplete: true,
     }));
-    return this.runAndMap(candidates, byInstance, tally);
+    return this.runAndMap(views, byInstance, tally);
   }
 
   /**
@@ -219,14 +221,15 @@ export class DrainController {
    * its counts (or parked); decide/, containerInstanceEventVerdict.
    */
   private worthALook(trigger: ContainerInstanceTrigger): boolean {
-    const fields = { containerInstanceArn: trigger.containerInstanceArn, instanceId: trigger.instanceId, version: trigger.version };
+    const { registration } = trigger;
+    const fields = { containerInstanceArn: registration.containerInstanceArn, instanceId: registration.ec2InstanceId, version: trigger.version };
     if (!this.ofThisCluster(trigger.clusterArn, fields)) return false;
-    switch (containerInstanceEventVerdict({ ...trigger, parkedAt: trigger.marker.parkedAt })) {
+    switch (containerInstanceEventVerdict(registration)) {
       case 'not-draining':
-        this.telemetry.log('info', `event ignored: container instance is ${trigger.status}, not DRAINING`, fields);
+        this.telemetry.log('info', `event ignored: container instance is ${registration.status}, not DRAINING`, fields);
         return false;
       case 'still-has-tasks':
-        this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: trigger.runningTasksCount });
+        this.telemetry.log('debug', 'container instance still has tasks', { ...fields, runningTasksCount: registration.runningTasksCount });
         return false;
       case 'look':
         return true;
@@ -250,12 +253,12 @@ export class DrainController {
     const byArn = new Map<string, MaybeDrained>();
     const toDescribe = new Map<string, Item[]>();
     for (const { trigger, item } of registrationEvents) {
-      if (trigger.instanceId === undefined) {
-        toDescribe.set(trigger.containerInstanceArn, [...toDescribe.get(trigger.containerInstanceArn) ?? [], item]);
+      const arn = trigger.registration.containerInstanceArn;
+      if (trigger.registration.ec2InstanceId === undefined) {
+        toDescribe.set(arn, [...toDescribe.get(arn) ?? [], item]);
       } else {
-        const seen = byArn.get(trigger.containerInstanceArn);
-        const registration = seen?.registration ?? fromEvent(trigger);
-        byArn.set(trigger.containerInstanceArn, { registration, fresh: false, items: [...seen?.items ?? [], item] });
+        const seen = byArn.get(arn);
+        byArn.set(arn, { registration: seen?.registration ?? trigger.registration, fresh: false, items: [...seen?.items ?? [], item] });
       }
     }
     for (const { trigger, item } of taskStops) {
@@ -295,11 +298,11 @@ export class DrainController {
     if (waiting.size === 0) return results;
 
     const registrations = await this.completeRegistrations(waiting);
-    const candidates: Candidate[] = [...waiting].map(([instanceId, { state }]) => ({
-      instanceId, ...state, stateRead: true, registrations: registrations.get(instanceId) ?? [], registrationsComplete: true,
+    const views: InstanceView[] = [...waiting].map(([instanceId, { state }]) => ({
+      instanceId, ...state, stateRead: true, containerInstances: registrations.get(instanceId) ?? [], registrationsComplete: true,
     }));
     const itemsOf = new Map([...waiting].map(([id, { entries }]) => [id, { items: entries.flatMap(e => e.items) }]));
-    for (const [item, result] of await this.runAndMap(candidates, itemsOf, tally)) results.set(item, result);
+    for (const [item, result] of await this.runAndMap(views, itemsOf, tally)) results.set(item, result);
     return results;
   }
 
@@ -314,8 +317,8 @@ export class DrainController {
    */
   private async completeRegistrations(
     waiting: ReadonlyMap<string, { state: ReturnType<typeof managedState>; entries: MaybeDrained[] }>,
-  ): Promise<Map<string, RegisteredInstance[]>> {
-    const usable = new Map<string, RegisteredInstance>();
+  ): Promise<Map<string, ContainerInstanceView[]>> {
+    const usable = new Map<string, ContainerInstanceView>();
     for (const { state, entries } of waiting.values()) {
       for (const { registration, fresh } of entries) {
         if (registrationUsable(state.lifecycleState, fresh)) usable.set(registration.containerInstanceArn, registration);
@@ -323,12 +326,8 @@ export class DrainController {
     }
     const listed = await this.api.registrationArnsOf([...waiting.keys()]);
     const described = await this.api.describeContainerInstances(listed.filter(arn => !usable.has(arn)));
-    const result = new Map<string, RegisteredInstance[]>([...waiting.keys()].map(id => [id, []]));
-    for (const registration of [...listed.map(arn => usable.get(arn)).filter((r): r is RegisteredInstance => r !== undefined), ...described]) {
-      if (registration.status === 'INACTIVE' || !registration.ec2InstanceId) continue;
-      result.get(registration.ec2InstanceId)?.push(registration);
-    }
-    return result;
+    const known = listed.map(arn => usable.get(arn)).filter((r): r is ContainerInstanceView => r !== undefined);
+    return registrationsByInstance([...waiting.keys()], [...known, ...described]);
   }
 
   /** EC2 warns that Spot instances will be interrupted in two minutes: drain them now, before their lifecycle actions start. */
@@ -339,17 +338,17 @@ export class DrainController {
       byInstance.set(instanceId, { items: [...byInstance.get(instanceId)?.items ?? [], item] });
     }
     const states = await this.api.autoScalingInstances([...byInstance.keys()]);
-    const candidates: Candidate[] = [...byInstance.keys()].map(instanceId => ({
-      instanceId, ...managedState(states.get(instanceId), this.config), stateRead: true,
+    const views: InstanceView[] = [...byInstance.keys()].map(instanceId => ({
+      instanceId, ...managedState(states.get(instanceId), this.config), stateRead: true, containerInstances: [],
     }));
-    return this.runAndMap(candidates, byInstance, tally, planSpotInterruption);
+    return this.runAndMap(views, byInstance, tally, planSpotInterruption);
   }
 
   /** Drains the candidates as one batch and says how each item's instance ended. */
   private async runAndMap(
-    candidates: readonly Candidate[], itemsOf: ReadonlyMap<string, { items: Item[] }>, tally: Tally, planner?: Planner,
+    views: readonly InstanceView[], itemsOf: ReadonlyMap<string, { items: Item[] }>, tally: Tally, planner?: Planner,
   ): Promise<Map<Item, WorkResult>> {
-    const outcomes = await this.drainer.run(candidates, tally, undefined, planner);
+    const outcomes = await this.drainer.run(views, tally, undefined, planner);
     const results = new Map<Item, WorkResult>();
     for (const [instanceId, { items }] of itemsOf) for (const item of items) results.set(item, outcomes.get(instanceId) ?? 'error');
     return results;
@@ -363,24 +362,12 @@ export class DrainController {
   }
 }
 
-function fromEvent(trigger: ContainerInstanceTrigger): RegisteredInstance {
-  return {
-    containerInstanceArn: trigger.containerInstanceArn,
-    ec2InstanceId: trigger.instanceId,
-    status: trigger.status,
-    runningTasksCount: trigger.runningTasksCount ?? 0,
-    pendingTasksCount: trigger.pendingTasksCount ?? 0,
-    resourcesReleased: trigger.resourcesReleased,
-    ...trigger.marker,
-  };
-}
-
 /** The log fields of the instance a trigger is about, if it is about one. */
 function fieldsOf(trigger: Trigger): LogFields {
   switch (trigger.kind) {
     case 'lifecycle-action': return { instanceId: trigger.instanceId, groupName: trigger.groupName };
     case 'spot-interruption': return { instanceId: trigger.instanceId };
-    case 'container-instance-change': return { instanceId: trigger.instanceId, containerInstanceArn: trigger.containerInstanceArn };
+    case 'container-instance-change': return { instanceId: trigger.registration.ec2InstanceId, containerInstanceArn: trigger.registration.containerInstanceArn };
     case 'task-stopped': return { containerInstanceArn: trigger.containerInstanceArn };
     default: return {};
   }

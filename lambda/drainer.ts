@@ -2,41 +2,20 @@
  * Carries out drains for a set of instances, whatever woke the controller up: reads what the
  * plans need (shared by the whole set), starts drains, keeps the hooks alive, and releases what
  * is drained. Every write is isolated per instance: one instance's refusal never holds back the
- * others (issue: one instance's failure aborts a whole batch).
+ * others. What to do is the plans' (decide/); this file only does it, step by step, and keeps
+ * each instance's view and plan together (Works).
  */
-import { ClusterApi, forEachLimited, GroupInstance, ItemErrors, RegisteredInstance, StoppingTasks } from './aws';
+import { ClusterApi, forEachLimited, ItemErrors, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import {
-  alsoTried, goesToRelease, InstancePlan, InstanceView, mayBeDrained, needsAnotherRound, NOTHING_TRIED, Outcome, planTermination, refinePlan,
-  releases, sendsHeartbeat, stillWaits, Tried,
+  alsoTried, Emptiness, emptinessAfter, goesToRelease, InstancePlan, managedState, needsAnotherRound, NOTHING_TRIED, Outcome, Planner,
+  planTermination, refinePlan, releases, sendsHeartbeat, settled, stillWaits, Tried,
 } from './decide';
-
-/** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
-export type Planner = typeof planTermination;
 import { formatDrainRecord, formatParked, formatReactivated } from './drain-record';
 import { describeError, isAbort, isGoneFailureReason, isItemSpecific, isThrottling } from './errors';
+import { InstanceView } from './model';
 import { LogFields, Telemetry } from './telemetry';
 import { METRIC } from '../src/constants';
-
-/** An instance the controller may act on. */
-export interface Candidate {
-  readonly instanceId: string;
-  /** The managed group it belongs to; undefined when it belongs to none of them. */
-  readonly groupName?: string;
-  readonly lifecycleState?: string;
-  /**
-   * Whether `lifecycleState` was read from Auto Scaling in this invocation. A state taken from an
-   * event (possibly late or duplicated) is read again before anything is deregistered.
-   */
-  readonly stateRead: boolean;
-  /** A moment at or before the start of the lifecycle action, when known (see decide/). */
-  readonly hookClockFrom?: number;
-  /** The lifecycle action event's time, when the candidate comes from one (see decide/, InstanceView.eventTime). */
-  readonly eventTime?: number;
-  /** Registrations read already; with `registrationsComplete`, all of them. */
-  readonly registrations?: readonly RegisteredInstance[];
-  readonly registrationsComplete?: boolean;
-}
 
 /** Where the stopping tasks of container instances come from: per instance, or one shared read. */
 export type TaskReader = (containerInstanceArns: readonly string[]) => Promise<StoppingTasks>;
@@ -102,27 +81,72 @@ export interface ErrorPolicy {
  */
 export const READ_SETTLE_MS = 3000;
 
+/** The work on one instance in a run. Never changed: Works replaces it. */
 interface Work {
-  readonly candidate: Candidate;
-  readonly planner: Planner;
-  /** The instance as this run last read it, and the plan made from it: replaced together, by `advance` only. */
-  view: InstanceView;
-  plan: InstancePlan;
+  /** The instance as this run last read it. */
+  readonly view: InstanceView;
+  /** The plan of `view`, less what this run tried already: always made afresh from both (Works). */
+  readonly plan: InstancePlan;
+  /** What this run tried already, so that a refusal is not asked again in the next round. */
+  readonly tried: Tried;
   /** Set once the instance failed or was deferred in this run: it is reported as such and left. */
-  done?: 'error' | 'deferred';
-  /** Set when a non-force deregistration was refused: ECS still counts a task. */
-  refused?: boolean;
-  /** What this run tried already, so a refusal is not asked again in the next round (replaced, never changed). */
-  tried: Tried;
-  /**
-   * Since when (at or after the read) this run has seen the counts of every registration at zero,
-   * without a count seen non-zero since: see ErrorPolicy.readSettleMs. A task told to stop is never
-   * told to run again and a DRAINING registration gets no new task, so counts that stay at zero
-   * keep what the first such read showed. Undefined while a count is non-zero.
-   */
-  emptySince?: number;
-  /** The registrations (ARNs, sorted) emptySince speaks for: a new one starts it again. */
-  emptyOf?: string;
+  readonly done?: 'error' | 'deferred';
+  /** Set when a deregistration without force, or a completion, was refused: the instance is still draining. */
+  readonly refused?: boolean;
+  /** Since when its registrations are empty by their counts (decide/, emptinessAfter). */
+  readonly empty?: Emptiness;
+}
+
+/**
+ * The works of one run, by instance id. A work is replaced, never changed: a new view or a new
+ * `tried` comes with the plan made from them, and the emptiness seen in that view, so that a plan
+ * never rests on an earlier read than the view it is shown with. Runs may overlap (a reconcile
+ * pass pipelines its batches through one Drainer); each has its own Works.
+ */
+class Works {
+  private readonly byId = new Map<string, Work>();
+
+  constructor(
+    views: readonly InstanceView[],
+    private readonly planOf: (view: InstanceView, tried: Tried) => InstancePlan,
+    private readonly now: () => number,
+  ) {
+    for (const view of views) this.byId.set(view.instanceId, this.made(view, NOTHING_TRIED));
+  }
+
+  get(id: string): Work {
+    return this.byId.get(id)!;
+  }
+
+  all(): Work[] {
+    return [...this.byId.values()];
+  }
+
+  /** The ids of the works not failed or deferred that `select` takes. */
+  ids(select: (work: Work) => boolean = () => true): string[] {
+    return this.all().filter(w => !w.done && select(w)).map(w => w.view.instanceId);
+  }
+
+  /** A new view of the instance, with what changed in it since the last one. */
+  update(id: string, change: Partial<InstanceView>): void {
+    const work = this.get(id);
+    this.byId.set(id, { ...work, ...this.made({ ...work.view, ...change }, work.tried, work.empty) });
+  }
+
+  /** More tried: the plan no longer asks it again. */
+  tried(id: string, more: Parameters<typeof alsoTried>[1]): void {
+    const work = this.get(id);
+    this.byId.set(id, { ...work, ...this.made(work.view, alsoTried(work.tried, more), work.empty) });
+  }
+
+  /** Failed, deferred or refused: the work keeps its view and plan. */
+  mark(id: string, change: Pick<Work, 'done'> | Pick<Work, 'refused'>): void {
+    this.byId.set(id, { ...this.get(id), ...change });
+  }
+
+  private made(view: InstanceView, tried: Tried, empty?: Emptiness): Pick<Work, 'view' | 'plan' | 'tried' | 'empty'> {
+    return { view, tried, plan: this.planOf(view, tried), empty: emptinessAfter(empty, view.containerInstances, this.now()) };
+  }
 }
 
 /** Rounds of start → read → plan; a new registration found late needs a second one. */
@@ -138,73 +162,61 @@ export class Drainer {
   ) {}
 
   /**
-   * Drains `candidates`: plans each, does what the plans ask, reports each instance once.
-   * `readTasks` reads stopping tasks (a reconcile pass shares one cluster-wide read).
+   * Drains the instances of `views`: plans each, does what the plans ask, reports each instance
+   * once. `readTasks` reads stopping tasks (a reconcile pass shares one cluster-wide read).
    */
   async run(
-    candidates: readonly Candidate[],
+    views: readonly InstanceView[],
     tally: Tally,
     readTasks: TaskReader = arns => this.api.tasksNotStopped(arns),
     planner: Planner = planTermination,
   ): Promise<Map<string, WorkResult>> {
-    const works: Work[] = candidates.map(candidate => {
-      const view = instanceViewOf(candidate);
-      const work: Work = {
-        candidate,
-        planner,
-        view,
-        plan: this.planOf(planner, view, NOTHING_TRIED),
-        tried: NOTHING_TRIED,
-      };
-      this.countsRead(work);
-      return work;
-    });
-    const live = () => works.filter(w => !w.done);
-
-    for (let round = 0; round < MAX_ROUNDS && live().some(w => needsAnotherRound(w.plan)); round++) {
-      await this.step(live().filter(w => w.plan.needs.registrations), 'read registrations', ws => this.readRegistrations(ws));
-      await this.step(live().filter(w => w.plan.setDraining.length > 0), 'set DRAINING', ws => this.setDraining(ws));
-      await this.step(live().filter(w => w.plan.record !== undefined), 'record the drain', ws => this.record(ws));
-      await this.step(live().filter(w => w.plan.needs.tasksOf.length > 0), 'read tasks', ws => this.readTasks(ws, readTasks));
+    const works = new Works(views, (view, tried) => refinePlan(planner(view, this.now(), this.config), view, tried), this.now);
+    for (let round = 0; round < MAX_ROUNDS && works.ids(w => needsAnotherRound(w.plan)).length > 0; round++) {
+      await this.step(works, w => w.plan.needs.registrations, 'read registrations', ids => this.readRegistrations(works, ids));
+      await this.step(works, w => w.plan.setDraining.length > 0, 'set DRAINING', ids => this.setDraining(works, ids));
+      await this.step(works, w => w.plan.record !== undefined, 'record the drain', ids => this.record(works, ids));
+      await this.step(works, w => w.plan.needs.tasksOf.length > 0, 'read tasks', ids => this.readTasks(works, ids, readTasks));
     }
-    await this.step(live().filter(w => sendsHeartbeat(w.plan)), 'send heartbeats', ws => this.heartbeat(ws));
+    await this.step(works, w => sendsHeartbeat(w.plan), 'send heartbeats', ids => this.heartbeat(works, ids));
     // A state taken from an event is read again before anything is deregistered or parked.
-    await this.step(live().filter(w => !w.candidate.stateRead && releases(w.plan)), 'read lifecycle states', ws => this.readStates(ws));
-    await this.step(live().filter(w => goesToRelease(w.plan)), 'release', ws => this.finish(ws));
+    await this.step(works, w => !w.view.stateRead && releases(w.plan), 'read lifecycle states', ids => this.readStates(works, ids));
+    await this.step(works, w => goesToRelease(w.plan), 'release', ids => this.finish(works, ids));
 
-    for (const work of works) this.report(work, tally);
-    return new Map(works.map(w => [w.view.instanceId, w.done ?? (w.refused ? 'draining' : w.plan.outcome)]));
+    for (const work of works.all()) this.report(work, tally);
+    return new Map(works.all().map(w => [w.view.instanceId, w.done ?? (w.refused ? 'draining' : w.plan.outcome)]));
   }
 
   // ---- steps ----------------------------------------------------------------------------------
 
-  /** Runs a step shared by several instances; its failure fails (or defers) those instances only. */
-  private async step(works: Work[], what: string, fn: (works: Work[]) => Promise<void>): Promise<void> {
-    if (works.length === 0) return;
+  /** Runs a step shared by the instances `select` takes; its failure fails (or defers) those instances only. */
+  private async step(works: Works, select: (work: Work) => boolean, what: string, fn: (ids: string[]) => Promise<void>): Promise<void> {
+    const ids = works.ids(select);
+    if (ids.length === 0) return;
     try {
-      await fn(works);
+      await fn(ids);
     } catch (error) {
-      for (const work of works) this.fail(work, error, what);
+      for (const id of ids) this.fail(works, id, error, what);
     }
   }
 
-  private async readRegistrations(works: Work[]): Promise<void> {
-    const found = await this.api.registrationsOf(works.map(w => w.view.instanceId));
-    for (const work of works) {
+  private async readRegistrations(works: Works, ids: readonly string[]): Promise<void> {
+    const found = await this.api.registrationsOf(ids);
+    for (const id of ids) {
       // Tasks read earlier in this run stay read (a registration is never placed on again while DRAINING).
-      const earlier = new Map(work.view.containerInstances.map(ci => [ci.containerInstanceArn, ci.tasksNotStopped]));
-      const fresh = (found.get(work.view.instanceId) ?? []).map(ci => {
+      const earlier = new Map(works.get(id).view.containerInstances.map(ci => [ci.containerInstanceArn, ci.tasksNotStopped]));
+      const fresh = (found.get(id) ?? []).map(ci => {
         const tasks = earlier.get(ci.containerInstanceArn);
         return tasks !== undefined && ci.status === 'DRAINING' ? { ...ci, tasksNotStopped: tasks } : ci;
       });
-      this.update(work, { containerInstances: fresh, registrationsComplete: true });
-      this.countsRead(work);
+      works.update(id, { containerInstances: fresh, registrationsComplete: true });
     }
   }
 
-  private async setDraining(works: Work[]): Promise<void> {
-    const arns = works.flatMap(w => w.plan.setDraining);
-    for (const work of works) work.tried = alsoTried(work.tried, { draining: work.plan.setDraining });
+  private async setDraining(works: Works, ids: readonly string[]): Promise<void> {
+    const asked = new Map(ids.map(id => [id, works.get(id).plan.setDraining]));
+    const arns = [...asked.values()].flat();
+    for (const id of ids) works.tried(id, { draining: asked.get(id) });
     const { containerInstances, failures, errors } = await this.api.setStatus(arns, 'DRAINING');
     for (const failure of failures) {
       this.telemetry.log('warn', 'ECS did not set the container instance to DRAINING', {
@@ -216,19 +228,18 @@ export class Drainer {
     const gone = new Set(failures.filter(f => isGoneFailureReason(f.reason)).map(f => f.arn));
     const reread = failures.filter(f => !gone.has(f.arn)).map(f => f.arn).filter((arn): arn is string => arn !== undefined && arns.includes(arn));
     const fresh = [...containerInstances, ...reread.length > 0 ? await this.api.describeContainerInstances(reread) : []];
-    for (const work of works) {
-      const error = firstError(errors, work.plan.setDraining);
+    for (const id of ids) {
+      const error = firstError(errors, asked.get(id)!);
       if (error !== undefined) {
-        this.fail(work, error, 'set DRAINING');
+        this.fail(works, id, error, 'set DRAINING');
         continue;
       }
-      this.update(work, {
-        containerInstances: work.view.containerInstances
+      works.update(id, {
+        containerInstances: works.get(id).view.containerInstances
           .filter(ci => !gone.has(ci.containerInstanceArn))
           .map(ci => fresh.find(f => f.containerInstanceArn === ci.containerInstanceArn) ?? ci)
           .filter(ci => ci.status !== 'INACTIVE'),
       });
-      this.countsRead(work);
     }
   }
 
@@ -238,25 +249,27 @@ export class Drainer {
    * empty, but it has no deadline the controller can enforce and gets no heartbeat: the hook's
    * own timeout ends it (README, "Operating it").
    */
-  private async record(works: Work[]): Promise<void> {
-    const values = works.flatMap(w => w.plan.record!.on.map(arn => ({ containerInstanceArn: arn, value: formatDrainRecord(w.plan.record!.value) })));
-    for (const work of works) work.tried = alsoTried(work.tried, { record: work.plan.record!.on });
+  private async record(works: Works, ids: readonly string[]): Promise<void> {
+    const asked = new Map(ids.map(id => [id, works.get(id).plan.record!]));
+    const values = [...asked.values()].flatMap(({ value, on }) => on.map(arn => ({ containerInstanceArn: arn, value: formatDrainRecord(value) })));
+    for (const id of ids) works.tried(id, { record: asked.get(id)!.on });
     const errors = await this.api.putDrainAttributes(values);
-    for (const work of works) {
-      const { value, on } = work.plan.record!;
+    for (const id of ids) {
+      const { value, on } = asked.get(id)!;
       const failed = on.filter(arn => errors.has(arn));
       const passing = failed.map(arn => errors.get(arn)).find(error => !isItemSpecific(error));
       if (passing !== undefined) {
         // Throttled or failed on ECS's side: not a record that cannot be written; tried again later.
-        this.fail(work, passing, 'record the drain');
+        this.fail(works, id, passing, 'record the drain');
         continue;
       }
-      const firstDrain = !work.view.containerInstances.some(ci => ci.record !== undefined);
-      this.update(work, {
-        containerInstances: work.view.containerInstances.map(ci => (on.includes(ci.containerInstanceArn) && !failed.includes(ci.containerInstanceArn)
+      const { view } = works.get(id);
+      const firstDrain = !view.containerInstances.some(ci => ci.record !== undefined);
+      works.update(id, {
+        containerInstances: view.containerInstances.map(ci => (on.includes(ci.containerInstanceArn) && !failed.includes(ci.containerInstanceArn)
           ? { ...ci, record: value } : ci)),
       });
-      const fields = this.fields(work);
+      const fields = fieldsOf(view);
       if (failed.length > 0) {
         this.telemetry.log('warn', 'could not record the drain: it is released when empty, and bounded by the hook\'s timeout', {
           ...fields, containerInstanceArns: failed, error: describeError(errors.get(failed[0])),
@@ -270,115 +283,103 @@ export class Drainer {
   }
 
   /** Heartbeats, then the records updated with the heartbeat's time (one batched write). */
-  private async heartbeat(works: Work[]): Promise<void> {
-    const updates: { work: Work; sentAt: number }[] = [];
-    for (const work of works) work.tried = alsoTried(work.tried, { heartbeat: true });
-    await forEachLimited(works, work => this.safely(work, 'send a heartbeat', async () => {
+  private async heartbeat(works: Works, ids: readonly string[]): Promise<void> {
+    const sent = new Map<string, number>();
+    for (const id of ids) works.tried(id, { heartbeat: true });
+    await forEachLimited(ids, id => this.safely(works, id, 'send a heartbeat', async () => {
       const sentAt = this.now();
-      const { groupName, instanceId } = work.view;
-      const answer = await this.whileWaiting(work, () => this.api.recordHeartbeat(groupName!, this.config.lifecycleHookName, instanceId));
-      this.telemetry.log('info', 'lifecycle heartbeat sent', { ...this.fields(work), answer });
-      if (answer === 'recorded') updates.push({ work, sentAt });
+      const { view } = works.get(id);
+      const answer = await this.whileWaiting(view, () => this.api.recordHeartbeat(view.groupName!, this.config.lifecycleHookName, view.instanceId));
+      this.telemetry.log('info', 'lifecycle heartbeat sent', { ...fieldsOf(view), answer });
+      if (answer === 'recorded') sent.set(id, sentAt);
     }));
-    const values = updates.flatMap(({ work, sentAt }) => work.view.containerInstances
+    const values = [...sent].flatMap(([id, sentAt]) => works.get(id).view.containerInstances
       .filter(ci => ci.record !== undefined)
       .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, value: formatDrainRecord({ ...ci.record!, hookClockFrom: sentAt }) })));
     const errors: ItemErrors = values.length > 0 ? await this.api.putDrainAttributes(values) : new Map();
-    for (const { work, sentAt } of updates) {
-      this.update(work, {
-        containerInstances: work.view.containerInstances.map(ci => (ci.record && !errors.has(ci.containerInstanceArn)
+    for (const [id, sentAt] of sent) {
+      works.update(id, {
+        containerInstances: works.get(id).view.containerInstances.map(ci => (ci.record && !errors.has(ci.containerInstanceArn)
           ? { ...ci, record: { ...ci.record, hookClockFrom: sentAt } } : ci)),
         hookClockFrom: sentAt,
       });
     }
-    for (const work of works.filter(w => !updates.some(u => u.work === w))) this.advance(work, work.view);
   }
 
-  /** Counts just read into the view (the time taken after the answer: at or after what it shows). */
-  private countsRead(work: Work): void {
-    const registrations = work.view.containerInstances;
-    const of = registrations.map(ci => ci.containerInstanceArn).sort().join(' ');
-    if (!registrations.every(mayBeDrained)) {
-      work.emptySince = undefined;
-    } else if (work.emptySince === undefined || work.emptyOf !== of) {
-      work.emptySince = this.now();
-      work.emptyOf = of;
-    }
-  }
-
-  private async readTasks(works: Work[], readTasks: TaskReader): Promise<void> {
+  private async readTasks(works: Works, ids: readonly string[], readTasks: TaskReader): Promise<void> {
     const settleMs = this.errors.readSettleMs ?? READ_SETTLE_MS;
-    const settled = Math.max(...works.map(w => w.emptySince ?? this.now())) + settleMs;
-    if (settled > this.now()) await this.api.pause(settled - this.now());
+    const settledAt = Math.max(...ids.map(id => works.get(id).empty?.since ?? this.now())) + settleMs;
+    if (settledAt > this.now()) await this.api.pause(settledAt - this.now());
     if (settleMs > 0) {
       // The lookup by instance id that let these drains look empty may be as stale as their counts:
       // a registration made since (an agent that registered again) would be missed, and the
       // instance released with its tasks. Looked up again after the settle; a registration set
-      // that changed starts its settle again (countsRead) and is listed in a later round.
-      await this.readRegistrations(works);
+      // that changed starts its settle again (emptinessAfter) and is listed in a later round.
+      await this.readRegistrations(works, ids);
     }
-    const ready = works.filter(w => !w.done && w.plan.needs.tasksOf.length > 0 && (w.emptySince ?? Infinity) + settleMs <= this.now());
+    const ready = ids.filter(id => {
+      const work = works.get(id);
+      return !work.done && work.plan.needs.tasksOf.length > 0 && settled(work.empty, settleMs, this.now());
+    });
     if (ready.length === 0) return;
-    const tasks = await readTasks(ready.flatMap(w => w.plan.needs.tasksOf));
-    for (const work of ready) {
-      this.update(work, {
-        containerInstances: work.view.containerInstances.map(ci => (work.plan.needs.tasksOf.includes(ci.containerInstanceArn)
+    const wanted = new Map(ready.map(id => [id, works.get(id).plan.needs.tasksOf]));
+    const tasks = await readTasks([...wanted.values()].flat());
+    for (const id of ready) {
+      works.update(id, {
+        containerInstances: works.get(id).view.containerInstances.map(ci => (wanted.get(id)!.includes(ci.containerInstanceArn)
           ? { ...ci, tasksNotStopped: tasks.get(ci.containerInstanceArn) ?? [] } : ci)),
       });
     }
   }
 
-  private async readStates(works: Work[]): Promise<void> {
-    const states = await this.api.autoScalingInstances(works.map(w => w.view.instanceId));
-    for (const work of works) {
-      const state = states.get(work.view.instanceId);
-      this.update(work, managedState(state, this.config));
-    }
+  private async readStates(works: Works, ids: readonly string[]): Promise<void> {
+    const states = await this.api.autoScalingInstances(ids);
+    for (const id of ids) works.update(id, { ...managedState(states.get(id), this.config), stateRead: true });
   }
 
   /** Deregistration (or parking, or reactivation) and completion, as each plan says. */
-  private async finish(works: Work[]): Promise<void> {
-    await this.reactivate(works.filter(w => w.plan.reactivate.length > 0));
+  private async finish(works: Works, ids: readonly string[]): Promise<void> {
+    await this.reactivate(works, ids.filter(id => works.get(id).plan.reactivate.length > 0));
     // One instance after the other on each of a few lanes: deregister (or park), then complete
     // at once, so that completions (Auto Scaling's lifecycle bucket, the scarce one in a large
     // scale-in) flow while other instances are still being deregistered.
-    await forEachLimited(works.filter(w => !w.done), work => this.safely(work, 'release', async () => {
-      for (const { containerInstanceArn, force } of work.plan.deregister) {
+    await forEachLimited(ids.filter(id => !works.get(id).done), id => this.safely(works, id, 'release', async () => {
+      const { view, plan } = works.get(id);
+      const fields = fieldsOf(view);
+      for (const { containerInstanceArn, force } of plan.deregister) {
         const answer = await this.deregister(containerInstanceArn, force);
         if (answer === 'refused') {
           // ECS still counts a task (it may lag behind a task that just stopped): not drained
           // yet. Never forced before the deadline; the next event or pass looks again.
-          work.refused = true;
-          this.telemetry.log('info', 'ECS refused the deregistration: it still counts a task; looking again later', { ...this.fields(work), containerInstanceArn });
+          works.mark(id, { refused: true });
+          this.telemetry.log('info', 'ECS refused the deregistration: it still counts a task; looking again later', { ...fields, containerInstanceArn });
           return;
         }
         this.telemetry.log(force ? 'warn' : 'info', force ? 'container instance deregistered with force' : 'container instance deregistered', {
-          ...this.fields(work), containerInstanceArn, answer,
+          ...fields, containerInstanceArn, answer,
         });
       }
-      if (work.plan.park.length > 0) {
+      if (plan.park.length > 0) {
         // The parked marker replaces the drain record; an instance whose marker cannot be
         // written keeps waiting (a stale record would start its next drain late).
-        const errors = await this.api.putDrainAttributes(work.plan.park.map(arn => ({ containerInstanceArn: arn, value: formatParked(this.now()) })));
-        const error = firstError(errors, work.plan.park);
+        const errors = await this.api.putDrainAttributes(plan.park.map(arn => ({ containerInstanceArn: arn, value: formatParked(this.now()) })));
+        const error = firstError(errors, plan.park);
         if (error !== undefined) {
-          this.fail(work, error, 'park the registration');
+          this.fail(works, id, error, 'park the registration');
           return;
         }
       }
-      if (!work.plan.completeLifecycleAction || work.done) return;
-      const { groupName, instanceId } = work.view;
-      const answer = await this.whileWaiting(work, () => this.api.completeLifecycleAction(groupName!, this.config.lifecycleHookName, instanceId));
+      if (!plan.completeLifecycleAction || works.get(id).done) return;
+      const hook = this.config.lifecycleHookName;
+      const answer = await this.whileWaiting(view, () => this.api.completeLifecycleAction(view.groupName!, hook, view.instanceId));
       if (answer === 'refused-while-waiting') {
-        work.refused = true;
+        works.mark(id, { refused: true });
         this.telemetry.log('warn', 'Auto Scaling still finds no active lifecycle action although the instance waits; the next pass asks again', {
-          ...this.fields(work), outcome: work.plan.outcome,
+          ...fields, outcome: plan.outcome,
         });
         return;
       }
-      this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', {
-        ...this.fields(work), outcome: work.plan.outcome,
-      });
+      this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', { ...fields, outcome: plan.outcome });
     }));
   }
 
@@ -390,15 +391,15 @@ export class Drainer {
    * pass asks again).
    */
   private async whileWaiting<T extends string>(
-    work: Work, call: () => Promise<T | 'no-active-action'>,
+    view: InstanceView, call: () => Promise<T | 'no-active-action'>,
   ): Promise<T | 'no-active-action' | 'refused-while-waiting'> {
     let answer = await call();
     for (const waitMs of [...this.errors.retryNoActiveActionMs ?? [2000], undefined]) {
       if (answer !== 'no-active-action') return answer;
-      const state = (await this.api.autoScalingInstances([work.view.instanceId])).get(work.view.instanceId);
+      const state = (await this.api.autoScalingInstances([view.instanceId])).get(view.instanceId);
       if (!stillWaits(managedState(state, this.config))) return answer;
       if (waitMs === undefined) return 'refused-while-waiting';
-      this.telemetry.log('info', 'Auto Scaling found no active lifecycle action but says the instance waits: asking again', this.fields(work));
+      this.telemetry.log('info', 'Auto Scaling found no active lifecycle action but says the instance waits: asking again', fieldsOf(view));
       await this.api.pause(waitMs);
       answer = await call();
     }
@@ -425,64 +426,50 @@ export class Drainer {
    * reactivation marker (batched), which tells a late copy of the lifecycle event that sent the
    * instance to the pool from a new one (decide/, InstanceView.eventTime).
    */
-  private async reactivate(works: Work[]): Promise<void> {
-    if (works.length === 0) return;
-    const arns = works.flatMap(w => w.plan.reactivate);
-    const draining = arns.filter(arn => works.some(w => w.view.containerInstances.some(ci => ci.containerInstanceArn === arn && ci.status === 'DRAINING')));
-    const { errors } = draining.length > 0 ? await this.api.setStatus(draining, 'ACTIVE') : { errors: new Map<string, unknown>() };
+  private async reactivate(works: Works, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const asked = new Map(ids.map(id => [id, works.get(id).plan.reactivate]));
+    const arns = [...asked.values()].flat();
+    const draining = new Set(ids.flatMap(id => works.get(id).view.containerInstances)
+      .filter(ci => ci.status === 'DRAINING').map(ci => ci.containerInstanceArn));
+    const toActivate = arns.filter(arn => draining.has(arn));
+    const { errors } = toActivate.length > 0 ? await this.api.setStatus(toActivate, 'ACTIVE') : { errors: new Map<string, unknown>() };
     const marker = formatReactivated(this.now());
     const active = arns.filter(arn => !errors.has(arn));
     const markErrors = await this.api.putDrainAttributes(active.map(arn => ({ containerInstanceArn: arn, value: marker })));
-    for (const work of works) {
-      const error = firstError(errors, work.plan.reactivate) ?? firstError(markErrors, work.plan.reactivate);
-      if (error !== undefined) this.fail(work, error, 'set the registration ACTIVE again');
+    for (const id of ids) {
+      const error = firstError(errors, asked.get(id)!) ?? firstError(markErrors, asked.get(id)!);
+      if (error !== undefined) this.fail(works, id, error, 'set the registration ACTIVE again');
     }
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------
 
-  /** A new view of the instance, with what changed in it since the last one. */
-  private update(work: Work, change: Partial<InstanceView>): void {
-    this.advance(work, { ...work.view, ...change });
-  }
-
-  /**
-   * The one place where a work's view and plan change: the plan is made afresh from the view,
-   * so that it never rests on an earlier read than the view it is shown with.
-   */
-  private advance(work: Work, view: InstanceView): void {
-    work.view = view;
-    work.plan = this.planOf(work.planner, view, work.tried);
-  }
-
-  /** Plans from a view, less what this run tried already (decide/, refinePlan). */
-  private planOf(planner: Planner, view: InstanceView, tried: Tried): InstancePlan {
-    return refinePlan(planner(view, this.now(), this.config), view, tried);
-  }
-
-  private fail(work: Work, error: unknown, what: string): void {
+  private fail(works: Works, id: string, error: unknown, what: string): void {
+    const work = works.get(id);
     if (work.done) return;
+    const fields = fieldsOf(work.view);
     if (this.errors.deferOnThrottling && isThrottling(error)) {
-      work.done = 'deferred';
-      this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...this.fields(work), step: what, error: describeError(error) });
+      works.mark(id, { done: 'deferred' });
+      this.telemetry.log('info', 'throttled: the reconcile pass takes this over within a minute', { ...fields, step: what, error: describeError(error) });
       return;
     }
     if (this.errors.deferOnAbort && isAbort(error)) {
-      work.done = 'deferred';
-      this.telemetry.log('info', 'out of time: the next pass takes this over', { ...this.fields(work), step: what });
+      works.mark(id, { done: 'deferred' });
+      this.telemetry.log('info', 'out of time: the next pass takes this over', { ...fields, step: what });
       return;
     }
-    work.done = 'error';
-    this.telemetry.log('error', `could not ${what}`, { ...this.fields(work), error: describeError(error) });
-    this.telemetry.metric(METRIC.ERRORS, 1, { instanceId: work.view.instanceId });
+    works.mark(id, { done: 'error' });
+    this.telemetry.log('error', `could not ${what}`, { ...fields, error: describeError(error) });
+    this.telemetry.metric(METRIC.ERRORS, 1, { instanceId: id });
   }
 
-  private async safely(work: Work, what: string, fn: () => Promise<void>): Promise<void> {
-    if (work.done) return;
+  private async safely(works: Works, id: string, what: string, fn: () => Promise<void>): Promise<void> {
+    if (works.get(id).done) return;
     try {
       await fn();
     } catch (error) {
-      this.fail(work, error, what);
+      this.fail(works, id, error, what);
     }
   }
 
@@ -497,7 +484,7 @@ export class Drainer {
     }
     const plan = work.refused ? { ...work.plan, outcome: 'draining' as const, reason: 'ECS still counts a task on it' } : work.plan;
     tally.count(plan.outcome);
-    const fields = { ...this.fields(work), outcome: plan.outcome };
+    const fields = { ...fieldsOf(work.view), outcome: plan.outcome };
     this.telemetry.log(plan.outcome === 'forced' ? 'warn' : 'info', plan.reason, fields);
     if (plan.outcome === 'drained' || plan.outcome === 'forced') {
       this.telemetry.metric(plan.outcome === 'drained' ? METRIC.DRAINS_COMPLETED : METRIC.DRAINS_FORCED, 1, fields);
@@ -506,29 +493,10 @@ export class Drainer {
       }
     }
   }
-
-  private fields(work: Work): LogFields {
-    return { instanceId: work.view.instanceId, groupName: work.view.groupName };
-  }
 }
 
-/** The view of an EC2 instance that a candidate starts its run with. */
-function instanceViewOf(candidate: Candidate): InstanceView {
-  return {
-    instanceId: candidate.instanceId,
-    groupName: candidate.groupName,
-    lifecycleState: candidate.lifecycleState,
-    containerInstances: candidate.registrations ?? [],
-    registrationsComplete: candidate.registrations !== undefined && candidate.registrationsComplete === true,
-    hookClockFrom: candidate.hookClockFrom,
-    eventTime: candidate.eventTime,
-  };
-}
-
-/** Auto Scaling's view of an instance: its group only if it is a managed one. */
-export function managedState(state: GroupInstance | undefined, config: ControllerConfig): Pick<InstanceView, 'groupName' | 'lifecycleState'> {
-  const managed = state !== undefined && config.autoScalingGroupNames.has(state.groupName);
-  return { groupName: managed ? state.groupName : undefined, lifecycleState: state?.lifecycleState };
+function fieldsOf(view: InstanceView): LogFields {
+  return { instanceId: view.instanceId, groupName: view.groupName };
 }
 
 function firstError(errors: ItemErrors, arns: readonly string[]): unknown {

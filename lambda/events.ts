@@ -1,5 +1,5 @@
-import { ResourceAmount, resourcesReleased } from './decide';
 import { Marker, markerOf } from './drain-record';
+import { ContainerInstanceView, ResourceAmount, resourcesReleased } from './model';
 import { ATTRIBUTE, EVENT } from '../src/constants';
 
 /**
@@ -22,18 +22,14 @@ export type Trigger =
   }
   | {
     readonly kind: 'container-instance-change';
-    readonly containerInstanceArn: string;
     readonly clusterArn: string;
-    readonly instanceId?: string;
-    readonly status: string;
-    /** Task counts as of this event; ECS may deliver events late and out of order. */
-    readonly runningTasksCount?: number;
-    readonly pendingTasksCount?: number;
+    /**
+     * The registration as of this event: status, task counts (0 when the event omits them),
+     * whether every CPU and memory unit is free, and the controller's marker as the event's
+     * attributes show it. ECS may deliver events late and out of order.
+     */
+    readonly registration: ContainerInstanceView;
     readonly version?: number;
-    /** Whether the event shows every CPU and memory unit free (see decide/ resourcesReleased). */
-    readonly resourcesReleased?: boolean;
-    /** The controller's marker (drain record, parked or reactivated), as the event's attributes show it. */
-    readonly marker: Marker;
   }
   | {
     /**
@@ -118,16 +114,18 @@ export function parseTrigger(event: unknown): Trigger {
     if (!isNonEmptyString(clusterArn) || !isNonEmptyString(status)) return ignored('container instance event has no clusterArn or status');
     return {
       kind: 'container-instance-change',
-      containerInstanceArn: arn,
       clusterArn,
-      status,
-      instanceId: isInstanceId(detail.ec2InstanceId) ? detail.ec2InstanceId : undefined,
-      runningTasksCount: countOrUndefined(detail.runningTasksCount),
-      pendingTasksCount: countOrUndefined(detail.pendingTasksCount),
-      version: countOrUndefined(detail.version),
-      resourcesReleased: resourcesReleased(
-        detail.registeredResources as ResourceAmount[] | undefined, detail.remainingResources as ResourceAmount[] | undefined),
-      marker: markerIn(detail.attributes),
+      registration: {
+        containerInstanceArn: arn,
+        ...isInstanceId(detail.ec2InstanceId) ? { ec2InstanceId: detail.ec2InstanceId } : {},
+        status,
+        runningTasksCount: countOrUndefined(detail.runningTasksCount) ?? 0,
+        pendingTasksCount: countOrUndefined(detail.pendingTasksCount) ?? 0,
+        resourcesReleased: resourcesReleased(
+          detail.registeredResources as ResourceAmount[] | undefined, detail.remainingResources as ResourceAmount[] | undefined),
+        ...markerIn(detail.attributes),
+      },
+      ...countOrUndefined(detail.version) === undefined ? {} : { version: countOrUndefined(detail.version) },
     };
   }
 

@@ -14,11 +14,12 @@
  * in an account with a small quota: README, "Design"): every write is one a second pass may repeat
  * harmlessly, and a release rests on reads made by the pass that releases.
  */
-import { ClusterApi, LIMITS, RegisteredInstance, StoppingTasks } from './aws';
+import { ClusterApi, LIMITS, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
-import { InstanceView, mayBeDrained, planTermination, Rank, staleMarkers, Urgency, urgencyOf, WAIT_STATES } from './decide';
-import { Candidate, Drainer, managedState, READ_SETTLE_MS, Tally, TaskReader } from './drainer';
+import { managedState, mayBeDrained, planTermination, Rank, staleMarkers, Urgency, urgencyOf, WAIT_STATES } from './decide';
+import { Drainer, READ_SETTLE_MS, Tally, TaskReader } from './drainer';
 import { isAbort } from './errors';
+import { ContainerInstanceView, InstanceView } from './model';
 import { Telemetry } from './telemetry';
 
 /** Instances planned together (each batch shares its reads). */
@@ -70,7 +71,7 @@ export class PassMemory {
 
 /** An instance with work this pass, and where it goes in the pass (decide/, urgencyOf). */
 interface Item extends Rank {
-  readonly candidate: Candidate;
+  readonly view: InstanceView;
 }
 
 export class ReconcilePass {
@@ -156,7 +157,7 @@ export class ReconcilePass {
       tick();
       const before = remainingTimeMs();
       const batchTimeBefore = batchTime;
-      const batch = drainer.run(items.slice(i, i + BATCH_SIZE).map(item => item.candidate), tally, tasks.read).then(() => {
+      const batch = drainer.run(items.slice(i, i + BATCH_SIZE).map(item => item.view), tally, tasks.read).then(() => {
         tick();
         const spent = before - remainingTimeMs();
         const meanInFlight = spent > 0 ? Math.max(1, (batchTime - batchTimeBefore) / spent) : 1;
@@ -194,7 +195,7 @@ export class ReconcilePass {
     }
     // Empty by its counts by the time these reads returned (see ClusterTaskReads).
     const describedAt = this.now();
-    const registrations = new Map<string, RegisteredInstance[]>();
+    const registrations = new Map<string, ContainerInstanceView[]>();
     for (const ci of listed) {
       if (!mayBeDrained(ci)) emptySince.delete(ci.containerInstanceArn);
       else if (!emptySince.has(ci.containerInstanceArn)) emptySince.set(ci.containerInstanceArn, describedAt);
@@ -208,17 +209,16 @@ export class ReconcilePass {
     const items: Item[] = [];
     const rotation = Math.floor(now / 60_000);
     for (const instance of [...waiting, ...parkedBack.map(id => byId.get(id)!)]) {
-      const known = registrations.get(instance.instanceId);
-      const candidate: Candidate = {
+      // Only the registrations the DRAINING (or marked) listing found: a lookup by instance id completes them when the plan needs it.
+      const view: InstanceView = {
         instanceId: instance.instanceId,
         ...managedState(instance, this.config),
         stateRead: true,
-        registrations: known,
+        containerInstances: registrations.get(instance.instanceId) ?? [],
         hookClockFrom: this.memory.seenNotWaiting(instance.instanceId),
       };
-      const view: InstanceView = { ...candidate, containerInstances: known ?? [] };
       const rank = urgencyOf(view, planTermination(view, now, this.config), now, rotation);
-      if (rank) items.push({ candidate, ...rank });
+      if (rank) items.push({ view, ...rank });
     }
     // Seen before the groups were read: an action that is not waiting yet starts later than this.
     this.memory.observe(instances, readAt);

@@ -6,6 +6,9 @@
 import { COMPLETION_MARGIN_SECONDS, EVENT_MAX_AGE_SECONDS } from '../../src/constants';
 import type { ControllerConfig } from '../config';
 import type { DrainRecordValue } from '../drain-record';
+import type { ContainerInstanceView, GroupInstance, InstanceView } from '../model';
+
+export type { ContainerInstanceView, InstanceView, TaskView } from '../model';
 
 /**
  * Lifecycle states in which an instance waits for this termination hook, and where it goes
@@ -50,63 +53,6 @@ const IN_SERVICE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed',
 
 /** Statuses of a registration that can run tasks (ECS API reference, ContainerInstance.status). */
 const DRAINABLE = new Set(['ACTIVE', 'DRAINING']);
-/** A task of a container instance as DescribeTasks reports it. */
-export interface TaskView {
-  readonly taskArn: string;
-  readonly lastStatus: string;
-  readonly desiredStatus: string;
-}
-
-/** A registration of an EC2 instance in the cluster. */
-export interface ContainerInstanceView {
-  readonly containerInstanceArn: string;
-  /** ACTIVE, DRAINING, REGISTERING, DEREGISTERING, REGISTRATION_FAILED or INACTIVE. */
-  readonly status: string;
-  readonly runningTasksCount: number;
-  readonly pendingTasksCount: number;
-  /** The drain record the controller keeps on it, if any (see drain-record.ts). */
-  readonly record?: DrainRecordValue;
-  /** When the controller parked the registration for the warm pool, if it is parked (see drain-record.ts). */
-  readonly parkedAt?: number;
-  /** When the controller set it ACTIVE again after the warm pool, while that is recent (see drain-record.ts). */
-  readonly reactivatedAt?: number;
-  /**
-   * Whether every CPU and memory unit is free again (remaining equals registered). A task holds
-   * its resources until it is STOPPED, so false means a task is still stopping; undefined when
-   * the resources are not known.
-   */
-  readonly resourcesReleased?: boolean;
-  /** The instance's tasks whose lastStatus is not STOPPED; undefined while not read. */
-  readonly tasksNotStopped?: readonly TaskView[];
-}
-
-/** An EC2 instance as Auto Scaling and ECS report it. */
-export interface InstanceView {
-  readonly instanceId: string;
-  /** The managed group the instance belongs to; undefined when it is in none of them. */
-  readonly groupName?: string;
-  readonly lifecycleState?: string;
-  /** Its registrations in the cluster that are not INACTIVE, as far as read. */
-  readonly containerInstances: readonly ContainerInstanceView[];
-  /**
-   * Whether `containerInstances` is every registration the instance has now (a lookup by its
-   * instance id in this invocation). Releases are judged only on such a read: a registration
-   * the agent made since the drain started must not be left behind (issue: stale shortcuts).
-   */
-  readonly registrationsComplete?: boolean;
-  /**
-   * A moment at or before the start of the lifecycle action, when the caller knows one (the
-   * lifecycle action event's time, a Spot warning before any action existed).
-   */
-  readonly hookClockFrom?: number;
-  /**
-   * When the view comes from a lifecycle action event: the event's time. A registration the
-   * controller parked or set ACTIVE again after it shows that the event describes a wait that is
-   * over (a late or duplicated copy), whatever a read of Auto Scaling says.
-   */
-  readonly eventTime?: number;
-}
-
 export type Outcome =
   /** The instance is not the controller's to touch. */
   | 'left-alone'
@@ -349,22 +295,6 @@ export function mayBeDrained(ci: { runningTasksCount?: number; pendingTasksCount
   return (ci.runningTasksCount ?? 0) === 0 && (ci.pendingTasksCount ?? 0) === 0 && ci.resourcesReleased !== false;
 }
 
-/** A resource of a container instance as ECS reports it (API and events alike). */
-export interface ResourceAmount {
-  readonly name?: string;
-  readonly integerValue?: number;
-}
-
-/**
- * Remaining CPU and memory equal to registered: no task holds any (ECS API reference,
- * ContainerInstance.remainingResources). Undefined when either list is missing.
- */
-export function resourcesReleased(registered?: readonly ResourceAmount[], remaining?: readonly ResourceAmount[]): boolean | undefined {
-  if (!Array.isArray(registered) || !Array.isArray(remaining)) return undefined;
-  const value = (list: readonly ResourceAmount[], name: string) => list.find(r => r?.name === name)?.integerValue;
-  return ['CPU', 'MEMORY'].every(name => value(registered, name) === value(remaining, name));
-}
-
 /**
  * The hook's heartbeat timeout restarts at the action's start and at every heartbeat (Auto
  * Scaling API reference, RecordLifecycleActionHeartbeat). It must never run out before the
@@ -391,4 +321,13 @@ function describeWait(registrations: readonly ContainerInstanceView[]): string {
     return `${ci.runningTasksCount} running and ${ci.pendingTasksCount} pending task(s)`;
   });
   return `waiting: ${parts.join('; ')}`;
+}
+
+/** Plans one instance (planTermination, or planSpotInterruption for a Spot warning). */
+export type Planner = (view: InstanceView, now: number, config: ControllerConfig) => InstancePlan;
+
+/** Auto Scaling's view of an instance: its group only if it is a managed one. */
+export function managedState(state: GroupInstance | undefined, config: ControllerConfig): Pick<InstanceView, 'groupName' | 'lifecycleState'> {
+  const managed = state !== undefined && config.autoScalingGroupNames.has(state.groupName);
+  return { groupName: managed ? state.groupName : undefined, lifecycleState: state?.lifecycleState };
 }

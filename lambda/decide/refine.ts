@@ -4,7 +4,8 @@
  * refused: asked again in the same run, they would refuse again, and the next event or pass tries
  * anyway. These functions say what is left of a plan, and which step a plan goes to.
  */
-import type { InstancePlan, InstanceView } from './plan';
+import { InstancePlan, mayBeDrained } from './plan';
+import type { ContainerInstanceView, InstanceView } from '../model';
 
 /** What one run of the drainer tried already for an instance. */
 export interface Tried {
@@ -81,4 +82,33 @@ export function goesToRelease(plan: InstancePlan): boolean {
 /** Whether the plan still asks for something the rounds of a run do (reads, DRAINING, records). */
 export function needsAnotherRound(plan: InstancePlan): boolean {
   return plan.needs.registrations || plan.needs.tasksOf.length > 0 || plan.setDraining.length > 0 || plan.record !== undefined;
+}
+
+/**
+ * Since when a run has seen the counts of every registration of an instance at zero, and for
+ * which registrations (ARNs, sorted): see ErrorPolicy.readSettleMs (drainer.ts). A task told to
+ * stop is never told to run again and a DRAINING registration gets no new task, so counts that
+ * stay at zero keep what the first such read showed.
+ */
+export interface Emptiness {
+  readonly since: number;
+  readonly of: string;
+}
+
+/**
+ * The emptiness after a read of the registrations at `now` (the time taken after the answer: at
+ * or after what it shows): none while a count is non-zero, kept while the same registrations stay
+ * empty, started again for a new set of registrations.
+ */
+export function emptinessAfter(
+  previous: Emptiness | undefined, registrations: readonly ContainerInstanceView[], now: number,
+): Emptiness | undefined {
+  if (!registrations.every(mayBeDrained)) return undefined;
+  const of = registrations.map(ci => ci.containerInstanceArn).sort().join(' ');
+  return previous !== undefined && previous.of === of ? previous : { since: now, of };
+}
+
+/** Whether the tasks of an instance empty since `emptiness` may be listed at `now`: the settle has passed. */
+export function settled(emptiness: Emptiness | undefined, settleMs: number, now: number): boolean {
+  return emptiness !== undefined && emptiness.since + settleMs <= now;
 }

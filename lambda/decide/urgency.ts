@@ -4,7 +4,8 @@
  * same order. The order puts first what costs most when late (a deadline already passed, a hook
  * about to time out), then drains that may be over, then drains to start.
  */
-import { InstancePlan, InstanceView, mayBeDrained } from './plan';
+import { InstancePlan, mayBeDrained } from './plan';
+import type { InstanceView } from '../model';
 
 /** Urgency classes, most urgent first. */
 export enum Urgency { Overdue, Heartbeat, Empty, Start }

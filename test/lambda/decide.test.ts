@@ -4,9 +4,10 @@
 import { CONFIG, GROUP, INSTANCE, NOW } from './fixtures';
 import type { ControllerConfig } from '../../lambda/config';
 import {
-  ContainerInstanceView, InstanceView, mayBeDrained, planSpotInterruption, planTermination, resourcesReleased, TERMINATING_WAIT,
+  ContainerInstanceView, InstanceView, mayBeDrained, planSpotInterruption, planTermination, TERMINATING_WAIT,
 } from '../../lambda/decide';
 import { DrainRecordValue } from '../../lambda/drain-record';
+import { resourcesReleased } from '../../lambda/model';
 import { COMPLETION_MARGIN_SECONDS } from '../../src/constants';
 
 const MINUTE = 60_000;

@@ -9,6 +9,7 @@ import {
   scheduledEvent, spotEvent, stageWorld,
 } from './fixtures';
 import { parseTrigger } from '../../lambda/events';
+import { ATTRIBUTE } from '../../src/constants';
 
 beforeEach(() => stageWorld({
   instances: [{ instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' }],
@@ -24,14 +25,19 @@ describe('parseTrigger on the sample events', () => {
       hookName: HOOK,
       time: Date.parse('2026-11-28T10:00:00Z'),
     });
-    expect(parseTrigger(containerInstanceEvent())).toMatchObject({
+    const ci = containerInstanceEvent();
+    expect(parseTrigger(ci)).toEqual({
       kind: 'container-instance-change',
-      status: 'DRAINING',
-      instanceId: INSTANCE,
-      runningTasksCount: 0,
-      pendingTasksCount: 0,
+      clusterArn: ci.detail.clusterArn,
+      registration: {
+        containerInstanceArn: ci.detail.containerInstanceArn,
+        ec2InstanceId: INSTANCE,
+        status: 'DRAINING',
+        runningTasksCount: 0,
+        pendingTasksCount: 0,
+        resourcesReleased: true,
+      },
       version: 14,
-      resourcesReleased: true,
     });
     expect(parseTrigger(spotEvent())).toEqual({ kind: 'spot-interruption', instanceId: INSTANCE });
     expect(parseTrigger(scheduledEvent())).toEqual({ kind: 'reconcile' });
@@ -50,7 +56,18 @@ describe('parseTrigger on the sample events', () => {
   ])('a container instance event with %s says resourcesReleased=%s', (_name, detail, expected) => {
     const trigger = parseTrigger(containerInstanceEvent(detail));
     expect(trigger).toMatchObject({ kind: 'container-instance-change' });
-    expect((trigger as { resourcesReleased?: boolean }).resourcesReleased).toBe(expected);
+    expect((trigger as { registration: { resourcesReleased?: boolean } }).registration.resourcesReleased).toBe(expected);
+  });
+
+  test.each([
+    ['a parked marker', 'parked:1795859000', { parkedAt: 1795859000_000 }],
+    ['a drain record', 'deadline:1795860000 started:1795856400', { record: { deadline: 1795860000_000, startedAt: 1795856400_000 } }],
+    ['a malformed value', 'parked:soon', {}],
+  ])('a container instance event with %s in its attributes carries it on the registration', (_name, value, marker) => {
+    const trigger = parseTrigger(containerInstanceEvent({ attributes: [{ name: 'ecs.os-type', value: 'linux' }, { name: ATTRIBUTE.DRAIN, value }] }));
+    const { registration } = trigger as { registration: Record<string, unknown> };
+    expect({ parkedAt: registration.parkedAt, record: registration.record, reactivatedAt: registration.reactivatedAt })
+      .toEqual({ parkedAt: undefined, record: undefined, reactivatedAt: undefined, ...marker });
   });
 
   test('a scheduled event needs no detail', () => {

@@ -3,10 +3,10 @@
  */
 import { ci, plan, waiting } from './builders';
 import {
-  alsoTried, ContainerInstanceView, goesToRelease, heartbeatAllowed, InstanceView, needsAnotherRound, NOTHING_TRIED,
-  refinePlan, releases, sendsHeartbeat, Tried,
+  alsoTried, ContainerInstanceView, emptinessAfter, goesToRelease, heartbeatAllowed, InstanceView, managedState, needsAnotherRound, NOTHING_TRIED,
+  refinePlan, releases, sendsHeartbeat, settled, Tried,
 } from '../../../lambda/decide';
-import { NOW } from '../fixtures';
+import { CONFIG, GROUP, NOW, OTHER_GROUP } from '../fixtures';
 
 const RECORD = { deadline: NOW + 60_000, startedAt: NOW };
 
@@ -129,5 +129,61 @@ describe('needsAnotherRound', () => {
     ['only a release', plan({ outcome: 'drained', deregister: [{ containerInstanceArn: 'arn:ci/a', force: false }], completeLifecycleAction: true }), false],
   ])('%s: %s', (_name, p, expected) => {
     expect(needsAnotherRound(p)).toBe(expected);
+  });
+});
+
+describe('emptinessAfter', () => {
+  const empty = (id: string) => ci(id, { runningTasksCount: 0 });
+
+  test('starts when every count reads zero, at the time of that read', () => {
+    expect(emptinessAfter(undefined, [empty('b'), empty('a')], NOW)).toEqual({ since: NOW, of: 'arn:ci/a arn:ci/b' });
+  });
+
+  test('keeps its start while the same registrations stay empty', () => {
+    const first = emptinessAfter(undefined, [empty('a')], NOW);
+    expect(emptinessAfter(first, [empty('a')], NOW + 5000)).toBe(first);
+  });
+
+  test('starts again for a new set of registrations', () => {
+    const first = emptinessAfter(undefined, [empty('a')], NOW);
+    expect(emptinessAfter(first, [empty('a'), empty('b')], NOW + 5000)).toEqual({ since: NOW + 5000, of: 'arn:ci/a arn:ci/b' });
+  });
+
+  test.each([
+    ['a running task', ci('a')],
+    ['a pending task', ci('a', { runningTasksCount: 0, pendingTasksCount: 1 })],
+    ['resources still held', ci('a', { runningTasksCount: 0, resourcesReleased: false })],
+  ])('ends with %s', (_name, busy) => {
+    const first = emptinessAfter(undefined, [empty('a')], NOW);
+    expect(emptinessAfter(first, [busy], NOW + 5000)).toBeUndefined();
+  });
+});
+
+describe('settled', () => {
+  test('once the settle has passed since the emptiness started, and not before', () => {
+    const emptiness = { since: NOW, of: 'arn:ci/a' };
+    expect(settled(emptiness, 3000, NOW + 2999)).toBe(false);
+    expect(settled(emptiness, 3000, NOW + 3000)).toBe(true);
+    expect(settled(emptiness, 0, NOW)).toBe(true);
+  });
+
+  test('never without an emptiness', () => {
+    expect(settled(undefined, 0, NOW)).toBe(false);
+  });
+});
+
+describe('managedState', () => {
+  test('keeps the group of a managed one', () => {
+    expect(managedState({ instanceId: 'i-1', groupName: GROUP, lifecycleState: 'Terminating:Wait' }, CONFIG))
+      .toEqual({ groupName: GROUP, lifecycleState: 'Terminating:Wait' });
+  });
+
+  test('drops the group of any other, and keeps the state', () => {
+    expect(managedState({ instanceId: 'i-1', groupName: OTHER_GROUP, lifecycleState: 'Terminating:Wait' }, CONFIG))
+      .toEqual({ groupName: undefined, lifecycleState: 'Terminating:Wait' });
+  });
+
+  test('says nothing of an instance Auto Scaling does not know', () => {
+    expect(managedState(undefined, CONFIG)).toEqual({ groupName: undefined, lifecycleState: undefined });
   });
 });
