@@ -45,6 +45,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     '@aws-sdk/client-ecs@^3',
     '@aws-sdk/client-auto-scaling@^3',
+    // The drain events the controller publishes (lambda/drain-events.ts).
+    '@aws-sdk/client-eventbridge@^3',
     // The handler's only credential source (lambda/env-credentials.ts); the clients depend on it already.
     '@aws-sdk/credential-provider-env@^3',
     '@types/aws-lambda@^8',
