@@ -321,7 +321,7 @@ export class DrainController {
     const usable = new Map<string, ContainerInstanceView>();
     for (const { state, entries } of waiting.values()) {
       for (const { registration, fresh } of entries) {
-        if (registrationUsable(state.lifecycleState, fresh)) usable.set(registration.containerInstanceArn, registration);
+        if (registrationUsable(state.lifecycleState, registration, fresh)) usable.set(registration.containerInstanceArn, registration);
       }
     }
     const listed = await this.api.registrationArnsOf([...waiting.keys()]);

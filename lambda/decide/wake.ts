@@ -79,12 +79,15 @@ export function endIsOurs(state: { readonly groupName?: string; readonly lifecyc
 
 /**
  * Whether a registration known from an event batch may stand in for a describe. One read afresh
- * may. One only an event showed may when the instance is to be terminated: a stale count is
- * caught by the task read and by ECS refusing the deregistration. Parking for the warm pool, or
- * reactivating, has no such refusal, and the task read sees only tasks ECS is stopping: a late
- * event would hide a task that runs, so it is described again.
+ * may. One only an event showed may when the instance is to be terminated and the event carries
+ * the drain record: a stale count is caught by the task read and by ECS refusing the
+ * deregistration. An event without the record may be older than it (ECS sends one when the
+ * registration becomes DRAINING, before the controller writes the record, and a copy can come
+ * late): taken as it is, it would write the record again, with a later deadline. Parking for the
+ * warm pool, or reactivating, has no such refusal, and the task read sees only tasks ECS is
+ * stopping: a late event would hide a task that runs, so it is described again.
  */
-export function registrationUsable(lifecycleState: string | undefined, fresh: boolean): boolean {
+export function registrationUsable(lifecycleState: string | undefined, registration: { readonly record?: unknown }, fresh: boolean): boolean {
   const destination = lifecycleState === undefined ? undefined : WAIT_STATES[lifecycleState];
-  return fresh || (destination !== undefined && !keepsRegistration(destination));
+  return fresh || (registration.record !== undefined && destination !== undefined && !keepsRegistration(destination));
 }

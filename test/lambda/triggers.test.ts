@@ -207,6 +207,20 @@ describe('ECS container instance state change events', () => {
     expect(allCalls()).toHaveLength(0);
   });
 
+  test('sent before the drain was recorded, and delivered late, leave its record as it is', async () => {
+    // GIVEN a recorded drain whose last task is still stopping (DEACTIVATING), and a late copy of the
+    // event ECS sent when it became DRAINING, before the controller wrote the record: no attributes
+    stageDraining({ tasks: [{ arn: taskArn('t1'), lastStatus: 'DEACTIVATING' }] });
+    const h = harness();
+
+    // WHEN that event arrives
+    await h.controller.handle(containerInstanceEvent({ runningTasksCount: 0, attributes: [] }));
+
+    // THEN the record was not written again: its deadline and start stay those of the drain
+    expect(ecsMock.commandCalls(PutAttributesCommand)).toHaveLength(0);
+    expect(h.logs().filter(l => l.message === 'drain started')).toEqual([]);
+  });
+
   test('of a status other than DRAINING make no call', async () => {
     stageDraining();
     const h = harness();

@@ -7,6 +7,7 @@ import {
 import { CONFIG, GROUP, HOOK, NOW, OTHER_GROUP } from '../fixtures';
 
 const EMPTY = { status: 'DRAINING', runningTasksCount: 0, pendingTasksCount: 0 };
+const RECORD = { deadline: NOW + 60_000, startedAt: NOW };
 
 describe('ofCluster', () => {
   test.each([
@@ -96,7 +97,14 @@ describe('registrationUsable', () => {
     ['from an event, back in service', 'InService', false, false],
     ['from an event, state unknown', undefined, false, false],
     ['read afresh, state unknown', undefined, true, true],
-  ])('%s', (_name, state, fresh, expected) => {
-    expect(registrationUsable(state, fresh)).toBe(expected);
+  ])('%s, recorded', (_name, state, fresh, expected) => {
+    expect(registrationUsable(state, { record: RECORD }, fresh)).toBe(expected);
+  });
+
+  test.each([
+    ['from an event, terminating', false, false],
+    ['read afresh, terminating', true, true],
+  ])('%s, without a record', (_name, fresh, expected) => {
+    expect(registrationUsable('Terminating:Wait', {}, fresh)).toBe(expected);
   });
 });
