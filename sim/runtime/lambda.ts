@@ -826,7 +826,7 @@ export class LambdaRuntime implements ActivityProbe {
 
   /**
    * The process environment as Lambda sets it: the template's variables, the reserved ones, dummy
-   * credentials, and the emulator as the ECS and Auto Scaling endpoint (the SDK's service-specific
+   * credentials, and the emulator as the ECS, Auto Scaling and EventBridge endpoint (the SDK's service-specific
    * endpoint variables, AWS SDKs and Tools reference guide, "Service-specific endpoints").
    */
   private applyEnvironment(spec: FunctionSpec): void {
@@ -848,6 +848,7 @@ export class LambdaRuntime implements ActivityProbe {
       LAMBDA_TASK_ROOT: spec.codeDirectory,
       AWS_ENDPOINT_URL_ECS: this.options.endpoint,
       AWS_ENDPOINT_URL_AUTO_SCALING: this.options.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: this.options.endpoint,
       // Keep the developer's ~/.aws files out of the simulation.
       AWS_CONFIG_FILE: '/nonexistent/sim-aws-config',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/sim-aws-credentials',

@@ -9,6 +9,8 @@ import { AsyncLocalStorage } from 'async_hooks';
 // `import =` keeps the real module object: a namespace import's properties are read-only getters.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import http = require('http');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import https = require('https');
 
 /** The header the emulator reads to attribute a request to an invocation (sim/README.md). */
 export const INVOCATION_HEADER = 'x-sim-invocation';
@@ -35,6 +37,7 @@ export class OutboundHttp {
   /** Bumped when a response ends or a request fails: the SDK's next steps may take several turns. */
   hotActivity = 0;
   private original: typeof http.request | undefined;
+  private originalHttps: typeof https.request | undefined;
 
   /** Requests on their way to the emulator: time must not move while one is in the wire. */
   get inTransit(): number {
@@ -66,9 +69,20 @@ export class OutboundHttp {
       return request;
     };
     (http as any).request = wrapped;
+    // The emulator speaks plain HTTP on loopback: an HTTPS request can only be one to AWS itself
+    // (a client whose endpoint the runtime does not set). Refused before any lookup or connection.
+    const originalHttps = https.request;
+    this.originalHttps = originalHttps;
+    (https as any).request = function (...args: any[]): http.ClientRequest {
+      const options = requestOptions(args);
+      const host = String(options.hostname ?? options.host ?? 'localhost');
+      throw Object.assign(new Error(`sim: refusing an HTTPS request to ${host}: the emulator is reached over HTTP on loopback`), { code: 'ENOTFOUND' });
+    };
     return () => {
       (http as any).request = original;
+      (https as any).request = originalHttps;
       this.original = undefined;
+      this.originalHttps = undefined;
     };
   }
 
