@@ -23,6 +23,8 @@ import {
   PutAttributesCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { DrainEventEntry } from './drain-events';
 import { markerOf } from './drain-record';
 import { abortError, isClientError, isClusterNotFound, isGoneRegistration, isItemSpecific, isNoActiveLifecycleAction } from './errors';
 import { ContainerInstanceView, GroupInstance, registrationsByInstance, resourcesReleased, TaskView } from './model';
@@ -44,6 +46,8 @@ export const LIMITS = {
   perInstanceTaskListings: 20,
   /** Calls the controller has in flight at once. */
   concurrency: 8,
+  /** PutEvents: "1 to 10 entries" per call (EventBridge API reference, PutEvents). */
+  putEvents: 10,
 };
 
 export interface DrainingFailure {
@@ -60,6 +64,13 @@ export type StoppingTasks = Map<string, TaskView[]>;
 
 export type DeregisterAnswer = 'deregistered' | 'gone' | 'refused';
 
+/** An event EventBridge did not take: its whole call failed, or it refused the entry (FailedEntryCount, Entries[].ErrorCode). */
+export interface NotPublished {
+  readonly entry: DrainEventEntry;
+  readonly errorCode: string;
+  readonly errorMessage?: string;
+}
+
 export class ClusterApi {
   constructor(
     private readonly ecs: ECSClient,
@@ -67,11 +78,45 @@ export class ClusterApi {
     private readonly cluster: string,
     /** Aborts every call in flight when a bounded pass runs out of time. */
     private readonly signal?: AbortSignal,
+    /** Where the drain events go; without it, nothing is published. */
+    private readonly events?: EventBridgeClient,
   ) {}
 
   /** The same API whose calls are aborted by `signal`. */
   bounded(signal: AbortSignal): ClusterApi {
-    return new ClusterApi(this.ecs, this.autoScaling, this.cluster, signal);
+    return new ClusterApi(this.ecs, this.autoScaling, this.cluster, signal, this.events);
+  }
+
+  /** The same API, publishing its drain events with `events`. */
+  publishingWith(events: EventBridgeClient): ClusterApi {
+    return new ClusterApi(this.ecs, this.autoScaling, this.cluster, this.signal, events);
+  }
+
+  /**
+   * Publishes drain events, at most 10 a call (PutEvents), and returns what EventBridge did not
+   * take; never throws. A call that fails leaves each of its entries unpublished; a successful
+   * call may still refuse single entries (its answer's Entries carry an ErrorCode, in the order
+   * of the request: PutEvents reference).
+   */
+  async putEvents(entries: readonly DrainEventEntry[]): Promise<NotPublished[]> {
+    const events = this.events;
+    if (events === undefined || entries.length === 0) return [];
+    const notPublished: NotPublished[] = [];
+    await forEachLimited(chunk(entries, LIMITS.putEvents), async batch => {
+      try {
+        const command = new PutEventsCommand({ Entries: batch.map(entry => ({ ...entry, Resources: [...entry.Resources] })) });
+        const answer = await events.send(command, this.options());
+        (answer.Entries ?? []).forEach((result, i) => {
+          if (result.ErrorCode !== undefined && batch[i] !== undefined) {
+            notPublished.push({ entry: batch[i], errorCode: result.ErrorCode, errorMessage: result.ErrorMessage });
+          }
+        });
+      } catch (error) {
+        const errorCode = (error as { name?: string }).name ?? 'Error';
+        for (const entry of batch) notPublished.push({ entry, errorCode, errorMessage: (error as Error).message });
+      }
+    });
+    return notPublished;
   }
 
   /**
@@ -288,7 +333,9 @@ export class ClusterApi {
         if (task.lastStatus === 'STOPPED' && task.taskArn) knownStopped?.add(task.taskArn);
         if (task.lastStatus === 'STOPPED' || !owner || (keep && !keep.has(owner))) continue;
         if (!result.has(owner)) result.set(owner, []);
-        result.get(owner)!.push({ taskArn: task.taskArn!, lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN' });
+        result.get(owner)!.push({
+          taskArn: task.taskArn!, lastStatus: task.lastStatus ?? 'UNKNOWN', desiredStatus: task.desiredStatus ?? 'UNKNOWN', ...task.group ? { group: task.group } : {},
+        });
       }
     });
     return result;

@@ -10,6 +10,8 @@ export interface ControllerConfig {
   readonly forceDeregisterOnTimeout: boolean;
   readonly drainOnSpotInterruption: boolean;
   readonly metricsNamespace: string;
+  /** The event bus of the drain events (name or ARN); undefined: the account's default bus. */
+  readonly eventBusName?: string;
 }
 
 /** Reads and checks the configuration; a missing or malformed variable is a deployment bug. */
@@ -49,5 +51,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ControllerConfig {
     forceDeregisterOnTimeout: flag(ENV.FORCE_DEREGISTER_ON_TIMEOUT),
     drainOnSpotInterruption: flag(ENV.DRAIN_ON_SPOT_INTERRUPTION),
     metricsNamespace: required(ENV.METRICS_NAMESPACE),
+    eventBusName: env[ENV.EVENT_BUS_NAME] || undefined,
   };
 }

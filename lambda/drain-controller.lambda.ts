@@ -5,6 +5,7 @@
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { ClusterApi } from './aws';
 import { readConfig } from './config';
@@ -23,15 +24,19 @@ import { Telemetry } from './telemetry';
 const PATIENT = { maxAttempts: 10, retryMode: 'standard' } as const;
 const PACED = { maxAttempts: 10, retryMode: 'adaptive' } as const;
 const BRISK = { maxAttempts: 2, retryMode: 'standard' } as const;
+// Drain events go out at the end of an invocation, after its drains: a few attempts cost nothing
+// a drain waits for (drain-events.ts).
+const PUBLISHING = { maxAttempts: 3, retryMode: 'standard' } as const;
+const events = new EventBridgeClient(PUBLISHING);
 
 const config = readConfig(process.env);
 const telemetry = new Telemetry(config.clusterName, config.metricsNamespace, () => Date.now());
 const reconciler = new DrainController(config,
-  new ClusterApi(new ECSClient(PATIENT), new AutoScalingClient(PACED), config.clusterName), telemetry);
+  new ClusterApi(new ECSClient(PATIENT), new AutoScalingClient(PACED), config.clusterName).publishingWith(events), telemetry);
 // A refused deregistration right after the last task stopped is asked again every second for 5 s, then
 // after 2 s more: ECS catches up with a task that just stopped within seconds.
 const responder = new DrainController(config,
-  new ClusterApi(new ECSClient(BRISK), new AutoScalingClient(BRISK), config.clusterName), telemetry, () => Date.now(), {
+  new ClusterApi(new ECSClient(BRISK), new AutoScalingClient(BRISK), config.clusterName).publishingWith(events), telemetry, () => Date.now(), {
     deferOnThrottling: true, retryRefusedDeregistrationMs: [1000, 1000, 1000, 1000, 1000, 2000],
   });
 

@@ -9,8 +9,9 @@ import { ClusterApi, forEachLimited, ItemErrors, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import {
   alsoTried, Emptiness, emptinessAfter, goesToRelease, InstancePlan, managedState, needsAnotherRound, NOTHING_TRIED, Outcome, Planner,
-  planTermination, refinePlan, releases, sendsHeartbeat, settled, stillWaits, Tried,
+  planTermination, refinePlan, releases, sendsHeartbeat, settled, startTransition, stillWaits, terminalTransition, Transition, Tried,
 } from './decide';
+import { DrainEventEntry, drainEvent } from './drain-events';
 import { formatDrainRecord, formatParked, formatReactivated } from './drain-record';
 import { describeError, isAbort, isGoneFailureReason, isItemSpecific, isThrottling } from './errors';
 import { InstanceView } from './model';
@@ -105,6 +106,8 @@ interface Work {
  */
 class Works {
   private readonly byId = new Map<string, Work>();
+  /** The drain events of this run, published when it ends. */
+  readonly announced: DrainEventEntry[] = [];
 
   constructor(
     views: readonly InstanceView[],
@@ -184,6 +187,7 @@ export class Drainer {
     await this.step(works, w => goesToRelease(w.plan), 'release', ids => this.finish(works, ids));
 
     for (const work of works.all()) this.report(work, tally);
+    await this.publish(works.announced);
     return new Map(works.all().map(w => [w.view.instanceId, w.done ?? (w.refused ? 'draining' : w.plan.outcome)]));
   }
 
@@ -263,12 +267,15 @@ export class Drainer {
         this.fail(works, id, passing, 'record the drain');
         continue;
       }
-      const { view } = works.get(id);
+      const { view, tried } = works.get(id);
       const firstDrain = !view.containerInstances.some(ci => ci.record !== undefined);
       works.update(id, {
         containerInstances: view.containerInstances.map(ci => (on.includes(ci.containerInstanceArn) && !failed.includes(ci.containerInstanceArn)
           ? { ...ci, record: value } : ci)),
       });
+      this.announce(works, id, startTransition({
+        recordedBefore: !firstDrain, failed: failed.length > 0, setDrainingInThisRun: on.some(arn => tried.draining.has(arn)),
+      }));
       const fields = fieldsOf(view);
       if (failed.length > 0) {
         this.telemetry.log('warn', 'could not record the drain: it is released when empty, and bounded by the hook\'s timeout', {
@@ -379,6 +386,7 @@ export class Drainer {
         });
         return;
       }
+      this.announce(works, id, terminalTransition(plan, answer));
       this.telemetry.log('info', answer === 'completed' ? 'lifecycle action completed' : 'lifecycle action was already over', { ...fields, outcome: plan.outcome });
     }));
   }
@@ -444,6 +452,25 @@ export class Drainer {
   }
 
   // ---- bookkeeping ----------------------------------------------------------------------------
+
+  /** Queues the drain event of `transition`, if any, as the instance's view and plan show it now. */
+  private announce(works: Works, id: string, transition: Transition | undefined): void {
+    if (transition === undefined) return;
+    const { view, plan } = works.get(id);
+    works.announced.push(drainEvent(transition, view, plan, this.config, this.now()));
+  }
+
+  /** Publishes a run's drain events; what EventBridge did not take is counted and logged, and nothing else happens. */
+  private async publish(entries: readonly DrainEventEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const notPublished = await this.api.putEvents(entries);
+    if (notPublished.length === 0) return;
+    this.telemetry.metric(METRIC.EVENTS_NOT_PUBLISHED, notPublished.length);
+    for (const { entry, errorCode, errorMessage } of notPublished) {
+      const { drainId, ec2InstanceId } = JSON.parse(entry.Detail) as { drainId: string; ec2InstanceId: string };
+      this.telemetry.log('warn', 'could not publish a drain event', { instanceId: ec2InstanceId, drainId, detailType: entry.DetailType, errorCode, errorMessage });
+    }
+  }
 
   private fail(works: Works, id: string, error: unknown, what: string): void {
     const work = works.get(id);

@@ -11,6 +11,8 @@ export interface TaskView {
   readonly taskArn: string;
   readonly lastStatus: string;
   readonly desiredStatus: string;
+  /** `service:NAME` for a service's task, `family:NAME` for one run on its own (ECS API reference, Task.group). */
+  readonly group?: string;
 }
 
 /** A registration of an EC2 instance in the cluster (a container instance). */

@@ -21,7 +21,8 @@ export type MetricName =
   | typeof METRIC.DRAINS_FORCED
   | typeof METRIC.DRAIN_DURATION
   | typeof METRIC.DRAINS_WITHOUT_RECORD
-  | typeof METRIC.ERRORS;
+  | typeof METRIC.ERRORS
+  | typeof METRIC.EVENTS_NOT_PUBLISHED;
 
 export class Telemetry {
   constructor(

@@ -140,6 +140,7 @@ function measureColdInit(options: Options): ColdInit {
     AWS_LAMBDA_FUNCTION_NAME: fn?.name ?? 'drain-controller',
     AWS_ENDPOINT_URL_ECS: 'http://127.0.0.1:9',
     AWS_ENDPOINT_URL_AUTO_SCALING: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:9',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const script = 'const t=process.hrtime.bigint();require(process.argv[1]);'

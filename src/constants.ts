@@ -21,6 +21,8 @@ export const ENV = {
   DRAIN_ON_SPOT_INTERRUPTION: 'DRAIN_ON_SPOT_INTERRUPTION',
   /** CloudWatch namespace of the metrics the controller emits. */
   METRICS_NAMESPACE: 'DRAIN_METRICS_NAMESPACE',
+  /** Name or ARN of the event bus the controller publishes its drain events to. */
+  EVENT_BUS_NAME: 'DRAIN_EVENT_BUS_NAME',
 } as const;
 
 /**
@@ -65,6 +67,22 @@ export const METRIC = {
   /** Drains whose record could not be written (e.g. the instance has 10 custom attributes already). */
   DRAINS_WITHOUT_RECORD: 'DrainsWithoutRecord',
   ERRORS: 'Errors',
+  /** Drain events EventBridge did not take (a failed call, or an entry it refused). */
+  EVENTS_NOT_PUBLISHED: 'DrainEventsNotPublished',
+} as const;
+
+/**
+ * The drain events the controller publishes on EventBridge: its own source (a source may not
+ * start with `aws.`: EventBridge user guide, "Sending events with PutEvents"), one detail type
+ * per transition of a drain.
+ */
+export const DRAIN_EVENT = {
+  SOURCE: 'cdk-ecs-drain-hook',
+  STARTED: 'ECS Drain Started',
+  COMPLETED: 'ECS Drain Completed',
+  FORCED: 'ECS Drain Forced',
+  PARKED: 'ECS Drain Parked',
+  WITHOUT_RECORD: 'ECS Drain Without Record',
 } as const;
 
 /** Event sources and detail types the controller subscribes to (EventBridge event reference). */

@@ -17,12 +17,14 @@ import {
   aws_lambda as lambda,
   aws_lambda_event_sources as eventSources,
   aws_logs as logs,
+  aws_sns as sns,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { CdkDrainHookRemoval } from './cdk-drain-hook-removal';
-import { ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
+import { DRAIN_EVENT, ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
+import { drainEventRule, NOTIFIED_EVENT_TYPES, notificationTarget, OnDrainEventOptions } from './drain-events';
 import { DrainMetrics, createDrainAlarms, createDrainDashboard } from './drain-monitoring';
 import {
   LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, sameResolvedName, truncate,
@@ -122,6 +124,27 @@ export interface EcsDrainHookProps {
    * @default - a name derived from the construct's path, unique in the account
    */
   readonly lifecycleHookName?: string;
+
+  /**
+   * The event bus the controller publishes its drain events to (`DrainEventType`: started,
+   * completed, forced, parked, without record). Catch them with `onDrainEvent()`. Delivery is at
+   * least once: every event of one drain carries the same `detail.drainId`.
+   *
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
+
+  /**
+   * A topic told of the drains an operator must act on: forced at the deadline (a task did not
+   * stop in time), or without the record that bounds them (the container instance holds the 10
+   * custom attributes ECS allows), one readable message each. The construct adds a rule on the
+   * event bus with the topic as its target, and CDK adds a topic policy that lets EventBridge
+   * publish; an imported topic (or one encrypted with a KMS key) must allow that itself
+   * (EventBridge user guide, "Amazon SNS permissions").
+   *
+   * @default - no notification (the events and the `DrainsForced` alarm of `createAlarms` still tell)
+   */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 /** Defaults of `EcsDrainHookProps`, used by the code and quoted by the docs. */
@@ -180,6 +203,9 @@ export class EcsDrainHook extends Construct {
   /** The heartbeat timeout of the lifecycle hooks, derived from `drainTimeout`. */
   public readonly heartbeatTimeout: Duration;
 
+  /** The event bus of the drain events, when it is not the account's default bus. */
+  public readonly eventBus?: events.IEventBus;
+
   private readonly cluster: ecs.ICluster;
   /** The controller's metrics of this cluster, behind the `metric…()` methods (drain-monitoring.ts). */
   private readonly metrics: DrainMetrics;
@@ -189,6 +215,7 @@ export class EcsDrainHook extends Construct {
   constructor(scope: Construct, id: string, props: EcsDrainHookProps) {
     super(scope, id);
     this.cluster = props.cluster;
+    this.eventBus = props.eventBus;
     this.metrics = new DrainMetrics(this, this.cluster.clusterName);
     this.removeCdkDrainHook = props.removeCdkDrainHook ?? true;
     this.drainTimeout = props.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT;
@@ -225,6 +252,7 @@ export class EcsDrainHook extends Construct {
         [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: String(props.forceDeregisterOnTimeout ?? true),
         [ENV.DRAIN_ON_SPOT_INTERRUPTION]: String(props.drainOnSpotInterruption ?? true),
         [ENV.METRICS_NAMESPACE]: METRIC.DEFAULT_NAMESPACE,
+        ...props.eventBus ? { [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusArn } : {},
       },
     };
     const controller = new DrainControllerFunction(this, 'Controller', {
@@ -274,6 +302,13 @@ export class EcsDrainHook extends Construct {
     this.addTriggers(reconciler, groupNames, props.drainOnSpotInterruption ?? true);
 
     for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);
+    if (props.notificationTopic) {
+      this.onDrainEvent('DrainNotifications', {
+        description: `Tells ${props.notificationTopic.node.path} of the drains of ${this.node.path} an operator must act on`,
+        eventTypes: [...NOTIFIED_EVENT_TYPES],
+        target: notificationTarget(props.notificationTopic),
+      });
+    }
     const monitored = { metrics: this.metrics, controller, reconciler, deadLetterQueue: this.deadLetterQueue, drainTimeout: this.drainTimeout };
     if (props.createAlarms) this.alarms.push(...createDrainAlarms(this, monitored));
     if (props.createDashboard) this.dashboard = createDrainDashboard(this, monitored);
@@ -312,6 +347,19 @@ export class EcsDrainHook extends Construct {
     // its position in the list nor from this construct's path: adding, removing, reordering groups
     // or moving this construct leaves every other group's hook as it is.
     hook.overrideLogicalId(`EcsDrainHook${key.readable.slice(0, 64)}${key.hash}`);
+  }
+
+  /**
+   * A rule matching the drain events of this cluster on the drain events' bus (`eventBus`), all of
+   * them or those of `options.eventTypes`. Each event's `detail` names the cluster, the group, the
+   * EC2 instance, its container instances, when the drain started, its deadline, the tasks left
+   * and why; `detail.drainId` is the same for every event of one drain (delivery is at least once).
+   *
+   * @example
+   * drain.onDrainEvent('Forced', { eventTypes: [DrainEventType.FORCED], target: new targets.SnsTopic(topic) });
+   */
+  public onDrainEvent(id: string, options: OnDrainEventOptions = {}): events.Rule {
+    return drainEventRule(this, id, this.cluster.clusterName, this.eventBus, options);
   }
 
   /**
@@ -431,6 +479,15 @@ export class EcsDrainHook extends Construct {
       // resource they accept (Service Authorization Reference, Amazon EC2 Auto Scaling).
       actions: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeAutoScalingInstances', 'autoscaling:DescribeWarmPool'],
       resources: ['*'],
+    }));
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PublishDrainEvents',
+      // The bus's ARN is PutEvents' resource, and events:source one of its condition keys
+      // (Service Authorization Reference, Amazon EventBridge): the role publishes the drain events
+      // and nothing else.
+      actions: ['events:PutEvents'],
+      resources: [this.eventBus?.eventBusArn ?? Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+      conditions: { StringEquals: { 'events:source': DRAIN_EVENT.SOURCE } },
     }));
   }
 

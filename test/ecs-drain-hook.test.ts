@@ -5,12 +5,14 @@ import {
   aws_cloudwatch_actions as cloudwatchActions,
   aws_ec2 as ec2,
   aws_ecs as ecs,
+  aws_events as events,
+  aws_events_targets as targets,
   aws_logs as logs,
   aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { EcsDrainHook, EcsDrainHookProps } from '../src';
-import { ENV } from '../src/constants';
+import { DrainEventType, EcsDrainHook, EcsDrainHookProps } from '../src';
+import { DRAIN_EVENT, ENV } from '../src/constants';
 
 interface Fixture {
   readonly stack: Stack;
@@ -102,9 +104,9 @@ describe('EcsDrainHook', () => {
     const drain = hook(f);
     const template = Template.fromStack(f.stack);
     const reconciler = f.stack.resolve((drain.reconcileFunction.node.defaultChild as CfnResource).logicalId);
-    const events = f.stack.resolve((drain.function.node.defaultChild as CfnResource).logicalId);
+    const responder = f.stack.resolve((drain.function.node.defaultChild as CfnResource).logicalId);
     // Any reservation fails to deploy in an account whose quota is under 100 (Lambda keeps 100 unreserved).
-    for (const fn of [reconciler, events]) expect(template.toJSON().Resources[fn].Properties.ReservedConcurrentExecutions).toBeUndefined();
+    for (const fn of [reconciler, responder]) expect(template.toJSON().Resources[fn].Properties.ReservedConcurrentExecutions).toBeUndefined();
     expect(template.toJSON().Resources[reconciler].Properties.Timeout).toBe(60);
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: reconciler }, MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60, DestinationConfig: Match.absent(),
@@ -490,6 +492,101 @@ describe('EcsDrainHook', () => {
       expect(drain.dashboard).toBeDefined();
       const body = JSON.stringify(Template.fromStack(f.stack).findResources('AWS::CloudWatch::Dashboard'));
       for (const name of ['DrainsStarted', 'DrainsCompleted', 'DrainsForced', 'DrainDuration', 'Invocations']) expect(body).toContain(name);
+    });
+  });
+
+  describe('drain events', () => {
+    function policyStatements(f: Fixture): any[] {
+      return Object.entries(Template.fromStack(f.stack).findResources('AWS::IAM::Policy'))
+        .filter(([id]) => id.startsWith('DrainController'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    }
+    const publishing = (f: Fixture) => policyStatements(f).filter(s => [s.Action].flat().includes('events:PutEvents'));
+
+    test('are published to the default bus, by a role allowed that bus and the library\'s own source only', () => {
+      const f = fixture();
+      hook(f);
+      expect(publishing(f)).toEqual([{
+        Sid: 'PublishDrainEvents',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:111111111111:event-bus/default']] },
+        Condition: { StringEquals: { 'events:source': DRAIN_EVENT.SOURCE } },
+      }]);
+      const variables = Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Function')).map((fn: any) => fn.Properties.Environment.Variables);
+      for (const v of variables) expect(v[ENV.EVENT_BUS_NAME]).toBeUndefined();
+    });
+
+    test('go to the bus of eventBus, named to the controller by its ARN', () => {
+      const f = fixture();
+      const bus = new events.EventBus(f.stack, 'Bus');
+      const drain = hook(f, { eventBus: bus });
+      expect(drain.eventBus).toBe(bus);
+      expect(publishing(f).map(s => s.Resource)).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Bus/), 'Arn'] }]);
+      Template.fromStack(f.stack).allResourcesProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [ENV.EVENT_BUS_NAME]: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Bus'), 'Arn'] } }) },
+      });
+    });
+
+    test('onDrainEvent() makes a rule on the drain events\' bus for this cluster\'s drains, of every type by default', () => {
+      const f = fixture();
+      const bus = new events.EventBus(f.stack, 'Bus');
+      const drain = hook(f, { eventBus: bus });
+      const topic = new sns.Topic(f.stack, 'Topic');
+      const rule = drain.onDrainEvent('AllDrains', { target: new targets.SnsTopic(topic) });
+      expect(rule).toBeInstanceOf(events.Rule);
+      Template.fromStack(f.stack).hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: { Ref: Match.stringLikeRegexp('^Bus') },
+        EventPattern: {
+          'source': [DRAIN_EVENT.SOURCE],
+          'detail-type': Object.values(DrainEventType),
+          'detail': { cluster: [{ Ref: Match.stringLikeRegexp('^Cluster') }] },
+        },
+        Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Topic') } })],
+      });
+    });
+
+    test('onDrainEvent() matches the types asked for, and merges a pattern of the caller\'s', () => {
+      const f = fixture();
+      const drain = hook(f);
+      drain.onDrainEvent('ForcedOfOneGroup', { eventTypes: [DrainEventType.FORCED], eventPattern: { detail: { autoScalingGroupName: ['workers'] } } });
+      Template.fromStack(f.stack).hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: Match.absent(),
+        EventPattern: {
+          'source': [DRAIN_EVENT.SOURCE],
+          'detail-type': ['ECS Drain Forced'],
+          'detail': { cluster: [{ Ref: Match.stringLikeRegexp('^Cluster') }], autoScalingGroupName: ['workers'] },
+        },
+      });
+    });
+
+    test('the detail types are the ones the controller publishes', () => {
+      expect(new Set(Object.values(DrainEventType))).toEqual(new Set(Object.entries(DRAIN_EVENT).filter(([k]) => k !== 'SOURCE').map(([, v]) => v)));
+    });
+
+    test('notificationTopic: forced drains and drains without record reach the topic as readable lines, and EventBridge may publish to it', () => {
+      const f = fixture();
+      const topic = new sns.Topic(f.stack, 'Topic');
+      hook(f, { notificationTopic: topic });
+      const template = Template.fromStack(f.stack);
+      const rules = Object.values(template.findResources('AWS::Events::Rule'))
+        .filter((r: any) => r.Properties.EventPattern?.source?.[0] === DRAIN_EVENT.SOURCE) as any[];
+      expect(rules).toHaveLength(1);
+      expect(rules[0].Properties.EventPattern['detail-type']).toEqual(['ECS Drain Forced', 'ECS Drain Without Record']);
+      const [target] = rules[0].Properties.Targets;
+      expect(target.Arn).toEqual({ Ref: expect.stringMatching(/^Topic/) });
+      expect(target.InputTransformer.InputPathsMap).toMatchObject({ 'detail-ec2InstanceId': '$.detail.ec2InstanceId', 'detail-reason': '$.detail.reason' });
+      expect(target.InputTransformer.InputTemplate).toContain('Why: <detail-reason>');
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: { Statement: [Match.objectLike({ Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } })] },
+      });
+    });
+
+    test('no notification rule without a topic', () => {
+      const f = fixture();
+      hook(f);
+      const rules = Object.values(Template.fromStack(f.stack).findResources('AWS::Events::Rule')) as any[];
+      expect(rules.filter(r => r.Properties.EventPattern?.source?.[0] === DRAIN_EVENT.SOURCE)).toEqual([]);
     });
   });
 

@@ -8,3 +8,4 @@ export * from './plan';
 export * from './refine';
 export * from './urgency';
 export * from './wake';
+export * from './transitions';

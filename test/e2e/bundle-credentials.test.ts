@@ -34,6 +34,7 @@ function invokeBundle(credentials: boolean): string {
     // Nothing listens on port 9 of loopback: a call that gets as far as sending is refused there.
     AWS_ENDPOINT_URL_ECS: 'http://127.0.0.1:9',
     AWS_ENDPOINT_URL_AUTO_SCALING: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:9',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...credentials ? { AWS_ACCESS_KEY_ID: 'ASIAFROMENVIRONMENT0', AWS_SECRET_ACCESS_KEY: 'env', AWS_SESSION_TOKEN: 'token' } : {},
   };

@@ -14,8 +14,12 @@ function validEnv(): Record<string, string> {
     [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: 'true',
     [ENV.DRAIN_ON_SPOT_INTERRUPTION]: 'false',
     [ENV.METRICS_NAMESPACE]: 'EcsDrainHook',
+    [ENV.EVENT_BUS_NAME]: 'drains',
   };
 }
+
+/** Every variable but the event bus's, whose absence means the account's default bus. */
+const REQUIRED = Object.values(ENV).filter(name => name !== ENV.EVENT_BUS_NAME);
 
 describe('readConfig', () => {
   test('reads a complete environment', () => {
@@ -28,10 +32,18 @@ describe('readConfig', () => {
       forceDeregisterOnTimeout: true,
       drainOnSpotInterruption: false,
       metricsNamespace: 'EcsDrainHook',
+      eventBusName: 'drains',
     });
   });
 
-  test.each(Object.values(ENV))('names %s when it is missing or empty', name => {
+  test('publishes to the default bus when no bus is named', () => {
+    const env = validEnv();
+    delete env[ENV.EVENT_BUS_NAME];
+    expect(readConfig(env).eventBusName).toBeUndefined();
+    expect(readConfig({ ...validEnv(), [ENV.EVENT_BUS_NAME]: '' }).eventBusName).toBeUndefined();
+  });
+
+  test.each(REQUIRED)('names %s when it is missing or empty', name => {
     const missing = validEnv();
     delete missing[name];
     expect(() => readConfig(missing)).toThrow(new RegExp(`${name} is not set`));
