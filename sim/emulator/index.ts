@@ -18,7 +18,7 @@ import {
 } from './model';
 import { EmulatorStats, HOOK_WAIT_STATES, InstanceTimeline, Observer, RegistrationWrite, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
-import { EmulatorServer, RequestHook } from './server';
+import { EmulatorServer, InProcessReply, InProcessRequest, RequestHook } from './server';
 import { History, StaleReads } from './stale-reads';
 import { BucketSpec, Throttler } from './throttling';
 import { BackgroundChurnOptions, UnkindOptions } from './unkind';
@@ -32,7 +32,7 @@ export type {
 } from './observer';
 export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
 export type { AuthorizationRequest } from './iam/operations';
-export type { RequestInfo, RequestHook } from './server';
+export type { RequestInfo, RequestHook, InProcessRequest, InProcessReply } from './server';
 export * from './model';
 export type { ContainerInstanceEventMode, StandaloneTaskOptions } from './ecs-world';
 export * from './unkind';
@@ -170,6 +170,15 @@ export class AwsEmulator {
 
   close(): void {
     this.server.close();
+  }
+
+  /**
+   * Answers one request without the socket, through the server's own dispatch (see
+   * EmulatorServer.answer): for SDK clients given a request handler that hands requests over in
+   * process. No latency is injected. Undefined when onRequest says 'hang'.
+   */
+  answer(request: InProcessRequest): InProcessReply | undefined {
+    return this.server.answer(request);
   }
 
   get busyRequests(): number {
