@@ -855,8 +855,10 @@ export class AutoScalingWorld {
     const group = this.group(groupName);
     if (this.instances.has(id)) throw new Error(`An instance ${id} already exists.`);
     if (isWarmed(state) && !group.warmPool) throw new Error(`${groupName} has no warm pool: put one before staging ${id} in ${state}.`);
-    const waits = state === 'Terminating:Wait' || state === 'Warmed:Pending:Wait' || state === 'Warmed:Terminating:Wait' || state === 'ReplacingRootVolume:Wait';
-    if (waits && this.hooksOf(group, TERMINATING).length === 0) throw new Error(`${groupName} has no termination hook: ${id} cannot wait in ${state}.`);
+    const waits = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait'].includes(state);
+    if (waits && this.hooksOf(group, TERMINATING).length === 0) {
+      throw new Error(`${groupName} has no termination hook: ${id} cannot wait in ${state}.`);
+    }
     const resting = state === 'InService' || WARMED_RESTING_STATES.includes(state);
     const walked = ['Terminating:Wait', 'Terminating:Proceed', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait'];
     if (!resting && !walked.includes(state)) throw new Error(`Staging an instance in ${state} is not supported.`);

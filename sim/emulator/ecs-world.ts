@@ -266,7 +266,8 @@ export class EcsWorld {
     const cluster = this.cluster(options.cluster);
     const attributes = options.attributes ?? [];
     validateRegistrationAttributes(attributes);
-    if (options.id !== undefined && this.containerInstancesByArn.has(`arn:aws:ecs:${this.region}:${this.accountId}:container-instance/${cluster.name}/${options.id}`)) {
+    const stagedArn = options.id === undefined ? undefined : `arn:aws:ecs:${this.region}:${this.accountId}:container-instance/${cluster.name}/${options.id}`;
+    if (stagedArn !== undefined && this.containerInstancesByArn.has(stagedArn)) {
       throw new Error(`A container instance ${options.id} is already registered in ${cluster.name}.`);
     }
     return this.batch(() => {
