@@ -838,10 +838,56 @@ export class AutoScalingWorld {
     return visits[visits.length - 1];
   }
 
-  private createInstance(group: AutoScalingGroup, options: LaunchOptions, state: LifecycleState): Ec2Instance {
+  /**
+   * Staging (tests that build a world instead of letting it run): an instance of the group with
+   * this ID, in `state`. Resting states (InService, Warmed:Stopped, Warmed:Running,
+   * Warmed:Hibernated) are set directly. The others are reached through the world's own
+   * transitions from the state they start from, with their lifecycle actions, timers, events and
+   * timeline: Terminating:Wait and Terminating:Proceed from InService (beginTermination, then
+   * proceed: the group's termination hooks' actions are pending in Wait, none in Proceed),
+   * Warmed:Pending:Wait from InService (returnToWarmPool: a scale-in with ReuseOnScaleIn),
+   * Warmed:Terminating:Wait from Warmed:Stopped (terminateWarmedInstance), ReplacingRootVolume:Wait
+   * from InService (replaceRootVolume). A Wait state needs a termination hook on the group, a
+   * Warmed:* state its warm pool. The launch options are what the instance was launched with; no
+   * agent registers (stage the registrations in the ECS world). Returns the instance ID.
+   */
+  stageInstance(groupName: string, id: string, state: LifecycleState, options: LaunchOptions = {}): string {
+    const group = this.group(groupName);
+    if (this.instances.has(id)) throw new Error(`An instance ${id} already exists.`);
+    if (isWarmed(state) && !group.warmPool) throw new Error(`${groupName} has no warm pool: put one before staging ${id} in ${state}.`);
+    const waits = ['Terminating:Wait', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait'].includes(state);
+    if (waits && this.hooksOf(group, TERMINATING).length === 0) {
+      throw new Error(`${groupName} has no termination hook: ${id} cannot wait in ${state}.`);
+    }
+    const resting = state === 'InService' || WARMED_RESTING_STATES.includes(state);
+    const walked = ['Terminating:Wait', 'Terminating:Proceed', 'Warmed:Pending:Wait', 'Warmed:Terminating:Wait', 'ReplacingRootVolume:Wait'];
+    if (!resting && !walked.includes(state)) throw new Error(`Staging an instance in ${state} is not supported.`);
+    const start: LifecycleState = resting ? state : state === 'Warmed:Terminating:Wait' ? 'Warmed:Stopped' : 'InService';
+    const instance = this.createInstance(group, options, start, id);
+    // As launchInstance: the group's desired capacity covers the instances in it (not its warm pool's).
+    const inGroup = [...group.instances.values()].filter(i => !isWarmed(i.lifecycleState)).length;
+    if (inGroup > group.desiredCapacity) group.desiredCapacity = inGroup;
+    if (state === 'Terminating:Wait') {
+      this.beginTermination(instance);
+    } else if (state === 'Terminating:Proceed') {
+      // A termination without hooks (beginTermination): Terminating:Proceed at once.
+      this.observer.timeline(instance.id).terminatingAt ??= this.clock.now();
+      this.proceed(instance);
+    } else if (state === 'Warmed:Pending:Wait') {
+      this.returnToWarmPool(instance);
+    } else if (state === 'Warmed:Terminating:Wait') {
+      this.terminateWarmedInstance(instance.id);
+    } else if (state === 'ReplacingRootVolume:Wait') {
+      this.replaceRootVolume(instance.id);
+    }
+    if (instance.lifecycleState !== state) throw new Error(`${id} reached ${instance.lifecycleState}, not ${state}.`);
+    return instance.id;
+  }
+
+  private createInstance(group: AutoScalingGroup, options: LaunchOptions, state: LifecycleState, stagedId?: string): Ec2Instance {
     // The agent's registration would fail on these; a scenario that asks for them is wrong.
     validateRegistrationAttributes(options.attributes ?? []);
-    const id = `i-${this.random.hex(17)}`;
+    const id = stagedId ?? `i-${this.random.hex(17)}`;
     const instance: Ec2Instance = {
       id,
       groupName: group.name,

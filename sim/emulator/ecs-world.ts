@@ -132,6 +132,31 @@ export interface RegisterOptions {
   attributes?: Array<{ name: string; value?: string }>;
   /** awsvpcTrunking: REGISTERING until the trunk network interface is attached. */
   trunked?: boolean;
+  /**
+   * Staging only (tests that name their registrations): this ID, the end of the ARN, instead of
+   * one drawn from the world's random stream (nothing is drawn then). Refused when taken.
+   */
+  id?: string;
+}
+
+/**
+ * A task put on a container instance directly in a state (EcsWorld.stageTask), for tests that build
+ * a world instead of letting it run. A staged task is a standalone (RunTask) task: DRAINING does not
+ * stop it (ECS developer guide, "Container instance draining"), so it stays as staged unless an API
+ * call changes it; no timer moves it on.
+ */
+export interface StagedTaskOptions {
+  /** The task's ID, the end of its ARN (`task/<cluster>/<id>`); unique in the cluster, as ECS's are. */
+  id: string;
+  lastStatus: TaskStatus;
+  /**
+   * RUNNING only with lastStatus PENDING or RUNNING: a task starts stopping when its desired status
+   * becomes STOPPED ("Task lifecycle", ECS developer guide; see stopTask).
+   */
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  /** Default 128 CPU units and 256 MiB, as runStandaloneTask's. */
+  cpu?: number;
+  memory?: number;
 }
 
 export interface StandaloneTaskOptions {
@@ -241,8 +266,12 @@ export class EcsWorld {
     const cluster = this.cluster(options.cluster);
     const attributes = options.attributes ?? [];
     validateRegistrationAttributes(attributes);
+    const stagedArn = options.id === undefined ? undefined : `arn:aws:ecs:${this.region}:${this.accountId}:container-instance/${cluster.name}/${options.id}`;
+    if (stagedArn !== undefined && this.containerInstancesByArn.has(stagedArn)) {
+      throw new Error(`A container instance ${options.id} is already registered in ${cluster.name}.`);
+    }
     return this.batch(() => {
-      const id = this.random.hex(32);
+      const id = options.id ?? this.random.hex(32);
       const instanceType = options.instanceType ?? 'm5.large';
       const ci: ContainerInstance = {
         arn: `arn:aws:ecs:${this.region}:${this.accountId}:container-instance/${cluster.name}/${id}`,
@@ -771,6 +800,77 @@ export class EcsWorld {
         // The run time counts from RUNNING; 1 s of PENDING precedes it.
         this.clock.after(1000 + runMs, () => this.batch(exitAt));
       }
+      return task;
+    });
+  }
+
+  /**
+   * Staging: a standalone task on `ci` already in the staged state (see StagedTaskOptions), with
+   * the fields the world's own transitions leave there (createTask, stopTask, setLastStatus,
+   * markStopped): desired status STOPPED since now when it is stopping; STOPPED since now and listed
+   * by ListTasks for the hour after ("stopped tasks appear in the returned results for at least one
+   * hour", ECS API reference, ListTasks; plus option stoppedTaskVisibilityExtraMs, drawn as
+   * markStopped draws it). Its CPU and memory are taken from the registration's remainingResources
+   * (ECS API reference, ContainerInstance) while it is not STOPPED, or, with option
+   * `releaseResourcesAt: 'desired-stopped'`, until its desired status is STOPPED (see ResourceRelease).
+   * Not on an INACTIVE registration: ECS tracks no task there (DeregisterContainerInstance).
+   */
+  stageTask(ci: ContainerInstance, options: StagedTaskOptions): Task {
+    const cluster = ci.cluster;
+    const arn = `arn:aws:ecs:${this.region}:${this.accountId}:task/${cluster.name}/${options.id}`;
+    if (cluster.tasks.has(arn)) throw new Error(`A task ${options.id} already exists in ${cluster.name}.`);
+    if (ci.status === 'INACTIVE') throw new Error(`${ci.arn} is INACTIVE: stage its tasks before deregistering it.`);
+    const { lastStatus, desiredStatus } = options;
+    if (!['PENDING', 'RUNNING', 'DEACTIVATING', 'STOPPING', 'DEPROVISIONING', 'STOPPED'].includes(lastStatus)) {
+      throw new Error(`${lastStatus} is not a task status ("Task lifecycle", ECS developer guide).`);
+    }
+    if (desiredStatus === 'RUNNING' && lastStatus !== 'PENDING' && lastStatus !== 'RUNNING') {
+      throw new Error(`A task whose desired status is RUNNING is PENDING or RUNNING, not ${lastStatus}.`);
+    }
+    return this.batch(() => {
+      const now = this.clock.now();
+      const stopping = desiredStatus === 'STOPPED';
+      const stopped = lastStatus === 'STOPPED';
+      const holdsResources = !stopped && !(stopping && this.options.releaseResourcesAt === 'desired-stopped');
+      const extra = this.options.stoppedTaskVisibilityExtraMs;
+      const task: Task = {
+        launchType: 'EC2',
+        arn,
+        id: options.id,
+        cluster,
+        containerInstance: ci,
+        kind: 'standalone',
+        group: 'family:standalone',
+        taskDefinitionArn: `arn:aws:ecs:${this.region}:${this.accountId}:task-definition/standalone:1`,
+        cpu: options.cpu ?? 128,
+        memory: options.memory ?? 256,
+        stopTimeoutSeconds: 30,
+        deregistrationDelaySeconds: 0,
+        lastStatus,
+        desiredStatus,
+        createdAt: now,
+        startedAt: lastStatus === 'PENDING' ? undefined : now,
+        stoppingAt: stopping ? now : undefined,
+        stoppedAt: stopped ? now : undefined,
+        stopCode: stopping ? 'UserInitiated' : undefined,
+        stoppedReason: stopping ? 'Task stopped by user' : undefined,
+        version: 0,
+        updatedAt: now,
+        exitedOnItsOwn: false,
+        orphaned: false,
+        holdsResources,
+        listedUntil: stopped ? now + STOPPED_TASK_VISIBILITY_MS + (extra > 0 ? this.options.unkindRandom.int(0, extra) : 0) : undefined,
+        diedOnHost: false,
+      };
+      cluster.tasks.set(arn, task);
+      ci.tasks.add(task);
+      if (holdsResources) {
+        ci.usedCpu += task.cpu;
+        ci.usedMemory += task.memory;
+      }
+      this.taskChanged(task);
+      // Placing a task is a cause of a container instance event (RunTask: "Amazon ECS container instance state change events").
+      this.touch(ci, 'task-placed-or-stopped');
       return task;
     });
   }

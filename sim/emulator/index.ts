@@ -7,18 +7,18 @@ import { AutoScalingApi } from './autoscaling-api';
 import { AutoScalingHistory, AutoScalingWorld } from './autoscaling-world';
 import { BackgroundChurn } from './background-churn';
 import { CallContext, EcsApi } from './ecs-api';
-import { ContainerInstanceEventMode, EcsWorld, StandaloneTaskOptions } from './ecs-world';
+import { ContainerInstanceEventMode, EcsWorld, StagedTaskOptions, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
 import { FaultInjector, FaultOptions } from './faults';
 import { Authorizer, PrincipalResolver } from './iam/authorizer';
 import { AuthorizationRequest } from './iam/operations';
 import {
-  AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHook, LifecycleHookOptions, ServiceOptions,
-  TrunkingStatus, WarmPoolOptions,
+  AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHook, LifecycleHookOptions, LifecycleState,
+  ServiceOptions, TrunkingStatus, WarmPoolOptions,
 } from './model';
 import { EmulatorStats, HOOK_WAIT_STATES, InstanceTimeline, Observer, RegistrationWrite, UntouchedViolation } from './observer';
 import { SeededRandom } from './random';
-import { EmulatorServer, RequestHook } from './server';
+import { EmulatorServer, InProcessReply, InProcessRequest, RequestHook } from './server';
 import { History, StaleReads } from './stale-reads';
 import { BucketSpec, Throttler } from './throttling';
 import { BackgroundChurnOptions, UnkindOptions } from './unkind';
@@ -32,9 +32,9 @@ export type {
 } from './observer';
 export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
 export type { AuthorizationRequest } from './iam/operations';
-export type { RequestInfo, RequestHook } from './server';
+export type { RequestInfo, RequestHook, InProcessRequest, InProcessReply } from './server';
 export * from './model';
-export type { ContainerInstanceEventMode, StandaloneTaskOptions } from './ecs-world';
+export type { ContainerInstanceEventMode, StagedTaskOptions, StandaloneTaskOptions } from './ecs-world';
 export * from './unkind';
 
 /**
@@ -64,6 +64,29 @@ export interface AwsEmulatorOptions extends UnkindOptions {
    * ecs-world.ts). "ECS Task State Change" events are emitted in both modes.
    */
   containerInstanceEvents?: ContainerInstanceEventMode;
+}
+
+/**
+ * A registration put into the world directly in a state (AwsEmulator.stageRegistration), for tests
+ * that build a world instead of letting it run.
+ */
+export interface StagedRegistration {
+  readonly cluster: string;
+  /** Its ID: the ARN ends in `container-instance/<cluster>/<id>`. */
+  readonly id: string;
+  readonly ec2InstanceId: string;
+  /** Default ACTIVE. */
+  readonly status?: ContainerInstanceStatus;
+  /**
+   * Custom attributes, registered as the agent registers ECS_INSTANCE_ATTRIBUTES: checked as
+   * PutAttributes checks them, and counted toward the 10 custom attributes (ecs-attributes.ts).
+   */
+  readonly attributes?: ReadonlyArray<{ name: string; value?: string }>;
+  /** Its tasks, staged before its status is set (see StagedTaskOptions). */
+  readonly tasks?: readonly StagedTaskOptions[];
+  /** Registered CPU units and MiB; default those of an m5.large (2048, 7680). */
+  readonly cpu?: number;
+  readonly memory?: number;
 }
 
 /** A few seconds: the ECS API documents eventual consistency, not its duration. */
@@ -170,6 +193,15 @@ export class AwsEmulator {
 
   close(): void {
     this.server.close();
+  }
+
+  /**
+   * Answers one request without the socket, through the server's own dispatch (see
+   * EmulatorServer.answer): for SDK clients given a request handler that hands requests over in
+   * process. No latency is injected. Undefined when onRequest says 'hang'.
+   */
+  answer(request: InProcessRequest): InProcessReply | undefined {
+    return this.server.answer(request);
   }
 
   get busyRequests(): number {
@@ -305,6 +337,50 @@ export class AwsEmulator {
   /** A RunTask task pinned to one container instance; DRAINING does not stop it. Returns the task ARN. */
   runStandaloneTask(cluster: string, containerInstanceArn: string, options: StandaloneTaskOptions = {}): string {
     return this.ecs.runStandaloneTask(cluster, containerInstanceArn, options).arn;
+  }
+
+  // ---- world: staging (a state built directly, for tests) ------------------------------------
+
+  /**
+   * A registration with a fixed ID, its tasks and its status, reached through the world's own
+   * operations: RegisterContainerInstance's path (built-in and custom attributes, ACTIVE), the
+   * staged tasks (EcsWorld.stageTask), then the status as ECS reaches it: DRAINING as
+   * UpdateContainerInstancesState sets it (a staged task is standalone: DRAINING does not stop it),
+   * INACTIVE as DeregisterContainerInstance with force leaves it, REGISTERING, REGISTRATION_FAILED or
+   * DEREGISTERING as ENI trunking moves it (setRegistrationStatus). Returns its ARN.
+   */
+  stageRegistration(registration: StagedRegistration): string {
+    const status = registration.status ?? 'ACTIVE';
+    if (!['ACTIVE', 'DRAINING', 'INACTIVE', 'REGISTERING', 'REGISTRATION_FAILED', 'DEREGISTERING'].includes(status)) {
+      throw new Error(`${status} is not a container instance status (ECS API reference, ContainerInstance.status).`);
+    }
+    const ci = this.ecs.registerContainerInstance({
+      cluster: registration.cluster,
+      ec2InstanceId: registration.ec2InstanceId,
+      id: registration.id,
+      cpu: registration.cpu,
+      memory: registration.memory,
+      attributes: registration.attributes?.map(a => ({ ...a })),
+    });
+    for (const task of registration.tasks ?? []) this.ecs.stageTask(ci, task);
+    if (status === 'DRAINING') this.ecs.setStatus(ci, 'DRAINING');
+    else if (status === 'INACTIVE') this.ecs.deregister(ci, true);
+    else if (status !== 'ACTIVE') this.ecs.setRegistrationStatus(ci, status);
+    return ci.arn;
+  }
+
+  /** A task put on a registration directly in a state (see EcsWorld.stageTask). Returns its ARN. */
+  stageTask(containerInstanceArn: string, task: StagedTaskOptions): string {
+    return this.ecs.stageTask(this.requireContainerInstance(containerInstanceArn), task).arn;
+  }
+
+  /**
+   * An instance of the group with a fixed ID in a lifecycle state, through Auto Scaling's own
+   * transitions where the state is not a resting one (see AutoScalingWorld.stageInstance). No agent
+   * registers: stage its registrations with stageRegistration. Returns the instance ID.
+   */
+  stageInstance(groupName: string, instanceId: string, lifecycleState: LifecycleState, options: LaunchOptions = {}): string {
+    return this.autoScaling.stageInstance(groupName, instanceId, lifecycleState, options);
   }
 
   // ---- world: events that happen to it --------------------------------------------------------

@@ -38,6 +38,19 @@ interface Reply {
   body: string;
 }
 
+/** A request handed over without a socket (see EmulatorServer.answer): header names in any case. */
+export interface InProcessRequest {
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+/** The answer to an InProcessRequest: what the server would write on the socket. */
+export interface InProcessReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
 export class EmulatorServer {
   busyRequests = 0;
   activity = 0;
@@ -80,7 +93,7 @@ export class EmulatorServer {
     req.on('end', () => {
       let reply: Reply | undefined;
       try {
-        reply = this.dispatch(req, Buffer.concat(chunks).toString('utf8'));
+        reply = this.dispatch(req.headers, Buffer.concat(chunks).toString('utf8'));
       } catch (err) {
         reply = { status: 500, contentType: 'text/plain', body: String(err) };
       }
@@ -94,19 +107,44 @@ export class EmulatorServer {
     });
   }
 
+  /**
+   * One request answered in process, without a socket: the same dispatch as a request received on
+   * the socket (onRequest, throttling, IAM, injected 5xx, the APIs), the same status, headers and
+   * body. For callers whose SDK clients hand their requests over themselves (a request handler of
+   * their own) and that do not move the clock: injected latency is neither drawn nor applied, the
+   * answer is at once; busyRequests and activity, the driver's bookkeeping of the socket, are not
+   * touched.
+   * Undefined when onRequest says 'hang'.
+   */
+  answer(request: InProcessRequest): InProcessReply | undefined {
+    const headers: http.IncomingHttpHeaders = {};
+    for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name.toLowerCase()] = value;
+    let reply: Reply | undefined;
+    try {
+      reply = this.dispatch(headers, request.body);
+    } catch (err) {
+      reply = { status: 500, contentType: 'text/plain', body: String(err) };
+    }
+    return reply && { status: reply.status, headers: this.replyHeaders(reply), body: reply.body };
+  }
+
+  private replyHeaders(reply: Reply): Record<string, string> {
+    return {
+      'content-type': reply.contentType,
+      'content-length': String(Buffer.byteLength(reply.body)),
+      'x-amzn-requestid': this.random.uuid(),
+      // The service's clock is the world's (virtual) clock. Node would stamp the real time, and
+      // the SDK, seeing its clients' (virtual) clock skewed by more than 5 minutes, would retry
+      // every error once after correcting the skew: calls counted twice.
+      'date': new Date(this.clock.now()).toUTCString(),
+    };
+  }
+
   private respond(res: http.ServerResponse, reply: Reply): void {
     const send = () => {
       this.activity++;
       if (res.destroyed) return;
-      res.writeHead(reply.status, {
-        'content-type': reply.contentType,
-        'content-length': Buffer.byteLength(reply.body),
-        'x-amzn-requestid': this.random.uuid(),
-        // The service's clock is the world's (virtual) clock. Node would stamp the real time, and
-        // the SDK, seeing its clients' (virtual) clock skewed by more than 5 minutes, would retry
-        // every error once after correcting the skew: calls counted twice.
-        'date': new Date(this.clock.now()).toUTCString(),
-      });
+      res.writeHead(reply.status, this.replyHeaders(reply));
       res.end(reply.body);
     };
     const latency = this.faults.latency();
@@ -116,9 +154,9 @@ export class EmulatorServer {
   }
 
   /** Returns the reply, or undefined when the request must hang. */
-  private dispatch(req: http.IncomingMessage, body: string): Reply | undefined {
-    const target = req.headers['x-amz-target'];
-    const context: CallContext = { invocationId: header(req, 'x-sim-invocation') };
+  private dispatch(headers: http.IncomingHttpHeaders, body: string): Reply | undefined {
+    const target = headers['x-amz-target'];
+    const context: CallContext = { invocationId: header(headers, 'x-sim-invocation') };
     if (typeof target === 'string' && target.startsWith(ECS_TARGET_PREFIX)) {
       const operation = target.slice(ECS_TARGET_PREFIX.length);
       if (this.onRequest?.({ ...context, service: 'ecs', operation }) === 'hang') return undefined;
@@ -218,7 +256,7 @@ function lifecycleStatesIn(result: unknown): { instanceId: string; lifecycleStat
     .map(row => ({ instanceId: row.InstanceId as string, lifecycleState: row.LifecycleState as string }));
 }
 
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
+function header(headers: http.IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   autoScalingMock, ciArn, CLUSTER, drainRecordValue, ecsClientException, ecsInvalidParameter, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
-  noActiveLifecycleAction, resources, stageWorld, taskArn,
+  noActiveLifecycleAction, pageToken, resources, stageWorld, taskArn,
 } from './fixtures';
 import { chunk, ClusterApi, containerInstanceViewOf, forEachLimited, LIMITS } from '../../lambda/aws';
 import { ATTRIBUTE } from '../../src/constants';
@@ -159,8 +159,8 @@ describe('drainingContainerInstances', () => {
     // THEN three pages with status=DRAINING, three describes, only DRAINING ones
     expect(ecsMock.commandCalls(ListContainerInstancesCommand).map(c => c.args[0].input)).toEqual([
       { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: undefined },
-      { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: '100' },
-      { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: '200' },
+      { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: pageToken(100) },
+      { cluster: CLUSTER, status: 'DRAINING', maxResults: 100, nextToken: pageToken(200) },
     ]);
     const described = ecsMock.commandCalls(DescribeContainerInstancesCommand).map(c => c.args[0].input.containerInstances!.length);
     expect(described.sort()).toEqual([100, 100, 30]);

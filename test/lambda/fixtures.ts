@@ -1,7 +1,8 @@
 /**
  * Shared fixtures of the drain controller's handler tests: mocked SDK clients that answer from a
- * small staged "world", a controller whose logs and metrics land in an array, and the sample
- * events. Not a test file itself (no .test.ts suffix).
+ * staged world of the emulated AWS (sim/emulator/, the one the end-to-end tests run on), a
+ * controller whose logs and metrics land in an array, and the sample events. Not a test file
+ * itself (no .test.ts suffix).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,22 +10,15 @@ import {
   AutoScalingClient,
   AutoScalingServiceException,
   CompleteLifecycleActionCommand,
-  DescribeAutoScalingGroupsCommand,
-  DescribeAutoScalingInstancesCommand,
-  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
-  AttributeLimitExceededException,
   ClientException,
   DeleteAttributesCommand,
   DeregisterContainerInstanceCommand,
-  DescribeContainerInstancesCommand,
-  DescribeTasksCommand,
   ECSClient,
+  ECSClientConfig,
   InvalidParameterException,
-  ListContainerInstancesCommand,
-  ListTasksCommand,
   PutAttributesCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
@@ -33,6 +27,10 @@ import { ClusterApi } from '../../lambda/aws';
 import type { ControllerConfig } from '../../lambda/config';
 import { ControllerOptions, DrainController } from '../../lambda/controller';
 import { Telemetry } from '../../lambda/telemetry';
+import { SimClock } from '../../sim/clock';
+import { AwsEmulator, ContainerInstanceStatus, LifecycleState, ResourceRelease, TaskStatus } from '../../sim/emulator';
+import { parseEc2InstanceFilter } from '../../sim/emulator/ecs-api';
+import { encodePageToken } from '../../sim/emulator/paging';
 import { ATTRIBUTE } from '../../src/constants';
 
 export const CLUSTER = 'my-cluster';
@@ -67,34 +65,55 @@ export function taskArn(id: string): string {
   return `arn:aws:ecs:us-east-1:123456789012:task/${CLUSTER}/${id}`;
 }
 
-/** An EC2 instance as Auto Scaling knows it. */
+/** An EC2 instance as Auto Scaling knows it: in `groupName` (or its warm pool), in `lifecycleState`. */
 export interface FakeInstance {
   readonly instanceId: string;
   readonly groupName: string;
-  lifecycleState: string;
+  /** A LifecycleState of the emulator's (sim/emulator/model.ts) that AutoScalingWorld.stageInstance can stage. */
+  readonly lifecycleState: string;
+}
+
+/** A task of a staged container instance (see StagedTaskOptions in sim/emulator/ecs-world.ts). */
+export interface FakeTask {
+  readonly arn: string;
+  /** A TaskStatus (sim/emulator/model.ts). */
+  readonly lastStatus: string;
+  /** Default STOPPED: a task being stopped, or stopped. */
+  readonly desiredStatus?: 'RUNNING' | 'STOPPED';
+  /** CPU units and MiB it holds while it is not STOPPED; default 128 and 256. */
+  readonly cpu?: number;
+  readonly memory?: number;
 }
 
 /** A container instance as ECS knows it. */
 export interface FakeContainerInstance {
   readonly arn: string;
   readonly ec2InstanceId: string;
+  /** A ContainerInstanceStatus (sim/emulator/model.ts). */
   readonly status: string;
+  /**
+   * How many tasks are RUNNING, and how many PENDING, all with desired status RUNNING: standalone
+   * tasks, which DRAINING does not stop. ECS counts both kinds in runningTasksCount (desired status
+   * RUNNING) and the PENDING ones in pendingTasksCount (ECS API reference, ContainerInstance). Their
+   * ARNs end in `<id>-running-<n>` and `<id>-pending-<n>`.
+   */
   readonly running?: number;
   readonly pending?: number;
-  /**
-   * CPU and memory units a task still holds while it stops (remainingResources below
-   * registeredResources); none by default.
-   */
-  readonly held?: { readonly cpu?: number; readonly memory?: number };
   /** Custom attributes, e.g. the drain record (see drainRecord). */
   readonly attributes?: Record<string, string>;
-  /** Tasks with desiredStatus STOPPED and their lastStatus. */
-  readonly tasks?: readonly { arn: string; lastStatus: string }[];
+  /** More tasks, listed before those of `running` and `pending`. */
+  readonly tasks?: readonly FakeTask[];
 }
 
 export interface World {
   readonly instances?: readonly FakeInstance[];
   readonly containerInstances?: readonly FakeContainerInstance[];
+  /**
+   * When a stopping task's CPU and memory show as free in remainingResources: at STOPPED (the
+   * default, the emulator's), or as soon as its desired status is STOPPED, as users report of ECS
+   * (aws/containers-roadmap#575; see ResourceRelease in sim/emulator/unkind.ts).
+   */
+  readonly releaseResourcesAt?: ResourceRelease;
 }
 
 /** The registered CPU and memory of every fake container instance (an m5.large). */
@@ -122,156 +141,121 @@ export function parkedMarker(parkedSecondsAgo = 600): Record<string, string> {
   return { [ATTRIBUTE.DRAIN]: `parked:${Math.floor(NOW / 1000) - parkedSecondsAgo}` };
 }
 
-/** A fake container instance as the fake world changes it. */
-type LiveContainerInstance = Omit<FakeContainerInstance, 'status' | 'attributes'> & { status: string; attributes: Record<string, string> };
+/** The world the mocked clients answer from (see stageWorld); replaced by each stageWorld. */
+let world: AwsEmulator | undefined;
 
-/** Lifecycle states of an instance waiting in a termination hook. */
-const WAITING = new Set(['Terminating:Wait', 'Warmed:Terminating:Wait', 'Warmed:Pending:Wait', 'ReplacingRootVolume:Wait']);
-
-/** Page size of the fake's list calls when the caller names none (ECS's default is 100). */
-const PAGE = 100;
-
-/** One page of `items`: nextToken is the offset of the next page. */
-function page<T>(items: readonly T[], nextToken: unknown, maxResults: unknown): { items: T[]; nextToken?: string } {
-  const from = nextToken === undefined ? 0 : Number(nextToken);
-  const size = typeof maxResults === 'number' ? maxResults : PAGE;
-  const to = from + size;
-  return { items: items.slice(from, to), nextToken: to < items.length ? String(to) : undefined };
+/** The current world's emulator, to look at what the calls did to it. */
+export function emulator(): AwsEmulator {
+  if (!world) throw new Error('No world staged yet: call stageWorld() first.');
+  return world;
 }
 
 /**
- * Resets both mocks and makes them answer every command the controller sends from `world`,
- * the way ECS and Auto Scaling would (filters, statuses, paging, ARNs, lifecycle states).
- * The world is a copy the fake changes as ECS would (DRAINING, attributes, deregistration).
- * Tests stage exceptions on top with `.on(Command, input)`, which wins over these answers.
+ * Hands every request of the clients below to the current world's emulator, in process: the
+ * server's own dispatch (EmulatorServer.answer), no socket. The SDK serializes each command and
+ * parses each answer (errors included) as it does over HTTP.
  */
-export function stageWorld(world: World = {}): void {
-  ecsMock.reset();
-  autoScalingMock.reset();
-  // Auto Scaling's side changes too: a completed action lets the instance proceed to termination.
-  const instances: FakeInstance[] = (world.instances ?? []).map(i => ({ ...i }));
-  const cis: LiveContainerInstance[] = (world.containerInstances ?? []).map(ci => ({ ...ci, attributes: { ...ci.attributes } }));
-  const byArn = (arn: unknown) => cis.find(ci => ci.arn === arn);
+const inProcess = {
+  async handle(request: { headers: Record<string, string>; body?: unknown }) {
+    const body = typeof request.body === 'string' ? request.body : request.body instanceof Uint8Array ? new TextDecoder().decode(request.body) : '';
+    const reply = emulator().answer({ headers: request.headers, body });
+    if (!reply) throw new Error('The emulator left the request unanswered.');
+    return { response: { statusCode: reply.status, headers: reply.headers, body: new TextEncoder().encode(reply.body) } };
+  },
+  destroy(): void {},
+};
 
-  autoScalingMock.on(DescribeAutoScalingInstancesCommand).callsFake(input => ({
-    AutoScalingInstances: instances
-      .filter(i => (input.InstanceIds as string[]).includes(i.instanceId))
-      .map(i => ({ InstanceId: i.instanceId, AutoScalingGroupName: i.groupName, LifecycleState: i.lifecycleState })),
-  }));
-  // Instances in a Warmed:* state are listed by DescribeWarmPool only; a group with any has a warm pool.
-  const warmed = (i: FakeInstance) => i.lifecycleState.startsWith('Warmed:');
-  autoScalingMock.on(DescribeAutoScalingGroupsCommand).callsFake(input => ({
-    AutoScalingGroups: (input.AutoScalingGroupNames as string[]).map(name => ({
-      AutoScalingGroupName: name,
-      Instances: instances.filter(i => i.groupName === name && !warmed(i)).map(i => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
-      ...instances.some(i => i.groupName === name && warmed(i)) ? { WarmPoolConfiguration: { PoolState: 'Stopped' } } : {},
-    })),
-  }));
-  autoScalingMock.on(DescribeWarmPoolCommand).callsFake(input => ({
-    Instances: instances
-      .filter(i => i.groupName === input.AutoScalingGroupName && warmed(i))
-      .map(i => ({ InstanceId: i.instanceId, LifecycleState: i.lifecycleState })),
-  }));
-  const waiting = (instanceId: unknown) => instances.find(i => i.instanceId === instanceId && WAITING.has(i.lifecycleState));
-  autoScalingMock.on(CompleteLifecycleActionCommand).callsFake(input => {
-    const instance = waiting(input.InstanceId);
-    // Instances the world does not know are taken as waiting (tests that stage no Auto Scaling side).
-    if (!instance && instances.some(i => i.instanceId === input.InstanceId)) throw noActiveLifecycleAction(String(input.InstanceId));
-    if (instance) instance.lifecycleState = instance.lifecycleState === 'Warmed:Pending:Wait' ? 'Warmed:Pending:Proceed' : 'Terminating:Proceed';
-    return {};
-  });
-  autoScalingMock.on(RecordLifecycleActionHeartbeatCommand).callsFake(input => {
-    if (!waiting(input.InstanceId) && instances.some(i => i.instanceId === input.InstanceId)) throw noActiveLifecycleAction(String(input.InstanceId));
-    return {};
-  });
+const WORLD_CLIENT = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy' },
+  maxAttempts: 1,
+  requestHandler: inProcess as unknown as ECSClientConfig['requestHandler'],
+};
+const worldEcs = new ECSClient(WORLD_CLIENT);
+const worldAutoScaling = new AutoScalingClient(WORLD_CLIENT);
+/**
+ * The SDK's own `send`: mockClient stubs `send` on the prototypes of ECSClient and
+ * AutoScalingClient, not on the Smithy client class both extend.
+ */
+const unmockedSend = Object.getPrototypeOf(ECSClient.prototype).send as (this: object, command: object) => Promise<unknown>;
 
-  ecsMock.on(ListContainerInstancesCommand).callsFake(input => {
-    // Without a status filter ECS lists every status but INACTIVE (ECS API reference, ListContainerInstances).
-    // `attribute:NAME exists` selects the registrations that carry NAME (cluster query language).
-    const attribute = /^attribute:(\S+) exists$/.exec(String(input.filter ?? ''))?.[1];
-    const ids = input.filter === undefined || attribute !== undefined ? undefined : parseInstanceFilter(input.filter);
-    const listed = cis
-      .filter(ci => (input.status === undefined ? ci.status !== 'INACTIVE' : ci.status === input.status))
-      .filter(ci => ids === undefined || ids.includes(ci.ec2InstanceId))
-      .filter(ci => attribute === undefined || ci.attributes[attribute] !== undefined);
-    const { items, nextToken } = page(listed.map(ci => ci.arn), input.nextToken, input.maxResults);
-    return { containerInstanceArns: items, nextToken };
-  });
-  ecsMock.on(DescribeContainerInstancesCommand).callsFake(input => {
-    if ((input.containerInstances as string[]).length > 100) throw ecsClientException('too many container instances');
-    return {
-      containerInstances: cis.filter(ci => (input.containerInstances as string[]).includes(ci.arn)).map(toContainerInstance),
-      failures: (input.containerInstances as string[]).filter(arn => !byArn(arn)).map(arn => ({ arn, reason: 'MISSING' })),
-    };
-  });
-  ecsMock.on(UpdateContainerInstancesStateCommand).callsFake(input => {
-    // ECS answers with the container instances as they now are, and a failure for each it could
-    // not change; only ACTIVE and DRAINING registrations change (UpdateContainerInstancesState reference).
-    const arns = input.containerInstances as string[];
-    if (arns.length > 10) throw ecsClientException('too many container instances');
-    const changed = cis.filter(ci => arns.includes(ci.arn) && (ci.status === 'ACTIVE' || ci.status === 'DRAINING'));
-    for (const ci of changed) ci.status = input.status as string;
-    return {
-      containerInstances: changed.map(toContainerInstance),
-      failures: arns.filter(arn => !changed.some(ci => ci.arn === arn)).map(arn => ({ arn, reason: byArn(arn) ? byArn(arn)!.status : 'MISSING' })),
-    };
-  });
-  ecsMock.on(PutAttributesCommand).callsFake(input => {
-    // At most 10 custom attributes per resource: the whole call is refused (PutAttributes reference).
-    for (const attribute of input.attributes ?? []) {
-      const ci = byArn(attribute.targetId);
-      const names = new Set([...Object.keys(ci?.attributes ?? {}), attribute.name]);
-      if (names.size > 10) {
-        throw new AttributeLimitExceededException({ $metadata: { httpStatusCode: 400 }, message: 'You can apply up to 10 custom attributes for each resource.' });
-      }
-    }
-    for (const attribute of input.attributes ?? []) {
-      const ci = byArn(attribute.targetId);
-      if (ci) ci.attributes[attribute.name!] = attribute.value!;
-    }
-    return { attributes: input.attributes };
-  });
-  ecsMock.on(DeleteAttributesCommand).callsFake(input => {
-    for (const attribute of input.attributes ?? []) {
-      const ci = byArn(attribute.targetId);
-      if (ci) delete ci.attributes[attribute.name!];
-    }
-    return { attributes: input.attributes };
-  });
-  ecsMock.on(ListTasksCommand).callsFake(input => {
-    // Of one container instance, or of the whole cluster without one.
-    const owners = input.containerInstance === undefined ? cis : cis.filter(ci => ci.arn === input.containerInstance);
-    const { items, nextToken } = page(owners.flatMap(ci => (ci.tasks ?? []).map(t => t.arn)), input.nextToken, input.maxResults);
-    return { taskArns: items, nextToken };
-  });
-  ecsMock.on(DescribeTasksCommand).callsFake(input => {
-    if ((input.tasks as string[]).length > 100) throw ecsClientException('too many tasks');
-    return {
-      tasks: cis.flatMap(ci => (ci.tasks ?? [])
-        .filter(t => (input.tasks as string[]).includes(t.arn))
-        .map(t => ({ taskArn: t.arn, containerInstanceArn: ci.arn, lastStatus: t.lastStatus, desiredStatus: 'STOPPED' }))),
-      failures: [],
-    };
-  });
-  ecsMock.on(DeregisterContainerInstanceCommand).callsFake(input => {
-    // Without force, refused while a task is not STOPPED yet (DeregisterContainerInstance reference).
-    const ci = byArn(input.containerInstance);
-    if (ci && !input.force && ((ci.running ?? 0) > 0 || (ci.tasks ?? []).some(t => t.lastStatus !== 'STOPPED'))) {
-      throw ecsInvalidParameter('Found running tasks on the instance.');
-    }
-    if (ci) ci.status = 'INACTIVE';
-    return { containerInstance: { containerInstanceArn: input.containerInstance, status: 'INACTIVE' } };
-  });
+const CONTAINER_INSTANCE_ARN_PREFIX = ciArn('');
+const TASK_ARN_PREFIX = taskArn('');
+
+/** The ID at the end of an ARN of this file's account, region and cluster. */
+function idOf(arn: string, prefix: string): string {
+  if (!arn.startsWith(prefix) || arn.length === prefix.length) throw new Error(`${arn} is not an ARN of ${prefix}<id>`);
+  return arn.slice(prefix.length);
 }
 
-/** The instance ids of a cluster query `ec2InstanceId in [a, b]` or `ec2InstanceId == a`. */
+/**
+ * Resets both mocks and makes them answer every command the controller sends from a new emulated
+ * AWS (sim/emulator/) built from `staged`: the command goes, serialized by the SDK, through the
+ * emulator's own request handling, and its answer back through the SDK's parsing. The emulator's
+ * clock stands at NOW and never moves (nothing advances it): no timer of the world runs, so what is
+ * staged changes only by the calls made. No throttling, latency, faults or deregistration lag.
+ * Tests stage other answers on top with `.on(Command, input)`, which wins over the world's.
+ *
+ * The world has the cluster CLUSTER and the groups GROUP, OTHER_GROUP and those of its instances,
+ * each with the termination hook HOOK (an instance can wait in it) and, when any of its instances
+ * is Warmed:*, a warm pool (ReuseOnScaleIn). Instances and registrations are staged in order with
+ * the emulator's staging helpers (AwsEmulator.stageInstance, stageRegistration).
+ */
+export function stageWorld(staged: World = {}): void {
+  ecsMock.reset();
+  autoScalingMock.reset();
+  world = new AwsEmulator({
+    clock: new SimClock(NOW),
+    throttling: false,
+    deregistrationLagMs: 0,
+    releaseResourcesAt: staged.releaseResourcesAt,
+  });
+  world.createCluster(CLUSTER);
+  const instances = staged.instances ?? [];
+  for (const groupName of new Set([GROUP, OTHER_GROUP, ...instances.map(i => i.groupName)])) {
+    world.createAutoScalingGroup({ name: groupName, minSize: 0, maxSize: 10_000, desiredCapacity: 0 });
+    world.putLifecycleHook({ groupName, hookName: HOOK, heartbeatTimeoutSeconds: CONFIG.heartbeatTimeoutSeconds, defaultResult: 'CONTINUE' });
+    if (instances.some(i => i.groupName === groupName && i.lifecycleState.startsWith('Warmed:'))) {
+      world.putWarmPool({ groupName, reuseOnScaleIn: true });
+    }
+  }
+  for (const i of instances) world.stageInstance(i.groupName, i.instanceId, i.lifecycleState as LifecycleState);
+  for (const ci of staged.containerInstances ?? []) {
+    const id = idOf(ci.arn, CONTAINER_INSTANCE_ARN_PREFIX);
+    const counted = (count: number | undefined, lastStatus: 'RUNNING' | 'PENDING') => Array.from({ length: count ?? 0 }, (_, n) => ({
+      id: `${id}-${lastStatus.toLowerCase()}-${n}`, lastStatus, desiredStatus: 'RUNNING' as const,
+    }));
+    world.stageRegistration({
+      cluster: CLUSTER,
+      id,
+      ec2InstanceId: ci.ec2InstanceId,
+      status: ci.status as ContainerInstanceStatus,
+      cpu: REGISTERED.cpu,
+      memory: REGISTERED.memory,
+      attributes: Object.entries(ci.attributes ?? {}).map(([name, value]) => ({ name, value })),
+      tasks: [
+        ...(ci.tasks ?? []).map(t => ({
+          id: idOf(t.arn, TASK_ARN_PREFIX), lastStatus: t.lastStatus as TaskStatus, desiredStatus: t.desiredStatus ?? 'STOPPED', cpu: t.cpu, memory: t.memory,
+        })),
+        ...counted(ci.running, 'RUNNING'),
+        ...counted(ci.pending, 'PENDING'),
+      ],
+    });
+  }
+  // The stubs' default: every command no test staged an answer for goes to the world (sinon tries
+  // the stub's argument-specific fakes, which `.on(Command, input)` adds, before its default).
+  ecsMock.send.callsFake(command => unmockedSend.call(worldEcs, command) as never);
+  autoScalingMock.send.callsFake(command => unmockedSend.call(worldAutoScaling, command) as never);
+}
+
+/** The page token the world's emulator answers for the page starting at `offset` (its tokens carry its clock, NOW). */
+export function pageToken(offset: number): string {
+  return encodePageToken(offset, NOW);
+}
+
+/** The instance ids of a cluster query `ec2InstanceId in [a, b]` or `ec2InstanceId == a`, as the emulator reads it. */
 export function parseInstanceFilter(filter: unknown): string[] {
-  const text = String(filter ?? '');
-  const list = /^ec2InstanceId in \[([^\]]*)\]$/.exec(text);
-  if (list) return list[1].split(',').map(s => s.trim()).filter(s => s.length > 0);
-  const one = /^ec2InstanceId == (\S+)$/.exec(text);
-  if (one) return [one[1]];
-  throw new Error(`the fake does not understand the filter '${text}'`);
+  return parseEc2InstanceFilter(String(filter ?? ''));
 }
 
 /** A resource list as ECS reports it. */
@@ -281,19 +265,6 @@ export function resources(cpu: number, memory: number) {
     { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
     { name: 'PORTS', type: 'STRINGSET', stringSetValue: ['22'] },
   ];
-}
-
-function toContainerInstance(ci: LiveContainerInstance) {
-  return {
-    containerInstanceArn: ci.arn,
-    ec2InstanceId: ci.ec2InstanceId,
-    status: ci.status,
-    runningTasksCount: ci.running ?? 0,
-    pendingTasksCount: ci.pending ?? 0,
-    registeredResources: resources(REGISTERED.cpu, REGISTERED.memory),
-    remainingResources: resources(REGISTERED.cpu - (ci.held?.cpu ?? 0), REGISTERED.memory - (ci.held?.memory ?? 0)),
-    attributes: Object.entries(ci.attributes).map(([name, value]) => ({ name, value })),
-  };
 }
 
 /** The calls that change something in ECS or Auto Scaling. */

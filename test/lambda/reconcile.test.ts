@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   allCalls, autoScalingMock, callSequence, ciArn, CLUSTER, CONFIG, drainRecord, drainRecordValue, ecsMock, FakeContainerInstance, FakeInstance, GROUP,
-  harness, INSTANCE, mutatingCalls, NOW, parkedMarker, parseInstanceFilter, scheduledEvent, stageWorld, taskArn,
+  harness, INSTANCE, mutatingCalls, NOW, pageToken, parkedMarker, parseInstanceFilter, scheduledEvent, stageWorld, taskArn,
 } from './fixtures';
 import { ClusterApi, LIMITS } from '../../lambda/aws';
 import { Tally } from '../../lambda/drainer';
@@ -56,6 +56,13 @@ beforeEach(() => stageWorld());
 
 describe('what the pass reads', () => {
   test('follows every page of DescribeAutoScalingGroups and processes only instances waiting in the hook', async () => {
+    // GIVEN the two instances the pages show waiting do wait in the hook (Auto Scaling completes their actions)
+    stageWorld({
+      instances: [
+        { instanceId: 'i-00000000000000002', groupName: GROUP, lifecycleState: 'Terminating:Wait' },
+        { instanceId: 'i-00000000000000004', groupName: GROUP, lifecycleState: 'Warmed:Terminating:Wait' },
+      ],
+    });
     autoScalingMock.on(DescribeAutoScalingGroupsCommand)
       .resolvesOnce({
         AutoScalingGroups: [{
@@ -390,7 +397,7 @@ describe('a fair pass', () => {
   test('what a pass leaves is the next pass\'s first work, and every instance is reached within a few passes', async () => {
     // GIVEN 250 drains ending at once (empty by their counts), listed in one order, and time for about one batch per pass
     const all = ids(250);
-    stageWorld({ instances: waiting(all), containerInstances: draining(all, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })) });
+    stageWorld({ instances: waiting(all), containerInstances: draining(all, id => ({ running: 0, tasks: [{ arn: taskArn(`t-${id}`), lastStatus: 'STOPPED' }] })) });
     const released: string[][] = [];
 
     // WHEN three passes run, a minute apart
@@ -414,7 +421,7 @@ describe('a fair pass', () => {
     stageWorld({
       instances: waiting([...empty, ...beats]),
       containerInstances: [
-        ...draining(empty, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })),
+        ...draining(empty, id => ({ running: 0, tasks: [{ arn: taskArn(`t-${id}`), lastStatus: 'STOPPED' }] })),
         ...draining(beats, () => ({ attributes: drainRecord(600, 3600, null) })),
       ],
     });
@@ -426,16 +433,18 @@ describe('a fair pass', () => {
 describe('a cheap pass', () => {
   test(`lists the tasks of each container instance when at most ${LIMITS.perInstanceTaskListings} need reading`, async () => {
     const all = ids(LIMITS.perInstanceTaskListings);
-    stageWorld({ instances: waiting(all), containerInstances: draining(all, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })) });
+    stageWorld({ instances: waiting(all), containerInstances: draining(all, id => ({ running: 0, tasks: [{ arn: taskArn(`t-${id}`), lastStatus: 'STOPPED' }] })) });
     const summary = await harness().controller.handle(scheduledEvent());
     expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input.containerInstance).sort()).toEqual(all.map(id => ciArn(`ci-${id}`)).sort());
     expect(summary.outcomes).toEqual({ drained: all.length });
   });
 
   test('lists the cluster\'s stopping tasks once per pass, shared by all its batches, however many there are', async () => {
-    // GIVEN 250 drains ending at once (three batches), two STOPPED tasks each, one still STOPPING
+    // GIVEN 250 drains ending at once (three batches), two STOPPED tasks each, one still STOPPING with
+    // its resources already shown as free (aws/containers-roadmap#575): only the task read tells
     const all = ids(250);
     stageWorld({
+      releaseResourcesAt: 'desired-stopped',
       instances: waiting(all),
       containerInstances: draining(all, (id, i) => ({
         running: 0,
@@ -450,14 +459,14 @@ describe('a cheap pass', () => {
     // THEN one cluster-wide listing (5 pages of 100 tasks), each task described once, and only the stopping one's instance waits
     const listings = ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input);
     expect(listings.map(l => l.containerInstance)).toEqual([undefined, undefined, undefined, undefined, undefined]);
-    expect(listings.map(l => l.nextToken)).toEqual([undefined, '100', '200', '300', '400']);
+    expect(listings.map(l => l.nextToken)).toEqual([undefined, pageToken(100), pageToken(200), pageToken(300), pageToken(400)]);
     expect(ecsMock.commandCalls(DescribeTasksCommand).flatMap(c => c.args[0].input.tasks!)).toHaveLength(500);
     expect(summary.outcomes).toEqual({ drained: 249, draining: 1 });
   });
 
   test(`never has more than ${LIMITS.concurrency} deregistrations or completions in flight`, async () => {
     const all = ids(100);
-    stageWorld({ instances: waiting(all), containerInstances: draining(all, () => ({ running: 0, tasks: [{ arn: taskArn('t'), lastStatus: 'STOPPED' }] })) });
+    stageWorld({ instances: waiting(all), containerInstances: draining(all, id => ({ running: 0, tasks: [{ arn: taskArn(`t-${id}`), lastStatus: 'STOPPED' }] })) });
     let inFlight = 0;
     let peak = 0;
     const slow = async () => {

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   autoScalingMock, callSequence, ciArn, drainRecord, drainRecordValue, ecsInvalidParameter, ecsMock, FakeContainerInstance, GROUP, harness, HOOK,
-  INSTANCE, lifecycleEvent, mutatingCalls, noActiveLifecycleAction, NOW, stageWorld, taskArn,
+  INSTANCE, lifecycleEvent, mutatingCalls, noActiveLifecycleAction, NOW, stageWorld, taskArn, World,
 } from './fixtures';
 import { ATTRIBUTE, METRIC } from '../../src/constants';
 
@@ -27,10 +27,11 @@ const CI = ciArn('b54a2a04046f4d79a2a34b8d8fc37e1c');
 const TERMINATING = { instanceId: INSTANCE, groupName: GROUP, lifecycleState: 'Terminating:Wait' };
 const NOW_S = NOW / 1000;
 
-function stageTerminating(ci: Partial<FakeContainerInstance> = {}, lifecycleState = 'Terminating:Wait'): void {
+function stageTerminating(ci: Partial<FakeContainerInstance> = {}, lifecycleState = 'Terminating:Wait', world: Partial<World> = {}): void {
   stageWorld({
     instances: [{ ...TERMINATING, lifecycleState }],
     containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', attributes: drainRecord(60), ...ci }],
+    ...world,
   });
 }
 
@@ -274,8 +275,11 @@ describe('when is an instance drained', () => {
   });
 
   test.each(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING'])('is not drained when its counts are 0 but a task is still %s', async lastStatus => {
-    // GIVEN counts of 0, and a task whose lastStatus is not STOPPED yet (aws/aws-cdk#13506)
-    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus }, { arn: taskArn('t2'), lastStatus: 'STOPPED' }] });
+    // GIVEN counts of 0, and a task whose lastStatus is not STOPPED yet (aws/aws-cdk#13506), its resources
+    // already shown as free (aws/containers-roadmap#575): nothing but the task read tells it is still stopping
+    stageTerminating({ tasks: [{ arn: taskArn('t1'), lastStatus }, { arn: taskArn('t2'), lastStatus: 'STOPPED' }] }, 'Terminating:Wait', {
+      releaseResourcesAt: 'desired-stopped',
+    });
     const h = harness();
     const summary = await h.controller.handle(lifecycleEvent());
     expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input)).toEqual([

@@ -316,7 +316,7 @@ describe('ECS task state change events (a task reached STOPPED)', () => {
   test.each<[string, Partial<FakeContainerInstance>]>([
     ['ACTIVE (a task of a healthy instance)', { status: 'ACTIVE', attributes: {} }],
     ['DRAINING with a task still running', { running: 1, tasks: [{ arn: taskArn('t2'), lastStatus: 'RUNNING' }] }],
-    ['DRAINING with a task still holding CPU', { held: { cpu: 1024, memory: 0 } }],
+    ['DRAINING with a task still holding CPU', { tasks: [{ arn: taskArn('t1'), lastStatus: 'STOPPED' }, { arn: taskArn('t2'), lastStatus: 'STOPPING', cpu: 1024, memory: 0 }] }],
   ])('a task of a container instance %s: one read, nothing else', async (_name, ci) => {
     stage(ci);
     const h = harness();
