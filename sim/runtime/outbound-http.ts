@@ -37,7 +37,6 @@ export class OutboundHttp {
   /** Bumped when a response ends or a request fails: the SDK's next steps may take several turns. */
   hotActivity = 0;
   private original: typeof http.request | undefined;
-  private originalHttps: typeof https.request | undefined;
 
   /** Requests on their way to the emulator: time must not move while one is in the wire. */
   get inTransit(): number {
@@ -72,7 +71,6 @@ export class OutboundHttp {
     // The emulator speaks plain HTTP on loopback: an HTTPS request can only be one to AWS itself
     // (a client whose endpoint the runtime does not set). Refused before any lookup or connection.
     const originalHttps = https.request;
-    this.originalHttps = originalHttps;
     (https as any).request = function (...args: any[]): http.ClientRequest {
       const options = requestOptions(args);
       const host = String(options.hostname ?? options.host ?? 'localhost');
@@ -82,7 +80,6 @@ export class OutboundHttp {
       (http as any).request = original;
       (https as any).request = originalHttps;
       this.original = undefined;
-      this.originalHttps = undefined;
     };
   }
 

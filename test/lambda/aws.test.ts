@@ -293,8 +293,9 @@ describe('tasksNotStopped', () => {
     expect(ecsMock.commandCalls(ListTasksCommand).map(c => c.args[0].input)).toEqual([{ cluster: CLUSTER, desiredStatus: 'STOPPED', nextToken: undefined }]);
     expect(result).toEqual({
       stopping: new Map([
-        [ciArn('a'), [{ taskArn: taskArn('t1'), lastStatus: 'STOPPING', desiredStatus: 'STOPPED' }]],
-        [ciArn('b'), [{ taskArn: taskArn('t3'), lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED' }]],
+        // The group a task was run in (DescribeTasks, Task.group): the drain events count what is left by it.
+        [ciArn('a'), [{ taskArn: taskArn('t1'), lastStatus: 'STOPPING', desiredStatus: 'STOPPED', group: 'family:standalone' }]],
+        [ciArn('b'), [{ taskArn: taskArn('t3'), lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', group: 'family:standalone' }]],
       ]),
       pages: 1,
     });

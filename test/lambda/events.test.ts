@@ -65,7 +65,8 @@ describe('parseTrigger on the sample events', () => {
     ['a malformed value', 'parked:soon', {}],
   ])('a container instance event with %s in its attributes carries it on the registration', (_name, value, marker) => {
     const trigger = parseTrigger(containerInstanceEvent({ attributes: [{ name: 'ecs.os-type', value: 'linux' }, { name: ATTRIBUTE.DRAIN, value }] }));
-    const { registration } = trigger as { registration: Record<string, unknown> };
+    if (trigger.kind !== 'container-instance-change') throw new Error(`not a container instance change: ${trigger.kind}`);
+    const { registration } = trigger;
     expect({ parkedAt: registration.parkedAt, record: registration.record, reactivatedAt: registration.reactivatedAt })
       .toEqual({ parkedAt: undefined, record: undefined, reactivatedAt: undefined, ...marker });
   });
