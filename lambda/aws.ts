@@ -21,6 +21,7 @@ import {
   paginateListContainerInstances,
   paginateListTasks,
   PutAttributesCommand,
+  StopTaskCommand,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -351,6 +352,26 @@ export class ClusterApi {
       arns.push(...page.taskArns ?? []);
     }
     return { arns, pages };
+  }
+
+  /**
+   * The tasks of a container instance still meant to run (desired status RUNNING: running, or
+   * pending), all pages.
+   */
+  async tasksMeantToRun(containerInstanceArn: string): Promise<string[]> {
+    const arns: string[] = [];
+    const query = { cluster: this.cluster, containerInstance: containerInstanceArn, desiredStatus: 'RUNNING' as const };
+    for await (const page of paginateListTasks(paging(this.ecs), query, this.options())) arns.push(...page.taskArns ?? []);
+    return arns;
+  }
+
+  /**
+   * Stops a task: ECS sends SIGTERM, waits the task's stop timeout, then SIGKILL, and keeps
+   * `reason` as the task's stoppedReason (StopTask reference). A task that has stopped already
+   * is answered as stopped.
+   */
+  async stopTask(taskArn: string, reason: string): Promise<void> {
+    await this.ecs.send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason: reason.slice(0, 255) }), this.options());
   }
 
   /**

@@ -12,6 +12,8 @@ export interface ControllerConfig {
   readonly metricsNamespace: string;
   /** The event bus of the drain events (name or ARN); undefined: the account's default bus. */
   readonly eventBusName?: string;
+  /** How long before a drain's deadline its tasks still meant to run are stopped; undefined: never. */
+  readonly stopTasksBeforeDeadlineSeconds?: number;
 }
 
 /** Reads and checks the configuration; a missing or malformed variable is a deployment bug. */
@@ -52,5 +54,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ControllerConfig {
     drainOnSpotInterruption: flag(ENV.DRAIN_ON_SPOT_INTERRUPTION),
     metricsNamespace: required(ENV.METRICS_NAMESPACE),
     eventBusName: env[ENV.EVENT_BUS_NAME] || undefined,
+    stopTasksBeforeDeadlineSeconds: env[ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS] ? positiveNumber(ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS) : undefined,
   };
 }

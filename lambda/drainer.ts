@@ -9,7 +9,7 @@ import { ClusterApi, forEachLimited, ItemErrors, StoppingTasks } from './aws';
 import type { ControllerConfig } from './config';
 import {
   alsoTried, Emptiness, emptinessAfter, goesToRelease, InstancePlan, managedState, needsAnotherRound, NOTHING_TRIED, Outcome, Planner,
-  planTermination, refinePlan, releases, sendsHeartbeat, settled, startTransition, stillWaits, terminalTransition, Transition, Tried,
+  planTermination, refinePlan, releases, sendsHeartbeat, settled, startTransition, stillWaits, stopsTasks, terminalTransition, Transition, Tried,
 } from './decide';
 import { DrainEventEntry, drainEvent } from './drain-events';
 import { formatDrainRecord, formatParked, formatReactivated } from './drain-record';
@@ -182,6 +182,7 @@ export class Drainer {
       await this.step(works, w => w.plan.needs.tasksOf.length > 0, 'read tasks', ids => this.readTasks(works, ids, readTasks));
     }
     await this.step(works, w => sendsHeartbeat(w.plan), 'send heartbeats', ids => this.heartbeat(works, ids));
+    await this.step(works, w => stopsTasks(w.plan), 'stop tasks', ids => this.stopTasks(works, ids));
     // A state taken from an event is read again before anything is deregistered or parked.
     await this.step(works, w => !w.view.stateRead && releases(w.plan), 'read lifecycle states', ids => this.readStates(works, ids));
     await this.step(works, w => goesToRelease(w.plan), 'release', ids => this.finish(works, ids));
@@ -311,6 +312,23 @@ export class Drainer {
         hookClockFrom: sentAt,
       });
     }
+  }
+
+  /**
+   * The drain's stop time passed (stopTasksBeforeDeadline): every task still meant to run on its
+   * registrations is stopped, with a reason naming the drain. A task told to stop is no longer
+   * listed (its desired status is STOPPED), so a later run stops only what is left.
+   */
+  private async stopTasks(works: Works, ids: readonly string[]): Promise<void> {
+    await forEachLimited(ids, id => this.safely(works, id, 'stop tasks', async () => {
+      const { view, plan } = works.get(id);
+      works.tried(id, { stopped: plan.stopTasks });
+      const deadline = plan.deadline === undefined ? 'its deadline' : new Date(plan.deadline).toISOString();
+      const reason = `cdk-ecs-drain-hook: drain of ${view.instanceId} (group ${view.groupName}) stops what still runs before its deadline ${deadline}`;
+      const tasks = (await Promise.all(plan.stopTasks.map(arn => this.api.tasksMeantToRun(arn)))).flat();
+      await forEachLimited(tasks, taskArn => this.api.stopTask(taskArn, reason));
+      this.telemetry.log('warn', 'stopped the tasks still running before the drain\'s deadline', { ...fieldsOf(view), tasks: tasks.length, deadline });
+    }));
   }
 
   private async readTasks(works: Works, ids: readonly string[], readTasks: TaskReader): Promise<void> {

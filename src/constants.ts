@@ -23,6 +23,8 @@ export const ENV = {
   METRICS_NAMESPACE: 'DRAIN_METRICS_NAMESPACE',
   /** Name or ARN of the event bus the controller publishes its drain events to. */
   EVENT_BUS_NAME: 'DRAIN_EVENT_BUS_NAME',
+  /** Seconds before a drain's deadline at which the tasks still running are stopped; unset: never. */
+  STOP_TASKS_BEFORE_DEADLINE_SECONDS: 'DRAIN_STOP_TASKS_BEFORE_DEADLINE_SECONDS',
 } as const;
 
 /**

@@ -28,7 +28,7 @@ import { drainEventRule, NOTIFIED_EVENT_TYPES, notificationTarget, OnDrainEventO
 import { DrainMetrics, createDrainAlarms, createDrainDashboard } from './drain-monitoring';
 import {
   LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, sameResolvedName, truncate,
-  validateDrainTimeout, validateLifecycleHookName,
+  validateDrainTimeout, validateLifecycleHookName, validateStopTasksBeforeDeadline,
 } from './helpers';
 import { acknowledgeNagFindingsAtSynthesis } from './nag-acknowledgements';
 import { warnAboutOtherDrains } from './synthesis-warnings';
@@ -124,6 +124,18 @@ export interface EcsDrainHookProps {
    * @default - a name derived from the construct's path, unique in the account
    */
   readonly lifecycleHookName?: string;
+
+  /**
+   * How long before a drain's deadline the controller stops what still runs on the instance
+   * (StopTask, with a reason naming the drain: each task gets SIGTERM and its stop timeout, and
+   * ECS records why it stopped). Service tasks DRAINING has not moved by then are stopped too; their
+   * services place replacements elsewhere. An instance whose tasks all stop in time is deregistered
+   * without force before the deadline; at the deadline the drain is forced as without this setting.
+   * Less than `drainTimeout`.
+   *
+   * @default - never: what runs at the deadline is left to the forced deregistration and ends with the instance
+   */
+  readonly stopTasksBeforeDeadline?: Duration;
 
   /**
    * The event bus the controller publishes its drain events to (`DrainEventType`: started,
@@ -223,6 +235,7 @@ export class EcsDrainHook extends Construct {
     this.heartbeatTimeout = heartbeatTimeoutFor(this.drainTimeout);
     this.lifecycleHookName = props.lifecycleHookName ?? Names.uniqueResourceName(this, { maxLength: LIFECYCLE_HOOK_NAME_MAX_LENGTH, separator: '-' });
     validateLifecycleHookName(this.lifecycleHookName);
+    if (props.stopTasksBeforeDeadline) validateStopTasksBeforeDeadline(props.stopTasksBeforeDeadline, this.drainTimeout);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -253,6 +266,7 @@ export class EcsDrainHook extends Construct {
         [ENV.DRAIN_ON_SPOT_INTERRUPTION]: String(props.drainOnSpotInterruption ?? true),
         [ENV.METRICS_NAMESPACE]: METRIC.DEFAULT_NAMESPACE,
         ...props.eventBus ? { [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusArn } : {},
+        ...props.stopTasksBeforeDeadline ? { [ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS]: props.stopTasksBeforeDeadline.toSeconds().toString() } : {},
       },
     };
     const controller = new DrainControllerFunction(this, 'Controller', {
@@ -299,6 +313,16 @@ export class EcsDrainHook extends Construct {
     this.reconcileFunction = reconciler;
 
     this.grantControllerPermissions(controller);
+    if (props.stopTasksBeforeDeadline) {
+      controller.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'StopTasksOfTheCluster',
+        // StopTask takes the task as its resource and supports the ecs:cluster condition key
+        // (Service Authorization Reference, Amazon ECS): this cluster's tasks only.
+        actions: ['ecs:StopTask'],
+        resources: [this.clusterScopedArn('task')],
+        conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+      }));
+    }
     this.addTriggers(reconciler, groupNames, props.drainOnSpotInterruption ?? true);
 
     for (const group of props.autoScalingGroups ?? []) this.addAutoScalingGroup(group);

@@ -42,6 +42,17 @@ export function validateDrainTimeout(drainTimeout: Duration): void {
   }
 }
 
+/** stopTasksBeforeDeadline: at least a minute, and less than the drain timeout (else every drain would stop its tasks at once). */
+export function validateStopTasksBeforeDeadline(before: Duration, drainTimeout: Duration): void {
+  const seconds = before.toSeconds();
+  const timeout = drainTimeout.toSeconds();
+  if (Token.isUnresolved(seconds) || Token.isUnresolved(timeout)) return;
+  if (seconds < 60) throw new Error(`stopTasksBeforeDeadline must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
+  if (seconds >= timeout) {
+    throw new Error(`stopTasksBeforeDeadline must be less than drainTimeout (${inHoursAndMinutes(timeout)}); got ${inHoursAndMinutes(seconds)}`);
+  }
+}
+
 /**
  * The hook's heartbeat timeout: the drain timeout plus the completion margin, so a drain within
  * two hours needs no heartbeat at all; longer drains get the maximum and the controller sends

@@ -495,6 +495,47 @@ describe('EcsDrainHook', () => {
     });
   });
 
+  describe('stopTasksBeforeDeadline', () => {
+    function stopStatements(f: Fixture): any[] {
+      return Object.entries(Template.fromStack(f.stack).findResources('AWS::IAM::Policy'))
+        .filter(([id]) => id.startsWith('DrainController'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+        .filter((st: any) => [st.Action].flat().includes('ecs:StopTask'));
+    }
+
+    test('tells the controller, and lets it stop the cluster\'s tasks only', () => {
+      const f = fixture();
+      hook(f, { stopTasksBeforeDeadline: Duration.minutes(10) });
+      Template.fromStack(f.stack).allResourcesProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS]: '600' }) },
+      });
+      expect(stopStatements(f)).toEqual([{
+        Sid: 'StopTasksOfTheCluster',
+        Effect: 'Allow',
+        Action: 'ecs:StopTask',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-west-1:111111111111:task/', { Ref: expect.stringMatching(/^Cluster/) }, '/*']] },
+        Condition: { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [expect.stringMatching(/^Cluster/), 'Arn'] } } },
+      }]);
+    });
+
+    test('without it, no StopTask and nothing told', () => {
+      const f = fixture();
+      hook(f);
+      expect(stopStatements(f)).toEqual([]);
+      const variables = Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Function')).map((fn: any) => fn.Properties.Environment.Variables);
+      for (const v of variables) expect(v[ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS]).toBeUndefined();
+    });
+
+    test.each([
+      [Duration.seconds(30), Duration.hours(1), /at least 1 minute; got 30 seconds/],
+      [Duration.hours(1), Duration.hours(1), /less than drainTimeout \(1 hour\); got 1 hour/],
+      [Duration.hours(2), Duration.hours(1), /less than drainTimeout/],
+    ])('refuses %s before a drain timeout of %s', (before, drainTimeout, message) => {
+      const f = fixture();
+      expect(() => hook(f, { stopTasksBeforeDeadline: before, drainTimeout })).toThrow(message);
+    });
+  });
+
   describe('drain events', () => {
     function policyStatements(f: Fixture): any[] {
       return Object.entries(Template.fromStack(f.stack).findResources('AWS::IAM::Policy'))

@@ -79,6 +79,8 @@ export interface InstancePlan {
   readonly needs: { readonly tasksOf: readonly string[]; readonly registrations: boolean };
   /** Send a lifecycle heartbeat: the hook could time out before the drain's deadline and margin. */
   readonly heartbeat: boolean;
+  /** Container instances whose tasks still meant to run are stopped (StopTask): the drain's stop time passed (stopTasksBeforeDeadline). */
+  readonly stopTasks: readonly string[];
   /** Container instances to deregister, and whether with `force`. */
   readonly deregister: readonly { readonly containerInstanceArn: string; readonly force: boolean }[];
   /** Container instances to keep registered for the warm pool, marked parked instead of drained. */
@@ -98,6 +100,7 @@ export const NOTHING: Omit<InstancePlan, 'outcome' | 'reason'> = {
   setDraining: [],
   needs: { tasksOf: [], registrations: false },
   heartbeat: false,
+  stopTasks: [],
   deregister: [],
   park: [],
   reactivate: [],
@@ -207,7 +210,22 @@ export function planTermination(view: InstanceView, now: number, config: Control
     reason: describeWait(registrations),
     needs: { tasksOf: holding.length === 0 ? unread : [], registrations: false },
     heartbeat,
+    stopTasks: recorded && stopTimePassed(deadline, now, config)
+      ? drainable.filter(ci => ci.status === 'DRAINING' && ci.runningTasksCount + ci.pendingTasksCount > 0).map(ci => ci.containerInstanceArn)
+      : [],
   };
+}
+
+/**
+ * Whether a drain's stop time has come: `stopTasksBeforeDeadlineSeconds` before its deadline, what
+ * still runs is stopped (StopTask: SIGTERM, the task's stop timeout, then SIGKILL; ECS
+ * developer guide, "Amazon ECS task lifecycle"), so that it can end cleanly and ECS records why,
+ * instead of dying with the instance after a forced deregistration. Only for a recorded drain:
+ * one without a record has no deadline the controller enforces.
+ */
+function stopTimePassed(deadline: number, now: number, config: ControllerConfig): boolean {
+  const before = config.stopTasksBeforeDeadlineSeconds;
+  return before !== undefined && now >= deadline - before * 1000;
 }
 
 /**

@@ -15,19 +15,23 @@ export interface Tried {
   readonly record: ReadonlySet<string>;
   /** Whether it sent (or tried to send) a lifecycle heartbeat. */
   readonly heartbeat: boolean;
+  /** Registrations whose running tasks it stopped (or tried to). */
+  readonly stopped: ReadonlySet<string>;
 }
 
 /** What a run has tried before it starts. */
-export const NOTHING_TRIED: Tried = { draining: new Set(), record: new Set(), heartbeat: false };
+export const NOTHING_TRIED: Tried = { draining: new Set(), record: new Set(), heartbeat: false, stopped: new Set() };
 
 /** What was tried, with more tried since: a new value, the earlier one left as it was. */
 export function alsoTried(
-  tried: Tried, more: { readonly draining?: readonly string[]; readonly record?: readonly string[]; readonly heartbeat?: boolean },
+  tried: Tried,
+  more: { readonly draining?: readonly string[]; readonly record?: readonly string[]; readonly heartbeat?: boolean; readonly stopped?: readonly string[] },
 ): Tried {
   return {
     draining: more.draining === undefined ? tried.draining : new Set([...tried.draining, ...more.draining]),
     record: more.record === undefined ? tried.record : new Set([...tried.record, ...more.record]),
     heartbeat: tried.heartbeat || more.heartbeat === true,
+    stopped: more.stopped === undefined ? tried.stopped : new Set([...tried.stopped, ...more.stopped]),
   };
 }
 
@@ -43,6 +47,7 @@ export function refinePlan(plan: InstancePlan, view: InstanceView, tried: Tried)
     setDraining: plan.setDraining.filter(arn => !tried.draining.has(arn)),
     record: record && record.on.length > 0 ? record : undefined,
     heartbeat: plan.heartbeat && !tried.heartbeat && heartbeatAllowed(view),
+    stopTasks: plan.stopTasks.filter(arn => !tried.stopped.has(arn)),
   };
 }
 
@@ -64,6 +69,14 @@ export function heartbeatAllowed(view: InstanceView): boolean {
  */
 export function sendsHeartbeat(plan: InstancePlan): boolean {
   return plan.heartbeat && plan.outcome === 'draining' && !plan.needs.registrations;
+}
+
+/**
+ * Whether the step that stops tasks takes the plan: a drain that keeps waiting past its stop time,
+ * judged on a complete read of its registrations.
+ */
+export function stopsTasks(plan: InstancePlan): boolean {
+  return plan.stopTasks.length > 0 && plan.outcome === 'draining' && !plan.needs.registrations;
 }
 
 /**

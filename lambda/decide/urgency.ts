@@ -21,7 +21,7 @@ export interface Rank {
  * recorded drain whose known registrations still run tasks, with no deadline or heartbeat due).
  * - A reactivation goes with the heartbeats: an instance back in service runs tasks on its
  *   registration only once it is ACTIVE again.
- * - A recorded drain past its deadline goes first, the oldest deadline first.
+ * - A recorded drain past its deadline, or past its stop time with tasks to stop, goes first, the oldest deadline first.
  * - A heartbeat due goes next, the oldest known start of the hook's clock first: that hook times
  *   out soonest.
  * - A drain empty by its counts, the oldest drain first.
@@ -33,7 +33,7 @@ export function urgencyOf(view: InstanceView, plan: InstancePlan, now: number, r
   if (plan.outcome === 'reactivated') return { urgency: Urgency.Heartbeat, order: 0 };
   if (plan.outcome === 'left-alone') return undefined;
   const known = view.containerInstances;
-  if (plan.deadline !== undefined && known.some(ci => ci.record) && plan.deadline <= now) {
+  if (plan.deadline !== undefined && known.some(ci => ci.record) && (plan.deadline <= now || plan.stopTasks.length > 0)) {
     return { urgency: Urgency.Overdue, order: plan.deadline };
   }
   if (plan.heartbeat && known.some(ci => ci.record)) {

@@ -18,8 +18,8 @@ function validEnv(): Record<string, string> {
   };
 }
 
-/** Every variable but the event bus's, whose absence means the account's default bus. */
-const REQUIRED = Object.values(ENV).filter(name => name !== ENV.EVENT_BUS_NAME);
+/** Every variable but the optional ones: the event bus's (absent: the default bus) and the stop time's (absent: never). */
+const REQUIRED = Object.values(ENV).filter(name => name !== ENV.EVENT_BUS_NAME && name !== ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS);
 
 describe('readConfig', () => {
   test('reads a complete environment', () => {
@@ -34,6 +34,12 @@ describe('readConfig', () => {
       metricsNamespace: 'EcsDrainHook',
       eventBusName: 'drains',
     });
+  });
+
+  test('stops tasks before the deadline only when told how long before', () => {
+    expect(readConfig(validEnv()).stopTasksBeforeDeadlineSeconds).toBeUndefined();
+    expect(readConfig({ ...validEnv(), [ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS]: '600' }).stopTasksBeforeDeadlineSeconds).toBe(600);
+    expect(() => readConfig({ ...validEnv(), [ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS]: 'soon' })).toThrow(/must be a positive number; got 'soon'/);
   });
 
   test('publishes to the default bus when no bus is named', () => {

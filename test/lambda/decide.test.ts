@@ -47,6 +47,7 @@ describe('planTermination', () => {
       setDraining: [],
       needs: { tasksOf: [], registrations: false },
       heartbeat: false,
+      stopTasks: [],
       deregister: [],
       park: [],
       reactivate: [],
@@ -394,5 +395,35 @@ describe('resourcesReleased', () => {
       [...amounts(1024, 2048), { name: 'GPU', integerValue: 1 }],
       [...amounts(1024, 2048), { name: 'GPU', integerValue: 0 }],
     )).toBe(true);
+  });
+});
+
+describe('the stop time (stopTasksBeforeDeadline)', () => {
+  const STOPPING = { ...CONFIG, stopTasksBeforeDeadlineSeconds: 600 };
+  /** A recorded drain, a task still running, whose deadline is `minutesLeft` away. */
+  const recordedWith = (minutesLeft: number, overrides: Partial<ContainerInstanceView> = {}) => ci('a', {
+    runningTasksCount: 1, record: { deadline: NOW + minutesLeft * MINUTE, startedAt: NOW - 50 * MINUTE }, ...overrides,
+  });
+
+  test('stops what still runs on a DRAINING registration once the deadline is that close', () => {
+    expect(planTermination({ ...terminating(recordedWith(10)), registrationsComplete: true }, NOW, STOPPING).stopTasks).toEqual(['arn:ci/a']);
+    expect(planTermination({ ...terminating(recordedWith(3, { runningTasksCount: 0, pendingTasksCount: 2 })), registrationsComplete: true }, NOW, STOPPING))
+      .toMatchObject({ outcome: 'draining', stopTasks: ['arn:ci/a'] });
+  });
+
+  test('not before the stop time, not without the setting, not when nothing is meant to run', () => {
+    expect(planTermination(terminating(recordedWith(11)), NOW, STOPPING).stopTasks).toEqual([]);
+    expect(planTermination(terminating(recordedWith(5)), NOW, CONFIG).stopTasks).toEqual([]);
+    expect(planTermination(terminating(recordedWith(5, { runningTasksCount: 0, resourcesReleased: false })), NOW, STOPPING).stopTasks).toEqual([]);
+  });
+
+  test('not for a drain without a record (no deadline the controller enforces), nor for a registration not DRAINING yet', () => {
+    expect(planTermination(terminating(ci('a')), NOW, { ...STOPPING, stopTasksBeforeDeadlineSeconds: CONFIG.drainTimeoutSeconds }).stopTasks).toEqual([]);
+    expect(planTermination(terminating(recordedWith(5, { status: 'ACTIVE' })), NOW, STOPPING).stopTasks).toEqual([]);
+  });
+
+  test('at the deadline the drain is forced as before, whatever is left', () => {
+    expect(planTermination({ ...terminating(recordedWith(0)), registrationsComplete: true }, NOW, STOPPING))
+      .toMatchObject({ outcome: 'forced', stopTasks: [], deregister: [{ containerInstanceArn: 'arn:ci/a', force: true }] });
   });
 });

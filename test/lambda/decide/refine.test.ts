@@ -4,7 +4,7 @@
 import { ci, plan, waiting } from './builders';
 import {
   alsoTried, ContainerInstanceView, emptinessAfter, goesToRelease, heartbeatAllowed, InstanceView, managedState, needsAnotherRound, NOTHING_TRIED,
-  refinePlan, releases, sendsHeartbeat, settled, Tried,
+  refinePlan, releases, sendsHeartbeat, settled, stopsTasks, Tried,
 } from '../../../lambda/decide';
 import { CONFIG, GROUP, NOW, OTHER_GROUP } from '../fixtures';
 
@@ -18,16 +18,17 @@ function view(...containerInstances: ContainerInstanceView[]): InstanceView {
 
 describe('alsoTried', () => {
   test('starts from nothing tried', () => {
-    expect(NOTHING_TRIED).toEqual({ draining: new Set(), record: new Set(), heartbeat: false });
+    expect(NOTHING_TRIED).toEqual({ draining: new Set(), record: new Set(), heartbeat: false, stopped: new Set() });
   });
 
   test('adds what was tried since, as a new value, and leaves the earlier one as it was', () => {
-    const before: Tried = { draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false };
+    const before: Tried = { draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false, stopped: new Set() };
     const after = alsoTried(before, { draining: ['arn:ci/b'], record: ['arn:ci/a'] });
-    expect(after).toEqual({ draining: new Set(['arn:ci/a', 'arn:ci/b']), record: new Set(['arn:ci/a']), heartbeat: false });
-    expect(before).toEqual({ draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false });
+    expect(after).toEqual({ draining: new Set(['arn:ci/a', 'arn:ci/b']), record: new Set(['arn:ci/a']), heartbeat: false, stopped: new Set() });
+    expect(before).toEqual({ draining: new Set(['arn:ci/a']), record: new Set(), heartbeat: false, stopped: new Set() });
     expect(alsoTried(after, { heartbeat: true })).toEqual({ ...after, heartbeat: true });
     expect(alsoTried({ ...after, heartbeat: true }, {}).heartbeat).toBe(true);
+    expect(alsoTried(after, { stopped: ['arn:ci/b'] })).toEqual({ ...after, stopped: new Set(['arn:ci/b']) });
   });
 });
 
@@ -185,5 +186,22 @@ describe('managedState', () => {
 
   test('says nothing of an instance Auto Scaling does not know', () => {
     expect(managedState(undefined, CONFIG)).toEqual({ groupName: undefined, lifecycleState: undefined });
+  });
+});
+
+describe('stopsTasks', () => {
+  test.each([
+    ['a drain past its stop time', plan({ stopTasks: ['arn:ci/a'] }), true],
+    ['nothing to stop', plan(), false],
+    ['while its registrations are being looked up', plan({ stopTasks: ['arn:ci/a'], needs: { tasksOf: [], registrations: true } }), false],
+    ['a drain that ends now', plan({ outcome: 'drained', stopTasks: ['arn:ci/a'] }), false],
+  ])('%s: %s', (_name, p, expected) => {
+    expect(stopsTasks(p)).toBe(expected);
+  });
+
+  test('refinePlan stops the tasks of a registration once per run', () => {
+    const p = plan({ stopTasks: ['arn:ci/a', 'arn:ci/b'] });
+    expect(refinePlan(p, view(ci('a', { record: RECORD }), ci('b', { record: RECORD })), alsoTried(NOTHING_TRIED, { stopped: ['arn:ci/a'] })).stopTasks)
+      .toEqual(['arn:ci/b']);
   });
 });
