@@ -18,8 +18,9 @@
  *
  * - "Actions, resources, and condition keys for Amazon EventBridge": `events:PutEvents` on resource
  *   type `event-bus` (`arn:aws:events:<region>:<account>:event-bus/<name>`), with the condition keys
- *   `events:source`, `events:detail-type` and `events:eventBusInvocation`. PutEvents is authorized
- *   per entry (see EVENTS_AUTHORIZATION): its rule takes one entry, not the request.
+ *   `events:source`, `events:detail-type` and `events:eventBusInvocation` (the reference also lists
+ *   `aws:ResourceTag/${TagKey}`: the emulator's buses have no tags, so it is absent). PutEvents is
+ *   authorized per entry (see EVENTS_AUTHORIZATION): its rule takes one entry, not the request.
  *
  * Every operation the emulator serves needs an entry: test/sim/iam-operations.test.ts fails for a
  * served operation without one, and the server refuses such a call (counted as denied).
