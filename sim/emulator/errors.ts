@@ -39,3 +39,15 @@ export const autoScalingErrors = {
   // (hashicorp/nomad-autoscaler#952: "StatusCode: 403, ... api error AccessDenied: User: ...").
   accessDenied: (message: string) => new ApiError('AccessDenied', message, 'client', 403),
 };
+
+// EventBridge (JSON 1.1) error codes: PutEvents "Errors" (InternalException, HTTP 500) and "Common
+// Errors" of the EventBridge API reference (AccessDeniedException and ThrottlingException, HTTP 400).
+// A request that breaks the model's constraints (entry count, the total entry size) is answered
+// `ValidationException`, HTTP 400, as AWS answers it (the Common Errors page calls the code
+// ValidationError; the SDK reads whatever `__type` says).
+export const eventsErrors = {
+  validation: (message: string) => new ApiError('ValidationException', message),
+  internal: () => new ApiError('InternalException', 'An internal error occurred.', 'server'),
+  throttling: () => new ApiError('ThrottlingException', 'Rate exceeded'),
+  accessDenied: (message: string) => new ApiError('AccessDeniedException', message),
+};

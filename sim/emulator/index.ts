@@ -9,8 +9,9 @@ import { BackgroundChurn } from './background-churn';
 import { CallContext, EcsApi } from './ecs-api';
 import { ContainerInstanceEventMode, EcsWorld, StagedTaskOptions, StandaloneTaskOptions } from './ecs-world';
 import { EmittedEvent, EventFactory, EventListener } from './events';
+import { BusDelivery, EventBridgeApi, PutEventsFaults, PutEventsOptions } from './events-api';
 import { FaultInjector, FaultOptions } from './faults';
-import { Authorizer, PrincipalResolver } from './iam/authorizer';
+import { Authorizer, AuthorizedService, PrincipalResolver } from './iam/authorizer';
 import { AuthorizationRequest } from './iam/operations';
 import {
   AutoScalingGroupOptions, ContainerInstance, ContainerInstanceStatus, LaunchOptions, LifecycleHook, LifecycleHookOptions, LifecycleState,
@@ -23,14 +24,15 @@ import { History, StaleReads } from './stale-reads';
 import { BucketSpec, Throttler } from './throttling';
 import { BackgroundChurnOptions, UnkindOptions } from './unkind';
 
-export type { EmittedEvent } from './events';
+export type { EmittedEvent, EventListener } from './events';
+export type { PutEventsFaults, PutEventsOptions, BusDelivery } from './events-api';
 export type { FaultOptions } from './faults';
 export { HOOK_WAIT_STATES } from './observer';
 export type {
   InstanceTimeline, EmulatorStats, UntouchedViolation, WarmPoolVisit, RootVolumeReplacement, DeniedRequest, CompletedBy, LaunchWait,
-  RegistrationWrite,
+  RegistrationWrite, PutEventsStats,
 } from './observer';
-export type { IamPrincipal, PrincipalResolver } from './iam/authorizer';
+export type { IamPrincipal, PrincipalResolver, AuthorizedService } from './iam/authorizer';
 export type { AuthorizationRequest } from './iam/operations';
 export type { RequestInfo, RequestHook, InProcessRequest, InProcessReply } from './server';
 export * from './model';
@@ -52,6 +54,8 @@ export interface AwsEmulatorOptions extends UnkindOptions {
   throttling?: boolean | BucketSpec;
   faults?: FaultOptions;
   onEvent?: EventListener;
+  /** Gets the entries PutEvents accepts (see `AwsEmulator.onPutEvent`). */
+  onPutEvent?: BusDelivery;
   /**
    * How long DeregisterContainerInstance without force still counts a task that just reached
    * STOPPED (ECS eventual consistency; see EcsWorldOptions). Default 5 s; 0 turns it off.
@@ -64,6 +68,12 @@ export interface AwsEmulatorOptions extends UnkindOptions {
    * ecs-world.ts). "ECS Task State Change" events are emitted in both modes.
    */
   containerInstanceEvents?: ContainerInstanceEventMode;
+  /**
+   * EventBridge PutEvents (emulator/events-api.ts): injected faults (whole-call InternalException,
+   * per-entry InternalFailure; both off by default, drawn from the seed) and what an entry naming a
+   * bus that does not exist gets (`accept`, AWS's answer, by default).
+   */
+  putEvents?: PutEventsOptions;
 }
 
 /**
@@ -108,15 +118,24 @@ export class AwsEmulator {
   readonly clock: SimClock;
   readonly region: string;
   readonly accountId: string;
-  /** Replaceable at any time; events emitted before a listener is set are dropped. */
+  /**
+   * The events the world emits (AWS services send theirs to the account's default bus, EventBridge
+   * user guide, "Events from AWS services"). Replaceable at any time; events emitted before a
+   * listener is set are dropped.
+   */
   onEvent?: EventListener;
+  /**
+   * Every entry PutEvents accepted on a bus that exists, as the event EventBridge puts on that bus,
+   * with the bus's name (emulator/events-api.ts). Replaceable at any time; unset, they are dropped.
+   */
+  onPutEvent?: BusDelivery;
   private readonly observer = new Observer();
   private readonly faultInjector: FaultInjector;
   private readonly ecs: EcsWorld;
   private readonly autoScaling: AutoScalingWorld;
   private readonly server: EmulatorServer;
   private readonly authorizer: Authorizer;
-  private readonly apis: { readonly ecs: EcsApi; readonly autoscaling: AutoScalingApi };
+  private readonly apis: { readonly ecs: EcsApi; readonly autoscaling: AutoScalingApi; readonly events: EventBridgeApi };
   private readonly churn: BackgroundChurn;
   private readonly histories: ReadonlyArray<{ readonly size: number }>;
 
@@ -125,6 +144,7 @@ export class AwsEmulator {
     this.region = options.region ?? 'us-east-1';
     this.accountId = options.accountId ?? '123456789012';
     this.onEvent = options.onEvent;
+    this.onPutEvent = options.onPutEvent;
     const seed = options.seed ?? 1;
     // Separate streams, so that e.g. enabling faults does not change the world's ids.
     const worldRandom = new SeededRandom(seed);
@@ -173,7 +193,6 @@ export class AwsEmulator {
       stats: unkindStats,
       staleReads: staleReads.enabled ? staleReads : undefined,
     });
-    this.apis = { ecs: ecsApi, autoscaling: autoScalingApi };
     const throttler = new Throttler(() => this.clock.now(), options.throttling ?? true);
     this.authorizer = new Authorizer({
       region: this.region,
@@ -181,7 +200,12 @@ export class AwsEmulator {
       autoScalingGroupArn: name => this.autoScaling.allGroups().find(g => g.name === name)?.arn,
       groupOfInstance: id => this.autoScaling.instance(id)?.groupName,
     });
-    this.server = new EmulatorServer(this.clock, wireRandom, ecsApi, autoScalingApi, throttler, this.faultInjector, this.observer, this.authorizer);
+    // PutEvents came later: its event ids and its injected faults have streams of their own.
+    const eventsApi = new EventBridgeApi(this.clock, new SeededRandom(seed + 7_000_003), new SeededRandom(seed + 8_000_003), this.observer,
+      this.authorizer, this.region, this.accountId, (event, bus) => this.onPutEvent?.(event, bus), options.putEvents ?? {});
+    this.apis = { ecs: ecsApi, autoscaling: autoScalingApi, events: eventsApi };
+    this.server = new EmulatorServer(
+      this.clock, wireRandom, ecsApi, autoScalingApi, eventsApi, throttler, this.faultInjector, this.observer, this.authorizer);
   }
 
   // ---- server -----------------------------------------------------------------------------
@@ -235,18 +259,51 @@ export class AwsEmulator {
   }
 
   /** The operations each service serves (IAM needs a rule for every one). */
-  get servedOperations(): { ecs: string[]; autoscaling: string[] } {
-    return { ecs: this.apis.ecs.operations, autoscaling: this.apis.autoscaling.operations };
+  get servedOperations(): { ecs: string[]; autoscaling: string[]; events: string[] } {
+    return { ecs: this.apis.ecs.operations, autoscaling: this.apis.autoscaling.operations, events: this.apis.events.operations };
   }
 
-  /** What IAM is asked for a request (action, resources, context keys); undefined: no rule. */
-  authorizationRequest(service: 'ecs' | 'autoscaling', operation: string, input: unknown): AuthorizationRequest | undefined {
+  /**
+   * What IAM is asked for a request (action, resources, context keys); undefined: no rule. For
+   * EventBridge PutEvents, `input` is one entry: each is authorized on its own.
+   */
+  authorizationRequest(service: AuthorizedService, operation: string, input: unknown): AuthorizationRequest | undefined {
     return this.authorizer.requestOf(service, operation, () => input);
   }
 
-  /** Fault settings can change mid-run (e.g. a burst of 5xx). */
+  /** Fault settings can change mid-run (e.g. a burst of 5xx). ECS and Auto Scaling only; PutEvents has `setPutEventsFaults`. */
   setFaults(faults: FaultOptions): void {
     this.faultInjector.options = faults;
+  }
+
+  /** PutEvents' injected faults (whole-call InternalException, per-entry InternalFailure) from now on. */
+  setPutEventsFaults(faults: PutEventsFaults): void {
+    this.apis.events.options = { ...this.apis.events.options, faults };
+  }
+
+  // ---- EventBridge buses ---------------------------------------------------------------------
+
+  /**
+   * CreateEventBus (an AWS::Events::EventBus of the template): PutEvents entries naming it are put
+   * on it. Returns its ARN; throws ResourceAlreadyExistsException for a name that exists and
+   * ValidationException for `default` or a name outside the API's pattern.
+   */
+  createEventBus(name: string): string {
+    return this.apis.events.createEventBus(name);
+  }
+
+  /** DeleteEventBus; the default bus cannot be deleted. */
+  deleteEventBus(name: string): void {
+    this.apis.events.deleteEventBus(name);
+  }
+
+  hasEventBus(name: string): boolean {
+    return this.apis.events.hasEventBus(name);
+  }
+
+  /** The account's buses by name, `default` first. */
+  eventBuses(): string[] {
+    return this.apis.events.eventBuses();
   }
 
   // ---- world: building ----------------------------------------------------------------------

@@ -124,6 +124,19 @@ export interface EmulatorStats {
   deniedRequests: DeniedRequest[];
   /** What the unkind options (emulator/unkind.ts) did; all 0 with them off. */
   unkind: UnkindStats;
+  /** EventBridge PutEvents, entry by entry (emulator/events-api.ts); whole calls count in `calls` etc. as `events:PutEvents`. */
+  putEvents: PutEventsStats;
+}
+
+export interface PutEventsStats {
+  /** Entries of calls that got past throttling, injected errors and the request's validation. */
+  entries: number;
+  /** Entries answered with an EventId (those put on a bus that does not exist included). */
+  accepted: number;
+  /** Entries answered with an ErrorCode, by code (IAM refusals also count in `denied`). */
+  failed: Record<string, number>;
+  /** Accepted entries whose bus does not exist: EventBridge answered an EventId and nothing got them. */
+  droppedUnknownBus: number;
 }
 
 export interface DeniedRequest {
@@ -191,6 +204,7 @@ export class Observer {
     totalDenied: 0,
     deniedRequests: [],
     unkind: emptyUnkindStats(),
+    putEvents: { entries: 0, accepted: 0, failed: {}, droppedUnknownBus: 0 },
   };
   readonly untouchedViolations: UntouchedViolation[] = [];
   readonly registrationWrites: RegistrationWrite[] = [];

@@ -1,7 +1,9 @@
 /**
- * One loopback HTTP server for both services. ECS requests carry
- * `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>` (JSON 1.1); Auto Scaling requests are
- * form-encoded with `Action=<Op>&Version=2011-01-01` (Query protocol). Signatures are not checked.
+ * One loopback HTTP server for every service. ECS requests carry
+ * `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>` (JSON 1.1), EventBridge requests
+ * `X-Amz-Target: AWSEvents.<Op>` (JSON 1.1, the target prefix of the EventBridge service model);
+ * Auto Scaling requests are form-encoded with `Action=<Op>&Version=2011-01-01` (Query protocol).
+ * Signatures are not checked.
  *
  * Quiescence bookkeeping for the runtime's driver: `busyRequests` counts requests received whose
  * answer is neither sent nor scheduled on the clock; `activity` ticks on every request received
@@ -12,7 +14,8 @@ import { AddressInfo, Socket } from 'node:net';
 import { SimClock } from '../clock';
 import { AutoScalingApi } from './autoscaling-api';
 import { CallContext, EcsApi } from './ecs-api';
-import { ApiError, autoScalingErrors, ecsErrors } from './errors';
+import { ApiError, autoScalingErrors, ecsErrors, eventsErrors } from './errors';
+import { EventBridgeApi } from './events-api';
 import { FaultInjector } from './faults';
 import { Authorizer } from './iam/authorizer';
 import { Observer } from './observer';
@@ -21,8 +24,9 @@ import { SeededRandom } from './random';
 import { Throttler } from './throttling';
 
 const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
+const EVENTS_TARGET_PREFIX = 'AWSEvents.';
 
-export type ServiceName = 'ecs' | 'autoscaling';
+export type ServiceName = 'ecs' | 'autoscaling' | 'events';
 
 export interface RequestInfo {
   invocationId?: string;
@@ -63,6 +67,7 @@ export class EmulatorServer {
     private readonly random: SeededRandom,
     private readonly ecsApi: EcsApi,
     private readonly autoScalingApi: AutoScalingApi,
+    private readonly eventsApi: EventBridgeApi,
     private readonly throttler: Throttler,
     private readonly faults: FaultInjector,
     private readonly observer: Observer,
@@ -162,13 +167,18 @@ export class EmulatorServer {
       if (this.onRequest?.({ ...context, service: 'ecs', operation }) === 'hang') return undefined;
       return this.ecsReply(operation, body, context);
     }
+    if (typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX)) {
+      const operation = target.slice(EVENTS_TARGET_PREFIX.length);
+      if (this.onRequest?.({ ...context, service: 'events', operation }) === 'hang') return undefined;
+      return this.eventsReply(operation, body, context);
+    }
     const params = parseForm(body);
     const action = params.get('Action');
     if (action !== undefined) {
       if (this.onRequest?.({ ...context, service: 'autoscaling', operation: action }) === 'hang') return undefined;
       return this.autoScalingReply(action, params, context);
     }
-    return { status: 400, contentType: 'text/plain', body: 'Neither an ECS (X-Amz-Target) nor an Auto Scaling (Action=) request.' };
+    return { status: 400, contentType: 'text/plain', body: 'Neither an ECS or EventBridge (X-Amz-Target) nor an Auto Scaling (Action=) request.' };
   }
 
   private ecsReply(operation: string, body: string, context: CallContext): Reply {
@@ -184,6 +194,36 @@ export class EmulatorServer {
     } catch (err) {
       const error = err instanceof ApiError ? err : ecsErrors.invalidParameter(`Could not process the request: ${String(err)}`);
       // JSON 1.1 errors: the SDK reads the code from `__type` (everything after a '#').
+      return {
+        status: error.httpStatus,
+        contentType: 'application/x-amz-json-1.1',
+        body: JSON.stringify({ __type: error.code, message: error.message }),
+      };
+    }
+  }
+
+  /**
+   * EventBridge: throttling first (PutEvents' quota, throttling.ts), then an injected InternalException
+   * (`putEvents.faults.errorRate`: the call changes nothing), then the operation, which asks IAM per
+   * entry (events-api.ts): PutEvents has no whole-call authorization of its own.
+   */
+  private eventsReply(operation: string, body: string, context: CallContext): Reply {
+    const key = `events:${operation}`;
+    this.observer.countCall(key);
+    try {
+      const input = body.length > 0 ? JSON.parse(body) : {};
+      if (!this.throttler.admit('events', operation)) {
+        this.observer.countThrottled(key);
+        throw eventsErrors.throttling();
+      }
+      if (this.eventsApi.supports(operation) && this.eventsApi.shouldFailCall()) {
+        this.observer.countInjectedError(key);
+        throw eventsErrors.internal();
+      }
+      const output = this.eventsApi.handle(operation, input, context);
+      return { status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify(output) };
+    } catch (err) {
+      const error = err instanceof ApiError ? err : eventsErrors.validation(`Could not process the request: ${String(err)}`);
       return {
         status: error.httpStatus,
         contentType: 'application/x-amz-json-1.1',
@@ -223,7 +263,7 @@ export class EmulatorServer {
    * decides before the service acts, IAM user guide "How IAM works"), then injected
    * 5xx faults. No AWS document orders throttling and authorization; see sim/emulator/iam/.
    */
-  private admit(service: ServiceName, operation: string, key: string, context: CallContext, input: () => unknown, errors: AdmissionErrors): void {
+  private admit(service: 'ecs' | 'autoscaling', operation: string, key: string, context: CallContext, input: () => unknown, errors: AdmissionErrors): void {
     if (!this.throttler.admit(service, operation)) {
       this.observer.countThrottled(key);
       throw errors.throttled();

@@ -8,6 +8,11 @@
  *
  * Auto Scaling does not publish its limits. The values below are deliberately conservative
  * (smaller than the ECS read bucket) so a controller that is fine here is fine in AWS.
+ *
+ * EventBridge: "Amazon EventBridge quotas", "PutEvents throttle limit in transactions per
+ * second": 10,000 per second in us-east-1 (the simulation's Region; fewer in most others), for the
+ * whole account, whatever the bus. The page gives a rate, not a burst: the bucket holds one second
+ * of it (the emulator's choice).
  */
 export interface BucketSpec {
   readonly capacity: number;
@@ -44,6 +49,18 @@ export const AUTOSCALING_THROTTLING_GROUPS: Record<string, GroupSpec> = {
   capacity: { capacity: 20, refillPerSecond: 2, operations: ['SetDesiredCapacity', 'TerminateInstanceInAutoScalingGroup'] },
 };
 
+export const EVENTBRIDGE_THROTTLING_GROUPS: Record<string, GroupSpec> = {
+  'put-events': { capacity: 10_000, refillPerSecond: 10_000, operations: ['PutEvents'] },
+};
+
+const GROUPS: Record<ThrottledService, Record<string, GroupSpec>> = {
+  ecs: ECS_THROTTLING_GROUPS,
+  autoscaling: AUTOSCALING_THROTTLING_GROUPS,
+  events: EVENTBRIDGE_THROTTLING_GROUPS,
+};
+
+export type ThrottledService = 'ecs' | 'autoscaling' | 'events';
+
 /** Operations not listed in any group share this bucket. */
 const FALLBACK: BucketSpec = { capacity: 50, refillPerSecond: 20 };
 
@@ -78,17 +95,17 @@ export class Throttler {
   constructor(private readonly now: () => number, private readonly throttling: boolean | BucketSpec) {}
 
   /** True when the call may proceed; false when it is throttled. */
-  admit(service: 'ecs' | 'autoscaling', operation: string): boolean {
+  admit(service: ThrottledService, operation: string): boolean {
     if (this.throttling === false) return true;
     return this.bucketOf(service, operation).tryTake(this.now());
   }
 
   /** The bucket of an operation's group, found once per operation (every request asks). */
-  private bucketOf(service: 'ecs' | 'autoscaling', operation: string): TokenBucket {
+  private bucketOf(service: ThrottledService, operation: string): TokenBucket {
     const operationKey = `${service}:${operation}`;
     const known = this.byOperation.get(operationKey);
     if (known) return known;
-    const groups = service === 'ecs' ? ECS_THROTTLING_GROUPS : AUTOSCALING_THROTTLING_GROUPS;
+    const groups = GROUPS[service];
     const entry = Object.entries(groups).find(([, g]) => g.operations.includes(operation));
     const key = `${service}:${entry ? entry[0] : 'other'}`;
     let bucket = this.buckets.get(key);

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RoleSpec, StackRoles } from './iam-roles';
 import { SIM_ACCOUNT, SIM_REGION, Template, TemplateResolver } from './intrinsics';
+import { checkTargetInput } from './target-input';
 
 export interface ClusterSpec { readonly stackName: string; readonly logicalId: string; readonly name: string }
 
@@ -97,10 +98,16 @@ export interface RuleTargetSpec {
   readonly functionName?: string;
   /** Set when the target is an Amazon SQS queue (its ARN: `arn:aws:sqs:<region>:<account>:<name>`). */
   readonly queueArn?: string;
+  /** Set when the target is an Amazon SNS topic (its ARN: `arn:aws:sns:<region>:<account>:<name>`). */
+  readonly topicArn?: string;
   /** A constant JSON input replacing the event (target `Input`). */
   readonly input?: unknown;
-  /** `Input` as the template writes it: the message body a queue target receives instead of the event. */
+  /** `Input` as the template writes it: the message body a queue or topic target receives instead of the event. */
   readonly inputText?: string;
+  /** `InputPath`: the part of the event (a JSON path) sent instead of the whole event (runtime/target-input.ts). */
+  readonly inputPath?: string;
+  /** `InputTransformer`: variables from JSON paths of the event, filled into a template (runtime/target-input.ts). */
+  readonly inputTransformer?: InputTransformerSpec;
   /**
    * The target's `RetryPolicy` (AWS::Events::Rule RetryPolicy): how often and how long EventBridge
    * retries a delivery that failed with a retriable error. Undefined: EventBridge's defaults, 185
@@ -160,11 +167,52 @@ export interface EventSourceMappingSpec {
   readonly enabled: boolean;
 }
 
+/** AWS::Events::Rule InputTransformer (keys and paths checked when the template is read). */
+export interface InputTransformerSpec {
+  readonly inputPathsMap: Readonly<Record<string, string>>;
+  readonly inputTemplate: string;
+}
+
+/** AWS::Events::EventBus: a custom bus (`Name` is required; `Ref` is the name, `Arn` `...:event-bus/<name>`). */
+export interface EventBusSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
+/**
+ * AWS::SNS::Topic, a standard topic (CloudFormation template reference): `Ref` and `TopicArn` are
+ * its ARN. FIFO topics and server-side encryption (`KmsMasterKeyId`) are refused as not modelled:
+ * EventBridge could publish to an encrypted topic only if the key policy lets it (user guide,
+ * "Using resource-based policies for Amazon EventBridge", Amazon SNS permissions), which the
+ * emulator does not evaluate.
+ */
+export interface TopicSpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
+/** AWS::SNS::TopicPolicy: one resource-based policy set on each topic of `Topics` (topic ARNs). */
+export interface TopicPolicySpec {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly topicArns: readonly string[];
+  readonly document: unknown;
+}
+
 export interface RuleSpec {
   readonly stackName: string;
   readonly logicalId: string;
   readonly name: string;
   readonly arn: string;
+  /**
+   * The bus whose events the rule matches (`EventBusName`, a name or an ARN in the template, kept as
+   * the name); undefined: the default bus.
+   */
+  readonly eventBusName?: string;
   readonly eventPattern?: Record<string, unknown>;
   readonly scheduleExpression?: string;
   readonly enabled: boolean;
@@ -199,11 +247,15 @@ export interface CloudModel {
   readonly queues: QueueSpec[];
   readonly queuePolicies: QueuePolicySpec[];
   readonly eventSourceMappings: EventSourceMappingSpec[];
+  readonly eventBuses: EventBusSpec[];
+  readonly topics: TopicSpec[];
+  readonly topicPolicies: TopicPolicySpec[];
 }
 
 /** The part of the emulator's world API a deployment uses (sim/README.md, the contract). */
 export interface DeployTarget {
   createCluster(name: string): unknown;
+  createEventBus(name: string): unknown;
   createAutoScalingGroup(group: { name: string; minSize: number; maxSize: number; desiredCapacity: number }): unknown;
   putLifecycleHook(hook: {
     groupName: string;
@@ -233,6 +285,9 @@ export function loadAssembly(directory: string): CloudModel {
     queues: [],
     queuePolicies: [],
     eventSourceMappings: [],
+    eventBuses: [],
+    topics: [],
+    topicPolicies: [],
   };
   for (const stack of readStacks(root)) {
     model.stacks.push(stack.stackName);
@@ -242,12 +297,29 @@ export function loadAssembly(directory: string): CloudModel {
 }
 
 /**
- * Creates the model's clusters, groups, hooks and warm pools in the emulator. Two hooks of the
- * same group and name fail the deployment: the second create finds the first (the resource
- * handler contract's AlreadyExists, see stack-update.ts).
+ * Creates the model's clusters, groups, hooks, warm pools and event buses in the emulator. Two
+ * hooks of the same group and name fail the deployment: the second create finds the first (the
+ * resource handler contract's AlreadyExists, see stack-update.ts); so do two buses of one name. A
+ * rule on a bus that neither exists nor is created fails too (PutRule answers
+ * ResourceNotFoundException: "Event bus <name> does not exist.").
  */
 export function deployToEmulator(model: CloudModel, target: DeployTarget): void {
   for (const cluster of model.clusters) target.createCluster(cluster.name);
+  const buses = new Map<string, EventBusSpec>();
+  for (const bus of model.eventBuses) {
+    const first = buses.get(bus.name);
+    if (first) {
+      throw new Error(`${bus.stackName}: ${bus.logicalId} (AWS::Events::EventBus): Event bus ${bus.name} already exists `
+        + `(created as ${first.logicalId}) (HandlerErrorCode: AlreadyExists)`);
+    }
+    buses.set(bus.name, bus);
+    target.createEventBus(bus.name);
+  }
+  for (const rule of model.rules) {
+    if (rule.eventBusName !== undefined && !buses.has(rule.eventBusName)) {
+      throw new Error(`${rule.stackName}: ${rule.logicalId} (AWS::Events::Rule): Event bus ${rule.eventBusName} does not exist. (HandlerErrorCode: NotFound)`);
+    }
+  }
   for (const group of model.autoScalingGroups) {
     target.createAutoScalingGroup({
       name: group.name, minSize: group.minSize, maxSize: group.maxSize, desiredCapacity: group.desiredCapacity,
@@ -410,16 +482,35 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
         });
         break;
       }
-      case 'AWS::Events::Rule':
+      case 'AWS::Events::Rule': {
+        const eventBusName = resolver.ruleBusName(logicalId);
         model.rules.push({
           ...base,
           name: resolver.physicalName(logicalId),
           arn: resolver.attribute(logicalId, 'Arn'),
+          ...(eventBusName !== undefined ? { eventBusName } : {}),
           eventPattern: typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern,
           scheduleExpression: p.ScheduleExpression,
           enabled: (p.State ?? 'ENABLED') === 'ENABLED',
           targets: (p.Targets ?? []).map((t: any) => ruleTarget(stack.stackName, logicalId, t)),
         });
+        break;
+      }
+      case 'AWS::Events::EventBus':
+        model.eventBuses.push({ ...base, name: resolver.physicalName(logicalId), arn: resolver.attribute(logicalId, 'Arn') });
+        break;
+      case 'AWS::SNS::Topic': {
+        const where = `${stack.stackName}: ${logicalId} (AWS::SNS::Topic)`;
+        if (p.FifoTopic === true || p.FifoTopic === 'true') throw new Error(`${where}: FIFO topics are not modelled by the emulator`);
+        if (p.KmsMasterKeyId !== undefined) {
+          throw new Error(`${where}: server-side encryption (KmsMasterKeyId) is not modelled by the emulator: EventBridge needs the key policy `
+            + 'to allow it, which the emulator does not evaluate');
+        }
+        model.topics.push({ ...base, name: resolver.physicalName(logicalId), arn: resolver.attribute(logicalId, 'Arn') });
+        break;
+      }
+      case 'AWS::SNS::TopicPolicy':
+        model.topicPolicies.push({ ...base, topicArns: [p.Topics ?? []].flat().map(String), document: p.PolicyDocument });
         break;
       case 'AWS::SQS::Queue': {
         if (p.FifoQueue === true || p.FifoQueue === 'true') {
@@ -466,24 +557,27 @@ function addStack(model: CloudModel, stack: StackArtifact): void {
 }
 
 /**
- * A rule's target. One whose ARN is an SQS queue keeps its `RetryPolicy` and `DeadLetterConfig`
- * (AWS::Events::Rule Target reference); `InputPath` and `InputTransformer` are not modelled for a
- * queue target and are refused rather than ignored.
+ * A rule's target. One whose ARN is an SQS queue or an SNS topic keeps its `RetryPolicy` and
+ * `DeadLetterConfig` (AWS::Events::Rule Target reference). `Input`, `InputPath` and
+ * `InputTransformer` are checked as PutTargets checks them (runtime/target-input.ts); what the
+ * emulator does not model of them is refused rather than ignored.
  */
 function ruleTarget(stackName: string, ruleId: string, t: any): RuleTargetSpec {
   const arn = String(t.Arn);
   const queueArn = arn.startsWith('arn:aws:sqs:') ? arn : undefined;
-  if (queueArn && (t.InputPath !== undefined || t.InputTransformer !== undefined)) {
-    throw new Error(`${stackName}: ${ruleId} (AWS::Events::Rule): target ${t.Id}: InputPath and InputTransformer are not modelled by the emulator`);
-  }
+  const topicArn = arn.startsWith('arn:aws:sns:') ? arn : undefined;
+  const transformer = checkTargetInput(`${stackName}: ${ruleId} (AWS::Events::Rule): target ${t.Id}`, t);
   const retry = t.RetryPolicy;
   return {
     id: String(t.Id),
     arn,
     functionName: arn.includes(':function:') ? functionNameOf(arn) : undefined,
     ...(queueArn ? { queueArn } : {}),
+    ...(topicArn ? { topicArn } : {}),
     input: t.Input !== undefined ? JSON.parse(t.Input) : undefined,
     ...(t.Input !== undefined ? { inputText: String(t.Input) } : {}),
+    ...(t.InputPath !== undefined ? { inputPath: String(t.InputPath) } : {}),
+    ...(transformer ? { inputTransformer: transformer } : {}),
     ...(retry !== undefined ? {
       retryPolicy: {
         // AWS::Events::Rule RetryPolicy: each unset field keeps EventBridge's default.

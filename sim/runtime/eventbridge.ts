@@ -1,6 +1,11 @@
 /**
- * The default event bus: routes the events the emulated world emits to the template's rules,
- * fires scheduled rules, and delivers to Lambda targets asynchronously.
+ * The account's event buses: routes the events the emulated world emits (on the default bus) and
+ * the entries PutEvents accepted (on the bus each names) to the template's rules of that bus only
+ * (PutEventsRequestEntry, EventBusName: "Only the rules that are associated with this event bus are
+ * used to match the event"; a rule's `EventBusName`, default bus when absent), fires scheduled
+ * rules (on the default bus: "You can only create scheduled rules using the default event bus",
+ * EventBridge user guide, "Creating a rule that runs on a schedule"), and delivers to Lambda
+ * targets asynchronously, to SQS queues and to SNS topics.
  *
  * EventBridge delivers at least once, with no ordering guarantee, usually well under a second
  * after the event (EventBridge user guide, "Amazon EventBridge events" and "Event retry policy").
@@ -26,12 +31,22 @@
  * happen only when injected (`faults.queueTargetErrorRate`, default 0); the back-off's numbers are
  * not documented: retry n waits min(8 min, 2^(n-1) s) × a random 0.5..1. The loss, duplication and
  * reorder faults apply to queue targets as to function targets.
+ *
+ * Amazon SNS topic targets (same pages, Amazon SNS permissions): EventBridge publishes as
+ * `events.amazonaws.com`; the topic's policy must allow `sns:Publish` (`deliverToTopic`), or the
+ * delivery is refused (NO_PERMISSIONS, not retried; NO_RESOURCE for a topic that does not exist)
+ * and goes to the target's dead-letter queue or is dropped, as for queues; retriable failures only
+ * when injected (`faults.topicTargetErrorRate`), retried per the RetryPolicy.
+ *
+ * What a target gets instead of the event (Input, InputPath, InputTransformer) is
+ * runtime/target-input.ts's, for function, queue and topic targets alike.
  */
 import { SimClock, TimerHandle } from '../clock';
 import { RuleSpec, RuleTargetSpec } from './assembly';
 import { matchesPattern } from './event-pattern';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
 import { deriveSeed } from './seeds';
+import { targetInputText } from './target-input';
 import { SeededRandom } from '../emulator/random';
 
 /** An event on the bus (EventBridge event structure; see shared/events/). */
@@ -60,6 +75,8 @@ export interface EventBridgeFaults {
   readonly reorderMaxDelayMs?: number;
   /** Fraction of deliveries to a queue target that fail with a retriable error (then retried per the RetryPolicy). */
   readonly queueTargetErrorRate?: number;
+  /** Fraction of deliveries to a topic target that fail with a retriable error (then retried per the RetryPolicy). */
+  readonly topicTargetErrorRate?: number;
   /**
    * Redeliveries after a delay, by event `source` (`aws.ecs`, `aws.autoscaling`, `aws.ec2`,
    * `aws.events` for schedules, ...; `*` for any source not named): AWS delivers at least once and
@@ -96,12 +113,22 @@ export interface QueueDelivery {
   readonly messageAttributes?: Readonly<Record<string, string>>;
 }
 
-/** How SendMessage went: sent, or refused (NO_PERMISSIONS, NO_RESOURCE: not retried). */
-export type QueueDeliveryResult =
+/** A message EventBridge publishes to an SNS topic (a target). */
+export interface TopicDelivery {
+  readonly topicArn: string;
+  readonly message: string;
+  /** The rule whose target it is (`aws:SourceArn` of the request). */
+  readonly ruleArn: string;
+}
+
+/** How SendMessage / Publish went: done, or refused (NO_PERMISSIONS, NO_RESOURCE: not retried). */
+export type TargetDeliveryResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly errorCode: string; readonly errorMessage: string; readonly retriable: boolean };
 
-/** An event EventBridge gave up on delivering to a queue target. */
+export type QueueDeliveryResult = TargetDeliveryResult;
+
+/** An event EventBridge gave up on delivering to a queue or topic target. */
 export interface FailedDelivery {
   readonly ruleArn: string;
   readonly targetArn: string;
@@ -123,6 +150,8 @@ export interface EventBridgeOptions {
   readonly invokeFunction: (functionName: string, payload: unknown) => boolean | void;
   /** Sends to an SQS queue as EventBridge (needed for rules with queue targets). */
   readonly deliverToQueue?: (delivery: QueueDelivery) => QueueDeliveryResult;
+  /** Publishes to an SNS topic as EventBridge (needed for rules with topic targets). */
+  readonly deliverToTopic?: (delivery: TopicDelivery) => TargetDeliveryResult;
   readonly seed?: number;
   readonly faults?: EventBridgeFaults;
   /** Delivery latency range in virtual ms. @default [50, 500] */
@@ -131,6 +160,8 @@ export interface EventBridgeOptions {
 
 export interface EventBridgeStats {
   received: number;
+  /** Events put on each bus (by name; the world's and scheduled ones are the default bus's). */
+  receivedByBus: Record<string, number>;
   scheduled: number;
   /** Rule matches (one event matching two rules counts twice). */
   matched: number;
@@ -140,12 +171,13 @@ export interface EventBridgeStats {
   reordered: number;
   /**
    * Events given up on: deliveries to a target function that does not exist (counted, not
-   * retried), and deliveries to a queue target that failed and did not reach a dead-letter queue.
+   * retried), and deliveries to a queue or topic target that failed and did not reach a
+   * dead-letter queue.
    */
   undeliverable: number;
-  /** Attempts to deliver to a queue target after its first (retriable failures). */
+  /** Attempts to deliver to a queue or topic target after its first (retriable failures). */
   retries: number;
-  /** Events a queue target did not take that went to its dead-letter queue. */
+  /** Events a queue or topic target did not take that went to its dead-letter queue. */
   sentToDeadLetterQueue: number;
   /** Events whose dead-letter queue refused them too (then counted in `undeliverable`). */
   failedToSendToDeadLetterQueue: number;
@@ -170,6 +202,7 @@ const SCHEDULED_EVENT = 'Scheduled Event';
 export class EventBridge {
   readonly stats: EventBridgeStats = {
     received: 0,
+    receivedByBus: {},
     scheduled: 0,
     matched: 0,
     delivered: 0,
@@ -183,9 +216,9 @@ export class EventBridge {
     redelivered: 0,
     redeliveredBySource: {},
   };
-  /** Deliveries to queue targets given up on (the first 1,000). */
+  /** Deliveries to queue and topic targets given up on (the first 1,000). */
   readonly failedDeliveries: FailedDelivery[] = [];
-  /** By rule name (unique on the bus), in the order they were put. */
+  /** By bus and rule name (a name is unique on its bus), in the order they were put. */
   private readonly rules = new Map<string, RuleEntry>();
   private readonly random: SeededRandom;
   private readonly redeliveryRandom: SeededRandom;
@@ -197,21 +230,22 @@ export class EventBridge {
   }
 
   /**
-   * Adds a rule (PutRule + PutTargets); a disabled one is kept but matches nothing. A scheduled
-   * rule starts firing one period from now. Throws for a schedule expression the simulation does
-   * not know and for a name already on the bus.
+   * Adds a rule (PutRule + PutTargets) to its bus; a disabled one is kept but matches nothing. A
+   * scheduled rule starts firing one period from now. Throws for a schedule expression the
+   * simulation does not know, a schedule on a custom bus and a name already on the bus.
    */
   addRule(rule: RuleSpec): void {
-    if (this.rules.has(rule.name)) throw new Error(`a rule named ${rule.name} is already on the bus`);
-    if (rule.scheduleExpression) parseRate(rule.scheduleExpression);
+    const key = ruleKey(rule.name, rule.eventBusName);
+    if (this.rules.has(key)) throw new Error(`a rule named ${rule.name} is already on the bus ${busOf(rule)}`);
+    checkSchedule(rule);
     const entry: RuleEntry = { rule };
-    this.rules.set(rule.name, entry);
+    this.rules.set(key, entry);
     this.schedule(entry);
   }
 
-  /** Whether a rule of that name is on the bus. */
-  hasRule(name: string): boolean {
-    return this.rules.has(name);
+  /** Whether a rule of that name is on the bus (the default bus when none is named). */
+  hasRule(name: string, eventBusName?: string): boolean {
+    return this.rules.has(ruleKey(name, eventBusName));
   }
 
   /** The rules on the bus, as last put. */
@@ -225,9 +259,9 @@ export class EventBridge {
    * state changed.
    */
   updateRule(rule: RuleSpec): void {
-    const entry = this.rules.get(rule.name);
-    if (!entry) throw new Error(`no rule named ${rule.name} on the bus`);
-    if (rule.scheduleExpression) parseRate(rule.scheduleExpression);
+    const entry = this.rules.get(ruleKey(rule.name, rule.eventBusName));
+    if (!entry) throw new Error(`no rule named ${rule.name} on the bus ${busOf(rule)}`);
+    checkSchedule(rule);
     const before = entry.rule;
     entry.rule = rule;
     const sameTiming = before.scheduleExpression === rule.scheduleExpression && before.enabled === rule.enabled;
@@ -238,16 +272,23 @@ export class EventBridge {
   }
 
   /** DeleteRule: nothing matches it or fires from now (deliveries already on their way still arrive). */
-  removeRule(name: string): void {
-    this.rules.get(name)?.schedule?.cancel();
-    this.rules.delete(name);
+  removeRule(name: string, eventBusName?: string): void {
+    const key = ruleKey(name, eventBusName);
+    this.rules.get(key)?.schedule?.cancel();
+    this.rules.delete(key);
   }
 
-  /** PutEvents / a service event: routed to every enabled rule whose pattern matches. */
-  putEvent = (event: BusEvent): void => {
+  /**
+   * PutEvents / a service event on a bus (the default bus when none is named): routed to every
+   * enabled rule of that bus whose pattern matches.
+   */
+  putEvent = (event: BusEvent, eventBusName = 'default'): void => {
     this.stats.received++;
+    this.stats.receivedByBus[eventBusName] = (this.stats.receivedByBus[eventBusName] ?? 0) + 1;
+    const ingestedAt = this.options.clock.now();
     for (const { rule } of this.rules.values()) {
-      if (rule.enabled && rule.eventPattern && matchesPattern(rule.eventPattern, event)) this.route(rule, event);
+      if (busOf(rule) !== eventBusName) continue;
+      if (rule.enabled && rule.eventPattern && matchesPattern(rule.eventPattern, event)) this.route(rule, event, ingestedAt);
     }
   };
 
@@ -269,7 +310,8 @@ export class EventBridge {
     const tick = (at: number) => {
       entry.schedule = clock.at(at, () => {
         this.stats.scheduled++;
-        this.route(entry.rule, this.scheduledEvent(entry.rule, at));
+        this.stats.receivedByBus.default = (this.stats.receivedByBus.default ?? 0) + 1;
+        this.route(entry.rule, this.scheduledEvent(entry.rule, at), at);
         tick(at + periodMs);
       });
     };
@@ -290,29 +332,29 @@ export class EventBridge {
     };
   }
 
-  private route(rule: RuleSpec, event: BusEvent): void {
+  private route(rule: RuleSpec, event: BusEvent, ingestedAt: number): void {
     this.stats.matched++;
     const faults = this.options.faults ?? {};
     const losable = !faults.lossOnlyEcs || event.source === 'aws.ecs';
     for (const target of rule.targets) {
-      if (!target.functionName && !target.queueArn) continue;
+      if (!target.functionName && !target.queueArn && !target.topicArn) continue;
       if (losable && this.random.chance(faults.lossRate ?? 0)) {
         this.stats.lost++;
         continue;
       }
-      const payload = target.input !== undefined ? target.input : event;
+      const text = () => targetInputText(target, event, { ruleArn: rule.arn, ruleName: rule.name, ingestedAt });
       const copies = this.random.chance(faults.duplicateRate ?? 0) ? 2 : 1;
       if (copies === 2) this.stats.duplicated++;
       const deliver = () => {
         const functionName = target.functionName;
         if (functionName) {
-          if (this.options.invokeFunction(functionName, payload) === false) {
+          if (this.options.invokeFunction(functionName, functionPayload(target, event, text)) === false) {
             this.stats.undeliverable++;
             return;
           }
           this.stats.delivered++;
         } else {
-          this.sendToQueue(rule, target, target.inputText ?? JSON.stringify(event), 1, this.options.clock.now());
+          this.sendToTarget(rule, target, text(), 1, this.options.clock.now());
         }
       };
       for (let i = 0; i < copies; i++) this.deliverLater(faults, deliver);
@@ -341,12 +383,15 @@ export class EventBridge {
     this.options.clock.after(delay, deliver);
   }
 
-  /** One attempt to send the event to a queue target; a retriable failure is retried per the RetryPolicy. */
-  private sendToQueue(rule: RuleSpec, target: RuleTargetSpec, body: string, attempt: number, startedAt: number): void {
+  /** One attempt to send the event to a queue or topic target; a retriable failure is retried per the RetryPolicy. */
+  private sendToTarget(rule: RuleSpec, target: RuleTargetSpec, body: string, attempt: number, startedAt: number): void {
     const clock = this.options.clock;
-    const result: QueueDeliveryResult = this.random.chance(this.options.faults?.queueTargetErrorRate ?? 0)
+    const errorRate = target.topicArn ? this.options.faults?.topicTargetErrorRate : this.options.faults?.queueTargetErrorRate;
+    const result: TargetDeliveryResult = this.random.chance(errorRate ?? 0)
       ? { ok: false, errorCode: 'CONNECTION_FAILURE', errorMessage: 'injected retriable failure', retriable: true }
-      : this.queueSend({ queueArn: target.queueArn!, body, ruleArn: rule.arn });
+      : target.topicArn
+        ? this.topicSend({ topicArn: target.topicArn, message: body, ruleArn: rule.arn })
+        : this.queueSend({ queueArn: target.queueArn!, body, ruleArn: rule.arn });
     if (result.ok) {
       this.stats.delivered++;
       return;
@@ -358,7 +403,7 @@ export class EventBridge {
       const youngEnough = clock.now() + delay <= startedAt + policy.maximumEventAgeSeconds * 1000;
       if (retriesLeft && youngEnough) {
         this.stats.retries++;
-        clock.after(delay, () => this.sendToQueue(rule, target, body, attempt + 1, startedAt));
+        clock.after(delay, () => this.sendToTarget(rule, target, body, attempt + 1, startedAt));
         return;
       }
       this.giveUp(rule, target, body, result, attempt, retriesLeft ? 'MaximumEventAgeInSeconds' : 'MaximumRetryAttempts');
@@ -410,6 +455,43 @@ export class EventBridge {
       return { ok: false, errorCode: 'NO_RESOURCE', errorMessage: `no SQS in this simulation for ${delivery.queueArn}`, retriable: false };
     }
     return this.options.deliverToQueue(delivery);
+  }
+
+  private topicSend(delivery: TopicDelivery): TargetDeliveryResult {
+    if (!this.options.deliverToTopic) {
+      return { ok: false, errorCode: 'NO_RESOURCE', errorMessage: `no SNS in this simulation for ${delivery.topicArn}`, retriable: false };
+    }
+    return this.options.deliverToTopic(delivery);
+  }
+}
+
+function busOf(rule: RuleSpec): string {
+  return rule.eventBusName ?? 'default';
+}
+
+function ruleKey(name: string, eventBusName: string | undefined): string {
+  return `${eventBusName ?? 'default'}/${name}`;
+}
+
+/** A known rate expression, and on the default bus only (see the module comment). */
+function checkSchedule(rule: RuleSpec): void {
+  if (!rule.scheduleExpression) return;
+  parseRate(rule.scheduleExpression);
+  if (busOf(rule) !== 'default') throw new Error(`rule ${rule.name}: scheduled rules are only supported on the default event bus`);
+}
+
+/**
+ * What a function target is invoked with: the event, `Input` (as JSON), or the InputPath /
+ * InputTransformer text, parsed when it is JSON (a Lambda event is JSON; text that is not stays a string).
+ */
+function functionPayload(target: RuleTargetSpec, event: BusEvent, text: () => string): unknown {
+  if (target.input !== undefined) return target.input;
+  if (target.inputPath === undefined && target.inputTransformer === undefined) return event;
+  const body = text();
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
   }
 }
 

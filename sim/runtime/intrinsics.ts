@@ -32,6 +32,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::AutoScaling::LifecycleHook': 'LifecycleHookName',
   'AWS::Lambda::Function': 'FunctionName',
   'AWS::Events::Rule': 'Name',
+  'AWS::Events::EventBus': 'Name',
   'AWS::SQS::Queue': 'QueueName',
   'AWS::SNS::Topic': 'TopicName',
   'AWS::IAM::Role': 'RoleName',
@@ -66,7 +67,12 @@ export class TemplateResolver {
       switch (resource.Type) {
         case 'AWS::Lambda::Function': return `${prefix}:lambda:${SIM_REGION}:${SIM_ACCOUNT}:function:${name}`;
         case 'AWS::ECS::Cluster': return `${prefix}:ecs:${SIM_REGION}:${SIM_ACCOUNT}:cluster/${name}`;
-        case 'AWS::Events::Rule': return `${prefix}:events:${SIM_REGION}:${SIM_ACCOUNT}:rule/${name}`;
+        case 'AWS::Events::Rule': {
+          // A rule of a custom bus has the bus in its ARN: rule/<bus>/<rule> (only the default bus's omit it).
+          const bus = this.ruleBusName(logicalId);
+          return `${prefix}:events:${SIM_REGION}:${SIM_ACCOUNT}:rule/${bus !== undefined ? `${bus}/` : ''}${name}`;
+        }
+        case 'AWS::Events::EventBus': return `${prefix}:events:${SIM_REGION}:${SIM_ACCOUNT}:event-bus/${name}`;
         case 'AWS::SQS::Queue': return `${prefix}:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${name}`;
         case 'AWS::IAM::Role': return `${prefix}:iam::${SIM_ACCOUNT}:role/${name}`;
         case 'AWS::IAM::ManagedPolicy': return `${prefix}:iam::${SIM_ACCOUNT}:policy${this.resolve(resource.Properties?.Path) ?? '/'}${name}`;
@@ -77,6 +83,18 @@ export class TemplateResolver {
     if (attribute === 'QueueName' || attribute === 'TopicName' || attribute === 'Name') return name;
     if (attribute === 'QueueUrl') return `https://sqs.${SIM_REGION}.amazonaws.com/${SIM_ACCOUNT}/${name}`;
     return `${name}.${attribute}`;
+  }
+
+  /**
+   * The bus an AWS::Events::Rule belongs to (`EventBusName`: a name or a bus ARN), by name;
+   * undefined for the default bus (also when the template names `default`).
+   */
+  ruleBusName(logicalId: string): string | undefined {
+    const value = this.resolve(this.resource(logicalId).Properties?.EventBusName);
+    if (value === undefined) return undefined;
+    const text = String(value);
+    const name = text.startsWith('arn:') ? text.slice(text.indexOf(':event-bus/') + ':event-bus/'.length) : text;
+    return name === 'default' ? undefined : name;
   }
 
   /** `Ref`: a parameter's default, a pseudo parameter, or the resource's Ref value. */

@@ -176,7 +176,7 @@ export interface LambdaFaults {
 
 export interface LambdaRuntimeOptions {
   readonly clock: SimClock;
-  /** The emulator's endpoint: both ECS and Auto Scaling are served there. */
+  /** The emulator's endpoint: ECS, Auto Scaling and EventBridge are served there. */
   readonly endpoint: string;
   readonly http: OutboundHttp;
   readonly seed?: number;
@@ -826,8 +826,9 @@ export class LambdaRuntime implements ActivityProbe {
 
   /**
    * The process environment as Lambda sets it: the template's variables, the reserved ones, dummy
-   * credentials, and the emulator as the ECS, Auto Scaling and EventBridge endpoint (the SDK's service-specific
-   * endpoint variables, AWS SDKs and Tools reference guide, "Service-specific endpoints").
+   * credentials, and the emulator as the ECS, Auto Scaling and EventBridge endpoint (the SDK's
+   * service-specific endpoint variables, AWS SDKs and Tools reference guide, "Service-specific
+   * endpoints": the variable's suffix is the service ID, `EventBridge` for EventBridge).
    */
   private applyEnvironment(spec: FunctionSpec): void {
     // Writing process.env is slow (a native interceptor per key): skip it when the last

@@ -4,14 +4,15 @@
  * `simulate`, the e2e tests and later `bench`/`chaos` commands all start from here.
  */
 import { SimClock } from '../clock';
-import { AwsEmulator, AwsEmulatorOptions, ContainerInstanceEventMode, UnkindOptions } from '../emulator';
+import { AwsEmulator, AwsEmulatorOptions, ContainerInstanceEventMode, PutEventsOptions, UnkindOptions } from '../emulator';
 import { CloudModel, deployToEmulator, EventSourceMappingSpec, loadAssembly, QueueSpec } from './assembly';
 import { ActivityProbe, Driver, RunResult } from './driver';
-import { EventBridge, EventBridgeFaults, QueueDelivery, QueueDeliveryResult } from './eventbridge';
+import { EventBridge, EventBridgeFaults, QueueDelivery, QueueDeliveryResult, TargetDeliveryResult, TopicDelivery } from './eventbridge';
 import { principalOf, RoleSpec } from './iam-roles';
 import { SIM_ACCOUNT, SIM_REGION } from './intrinsics';
 import { FunctionStats, LambdaFaults, LambdaRuntime } from './lambda';
 import { OutboundHttp } from './outbound-http';
+import { Sns, SnsError, SnsMessage } from './sns';
 import { QueueStats, Sqs, SqsError } from './sqs';
 import {
   checkEventSourceMapping, EventSourceMappingRefusal, MappingCheckContext, MappingStats, ResourceDeploymentError, roleContext, rolePrincipal,
@@ -30,6 +31,12 @@ export interface SimulationOptions {
   readonly throttling?: boolean | BucketSpec;
   readonly emulatorFaults?: { errorRate?: number; latencyMs?: [number, number] };
   readonly eventFaults?: EventBridgeFaults;
+  /**
+   * The emulator's PutEvents (AwsEmulatorOptions.putEvents): injected whole-call InternalException
+   * and per-entry InternalFailure rates (off by default), and what an entry naming a bus that does
+   * not exist gets (`accept`, as AWS, by default).
+   */
+  readonly putEvents?: PutEventsOptions;
   readonly lambdaFaults?: LambdaFaults;
   /**
    * Lambda's concurrent executions quota for the simulated account and Region ("Lambda quotas").
@@ -90,7 +97,11 @@ export class Simulation {
   readonly driver: Driver;
   /** The account's SQS queues (standard queues only). */
   readonly sqs: Sqs;
+  /** The account's SNS topics (standard topics): what EventBridge published to each. */
+  readonly sns: Sns;
   lambda!: LambdaRuntime;
+  /** The emulator's loopback endpoint (ECS, Auto Scaling, EventBridge), for clients outside any invocation. */
+  endpoint!: string;
   /** The Lambda event source mappings of SQS queues and their pollers. */
   eventSources!: SqsEventSources;
   private readonly http = new OutboundHttp();
@@ -117,11 +128,13 @@ export class Simulation {
       outOfOrderRate: options.sqs?.outOfOrderRate,
       inFlightLimit: options.sqs?.inFlightLimit,
     });
+    this.sns = new Sns({ now: () => this.clock.now(), seed: this.seed });
     this.eventBridge = new EventBridge({
       clock: this.clock,
       seed: this.seed,
       faults: options.eventFaults,
       deliverToQueue: delivery => this.deliverToQueue(delivery),
+      deliverToTopic: delivery => this.deliverToTopic(delivery),
       invokeFunction: (name, payload) => {
         // A target whose function a stack update deleted: nothing to deliver to.
         if (!this.lambda.hasFunction(name)) return false;
@@ -137,6 +150,8 @@ export class Simulation {
       throttling: options.throttling ?? true,
       faults: { errorRate: options.emulatorFaults?.errorRate ?? 0, latencyMs: options.emulatorFaults?.latencyMs ?? [0, 0] },
       onEvent: event => this.eventBridge.putEvent(event),
+      onPutEvent: (event, bus) => this.eventBridge.putEvent(event, bus),
+      ...(options.putEvents ? { putEvents: options.putEvents } : {}),
       containerInstanceEvents: options.containerInstanceEvents ?? 'documented',
       ...options.unkind,
     });
@@ -167,6 +182,7 @@ export class Simulation {
       lambda: this.lambda,
       eventBridge: this.eventBridge,
       sqs: this.sqs,
+      sns: this.sns,
       eventSources: this.eventSources,
     });
     this.deployed = model;
@@ -182,6 +198,11 @@ export class Simulation {
   /** The statistics of a queue, by name or ARN. */
   queueStats(nameOrArn: string): QueueStats {
     return this.sqs.stats(nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:sqs:${SIM_REGION}:${SIM_ACCOUNT}:${nameOrArn}`);
+  }
+
+  /** What EventBridge published to a topic, by name or ARN (a deleted topic's too), in order. */
+  topicMessages(nameOrArn: string): readonly SnsMessage[] {
+    return this.sns.messages(nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:sns:${SIM_REGION}:${SIM_ACCOUNT}:${nameOrArn}`);
   }
 
   /** The statistics of an event source mapping, by its logical ID (in any stack) or UUID. */
@@ -331,9 +352,50 @@ export class Simulation {
     return { ok: true };
   }
 
+  /** EventBridge publishes to a topic as `events.amazonaws.com`: the topic's policy decides. */
+  private deliverToTopic(delivery: TopicDelivery): TargetDeliveryResult {
+    if (!this.sns.hasTopic(delivery.topicArn)) {
+      return { ok: false, errorCode: 'NO_RESOURCE', errorMessage: `Topic does not exist: ${delivery.topicArn}`, retriable: false };
+    }
+    const decision = this.sns.authorize(delivery.topicArn, { kind: 'service', service: 'events.amazonaws.com' }, 'sns:Publish',
+      { 'aws:SourceArn': delivery.ruleArn, 'aws:SourceAccount': SIM_ACCOUNT });
+    if (decision !== 'allow') {
+      return {
+        ok: false,
+        errorCode: 'NO_PERMISSIONS',
+        retriable: false,
+        errorMessage: `events.amazonaws.com is not authorized to perform: sns:Publish on resource: ${delivery.topicArn}`,
+      };
+    }
+    this.sns.publish(delivery.topicArn, delivery.message, { publisher: 'events.amazonaws.com', sourceArn: delivery.ruleArn });
+    return { ok: true };
+  }
+
+  /** The first deployment's topics and topic policies, refused as CreateTopic and SetTopicAttributes refuse them. */
+  private deploySns(model: CloudModel): void {
+    for (const topic of model.topics) {
+      try {
+        this.sns.createTopic(topic);
+      } catch (error) {
+        if (!(error instanceof SnsError)) throw error;
+        throw new ResourceDeploymentError(topic.stackName, topic.logicalId, 'AWS::SNS::Topic', 'AlreadyExists', error.message);
+      }
+    }
+    for (const policy of model.topicPolicies) {
+      const parsed = this.sns.checkPolicy(`${policy.stackName}/${policy.logicalId}`, policy.document);
+      for (const arn of policy.topicArns) {
+        if (!this.sns.hasTopic(arn)) {
+          throw new ResourceDeploymentError(policy.stackName, policy.logicalId, 'AWS::SNS::TopicPolicy', 'NotFound', `Topic does not exist: ${arn}`);
+        }
+        this.sns.setPolicy(arn, parsed);
+      }
+    }
+  }
+
   private async init(): Promise<void> {
     try {
       const { endpoint } = await this.emulator.listen();
+      this.endpoint = endpoint;
       this.lambda = new LambdaRuntime({
         clock: this.clock,
         endpoint,
@@ -367,6 +429,7 @@ export class Simulation {
         receiveDistribution: this.options.sqs?.receiveDistribution,
       });
       this.deploySqs(this.model);
+      this.deploySns(this.model);
       for (const rule of this.model.rules) this.eventBridge.addRule(rule);
     } catch (error) {
       this.stop();

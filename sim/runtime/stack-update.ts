@@ -47,7 +47,18 @@
  *   (simulation.ts). A created function whose name exists fails (Lambda's CreateFunction answers
  *   ResourceConflictException: "Function already exist").
  * - AWS::Events::Rule: added, changed (pattern, schedule, targets, state) and deleted rules take
- *   effect at the update; an unchanged schedule keeps its timing (eventbridge.ts).
+ *   effect at the update; an unchanged schedule keeps its timing (eventbridge.ts). Name and
+ *   EventBusName require replacement; a rule's name is unique on its bus (PutRule on a name the bus
+ *   has updates that rule, so CloudFormation's create fails AlreadyExists); a rule on a bus that
+ *   will not exist fails (ResourceNotFoundException: "Event bus <name> does not exist.").
+ * - AWS::Events::EventBus: an added bus is created (CreateEventBus: ResourceAlreadyExistsException
+ *   for a name that exists); Name requires replacement; a removed or replaced bus is deleted at
+ *   cleanup, after the rules. Other properties (policy, KMS key, dead-letter config) are not
+ *   modelled and change nothing.
+ * - AWS::SNS::Topic (sns.ts): an added topic is created (CreateTopic of a name that exists returns
+ *   that topic, so CloudFormation's create fails AlreadyExists), TopicName requires replacement, a
+ *   removed or replaced one is deleted at cleanup (its messages stay readable); other properties
+ *   change nothing the emulator models. AWS::SNS::TopicPolicy: as AWS::SQS::QueuePolicy, on topics.
  * - AWS::ECS::Cluster, AWS::AutoScaling::AutoScalingGroup, AWS::AutoScaling::WarmPool: added ones
  *   are created (AlreadyExists as above). Modifying or removing one is not modelled (instances,
  *   capacity, update policies): such an update is refused with a StackUpdateNotModelled error
@@ -72,12 +83,13 @@
  */
 import type { AwsEmulator, LifecycleHookOptions } from '../emulator';
 import {
-  AutoScalingGroupSpec, CloudModel, ClusterSpec, EventSourceMappingSpec, FunctionSpec, hookOptions, LifecycleHookSpec, QueuePolicySpec, QueueSpec,
-  ResourceSpec, RuleSpec, warmPoolOptions, WarmPoolSpec,
+  AutoScalingGroupSpec, CloudModel, ClusterSpec, EventBusSpec, EventSourceMappingSpec, FunctionSpec, hookOptions, LifecycleHookSpec, QueuePolicySpec,
+  QueueSpec, ResourceSpec, RuleSpec, TopicPolicySpec, TopicSpec, warmPoolOptions, WarmPoolSpec,
 } from './assembly';
 import { EventBridge } from './eventbridge';
 import { LambdaRuntime, PreparedFunction } from './lambda';
 import { LambdaDeploymentError, ReservationChange } from './lambda-concurrency';
+import { Sns } from './sns';
 import { Sqs, SqsError } from './sqs';
 import { checkEventSourceMapping, EventSourceMappingRefusal, roleContext, rolePrincipal, SqsEventSources } from './sqs-event-source';
 import { decideAccess, ResourcePolicy } from '../emulator/iam/resource-policy';
@@ -135,13 +147,15 @@ export class StackUpdateValidationError extends Error {
 /** What the update needs of the emulator: the template loader's world API, and reads to check against. */
 export type StackUpdateWorld = Pick<AwsEmulator,
   | 'createCluster' | 'createAutoScalingGroup' | 'putLifecycleHook' | 'putWarmPool' | 'deleteLifecycleHook'
-  | 'hasCluster' | 'hasAutoScalingGroup' | 'hasWarmPool' | 'lifecycleHooks' | 'checkLifecycleHook' | 'checkWarmPool'>;
+  | 'hasCluster' | 'hasAutoScalingGroup' | 'hasWarmPool' | 'lifecycleHooks' | 'checkLifecycleHook' | 'checkWarmPool'
+  | 'createEventBus' | 'deleteEventBus' | 'hasEventBus'>;
 
 export interface StackUpdateParts {
   readonly world: StackUpdateWorld;
   readonly lambda: LambdaRuntime;
   readonly eventBridge: EventBridge;
   readonly sqs: Sqs;
+  readonly sns: Sns;
   readonly eventSources: SqsEventSources;
 }
 
@@ -167,6 +181,8 @@ export const REPLACEMENT_PROPERTIES: Readonly<Record<string, readonly string[]>>
     'AmazonManagedKafkaEventSourceConfig', 'SelfManagedKafkaEventSourceConfig',
   ],
   'AWS::SNS::Topic': ['TopicName', 'FifoTopic'],
+  'AWS::SNS::TopicPolicy': [],
+  'AWS::Events::EventBus': ['Name', 'EventSourceName'],
 };
 
 /** The types whose modification or removal the emulator refuses (see the module comment). */
@@ -289,6 +305,8 @@ class StackPlan {
     hooks: [] as Array<() => void>,
     policies: [] as Array<() => void>,
     queues: [] as Array<() => void>,
+    topics: [] as Array<() => void>,
+    buses: [] as Array<() => void>,
   };
   private readonly prepared: PreparedFunction[] = [];
   /** What exists once the creates ran, as far as the checks need to know. */
@@ -298,6 +316,8 @@ class StackPlan {
   private readonly newFunctions = new Set<string>();
   private readonly newRules = new Set<string>();
   private readonly newQueues = new Set<string>();
+  private readonly newTopics = new Set<string>();
+  private readonly newBuses = new Set<string>();
 
   constructor(
     private readonly before: CloudModel,
@@ -314,8 +334,9 @@ class StackPlan {
       if (error instanceof ResourceFailed) return { failure: error.message };
       throw error;
     }
-    const { rules, mappings, functions, hooks, policies, queues } = this.cleanup;
-    for (const step of [...this.creates, ...this.updates, ...rules, ...mappings, ...functions, ...hooks, ...policies, ...queues]) step();
+    const { rules, mappings, functions, hooks, policies, queues, topics, buses } = this.cleanup;
+    const deletions = [...rules, ...mappings, ...functions, ...hooks, ...policies, ...queues, ...topics, ...buses];
+    for (const step of [...this.creates, ...this.updates, ...deletions]) step();
     return {};
   }
 
@@ -329,7 +350,77 @@ class StackPlan {
     this.checkQueues();
     this.checkQueuePolicies();
     this.checkMappings();
+    this.checkTopics();
+    this.checkTopicPolicies();
+    this.checkEventBuses();
     this.checkRules();
+  }
+
+  private checkEventBuses(): void {
+    const { world } = this.parts;
+    const type = 'AWS::Events::EventBus';
+    const deployed = byLogicalId(this.before.eventBuses);
+    for (const bus of this.after.eventBuses) {
+      const old = deployed.get(bus.logicalId);
+      if (old && old.name === bus.name) continue;
+      if (world.hasEventBus(bus.name) || this.newBuses.has(bus.name)) {
+        throw new ResourceFailed(bus.logicalId, type, 'AlreadyExists', `Event bus ${bus.name} already exists.`);
+      }
+      this.serviceCheck(bus.logicalId, type, () => {
+        if (bus.name === 'default' || !/^[/.\-_A-Za-z0-9]{1,256}$/.test(bus.name)) throw new Error(`Event bus name ${bus.name} is not valid.`);
+      });
+      this.newBuses.add(bus.name);
+      this.creates.push(() => world.createEventBus(bus.name));
+      if (old) this.cleanup.buses.push(() => deleteBus(world, old.name));
+    }
+    for (const old of removed(this.before.eventBuses, this.after.eventBuses)) this.cleanup.buses.push(() => deleteBus(world, old.name));
+  }
+
+  /** Whether a bus exists once the update is made (the default bus always does). */
+  private busAfter(name: string): boolean {
+    if (name === 'default' || this.after.eventBuses.some(b => b.name === name)) return true;
+    const removedHere = this.before.eventBuses.some(b => b.name === name);
+    return !removedHere && this.parts.world.hasEventBus(name);
+  }
+
+  private checkTopics(): void {
+    const { sns } = this.parts;
+    const type = 'AWS::SNS::Topic';
+    const deployed = byLogicalId(this.before.topics);
+    for (const topic of this.after.topics) {
+      const old = deployed.get(topic.logicalId);
+      if (old && old.arn === topic.arn) continue;
+      if (sns.hasTopic(topic.arn) || this.newTopics.has(topic.arn)) {
+        throw new ResourceFailed(topic.logicalId, type, 'AlreadyExists', `Topic ${topic.name} already exists`);
+      }
+      this.newTopics.add(topic.arn);
+      this.creates.push(() => sns.createTopic(topic));
+      if (old) this.cleanup.topics.push(() => sns.deleteTopic(old.arn));
+    }
+    for (const old of removed(this.before.topics, this.after.topics)) this.cleanup.topics.push(() => sns.deleteTopic(old.arn));
+  }
+
+  private checkTopicPolicies(): void {
+    const { sns } = this.parts;
+    const type = 'AWS::SNS::TopicPolicy';
+    const deployed = byLogicalId(this.before.topicPolicies);
+    for (const policy of this.after.topicPolicies) {
+      const old = deployed.get(policy.logicalId);
+      if (old && canonical(old) === canonical(policy)) continue;
+      let parsed: ReturnType<Sns['checkPolicy']> | undefined;
+      this.serviceCheck(policy.logicalId, type, () => { parsed = sns.checkPolicy(`${policy.stackName}/${policy.logicalId}`, policy.document); });
+      for (const arn of policy.topicArns) {
+        if (!sns.hasTopic(arn) && !this.newTopics.has(arn)) throw new ResourceFailed(policy.logicalId, type, 'NotFound', `Topic does not exist: ${arn}`);
+      }
+      (old ? this.updates : this.creates).push(() => policy.topicArns.forEach(arn => sns.setPolicy(arn, parsed)));
+      if (old) {
+        const dropped = old.topicArns.filter(arn => !policy.topicArns.includes(arn));
+        this.cleanup.policies.push(() => dropped.forEach(arn => clearTopicPolicy(sns, arn)));
+      }
+    }
+    for (const old of removed(this.before.topicPolicies, this.after.topicPolicies)) {
+      this.cleanup.policies.push(() => old.topicArns.forEach(arn => clearTopicPolicy(sns, arn)));
+    }
   }
 
   private checkQueues(): void {
@@ -581,19 +672,24 @@ class StackPlan {
     const deployed = byLogicalId(this.before.rules);
     for (const rule of this.after.rules) {
       const old = deployed.get(rule.logicalId);
-      if (!old || old.name !== rule.name) {
-        if (eventBridge.hasRule(rule.name) || this.newRules.has(rule.name)) {
-          throw new ResourceFailed(rule.logicalId, type, 'AlreadyExists', `Rule ${rule.name} already exists on EventBus default`);
+      const bus = rule.eventBusName ?? 'default';
+      if (!this.busAfter(bus)) throw new ResourceFailed(rule.logicalId, type, 'NotFound', `Event bus ${bus} does not exist.`);
+      const key = `${bus}/${rule.name}`;
+      if (!old || old.name !== rule.name || old.eventBusName !== rule.eventBusName) {
+        if (eventBridge.hasRule(rule.name, rule.eventBusName) || this.newRules.has(key)) {
+          throw new ResourceFailed(rule.logicalId, type, 'AlreadyExists', `Rule ${rule.name} already exists on EventBus ${bus}`);
         }
-        this.newRules.add(rule.name);
+        this.newRules.add(key);
         this.creates.push(() => eventBridge.addRule(rule));
-        if (old) this.cleanup.rules.push(() => eventBridge.removeRule(old.name));
+        if (old) this.cleanup.rules.push(() => eventBridge.removeRule(old.name, old.eventBusName));
       } else if (canonical(old) !== canonical(rule)) {
-        if (!eventBridge.hasRule(rule.name)) throw new ResourceFailed(rule.logicalId, type, 'NotFound', `Rule ${rule.name} does not exist on EventBus default`);
+        if (!eventBridge.hasRule(rule.name, rule.eventBusName)) {
+          throw new ResourceFailed(rule.logicalId, type, 'NotFound', `Rule ${rule.name} does not exist on EventBus ${bus}`);
+        }
         this.updates.push(() => eventBridge.updateRule(rule));
       }
     }
-    for (const old of removed(this.before.rules, this.after.rules)) this.cleanup.rules.push(() => eventBridge.removeRule(old.name));
+    for (const old of removed(this.before.rules, this.after.rules)) this.cleanup.rules.push(() => eventBridge.removeRule(old.name, old.eventBusName));
   }
 
   private requireGroup(logicalId: string, type: string, groupName: string): void {
@@ -614,6 +710,16 @@ class StackPlan {
 /** DeleteQueue in the cleanup; a queue already gone has nothing left to delete. */
 function deleteQueue(sqs: Sqs, arn: string): void {
   if (sqs.hasQueue(arn)) sqs.deleteQueue(arn);
+}
+
+/** DeleteEventBus in the cleanup; a bus already gone has nothing left to delete. */
+function deleteBus(world: StackUpdateWorld, name: string): void {
+  if (world.hasEventBus(name)) world.deleteEventBus(name);
+}
+
+/** The topic's policy removed, if the topic is still there. */
+function clearTopicPolicy(sns: Sns, arn: string): void {
+  if (sns.hasTopic(arn)) sns.setPolicy(arn, undefined);
 }
 
 /** The policy of the queue at `url` removed, if the queue is still there. */
@@ -670,7 +776,7 @@ function hookKey(hook: LifecycleHookSpec): string {
 }
 
 type Spec = ClusterSpec | AutoScalingGroupSpec | WarmPoolSpec | LifecycleHookSpec | FunctionSpec | RuleSpec | QueueSpec | QueuePolicySpec
-  | EventSourceMappingSpec;
+  | EventSourceMappingSpec | EventBusSpec | TopicSpec | TopicPolicySpec;
 
 function byLogicalId<T extends Spec>(specs: readonly T[]): Map<string, T> {
   return new Map(specs.map(spec => [spec.logicalId, spec]));
@@ -702,6 +808,9 @@ function slice(model: CloudModel, stackName: string): CloudModel {
     queues: of(model.queues),
     queuePolicies: of(model.queuePolicies),
     eventSourceMappings: of(model.eventSourceMappings),
+    eventBuses: of(model.eventBuses),
+    topics: of(model.topics),
+    topicPolicies: of(model.topicPolicies),
   };
 }
 
@@ -722,6 +831,9 @@ function withStack(model: CloudModel, next: CloudModel, stackName: string): Clou
     queues: replace(model.queues, next.queues),
     queuePolicies: replace(model.queuePolicies, next.queuePolicies),
     eventSourceMappings: replace(model.eventSourceMappings, next.eventSourceMappings),
+    eventBuses: replace(model.eventBuses, next.eventBuses),
+    topics: replace(model.topics, next.topics),
+    topicPolicies: replace(model.topicPolicies, next.topicPolicies),
   };
 }
 

@@ -32,6 +32,8 @@ test('every operation the emulator serves has an authorization rule', () => {
   const missing = [
     ...served.ecs.filter(op => emulator.authorizationRequest('ecs', op, {}) === undefined).map(op => `ecs:${op}`),
     ...served.autoscaling.filter(op => emulator.authorizationRequest('autoscaling', op, new Map()) === undefined).map(op => `autoscaling:${op}`),
+    // EventBridge PutEvents is authorized per entry: the rule's input is one entry.
+    ...served.events.filter(op => emulator.authorizationRequest('events', op, {}) === undefined).map(op => `events:${op}`),
   ];
   expect(missing).toEqual([]);
   expect(served.ecs.length).toBeGreaterThanOrEqual(12);

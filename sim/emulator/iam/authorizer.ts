@@ -13,7 +13,7 @@
  * identity-based policy allows the <action> action`, or `... with an explicit deny in an
  * identity-based policy`. Actions without a resource type leave "on resource" out.
  */
-import { AUTOSCALING_AUTHORIZATION, AuthorizationRequest, AuthorizationScope, ECS_AUTHORIZATION } from './operations';
+import { AUTOSCALING_AUTHORIZATION, AuthorizationRequest, AuthorizationScope, ECS_AUTHORIZATION, EVENTS_AUTHORIZATION } from './operations';
 import { ContextKeys, Decision, evaluate, Policy } from './policy';
 
 /** Who an invocation acts as: a Lambda function's execution role. */
@@ -26,6 +26,9 @@ export interface IamPrincipal {
 }
 
 export type PrincipalResolver = (invocationId: string) => IamPrincipal | undefined;
+
+/** The services whose operations IAM authorizes. */
+export type AuthorizedService = 'ecs' | 'autoscaling' | 'events';
 
 export interface Refusal {
   readonly action: string;
@@ -42,7 +45,7 @@ export class Authorizer {
   constructor(private readonly scope: AuthorizationScope) {}
 
   /** The refusal of a request, or undefined when IAM allows it (or it is not checked). */
-  authorize(invocationId: string | undefined, service: 'ecs' | 'autoscaling', operation: string, input: () => unknown): Refusal | undefined {
+  authorize(invocationId: string | undefined, service: AuthorizedService, operation: string, input: () => unknown): Refusal | undefined {
     if (invocationId === undefined || !this.identify) return undefined;
     const principal = this.identify(invocationId);
     if (!principal) throw new Error(`emulator: a request of invocation ${invocationId} has no known principal`);
@@ -63,10 +66,15 @@ export class Authorizer {
   }
 
   /** The request's action, resources and keys; undefined when the table has no rule for it. */
-  requestOf(service: 'ecs' | 'autoscaling', operation: string, input: () => unknown): AuthorizationRequest | undefined {
+  requestOf(service: AuthorizedService, operation: string, input: () => unknown): AuthorizationRequest | undefined {
     const action = `${service}:${operation}`;
     if (service === 'ecs') {
       const rule = ECS_AUTHORIZATION[operation];
+      return rule && { action, ...rule(asObject(input()), this.scope) };
+    }
+    if (service === 'events') {
+      // PutEvents: `input` is one entry (operations.ts, EVENTS_AUTHORIZATION).
+      const rule = EVENTS_AUTHORIZATION[operation];
       return rule && { action, ...rule(asObject(input()), this.scope) };
     }
     const rule = AUTOSCALING_AUTHORIZATION[operation];

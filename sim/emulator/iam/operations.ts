@@ -16,6 +16,12 @@
  * Calls naming several resources (DescribeContainerInstances, UpdateContainerInstancesState,
  * DescribeTasks, PutAttributes, DeleteAttributes) are authorized for each of them.
  *
+ * - "Actions, resources, and condition keys for Amazon EventBridge": `events:PutEvents` on resource
+ *   type `event-bus` (`arn:aws:events:<region>:<account>:event-bus/<name>`), with the condition keys
+ *   `events:source`, `events:detail-type` and `events:eventBusInvocation` (the reference also lists
+ *   `aws:ResourceTag/${TagKey}`: the emulator's buses have no tags, so it is absent). PutEvents is
+ *   authorized per entry (see EVENTS_AUTHORIZATION): its rule takes one entry, not the request.
+ *
  * Every operation the emulator serves needs an entry: test/sim/iam-operations.test.ts fails for a
  * served operation without one, and the server refuses such a call (counted as denied).
  */
@@ -51,6 +57,7 @@ export interface AuthorizationRequest {
 type Resolved = Omit<AuthorizationRequest, 'action'>;
 export type EcsAuthorizationRule = (input: Json, scope: AuthorizationScope) => Resolved;
 export type AutoScalingAuthorizationRule = (params: ReadonlyMap<string, string>, scope: AuthorizationScope) => Resolved;
+export type EventsAuthorizationRule = (input: Json, scope: AuthorizationScope) => Resolved;
 
 /** The ARNs an ECS request is about, built the way ECS builds them from names and ids. */
 class EcsRequest {
@@ -157,4 +164,33 @@ export const AUTOSCALING_AUTHORIZATION: Readonly<Record<string, AutoScalingAutho
     const instanceId = params.get('InstanceId');
     return instanceId === undefined ? undefined : scope.groupOfInstance(instanceId);
   }),
+};
+
+/** The default bus when an entry names none (PutEventsRequestEntry, EventBusName: "If you omit this, the default event bus is used"). */
+export const DEFAULT_EVENT_BUS = 'default';
+
+/** The ARN of the bus an entry's `EventBusName` names (a name or an ARN; none: the default bus). */
+export function eventBusArn(eventBusName: unknown, scope: Pick<AuthorizationScope, 'region' | 'accountId'>): string {
+  const name = typeof eventBusName === 'string' && eventBusName !== '' ? eventBusName : DEFAULT_EVENT_BUS;
+  return name.startsWith('arn:') ? name : `arn:aws:events:${scope.region}:${scope.accountId}:event-bus/${name}`;
+}
+
+/**
+ * EventBridge authorizes PutEvents entry by entry: each result entry carries its own
+ * `AccessDeniedException`, `NotAuthorizedForSourceException` or `NotAuthorizedForDetailTypeException`
+ * (API reference, PutEventsResultEntry), and "if an individual entry within a request fails,
+ * EventBridge continues processing the rest of the entries" (user guide, "Sending events with
+ * PutEvents", Handling failures). So the rule's input is one entry: its bus is the resource, its
+ * `Source` and `DetailType` are `events:source` and `events:detail-type` (absent from the context
+ * when the entry has none), and `events:eventBusInvocation` is false (the event comes from the API,
+ * not from another bus: "Filters access by whether the event was generated via API or cross-account
+ * bus invocation").
+ */
+export const EVENTS_AUTHORIZATION: Readonly<Record<string, EventsAuthorizationRule>> = {
+  PutEvents: (entry, scope) => {
+    const context: Record<string, string> = { 'events:eventBusInvocation': 'false' };
+    if (typeof entry.Source === 'string') context['events:source'] = entry.Source;
+    if (typeof entry.DetailType === 'string') context['events:detail-type'] = entry.DetailType;
+    return { resources: [eventBusArn(entry.EventBusName, scope)], context, namesResource: true };
+  },
 };
