@@ -25,7 +25,9 @@ export const NOTHING_TRIED: Tried = { draining: new Set(), record: new Set(), he
 /** What was tried, with more tried since: a new value, the earlier one left as it was. */
 export function alsoTried(
   tried: Tried,
-  more: { readonly draining?: readonly string[]; readonly record?: readonly string[]; readonly heartbeat?: boolean; readonly stopped?: readonly string[] },
+  more: {
+    readonly draining?: readonly string[]; readonly record?: readonly string[]; readonly heartbeat?: boolean; readonly stopped?: readonly string[];
+  },
 ): Tried {
   return {
     draining: more.draining === undefined ? tried.draining : new Set([...tried.draining, ...more.draining]),

@@ -407,7 +407,8 @@ describe('the stop time (stopTasksBeforeDeadline)', () => {
 
   test('stops what still runs on a DRAINING registration once the deadline is that close', () => {
     expect(planTermination({ ...terminating(recordedWith(10)), registrationsComplete: true }, NOW, STOPPING).stopTasks).toEqual(['arn:ci/a']);
-    expect(planTermination({ ...terminating(recordedWith(3, { runningTasksCount: 0, pendingTasksCount: 2 })), registrationsComplete: true }, NOW, STOPPING))
+    const pendingOnly = terminating(recordedWith(3, { runningTasksCount: 0, pendingTasksCount: 2 }));
+    expect(planTermination(pendingOnly, NOW, STOPPING))
       .toMatchObject({ outcome: 'draining', stopTasks: ['arn:ci/a'] });
   });
 
