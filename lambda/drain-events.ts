@@ -58,7 +58,9 @@ export interface DrainEventEntry {
 export function drainEvent(transition: Transition, view: InstanceView, plan: InstancePlan, config: ControllerConfig, now: number): DrainEventEntry {
   const registrations = view.containerInstances.filter(ci => ci.status !== 'INACTIVE');
   const notStopped = registrations.every(ci => ci.tasksNotStopped !== undefined) ? registrations.flatMap(ci => ci.tasksNotStopped!) : undefined;
-  const startedAt = plan.drainStartedAt ?? now;
+  // To the second, as the drain record keeps them: every event of one drain shows the same times.
+  const seconds = (ms: number) => Math.floor(ms / 1000) * 1000;
+  const startedAt = seconds(plan.drainStartedAt ?? now);
   const detail: DrainEventDetail = {
     drainId: `${view.instanceId}:${Math.floor(startedAt / 1000)}`,
     cluster: config.clusterName,
@@ -67,7 +69,7 @@ export function drainEvent(transition: Transition, view: InstanceView, plan: Ins
     lifecycleState: view.lifecycleState,
     containerInstanceArns: registrations.map(ci => ci.containerInstanceArn),
     startedAt: new Date(startedAt).toISOString(),
-    deadline: plan.deadline === undefined ? undefined : new Date(plan.deadline).toISOString(),
+    deadline: plan.deadline === undefined ? undefined : new Date(seconds(plan.deadline)).toISOString(),
     tasksLeft: {
       running: sum(registrations.map(ci => ci.runningTasksCount)),
       pending: sum(registrations.map(ci => ci.pendingTasksCount)),

@@ -1,6 +1,7 @@
 /**
  * The example app: a VPC, an ECS cluster with an Auto Scaling group of container instances
- * behind a capacity provider, a load-balanced service, and the drain hook.
+ * behind a capacity provider, a load-balanced service, and the drain hook, whose drain events go to
+ * a topic (all of them) and whose drains that need an operator go to another.
  *
  * It compiles and synthesizes across the peer-dependency range (aws-cdk-lib 2.120.0 and newer;
  * test/compat/ checks the floor).
@@ -14,12 +15,18 @@ import {
   aws_ec2 as ec2,
   aws_ecs as ecs,
   aws_elasticloadbalancingv2 as elbv2,
+  aws_events_targets as targets,
+  aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EcsDrainHook, EcsDrainHookProps } from '../src';
 import { acknowledgeOn } from '../src/nag-acknowledgements';
 
 export const EXAMPLE_STACK_NAME = 'EcsDrainHookExample';
+/** The topic every drain event of the example goes to (a consumer's own tooling would read it). */
+export const DRAIN_EVENTS_TOPIC = `${EXAMPLE_STACK_NAME}-drain-events`;
+/** The topic the example's operators are told on (forced drains, drains without record). */
+export const OPERATORS_TOPIC = `${EXAMPLE_STACK_NAME}-operators`;
 
 /** Options of the example stack that tests vary. */
 export interface ExampleStackProps extends StackProps {
@@ -75,12 +82,16 @@ export class ExampleStack extends Stack {
       deregistrationDelay: Duration.seconds(300),
     });
 
+    const operators = new sns.Topic(this, 'Operators', { topicName: OPERATORS_TOPIC, enforceSSL: true });
     this.drainHook = new EcsDrainHook(this, 'DrainHook', {
       cluster: this.cluster,
       autoScalingGroups: [this.autoScalingGroup],
       drainTimeout: Duration.hours(1),
+      notificationTopic: operators,
       ...props.drainHook,
     });
+    const drainEvents = new sns.Topic(this, 'DrainEvents', { topicName: DRAIN_EVENTS_TOPIC, enforceSSL: true });
+    this.drainHook.onDrainEvent('AllDrainEvents', { target: new targets.SnsTopic(drainEvents) });
 
     // cdk-nag (AwsSolutions, v2 and v3) findings on the example's own resources, which only
     // stand in for a user's cluster here; the drain hook acknowledges its own findings itself.
@@ -98,6 +109,7 @@ export class ExampleStack extends Stack {
     exampleOnly(taskDefinition, 'AwsSolutions-ECS7', 'nginx placeholder container; logging is the user\'s choice.');
     exampleOnly(loadBalancer, 'AwsSolutions-ELB2', 'no access-log bucket for a placeholder load balancer.');
     exampleOnly(loadBalancer, 'AwsSolutions-EC23', 'a public HTTP load balancer is open to the internet by design.');
+    for (const topic of [operators, drainEvents]) exampleOnly(topic, 'AwsSolutions-SNS2', 'drain events carry no secrets; a KMS key is the user\'s choice.');
   }
 }
 
