@@ -380,6 +380,11 @@ export class EcsDrainHook extends Construct {
    * and why; `detail.drainId` is the same for every event of one drain (delivery is at least once).
    *
    * @example
+   * import { aws_events_targets as targets, aws_sns as sns } from 'aws-cdk-lib';
+   * import { DrainEventType, EcsDrainHook } from 'cdk-ecs-drain-hook';
+   *
+   * declare const drain: EcsDrainHook;
+   * declare const topic: sns.ITopic;
    * drain.onDrainEvent('Forced', { eventTypes: [DrainEventType.FORCED], target: new targets.SnsTopic(topic) });
    */
   public onDrainEvent(id: string, options: OnDrainEventOptions = {}): events.Rule {
