@@ -41,9 +41,6 @@ export interface OnDrainEventOptions extends events.OnEventOptions {
 /** The events an operator must act on: a drain forced, or one without the record that bounds it. */
 export const NOTIFIED_EVENT_TYPES: readonly DrainEventType[] = [DrainEventType.FORCED, DrainEventType.WITHOUT_RECORD];
 
-/** The source of every drain event. */
-export const DRAIN_EVENT_SOURCE = DRAIN_EVENT.SOURCE;
-
 /**
  * A rule on `eventBus` matching the drain events of `clusterName` (their `detail.cluster`), of the
  * types given (all by default), with the caller's own pattern merged in as `Rule.addEventPattern`

@@ -338,14 +338,7 @@ export class Simulation {
     }
     const decision = this.sqs.authorize(delivery.queueArn, { kind: 'service', service: 'events.amazonaws.com' }, 'sqs:SendMessage',
       { 'aws:SourceArn': delivery.ruleArn, 'aws:SourceAccount': SIM_ACCOUNT });
-    if (decision !== 'allow') {
-      return {
-        ok: false,
-        errorCode: 'NO_PERMISSIONS',
-        retriable: false,
-        errorMessage: `events.amazonaws.com is not authorized to perform: sqs:SendMessage on resource: ${delivery.queueArn}`,
-      };
-    }
+    if (decision !== 'allow') return notAuthorized('sqs:SendMessage', delivery.queueArn);
     const attributes = Object.fromEntries(Object.entries(delivery.messageAttributes ?? {})
       .map(([name, value]) => [name, { DataType: 'String' as const, StringValue: value }]));
     this.sqs.sendMessage(delivery.queueArn, delivery.body, { senderId: EVENTBRIDGE_SENDER_ID, messageAttributes: attributes });
@@ -359,14 +352,7 @@ export class Simulation {
     }
     const decision = this.sns.authorize(delivery.topicArn, { kind: 'service', service: 'events.amazonaws.com' }, 'sns:Publish',
       { 'aws:SourceArn': delivery.ruleArn, 'aws:SourceAccount': SIM_ACCOUNT });
-    if (decision !== 'allow') {
-      return {
-        ok: false,
-        errorCode: 'NO_PERMISSIONS',
-        retriable: false,
-        errorMessage: `events.amazonaws.com is not authorized to perform: sns:Publish on resource: ${delivery.topicArn}`,
-      };
-    }
+    if (decision !== 'allow') return notAuthorized('sns:Publish', delivery.topicArn);
     this.sns.publish(delivery.topicArn, delivery.message, { publisher: 'events.amazonaws.com', sourceArn: delivery.ruleArn });
     return { ok: true };
   }
@@ -442,3 +428,7 @@ function rolesOf(model: CloudModel): Map<string, RoleSpec> {
   return new Map(model.functions.map(fn => [fn.role.arn, fn.role]));
 }
 
+/** A delivery the target's resource policy refused to EventBridge: not retried (EventBridge user guide, "How EventBridge retries delivering events"). */
+function notAuthorized(action: string, resourceArn: string): { ok: false; errorCode: string; retriable: false; errorMessage: string } {
+  return { ok: false, errorCode: 'NO_PERMISSIONS', retriable: false, errorMessage: `events.amazonaws.com is not authorized to perform: ${action} on resource: ${resourceArn}` };
+}
