@@ -53,6 +53,19 @@ const PIPELINE_DEPTH = 3;
  */
 export class PassMemory {
   private readonly notWaitingAt = new Map<string, number>();
+  private knownStopped = new Set<string>();
+
+  /**
+   * Tasks seen STOPPED, which are never described again: STOPPED is a task's last status (ECS
+   * developer guide, "Amazon ECS task lifecycle"), and ECS keeps listing a stopped task for about
+   * an hour, so each pass of a large scale-in would otherwise describe the same stopped tasks of
+   * the cluster-wide listing again. Forgotten all at once past MAX_KNOWN_STOPPED_TASKS (about
+   * 10 MB), which only costs describes.
+   */
+  stoppedTasks(): Set<string> {
+    if (this.knownStopped.size > MAX_KNOWN_STOPPED_TASKS) this.knownStopped = new Set();
+    return this.knownStopped;
+  }
 
   /** A moment at which the instance was seen outside a wait state, if any. */
   seenNotWaiting(instanceId: string): number | undefined {
@@ -68,6 +81,9 @@ export class PassMemory {
     }
   }
 }
+
+/** See PassMemory.stoppedTasks. */
+export const MAX_KNOWN_STOPPED_TASKS = 100_000;
 
 /** An instance with work this pass, and where it goes in the pass (decide/, urgencyOf). */
 interface Item extends Rank {
@@ -91,7 +107,8 @@ export class ReconcilePass {
     const timer = Number.isFinite(hardLimit) ? setTimeout(() => abort.abort(), Math.max(0, hardLimit)) : undefined;
     const api = this.api.bounded(abort.signal);
     const emptySince = new Map<string, number>();
-    const tasks = new ClusterTaskReads(api, this.now, arn => emptySince.get(arn), ms => api.pause(ms), this.readSettleMs ?? READ_SETTLE_MS);
+    const tasks = new ClusterTaskReads(api, this.now, arn => emptySince.get(arn), ms => api.pause(ms),
+      this.readSettleMs ?? READ_SETTLE_MS, this.memory.stoppedTasks());
     try {
       let slowestRoundMs = 0;
       for (let round = 1; ; round++) {
@@ -248,7 +265,6 @@ export const TASK_LISTING_MIN_INTERVAL_MS = 5_000;
  * again for instances it showed still stopping. Tasks seen STOPPED are not described again.
  */
 export class ClusterTaskReads {
-  private readonly stopped = new Set<string>();
   private listing?: { readonly takenAt: number; readonly stopping: StoppingTasks; readonly pages: number };
   private refreshing?: { readonly takenAt: number; readonly done: Promise<void> };
 
@@ -264,6 +280,8 @@ export class ClusterTaskReads {
      * ErrorPolicy.readSettleMs in drainer.ts). 0: taken after it, at any distance.
      */
     private readonly settleMs = 0,
+    /** Tasks seen STOPPED, by this pass or an earlier one (PassMemory.stoppedTasks): not described again. */
+    private readonly stopped: Set<string> = new Set(),
   ) {}
 
   readonly read: TaskReader = async arns => {

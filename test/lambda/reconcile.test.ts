@@ -554,6 +554,22 @@ describe('ClusterTaskReads', () => {
     expect(described()).toBe(61);
   });
 
+  test('tasks seen STOPPED by one pass are not described by the next one of the same environment (PassMemory)', async () => {
+    const { arns, since } = setUp();
+    arns.forEach(arn => since.set(arn, NOW - 1000));
+    const memory = new PassMemory();
+    const pass = (now: number) => new ClusterTaskReads(harness().api, () => now, arn => since.get(arn), async () => {}, 0, memory.stoppedTasks());
+    await pass(NOW).read(arns);
+    expect(described()).toBe(60);
+    const second = await pass(NOW + 60_000).read(arns);
+    expect(listings()).toBe(2);
+    expect(described()).toBe(60);
+    expect([...second.values()].every(tasks => tasks.length === 0)).toBe(true);
+    // a new environment remembers nothing: it describes them again
+    await new ClusterTaskReads(harness().api, () => NOW + 120_000, arn => since.get(arn), async () => {}, 0, new PassMemory().stoppedTasks()).read(arns);
+    expect(described()).toBe(120);
+  });
+
   test('instances fewer than the last cluster-wide listing had pages are listed one by one, their STOPPED tasks not described again', async () => {
     const { arns, clock, since, reads } = setUp(99);
     arns.forEach(arn => since.set(arn, NOW - 1000));
