@@ -16,6 +16,7 @@ import {
   DeleteAttributesCommand,
   DeregisterContainerInstanceCommand,
   DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
   DescribeTasksCommand,
   ECSClient,
   paginateListContainerInstances,
@@ -28,7 +29,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { DrainEventEntry } from './drain-events';
 import { markerOf } from './drain-record';
 import { abortError, isClientError, isClusterNotFound, isGoneRegistration, isItemSpecific, isNoActiveLifecycleAction } from './errors';
-import { ContainerInstanceView, GroupInstance, registrationsByInstance, resourcesReleased, TaskView } from './model';
+import { ContainerInstanceView, GroupInstance, registrationsByInstance, resourcesReleased, ServiceView, TaskView } from './model';
 import { ATTRIBUTE } from '../src/constants';
 
 /** API limits per call (ECS and Auto Scaling API references). */
@@ -49,7 +50,16 @@ export const LIMITS = {
   concurrency: 8,
   /** PutEvents: "1 to 10 entries" per call (EventBridge API reference, PutEvents). */
   putEvents: 10,
+  /** DescribeServices: "You may specify up to 10 services to describe" (ECS API reference). */
+  describeServices: 10,
 };
+
+/**
+ * The words of the service event message ECS sends when it cannot place a task ("service NAME was
+ * unable to place a task because no container instance met all of its requirements": ECS developer
+ * guide, "Amazon ECS service event messages").
+ */
+export const UNABLE_TO_PLACE = 'was unable to place a task';
 
 export interface DrainingFailure {
   readonly arn?: string;
@@ -366,6 +376,44 @@ export class ClusterApi {
   }
 
   /**
+   * Every task not STOPPED of the container instances, those still meant to run and those told to
+   * stop (two listings each, all pages: ListTasks lists one desired status at a time), described.
+   * Tasks seen STOPPED before (`knownStopped`) are not described again.
+   */
+  async tasksLeftOn(containerInstanceArns: readonly string[], knownStopped?: Set<string>): Promise<StoppingTasks> {
+    const taskArns: string[] = [];
+    await forEachLimited(containerInstanceArns.flatMap(arn => [arn, arn]).map((arn, i) => ({ arn, running: i % 2 === 0 })), async ({ arn, running }) => {
+      taskArns.push(...running ? await this.tasksMeantToRun(arn) : (await this.listTasks({ containerInstance: arn })).arns);
+    });
+    return this.stoppingTasksOf(taskArns, containerInstanceArns, knownStopped);
+  }
+
+  /**
+   * The named services of the cluster (DescribeServices, at most 10 a call), with the newest of
+   * their events that reports a task ECS could not place ("unable to place a task": ECS developer
+   * guide, "Amazon ECS service event messages"). A service ECS does not know is left out.
+   */
+  async services(names: readonly string[]): Promise<Map<string, ServiceView>> {
+    const result = new Map<string, ServiceView>();
+    await forEachLimited(chunk([...new Set(names)], LIMITS.describeServices), async batch => {
+      const answer = await this.ecs.send(new DescribeServicesCommand({ cluster: this.cluster, services: batch }), this.options());
+      for (const service of answer.services ?? []) {
+        if (!service.serviceName) continue;
+        // DescribeServices lists a service's events newest first.
+        const failure = (service.events ?? []).find(e => e.message?.includes(UNABLE_TO_PLACE) && e.createdAt !== undefined);
+        result.set(service.serviceName, {
+          name: service.serviceName,
+          schedulingStrategy: service.schedulingStrategy,
+          desiredCount: service.desiredCount,
+          runningCount: service.runningCount,
+          ...failure ? { placementFailure: { at: failure.createdAt!.getTime(), message: failure.message! } } : {},
+        });
+      }
+    });
+    return result;
+  }
+
+  /**
    * Stops a task: ECS sends SIGTERM, waits the task's stop timeout, then SIGKILL, and keeps
    * `reason` as the task's stoppedReason (StopTask reference). A task that has stopped already
    * is answered as stopped.
@@ -458,6 +506,7 @@ export function containerInstanceViewOf(ci: ContainerInstance): ContainerInstanc
     pendingTasksCount: ci.pendingTasksCount ?? 0,
     ...markerOf(ci.attributes?.find(a => a.name === ATTRIBUTE.DRAIN)?.value),
     resourcesReleased: resourcesReleased(ci.registeredResources, ci.remainingResources),
+    ...ci.agentConnected === undefined ? {} : { agentConnected: ci.agentConnected },
   };
 }
 

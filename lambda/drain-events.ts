@@ -7,13 +7,14 @@
  * and what EventBridge did not take is counted (DrainEventsNotPublished) and logged.
  */
 import type { ControllerConfig } from './config';
-import type { InstancePlan, Transition } from './decide';
+import { blocked, causesOf, InstancePlan, Transition, WaitCause, WaitReason, waitSummary } from './decide';
 import type { InstanceView } from './model';
 import { DRAIN_EVENT } from '../src/constants';
 
 /** The detail type of each transition. */
 export const DETAIL_TYPE: Readonly<Record<Transition, string>> = {
   'started': DRAIN_EVENT.STARTED,
+  'waiting': DRAIN_EVENT.WAITING,
   'without-record': DRAIN_EVENT.WITHOUT_RECORD,
   'completed': DRAIN_EVENT.COMPLETED,
   'forced': DRAIN_EVENT.FORCED,
@@ -40,8 +41,14 @@ export interface DrainEventDetail {
     readonly notStoppedByStatus?: Readonly<Record<string, number>>;
     readonly notStoppedByGroup?: Readonly<Record<string, number>>;
   };
-  /** Why, in words an operator can act on (the plan's reason). */
+  /** Why, in words an operator can act on (the plan's reason; for a Waiting event, every cause). */
   readonly reason: string;
+  /** Waiting events: what the drain waits for, most urgent first (decide/, diagnose.ts). */
+  readonly waitReasons?: readonly WaitReason[];
+  /** Waiting events: whether a cause will not resolve itself (an operator must act, or the deadline forces). */
+  readonly blocked?: boolean;
+  /** The causes the drain was last announced waiting for, when it was diagnosed (on every later event, the terminal one included). */
+  readonly waitedFor?: readonly WaitCause[];
 }
 
 /** One entry of a PutEvents call. */
@@ -54,13 +61,16 @@ export interface DrainEventEntry {
   readonly EventBusName?: string;
 }
 
-/** The event of `transition` for the instance as `view` and `plan` show it at `now`. */
-export function drainEvent(transition: Transition, view: InstanceView, plan: InstancePlan, config: ControllerConfig, now: number): DrainEventEntry {
+/** The event of `transition` for the instance as `view` and `plan` show it at `now` (and, for a Waiting event, the diagnosis). */
+export function drainEvent(
+  transition: Transition, view: InstanceView, plan: InstancePlan, config: ControllerConfig, now: number, waitReasons?: readonly WaitReason[],
+): DrainEventEntry {
   const registrations = view.containerInstances.filter(ci => ci.status !== 'INACTIVE');
   const notStopped = registrations.every(ci => ci.tasksNotStopped !== undefined) ? registrations.flatMap(ci => ci.tasksNotStopped!) : undefined;
   // To the second, as the drain record keeps them: every event of one drain shows the same times.
   const seconds = (ms: number) => Math.floor(ms / 1000) * 1000;
   const startedAt = seconds(plan.drainStartedAt ?? now);
+  const waits = registrations.find(ci => ci.record?.waits !== undefined)?.record?.waits;
   const detail: DrainEventDetail = {
     drainId: `${view.instanceId}:${Math.floor(startedAt / 1000)}`,
     cluster: config.clusterName,
@@ -78,7 +88,9 @@ export function drainEvent(transition: Transition, view: InstanceView, plan: Ins
         notStoppedByGroup: countBy(notStopped.map(t => t.group ?? 'unknown')),
       },
     },
-    reason: plan.reason,
+    reason: waitReasons === undefined ? plan.reason : waitSummary(waitReasons),
+    ...waitReasons === undefined ? {} : { waitReasons, blocked: blocked(waitReasons) },
+    ...waits === undefined ? {} : { waitedFor: causesOf(waits) },
   };
   return {
     Source: DRAIN_EVENT.SOURCE,

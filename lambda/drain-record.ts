@@ -3,9 +3,11 @@
  * (ATTRIBUTE.DRAIN), so that any invocation can pick a drain up without a database, and the one
  * place that writes and reads it:
  *
- * - a drain record, `deadline:1795860000 started:1795856400 hook:1795856390`: when the drain is
- *   forced, when it started, and (when known) a moment at or before which the lifecycle hook's
- *   heartbeat timeout last started counting (the action's start or the last heartbeat);
+ * - a drain record, `deadline:1795860000 started:1795856400 hook:1795856390 waits:2`: when the
+ *   drain is forced, when it started, (when known) a moment at or before which the lifecycle
+ *   hook's heartbeat timeout last started counting (the action's start or the last heartbeat),
+ *   and (once diagnosed) the causes it was last published waiting for, as bits (decide/,
+ *   diagnose.ts): a later diagnosis publishes an event only when they change;
  * - a parked marker, `parked:1795859000`: the instance went back to its group's warm pool with
  *   this registration kept (see decide/), so the controller sets it ACTIVE again when the
  *   instance returns to service;
@@ -27,6 +29,8 @@ export interface DrainRecordValue {
    * when not known (the hook may then time out any time: a heartbeat is due at once).
    */
   readonly hookClockFrom?: number;
+  /** The wait causes last published for this drain (decide/, causesMask); undefined before its first diagnosis. */
+  readonly waits?: number;
 }
 
 export type AttributeValue =
@@ -56,7 +60,8 @@ export function markerOf(value: string | undefined): Marker {
 
 export function formatDrainRecord(record: DrainRecordValue): string {
   const hook = record.hookClockFrom === undefined ? '' : ` hook:${seconds(record.hookClockFrom)}`;
-  return `deadline:${seconds(record.deadline)} started:${seconds(record.startedAt)}${hook}`;
+  const waits = record.waits === undefined ? '' : ` waits:${record.waits}`;
+  return `deadline:${seconds(record.deadline)} started:${seconds(record.startedAt)}${hook}${waits}`;
 }
 
 export function formatParked(parkedAt: number): string {
@@ -75,11 +80,14 @@ export function formatReactivated(reactivatedAt: number): string {
 export function parseAttributeValue(value: string | undefined): AttributeValue | undefined {
   if (value === undefined) return undefined;
   const fields = new Map<string, number>();
+  let waits: number | undefined;
   for (const part of value.split(' ')) {
     // Digits only: Number('') is 0 and Number('1e3') is 1000, which would make a damaged
     // record look like a drain whose deadline passed long ago.
     const field = /^([a-z]+):(\d+)$/.exec(part);
     if (!field || fields.has(field[1])) return undefined;
+    // A count, not a time.
+    if (field[1] === 'waits') waits = Number(field[2]);
     fields.set(field[1], Number(field[2]) * 1000);
   }
   const parked = fields.get('parked');
@@ -89,9 +97,12 @@ export function parseAttributeValue(value: string | undefined): AttributeValue |
   const deadline = fields.get('deadline');
   const startedAt = fields.get('started');
   if (deadline === undefined || startedAt === undefined) return undefined;
-  if ([...fields.keys()].some(name => !['deadline', 'started', 'hook', 'registrations'].includes(name))) return undefined;
+  if ([...fields.keys()].some(name => !['deadline', 'started', 'hook', 'waits', 'registrations'].includes(name))) return undefined;
   const hookClockFrom = fields.get('hook');
-  return { kind: 'drain', record: { deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom } } };
+  return {
+    kind: 'drain',
+    record: { deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom }, ...waits === undefined ? {} : { waits } },
+  };
 }
 
 function seconds(ms: number): number {

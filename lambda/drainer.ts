@@ -188,7 +188,7 @@ export class Drainer {
     await this.step(works, w => goesToRelease(w.plan), 'release', ids => this.finish(works, ids));
 
     for (const work of works.all()) this.report(work, tally);
-    await this.publish(works.announced);
+    await publishDrainEvents(this.api, this.telemetry, works.announced);
     return new Map(works.all().map(w => [w.view.instanceId, w.done ?? (w.refused ? 'draining' : w.plan.outcome)]));
   }
 
@@ -478,18 +478,6 @@ export class Drainer {
     works.announced.push(drainEvent(transition, view, plan, this.config, this.now()));
   }
 
-  /** Publishes a run's drain events; what EventBridge did not take is counted and logged, and nothing else happens. */
-  private async publish(entries: readonly DrainEventEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const notPublished = await this.api.putEvents(entries);
-    if (notPublished.length === 0) return;
-    this.telemetry.metric(METRIC.EVENTS_NOT_PUBLISHED, notPublished.length);
-    for (const { entry, errorCode, errorMessage } of notPublished) {
-      const { drainId, ec2InstanceId } = JSON.parse(entry.Detail) as { drainId: string; ec2InstanceId: string };
-      this.telemetry.log('warn', 'could not publish a drain event', { instanceId: ec2InstanceId, drainId, detailType: entry.DetailType, errorCode, errorMessage });
-    }
-  }
-
   private fail(works: Works, id: string, error: unknown, what: string): void {
     const work = works.get(id);
     if (work.done) return;
@@ -547,4 +535,16 @@ function fieldsOf(view: InstanceView): LogFields {
 function firstError(errors: ItemErrors, arns: readonly string[]): unknown {
   for (const arn of arns) if (errors.has(arn)) return errors.get(arn);
   return undefined;
+}
+
+/** Publishes drain events; what EventBridge did not take is counted and logged, and nothing else happens. */
+export async function publishDrainEvents(api: ClusterApi, telemetry: Telemetry, entries: readonly DrainEventEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const notPublished = await api.putEvents(entries);
+  if (notPublished.length === 0) return;
+  telemetry.metric(METRIC.EVENTS_NOT_PUBLISHED, notPublished.length);
+  for (const { entry, errorCode, errorMessage } of notPublished) {
+    const { drainId, ec2InstanceId } = JSON.parse(entry.Detail) as { drainId: string; ec2InstanceId: string };
+    telemetry.log('warn', 'could not publish a drain event', { instanceId: ec2InstanceId, drainId, detailType: entry.DetailType, errorCode, errorMessage });
+  }
 }

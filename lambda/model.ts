@@ -36,8 +36,21 @@ export interface ContainerInstanceView {
    * the resources are not known.
    */
   readonly resourcesReleased?: boolean;
+  /** Whether its ECS agent is connected (ECS API reference, ContainerInstance.agentConnected); undefined when not read. */
+  readonly agentConnected?: boolean;
   /** The instance's tasks whose lastStatus is not STOPPED; undefined while not read. */
   readonly tasksNotStopped?: readonly TaskView[];
+}
+
+/** A service as DescribeServices reports it, reduced to what the diagnosis reads. */
+export interface ServiceView {
+  readonly name: string;
+  /** REPLICA or DAEMON. */
+  readonly schedulingStrategy?: string;
+  readonly desiredCount?: number;
+  readonly runningCount?: number;
+  /** Its newest event (DescribeServices, `events`) reporting that a task could not be placed, if any. */
+  readonly placementFailure?: { readonly at: number; readonly message: string };
 }
 
 /** An EC2 instance as Auto Scaling and ECS report it. */

@@ -21,6 +21,7 @@ import { Drainer, READ_SETTLE_MS, Tally, TaskReader } from './drainer';
 import { isAbort } from './errors';
 import { ContainerInstanceView, InstanceView } from './model';
 import { Telemetry } from './telemetry';
+import { DiagnosisMemory, WaitDiagnosis } from './wait-diagnosis';
 
 /** Instances planned together (each batch shares its reads). */
 export const BATCH_SIZE = 100;
@@ -53,6 +54,8 @@ const PIPELINE_DEPTH = 3;
  */
 export class PassMemory {
   private readonly notWaitingAt = new Map<string, number>();
+  /** When this environment last read why each drain waits (wait-diagnosis.ts). */
+  readonly diagnoses = new DiagnosisMemory();
   private knownStopped = new Set<string>();
 
   /**
@@ -109,16 +112,24 @@ export class ReconcilePass {
     const emptySince = new Map<string, number>();
     const tasks = new ClusterTaskReads(api, this.now, arn => emptySince.get(arn), ms => api.pause(ms),
       this.readSettleMs ?? READ_SETTLE_MS, this.memory.stoppedTasks());
+    let quiet: readonly InstanceView[] = [];
+    let recorded: readonly InstanceView[] = [];
     try {
       let slowestRoundMs = 0;
       for (let round = 1; ; round++) {
         const before = remainingTimeMs();
-        const { waiting, finished } = await this.round(api, tally, remainingTimeMs, tasks, emptySince);
+        const { waiting, finished, quietDrains, recordedDrains } = await this.round(api, tally, remainingTimeMs, tasks, emptySince);
+        quiet = quietDrains;
+        recorded = recordedDrains;
         slowestRoundMs = Math.max(slowestRoundMs, before - remainingTimeMs());
         const timeForAnother = remainingTimeMs() - RESERVED_TIME_MS - slowestRoundMs - ROUND_PAUSE_MS > 0;
         if (!finished || waiting < ROUNDS_FROM_WAITING || !timeForAnother) break;
         this.telemetry.log('debug', 'reconcile pass goes round again', { round, waiting });
         await new Promise(resolve => setTimeout(resolve, ROUND_PAUSE_MS));
+      }
+      // Why drains wait, with the time the drains left: never before their work.
+      if (remainingTimeMs() > RESERVED_TIME_MS + FIRST_BATCH_ESTIMATE_MS) {
+        await new WaitDiagnosis(this.config, this.telemetry, this.now, this.memory.diagnoses, this.memory.stoppedTasks()).run(api, quiet, recorded);
       }
     } finally {
       if (timer !== undefined) clearTimeout(timer);
@@ -128,17 +139,17 @@ export class ReconcilePass {
   /** One look at everything: returns how many instances wait in the hook, and whether all their work was done. */
   private async round(
     api: ClusterApi, tally: Tally, remainingTimeMs: () => number, tasks: ClusterTaskReads, emptySince: Map<string, number>,
-  ): Promise<{ waiting: number; finished: boolean }> {
-    let collected: { items: Item[]; waiting: number };
+  ): Promise<{ waiting: number; finished: boolean; quietDrains: readonly InstanceView[]; recordedDrains: readonly InstanceView[] }> {
+    let collected: { items: Item[]; waiting: number; quietDrains: InstanceView[]; recordedDrains: InstanceView[] };
     try {
       collected = await this.collect(api, emptySince);
     } catch (error) {
       if (!isAbort(error)) throw error;
       this.telemetry.log('warn', 'reconcile pass ran out of time reading the groups and the cluster; the next pass starts again');
-      return { waiting: 0, finished: false };
+      return { waiting: 0, finished: false, quietDrains: [], recordedDrains: [] };
     }
-    const { items, waiting } = collected;
-    if (items.length === 0) return { waiting, finished: true };
+    const { items, waiting, quietDrains, recordedDrains } = collected;
+    if (items.length === 0) return { waiting, finished: true, quietDrains, recordedDrains };
     items.sort((a, b) => a.urgency - b.urgency || a.order - b.order);
 
     // A deregistration refused right after the last task stopped is asked again in this round.
@@ -169,7 +180,7 @@ export class ReconcilePass {
         this.telemetry.log('warn', 'reconcile pass ran out of time; the next pass continues with the most urgent first', {
           deferred: left.length, firstDeferred: Urgency[left[0].urgency],
         });
-        return { waiting, finished: false };
+        return { waiting, finished: false, quietDrains, recordedDrains };
       }
       tick();
       const before = remainingTimeMs();
@@ -184,15 +195,16 @@ export class ReconcilePass {
       inFlight.add(batch);
     }
     await Promise.all(inFlight);
-    return { waiting, finished: true };
+    return { waiting, finished: true, quietDrains, recordedDrains };
   }
 
   /**
    * The instances with work to do, from the groups' instances and the cluster's DRAINING
    * registrations. An instance whose known registrations still run tasks, and whose drain is
-   * recorded with no deadline or heartbeat due, needs nothing this pass.
+   * recorded with no deadline or heartbeat due, needs nothing this pass: such quiet drains are
+   * returned too, for the diagnosis of why they wait.
    */
-  private async collect(api: ClusterApi, emptySince: Map<string, number>): Promise<{ items: Item[]; waiting: number }> {
+  private async collect(api: ClusterApi, emptySince: Map<string, number>): Promise<{ items: Item[]; waiting: number; quietDrains: InstanceView[]; recordedDrains: InstanceView[] }> {
     const readAt = this.now();
     const instances = await api.instancesOfGroups([...this.config.autoScalingGroupNames]);
     const byId = new Map(instances.map(i => [i.instanceId, i]));
@@ -224,6 +236,8 @@ export class ReconcilePass {
 
     const now = this.now();
     const items: Item[] = [];
+    const quietDrains: InstanceView[] = [];
+    const recordedDrains: InstanceView[] = [];
     const rotation = Math.floor(now / 60_000);
     for (const instance of [...waiting, ...parkedBack.map(id => byId.get(id)!)]) {
       // Only the registrations the DRAINING (or marked) listing found: a lookup by instance id completes them when the plan needs it.
@@ -235,11 +249,14 @@ export class ReconcilePass {
         hookClockFrom: this.memory.seenNotWaiting(instance.instanceId),
       };
       const rank = urgencyOf(view, planTermination(view, now, this.config), now, rotation);
+      const recorded = WAIT_STATES[instance.lifecycleState] !== undefined && view.containerInstances.some(ci => ci.record !== undefined);
+      if (recorded) recordedDrains.push(view);
       if (rank) items.push({ view, ...rank });
+      else if (recorded) quietDrains.push(view);
     }
     // Seen before the groups were read: an action that is not waiting yet starts later than this.
     this.memory.observe(instances, readAt);
-    return { items, waiting: waiting.length };
+    return { items, waiting: waiting.length, quietDrains, recordedDrains };
   }
 }
 

@@ -22,7 +22,8 @@ export type MetricName =
   | typeof METRIC.DRAIN_DURATION
   | typeof METRIC.DRAINS_WITHOUT_RECORD
   | typeof METRIC.ERRORS
-  | typeof METRIC.EVENTS_NOT_PUBLISHED;
+  | typeof METRIC.EVENTS_NOT_PUBLISHED
+  | typeof METRIC.DRAINS_BLOCKED;
 
 export class Telemetry {
   constructor(

@@ -25,6 +25,8 @@ export const ENV = {
   EVENT_BUS_NAME: 'DRAIN_EVENT_BUS_NAME',
   /** Seconds before a drain's deadline at which the tasks still running are stopped; unset: never. */
   STOP_TASKS_BEFORE_DEADLINE_SECONDS: 'DRAIN_STOP_TASKS_BEFORE_DEADLINE_SECONDS',
+  /** Seconds a drain waits before the reconcile pass reads why it waits, and between two such reads. */
+  DIAGNOSE_DRAINS_AFTER_SECONDS: 'DRAIN_DIAGNOSE_DRAINS_AFTER_SECONDS',
 } as const;
 
 /**
@@ -71,6 +73,8 @@ export const METRIC = {
   ERRORS: 'Errors',
   /** Drain events EventBridge did not take (a failed call, or an entry it refused). */
   EVENTS_NOT_PUBLISHED: 'DrainEventsNotPublished',
+  /** Drains waiting for a cause that will not resolve itself (a standalone task, a replacement ECS cannot place, an agent disconnected), each reconcile pass. */
+  DRAINS_BLOCKED: 'DrainsBlocked',
 } as const;
 
 /**
@@ -81,6 +85,7 @@ export const METRIC = {
 export const DRAIN_EVENT = {
   SOURCE: 'cdk-ecs-drain-hook',
   STARTED: 'ECS Drain Started',
+  WAITING: 'ECS Drain Waiting',
   COMPLETED: 'ECS Drain Completed',
   FORCED: 'ECS Drain Forced',
   PARKED: 'ECS Drain Parked',

@@ -9,3 +9,4 @@ export * from './refine';
 export * from './urgency';
 export * from './wake';
 export * from './transitions';
+export * from './diagnose';

@@ -157,7 +157,9 @@ export function planTermination(view: InstanceView, now: number, config: Control
   // Each known start of the hook's clock is at or before its latest restart, so the latest of them is too.
   const clocks = [...records.map(r => r.hookClockFrom), view.hookClockFrom].filter((t): t is number => t !== undefined);
   const hookClockFrom = clocks.length > 0 ? Math.max(...clocks) : undefined;
-  const value: DrainRecordValue = { deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom } };
+  // The causes last published go to a registration that joins the drain, so that it is not announced waiting again.
+  const waits = records.find(r => r.waits !== undefined)?.waits;
+  const value: DrainRecordValue = { deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom }, ...waits === undefined ? {} : { waits } };
   const unrecorded = drainable.filter(ci => ci.record === undefined).map(ci => ci.containerInstanceArn);
   const common = {
     ...NOTHING,

@@ -6,7 +6,7 @@
 import type { InstancePlan } from './plan';
 
 /** The transitions of a drain that are published. */
-export type Transition = 'started' | 'without-record' | 'completed' | 'forced' | 'parked';
+export type Transition = 'started' | 'waiting' | 'without-record' | 'completed' | 'forced' | 'parked';
 
 /**
  * The start of a drain, from its record write: started when this write made the instance's first
@@ -31,4 +31,13 @@ export function terminalTransition(plan: InstancePlan, completion: 'completed' |
   if (plan.outcome === 'forced') return 'forced';
   if (plan.outcome === 'drained') return plan.park.length > 0 ? 'parked' : 'completed';
   return undefined;
+}
+
+/**
+ * A diagnosis of a waiting drain (diagnose.ts) is announced when its causes differ from those its
+ * record kept, once the record holds the new ones: a pass that could not write them announces
+ * nothing, and the next diagnosis tries again.
+ */
+export function waitingTransition(diagnosis: { readonly recordedWaits?: number; readonly waits: number; readonly written: boolean }): Transition | undefined {
+  return diagnosis.written && diagnosis.waits !== diagnosis.recordedWaits ? 'waiting' : undefined;
 }

@@ -27,6 +27,13 @@ describe('formatDrainRecord', () => {
     });
   });
 
+  test('keeps the causes a drain was last announced waiting for (waits), and reads records without them', () => {
+    const record = { deadline: 10_000, startedAt: 5_000, hookClockFrom: 4_000, waits: 6 };
+    expect(formatDrainRecord(record)).toBe('deadline:10 started:5 hook:4 waits:6');
+    expect(parseAttributeValue('deadline:10 started:5 hook:4 waits:6')).toEqual({ kind: 'drain', record });
+    expect(parseAttributeValue('deadline:10 started:5 waits:x')).toBeUndefined();
+  });
+
   test('round-trips through parseAttributeValue (at second precision)', () => {
     const record = { deadline: 1_795_860_000_000, startedAt: 1_795_856_400_000, hookClockFrom: 1_795_856_000_000 };
     expect(parseAttributeValue(formatDrainRecord(record))).toEqual({ kind: 'drain', record });

@@ -52,6 +52,7 @@ export const CONFIG: ControllerConfig = {
   forceDeregisterOnTimeout: true,
   drainOnSpotInterruption: true,
   metricsNamespace: NAMESPACE,
+  diagnoseDrainsAfterSeconds: 600,
 };
 
 export const ecsMock = mockClient(ECSClient);
