@@ -382,7 +382,8 @@ export class ClusterApi {
    */
   async tasksLeftOn(containerInstanceArns: readonly string[], knownStopped?: Set<string>): Promise<StoppingTasks> {
     const taskArns: string[] = [];
-    await forEachLimited(containerInstanceArns.flatMap(arn => [arn, arn]).map((arn, i) => ({ arn, running: i % 2 === 0 })), async ({ arn, running }) => {
+    const listings = containerInstanceArns.flatMap(arn => [{ arn, running: true }, { arn, running: false }]);
+    await forEachLimited(listings, async ({ arn, running }) => {
       taskArns.push(...running ? await this.tasksMeantToRun(arn) : (await this.listTasks({ containerInstance: arn })).arns);
     });
     return this.stoppingTasksOf(taskArns, containerInstanceArns, knownStopped);

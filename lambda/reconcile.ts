@@ -204,7 +204,9 @@ export class ReconcilePass {
    * recorded with no deadline or heartbeat due, needs nothing this pass: such quiet drains are
    * returned too, for the diagnosis of why they wait.
    */
-  private async collect(api: ClusterApi, emptySince: Map<string, number>): Promise<{ items: Item[]; waiting: number; quietDrains: InstanceView[]; recordedDrains: InstanceView[] }> {
+  private async collect(api: ClusterApi, emptySince: Map<string, number>): Promise<{
+    items: Item[]; waiting: number; quietDrains: InstanceView[]; recordedDrains: InstanceView[];
+  }> {
     const readAt = this.now();
     const instances = await api.instancesOfGroups([...this.config.autoScalingGroupNames]);
     const byId = new Map(instances.map(i => [i.instanceId, i]));

@@ -110,7 +110,8 @@ export class WaitDiagnosis {
       this.memory.diagnosed(view.instanceId, now);
       const read: InstanceView = {
         ...view,
-        containerInstances: view.containerInstances.map(ci => (tasks.has(ci.containerInstanceArn) ? { ...ci, tasksNotStopped: tasks.get(ci.containerInstanceArn) } : ci)),
+        containerInstances: view.containerInstances.map(ci => (tasks.has(ci.containerInstanceArn)
+          ? { ...ci, tasksNotStopped: tasks.get(ci.containerInstanceArn) } : ci)),
       };
       const reasons = diagnoseWait(read.containerInstances, services, startOf(view)!);
       result.set(view.instanceId, reasons);

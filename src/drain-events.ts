@@ -15,6 +15,12 @@ import { DRAIN_EVENT } from './constants';
 export enum DrainEventType {
   /** The controller set the instance's registrations DRAINING and recorded the drain. */
   STARTED = 'ECS Drain Started',
+  /**
+   * A drain that has waited `diagnoseDrainsAfter` waits for other causes than it was last
+   * announced waiting for (`detail.waitReasons`); `detail.blocked` is true when one will not
+   * resolve itself (a standalone task, a replacement ECS cannot place, a disconnected agent).
+   */
+  WAITING = 'ECS Drain Waiting',
   /** Every task stopped: the registrations were deregistered and the lifecycle action completed. */
   COMPLETED = 'ECS Drain Completed',
   /** The deadline passed: the registrations were deregistered with force (unless turned off) and the action completed. */
@@ -69,14 +75,15 @@ export function drainEventRule(
  * The notification of an operator: the drain events that need one, as a few readable lines
  * (an input transformer: EventBridge user guide, "Transforming target input").
  */
-export function notificationTarget(topic: sns.ITopic): events.IRuleTarget {
+export function notificationTarget(topic: sns.ITopic, moment: 'ended' | 'waiting' = 'ended'): events.IRuleTarget {
   const field = (path: string) => events.EventField.fromPath(`$.detail.${path}`);
+  const counted = moment === 'waiting' ? 'Tasks counted now' : 'Tasks counted when it ended';
   return new targets.SnsTopic(topic, {
     message: events.RuleTargetInput.fromMultilineText([
       `${events.EventField.detailType}: instance ${field('ec2InstanceId')} of group ${field('autoScalingGroupName')}, cluster ${field('cluster')}`,
       `Why: ${field('reason')}`,
       `Drain ${field('drainId')} started ${field('startedAt')}, deadline ${field('deadline')}`,
-      `Tasks counted when it ended: ${field('tasksLeft.running')} running, ${field('tasksLeft.pending')} pending`,
+      `${counted}: ${field('tasksLeft.running')} running, ${field('tasksLeft.pending')} pending`,
     ].join('\n')),
   });
 }

@@ -37,6 +37,10 @@ export class DrainMetrics {
     return this.metric(METRIC.DRAINS_WITHOUT_RECORD, { statistic: 'Sum', ...props });
   }
 
+  public drainsBlocked(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.DRAINS_BLOCKED, { statistic: 'Maximum', ...props });
+  }
+
   public errors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.ERRORS, { statistic: 'Sum', ...props });
   }
@@ -73,7 +77,7 @@ export interface DrainMonitoringSources {
   readonly drainTimeout: Duration;
 }
 
-/** The alarms of `createAlarms`, in `scope` (the drain hook): failed invocations, dead letters, forced drains. */
+/** The alarms of `createAlarms`, in `scope` (the drain hook): failed invocations, dead letters, forced drains, blocked drains. */
 export function createDrainAlarms(scope: Construct, sources: DrainMonitoringSources): cloudwatch.Alarm[] {
   const { metrics, controller, reconciler, deadLetterQueue, drainTimeout } = sources;
   const period = Duration.minutes(5);
@@ -105,6 +109,14 @@ export function createDrainAlarms(scope: Construct, sources: DrainMonitoringSour
       alarmDescription: `A drain of ${scope.node.path} reached its ${inHoursAndMinutes(drainTimeout.toSeconds())} timeout and was forced.`,
       metric: metrics.drainsForced({ period }),
     }),
+    new cloudwatch.Alarm(scope, 'BlockedDrainsAlarm', {
+      ...atLeastOnce,
+      // Two periods: a standalone task that ends on its own a minute later is not worth a page.
+      evaluationPeriods: 2,
+      alarmDescription: `A drain of ${scope.node.path} waits for a cause that will not resolve itself `
+        + '(a standalone task, a replacement ECS cannot place, a disconnected agent): see its ECS Drain Waiting event or the controller\'s "drain waits" log.',
+      metric: metrics.drainsBlocked({ period }),
+    }),
   ];
 }
 
@@ -116,6 +128,7 @@ export function createDrainDashboard(scope: Construct, sources: DrainMonitoringS
     new cloudwatch.GraphWidget({
       title: 'Drains',
       left: [metrics.drainsStarted(), metrics.drainsCompleted(), metrics.drainsForced()],
+      right: [metrics.drainsBlocked()],
     }),
     new cloudwatch.GraphWidget({ title: 'Drain duration (seconds)', left: [metrics.drainDuration()] }),
     new cloudwatch.GraphWidget({

@@ -7,7 +7,7 @@
  * Only this module's exports are public (index.ts).
  */
 import {
-  ArnFormat, Aspects, Duration, Lazy, Names, Stack,
+  ArnFormat, Aspects, Duration, Lazy, Names, Stack, Token,
   aws_autoscaling as autoscaling,
   aws_cloudwatch as cloudwatch,
   aws_ecs as ecs,
@@ -24,11 +24,11 @@ import { Construct, IConstruct } from 'constructs';
 import { CdkDrainHookRemoval } from './cdk-drain-hook-removal';
 import { DRAIN_EVENT, ENV, EVENT, EVENT_MAX_AGE_SECONDS, METRIC } from './constants';
 import { DrainControllerFunction } from './drain-controller-function';
-import { drainEventRule, NOTIFIED_EVENT_TYPES, notificationTarget, OnDrainEventOptions } from './drain-events';
+import { drainEventRule, DrainEventType, NOTIFIED_EVENT_TYPES, notificationTarget, OnDrainEventOptions } from './drain-events';
 import { DrainMetrics, createDrainAlarms, createDrainDashboard } from './drain-monitoring';
 import {
   LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, sameResolvedName, truncate,
-  validateDrainTimeout, validateLifecycleHookName, validateStopTasksBeforeDeadline,
+  validateDiagnoseDrainsAfter, validateDrainTimeout, validateLifecycleHookName, validateStopTasksBeforeDeadline,
 } from './helpers';
 import { acknowledgeNagFindingsAtSynthesis } from './nag-acknowledgements';
 import { warnAboutOtherDrains } from './synthesis-warnings';
@@ -138,6 +138,18 @@ export interface EcsDrainHookProps {
   readonly stopTasksBeforeDeadline?: Duration;
 
   /**
+   * How long a drain waits before the reconcile pass reads why it still waits, and how long
+   * between two such reads of one drain. Each read costs about three ECS reads (its tasks, their
+   * services); a drain of services behind load balancers with ECS's defaults (a 300 s
+   * deregistration delay, a 30 s stop timeout) ends before the default. The reasons go to the
+   * logs, to an `ECS Drain Waiting` event when they change, and to the `DrainsBlocked` metric.
+   * At least 1 minute (the reconcile pass's period) and less than `drainTimeout`.
+   *
+   * @default - 10 minutes (never, with a `drainTimeout` shorter than that)
+   */
+  readonly diagnoseDrainsAfter?: Duration;
+
+  /**
    * The event bus the controller publishes its drain events to (`DrainEventType`: started,
    * completed, forced, parked, without record). Catch them with `onDrainEvent()`. Delivery is at
    * least once: every event of one drain carries the same `detail.drainId`.
@@ -162,6 +174,7 @@ export interface EcsDrainHookProps {
 /** Defaults of `EcsDrainHookProps`, used by the code and quoted by the docs. */
 const DEFAULT_DRAIN_TIMEOUT = Duration.hours(1);
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+const DEFAULT_DIAGNOSE_DRAINS_AFTER = Duration.minutes(10);
 
 const RECONCILE_INTERVAL = Duration.minutes(1);
 /** A batch of events is handled in seconds (plus a few seconds' waits for a refused deregistration). */
@@ -236,6 +249,10 @@ export class EcsDrainHook extends Construct {
     this.lifecycleHookName = props.lifecycleHookName ?? Names.uniqueResourceName(this, { maxLength: LIFECYCLE_HOOK_NAME_MAX_LENGTH, separator: '-' });
     validateLifecycleHookName(this.lifecycleHookName);
     if (props.stopTasksBeforeDeadline) validateStopTasksBeforeDeadline(props.stopTasksBeforeDeadline, this.drainTimeout);
+    if (props.diagnoseDrainsAfter) validateDiagnoseDrainsAfter(props.diagnoseDrainsAfter, this.drainTimeout);
+    // A drain timeout below the default: diagnosed only if it is still waiting at its deadline, i.e. never.
+    const diagnoseDrainsAfter = props.diagnoseDrainsAfter ?? (Token.isUnresolved(this.drainTimeout.toSeconds())
+      || this.drainTimeout.toSeconds() >= DEFAULT_DIAGNOSE_DRAINS_AFTER.toSeconds() ? DEFAULT_DIAGNOSE_DRAINS_AFTER : this.drainTimeout);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -267,6 +284,7 @@ export class EcsDrainHook extends Construct {
         [ENV.METRICS_NAMESPACE]: METRIC.DEFAULT_NAMESPACE,
         ...props.eventBus ? { [ENV.EVENT_BUS_NAME]: props.eventBus.eventBusArn } : {},
         ...props.stopTasksBeforeDeadline ? { [ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS]: props.stopTasksBeforeDeadline.toSeconds().toString() } : {},
+        [ENV.DIAGNOSE_DRAINS_AFTER_SECONDS]: diagnoseDrainsAfter.toSeconds().toString(),
       },
     };
     const controller = new DrainControllerFunction(this, 'Controller', {
@@ -331,6 +349,13 @@ export class EcsDrainHook extends Construct {
         description: `Tells ${props.notificationTopic.node.path} of the drains of ${this.node.path} an operator must act on`,
         eventTypes: [...NOTIFIED_EVENT_TYPES],
         target: notificationTarget(props.notificationTopic),
+      });
+      // A drain waiting for a cause that will not resolve itself: only those Waiting events.
+      this.onDrainEvent('BlockedDrainNotifications', {
+        description: `Tells ${props.notificationTopic.node.path} of the drains of ${this.node.path} blocked by a cause an operator must remove`,
+        eventTypes: [DrainEventType.WAITING],
+        eventPattern: { detail: { blocked: [true] } },
+        target: notificationTarget(props.notificationTopic, 'waiting'),
       });
     }
     const monitored = { metrics: this.metrics, controller, reconciler, deadLetterQueue: this.deadLetterQueue, drainTimeout: this.drainTimeout };
@@ -443,6 +468,18 @@ export class EcsDrainHook extends Construct {
   }
 
   /**
+   * Drains waiting for a cause that will not resolve itself (a standalone task, a service's
+   * replacement ECS cannot place, a disconnected agent), as each reconcile pass counts them; the
+   * drains are diagnosed once they have waited `diagnoseDrainsAfter`.
+   *
+   * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
+   * metric's only dimension, the cluster's name, is set for you.
+   */
+  public metricDrainsBlocked(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.drainsBlocked(props);
+  }
+
+  /**
    * AWS calls or events the controller could not handle.
    *
    * @param props options such as period, statistic and label. `dimensionsMap` is refused: the
@@ -453,7 +490,7 @@ export class EcsDrainHook extends Construct {
   }
 
   /** arn:…:ecs:…:RESOURCE/CLUSTER/*: every container instance or task of this cluster. */
-  private clusterScopedArn(resource: 'container-instance' | 'task'): string {
+  private clusterScopedArn(resource: 'container-instance' | 'task' | 'service'): string {
     return Stack.of(this).formatArn({
       service: 'ecs',
       resource,
@@ -490,6 +527,13 @@ export class EcsDrainHook extends Construct {
       sid: 'ReadTasksOfTheCluster',
       actions: ['ecs:DescribeTasks'],
       resources: [clusterScoped('task')],
+    }));
+    controller.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ReadServicesOfTheCluster',
+      // Why a drain waits: the services of its tasks (their events, their scheduling strategy).
+      // DescribeServices takes the service as its resource (Service Authorization Reference, ECS).
+      actions: ['ecs:DescribeServices'],
+      resources: [this.clusterScopedArn('service')],
     }));
     controller.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ListAndDeregisterInTheCluster',

@@ -53,6 +53,17 @@ export function validateStopTasksBeforeDeadline(before: Duration, drainTimeout: 
   }
 }
 
+/** `diagnoseDrainsAfter`: at least the reconcile pass's period, and within the drain. */
+export function validateDiagnoseDrainsAfter(after: Duration, drainTimeout: Duration): void {
+  const seconds = after.toSeconds();
+  const timeout = drainTimeout.toSeconds();
+  if (Token.isUnresolved(seconds) || Token.isUnresolved(timeout)) return;
+  if (seconds < 60) throw new Error(`diagnoseDrainsAfter must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
+  if (seconds >= timeout) {
+    throw new Error(`diagnoseDrainsAfter must be less than drainTimeout (${inHoursAndMinutes(timeout)}); got ${inHoursAndMinutes(seconds)}`);
+  }
+}
+
 /**
  * The hook's heartbeat timeout: the drain timeout plus the completion margin, so a drain within
  * two hours needs no heartbeat at all; longer drains get the maximum and the controller sends

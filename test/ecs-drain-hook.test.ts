@@ -455,11 +455,20 @@ describe('EcsDrainHook', () => {
       expect(drain.dashboard).toBeUndefined();
     });
 
-    test('createAlarms: failed invocations, dead-letter queue depth and forced drains', () => {
+    test('createAlarms: failed invocations, dead-letter queue depth, forced drains and blocked drains', () => {
       const f = fixture();
       const drain = hook(f, { createAlarms: true });
       const template = Template.fromStack(f.stack);
-      expect(drain.alarms).toHaveLength(3);
+      expect(drain.alarms).toHaveLength(4);
+      // Blocked for two periods in a row: a standalone task ending on its own a minute later pages nobody
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'EcsDrainHook',
+        MetricName: 'DrainsBlocked',
+        Statistic: 'Maximum',
+        EvaluationPeriods: 2,
+        Threshold: 1,
+        Dimensions: [{ Name: 'ClusterName', Value: { Ref: Match.stringLikeRegexp('^Cluster') } }],
+      });
       // Errors of both functions, summed
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Threshold: 1,
@@ -482,7 +491,7 @@ describe('EcsDrainHook', () => {
       const pager = new sns.Topic(f.stack, 'Pager');
       drain.alarms.forEach(alarm => alarm.addAlarmAction(new cloudwatchActions.SnsAction(pager)));
       const alarms = Object.values(Template.fromStack(f.stack).findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(3);
+      expect(alarms).toHaveLength(4);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Pager/) }]);
     });
 
@@ -533,6 +542,40 @@ describe('EcsDrainHook', () => {
     ])('refuses %s before a drain timeout of %s', (before, drainTimeout, message) => {
       const f = fixture();
       expect(() => hook(f, { stopTasksBeforeDeadline: before, drainTimeout })).toThrow(message);
+    });
+  });
+
+  describe('diagnoseDrainsAfter', () => {
+    const variables = (f: Fixture) => Object.values(Template.fromStack(f.stack).findResources('AWS::Lambda::Function'))
+      .map((fn: any) => fn.Properties.Environment.Variables[ENV.DIAGNOSE_DRAINS_AFTER_SECONDS]);
+
+    test('tells both functions (10 minutes by default, the drain timeout when that is shorter), and lets the controller read the cluster\'s services only', () => {
+      const f = fixture();
+      hook(f);
+      expect(variables(f)).toEqual(['600', '600']);
+      const statements = Object.entries(Template.fromStack(f.stack).findResources('AWS::IAM::Policy'))
+        .filter(([id]) => id.startsWith('DrainController'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+        .filter((st: any) => [st.Action].flat().includes('ecs:DescribeServices'));
+      expect(statements).toEqual([{
+        Sid: 'ReadServicesOfTheCluster',
+        Effect: 'Allow',
+        Action: 'ecs:DescribeServices',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-west-1:111111111111:service/', { Ref: expect.stringMatching(/^Cluster/) }, '/*']] },
+      }]);
+      const short = fixture();
+      hook(short, { drainTimeout: Duration.minutes(5) });
+      expect(variables(short)).toEqual(['300', '300']);
+      const chosen = fixture();
+      hook(chosen, { diagnoseDrainsAfter: Duration.minutes(2) });
+      expect(variables(chosen)).toEqual(['120', '120']);
+    });
+
+    test.each([
+      [Duration.seconds(30), Duration.hours(1), /diagnoseDrainsAfter must be at least 1 minute; got 30 seconds/],
+      [Duration.hours(1), Duration.hours(1), /diagnoseDrainsAfter must be less than drainTimeout \(1 hour\); got 1 hour/],
+    ])('refuses %s with a drain timeout of %s', (after, drainTimeout, message) => {
+      expect(() => hook(fixture(), { diagnoseDrainsAfter: after, drainTimeout })).toThrow(message);
     });
   });
 
@@ -605,14 +648,19 @@ describe('EcsDrainHook', () => {
       expect(new Set(Object.values(DrainEventType))).toEqual(new Set(Object.entries(DRAIN_EVENT).filter(([k]) => k !== 'SOURCE').map(([, v]) => v)));
     });
 
-    test('notificationTopic: forced drains and drains without record reach the topic as readable lines, and EventBridge may publish to it', () => {
+    test('notificationTopic: forced drains, drains without record and blocked drains reach the topic as readable lines, and EventBridge may publish to it', () => {
       const f = fixture();
       const topic = new sns.Topic(f.stack, 'Topic');
       hook(f, { notificationTopic: topic });
       const template = Template.fromStack(f.stack);
       const rules = Object.values(template.findResources('AWS::Events::Rule'))
         .filter((r: any) => r.Properties.EventPattern?.source?.[0] === DRAIN_EVENT.SOURCE) as any[];
-      expect(rules).toHaveLength(1);
+      expect(rules).toHaveLength(2);
+      // Waiting events only when a cause will not resolve itself
+      expect(rules[1].Properties.EventPattern).toEqual({
+        'source': [DRAIN_EVENT.SOURCE], 'detail-type': ['ECS Drain Waiting'], 'detail': { cluster: [{ Ref: expect.stringMatching(/^Cluster/) }], blocked: [true] },
+      });
+      expect(rules[1].Properties.Targets[0].InputTransformer.InputTemplate).toContain('Tasks counted now');
       expect(rules[0].Properties.EventPattern['detail-type']).toEqual(['ECS Drain Forced', 'ECS Drain Without Record']);
       const [target] = rules[0].Properties.Targets;
       expect(target.Arn).toEqual({ Ref: expect.stringMatching(/^Topic/) });
@@ -638,6 +686,7 @@ describe('EcsDrainHook', () => {
       ['metricDrainsForced', 'DrainsForced', 'Sum'],
       ['metricDrainDuration', 'DrainDuration', 'Maximum'],
       ['metricDrainsWithoutRecord', 'DrainsWithoutRecord', 'Sum'],
+      ['metricDrainsBlocked', 'DrainsBlocked', 'Maximum'],
       ['metricErrors', 'Errors', 'Sum'],
     ] as const)('%s reads %s in the controller\'s namespace by cluster', (method, metricName, statistic) => {
       const f = fixture();

@@ -59,10 +59,10 @@ describe('the example app (test/integ.drain-hook.ts)', () => {
   });
 
   test('five triggers: lifecycle actions of the hook, DRAINING container instances, stopped tasks, a one-minute schedule, Spot warnings', () => {
-    // And the two rules on the drain events: every event to a topic, forced drains to the operators.
-    template.resourceCountIs('AWS::Events::Rule', 7);
+    // And the three rules on the drain events: every event to a topic; forced and blocked drains to the operators.
+    template.resourceCountIs('AWS::Events::Rule', 8);
     const drainEventRules = Object.values(template.findResources('AWS::Events::Rule')).filter((r: any) => r.Properties.EventPattern?.source?.[0] === DRAIN_EVENT.SOURCE);
-    expect(drainEventRules).toHaveLength(2);
+    expect(drainEventRules).toHaveLength(3);
     const groupName = resolve(stack.autoScalingGroup.autoScalingGroupName);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ detail: { AutoScalingGroupName: [groupName], LifecycleHookName: [stack.drainHook.lifecycleHookName] } }),

@@ -148,12 +148,12 @@ export function blocked(reasons: readonly WaitReason[]): boolean {
 
 /** The causes as the bits a drain record keeps (DrainRecordValue.waits): 0 for none. */
 export function causesMask(causes: readonly WaitCause[]): number {
-  return causes.reduce((mask, cause) => mask | (1 << WAIT_CAUSES.indexOf(cause)), 0);
+  return [...new Set(causes)].reduce((mask, cause) => mask + 2 ** WAIT_CAUSES.indexOf(cause), 0);
 }
 
 /** The causes of a mask a drain record kept. */
 export function causesOf(mask: number): WaitCause[] {
-  return WAIT_CAUSES.filter((_, bit) => (mask & (1 << bit)) !== 0);
+  return WAIT_CAUSES.filter((_, bit) => Math.floor(mask / 2 ** bit) % 2 === 1);
 }
 
 /** Whether a mask holds a cause that will not resolve itself. */

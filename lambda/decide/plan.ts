@@ -159,7 +159,9 @@ export function planTermination(view: InstanceView, now: number, config: Control
   const hookClockFrom = clocks.length > 0 ? Math.max(...clocks) : undefined;
   // The causes last published go to a registration that joins the drain, so that it is not announced waiting again.
   const waits = records.find(r => r.waits !== undefined)?.waits;
-  const value: DrainRecordValue = { deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom }, ...waits === undefined ? {} : { waits } };
+  const value: DrainRecordValue = {
+    deadline, startedAt, ...hookClockFrom === undefined ? {} : { hookClockFrom }, ...waits === undefined ? {} : { waits },
+  };
   const unrecorded = drainable.filter(ci => ci.record === undefined).map(ci => ci.containerInstanceArn);
   const common = {
     ...NOTHING,

@@ -38,6 +38,8 @@ export function terminalTransition(plan: InstancePlan, completion: 'completed' |
  * record kept, once the record holds the new ones: a pass that could not write them announces
  * nothing, and the next diagnosis tries again.
  */
-export function waitingTransition(diagnosis: { readonly recordedWaits?: number; readonly waits: number; readonly written: boolean }): Transition | undefined {
+export function waitingTransition(diagnosis: {
+  readonly recordedWaits?: number; readonly waits: number; readonly written: boolean;
+}): Transition | undefined {
   return diagnosis.written && diagnosis.waits !== diagnosis.recordedWaits ? 'waiting' : undefined;
 }

@@ -566,7 +566,8 @@ describe('ClusterTaskReads', () => {
     expect(described()).toBe(60);
     expect([...second.values()].every(tasks => tasks.length === 0)).toBe(true);
     // a new environment remembers nothing: it describes them again
-    await new ClusterTaskReads(harness().api, () => NOW + 120_000, arn => since.get(arn), async () => {}, 0, new PassMemory().stoppedTasks()).read(arns);
+    const fresh = new ClusterTaskReads(harness().api, () => NOW + 120_000, arn => since.get(arn), async () => {}, 0, new PassMemory().stoppedTasks());
+    await fresh.read(arns);
     expect(described()).toBe(120);
   });
 
