@@ -4,12 +4,12 @@
  * fails never changing a drain's outcome.
  */
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { ECSClient, ListTasksCommand, PutAttributesCommand } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  autoScalingMock, CLUSTER, ciArn, CONFIG, containerInstanceEvent, drainRecord, GROUP, INSTANCE, lifecycleEvent, NOW, parkedMarker, queueBatch,
-  scheduledEvent, stageWorld, taskArn,
+  autoScalingMock, CLUSTER, ciArn, CONFIG, containerInstanceEvent, drainRecord, drainRecordValue, ecsMock, GROUP, INSTANCE, lifecycleEvent, NOW,
+  parkedMarker, queueBatch, scheduledEvent, stageWorld, taskArn,
 } from './fixtures';
 import { ClusterApi } from '../../lambda/aws';
 import type { ControllerConfig } from '../../lambda/config';
@@ -141,6 +141,62 @@ describe('a drain announced', () => {
     await publishingController().controller.handle(scheduledEvent());
     expect(autoScalingMock.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(1);
     expect(published()).toEqual([]);
+  });
+});
+
+describe('a drain waiting', () => {
+  /** A recorded drain of `startedSecondsAgo`, its registration running one standalone task (DRAINING does not stop it). */
+  function stageStandalone(startedSecondsAgo: number) {
+    stageWorld({
+      instances: [TERMINATING],
+      containerInstances: [{ arn: CI, ec2InstanceId: INSTANCE, status: 'DRAINING', running: 1, attributes: drainRecord(startedSecondsAgo) }],
+    });
+  }
+  const recorded = () => ecsMock.commandCalls(PutAttributesCommand).flatMap(c => c.args[0].input.attributes ?? []).map(a => a.value);
+
+  test('longer than diagnoseDrainsAfter: the reconcile pass says why, once, in an event, its record and DrainsBlocked', async () => {
+    stageStandalone(660);
+    const first = publishingController();
+    await first.controller.handle(scheduledEvent());
+    const entries = published();
+    expect(entries.map(e => e.DetailType)).toEqual([DRAIN_EVENT.WAITING]);
+    const detail = detailOf(entries[0]);
+    expect(detail).toMatchObject({
+      drainId: `${INSTANCE}:${NOW / 1000 - 660}`,
+      blocked: true,
+      waitReasons: [{ cause: 'standalone-task', resolvesItself: false, tasks: 1, groups: ['family:standalone'] }],
+      waitedFor: ['standalone-task'],
+      tasksLeft: { running: 1, pending: 0, notStoppedByStatus: { RUNNING: 1 }, notStoppedByGroup: { 'family:standalone': 1 } },
+    });
+    expect(detail.reason).toMatch(/^waiting: 1 standalone task\(s\) \(family:standalone\): draining does not stop them/);
+    expect(recorded()).toEqual([`${drainRecordValue(NOW / 1000 - 660 + CONFIG.drainTimeoutSeconds, NOW / 1000 - 660, NOW / 1000 - 660)} waits:2`]);
+    const blocked = first.lines().filter(l => l._aws !== undefined && METRIC.DRAINS_BLOCKED in l).map(l => l[METRIC.DRAINS_BLOCKED]);
+    expect(blocked).toEqual([1]);
+    expect(first.lines().find(l => l.message === 'drain waits')).toMatchObject({ instanceId: INSTANCE, blocked: true });
+
+    // A new environment diagnoses it again: the same causes, so no event and no write
+    await publishingController().controller.handle(scheduledEvent());
+    expect(published()).toHaveLength(1);
+    expect(recorded()).toHaveLength(1);
+  });
+
+  test('not before diagnoseDrainsAfter: no task read, no event, DrainsBlocked 0', async () => {
+    stageStandalone(540);
+    const run = publishingController();
+    await run.controller.handle(scheduledEvent());
+    expect(published()).toEqual([]);
+    expect(ecsMock.commandCalls(ListTasksCommand)).toEqual([]);
+    expect(run.lines().filter(l => l._aws !== undefined && METRIC.DRAINS_BLOCKED in l).map(l => l[METRIC.DRAINS_BLOCKED])).toEqual([0]);
+  });
+
+  test('a read that fails leaves the drain as it was: no event, nothing written, the drain goes on', async () => {
+    stageStandalone(660);
+    ecsMock.on(ListTasksCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const run = publishingController();
+    await run.controller.handle(scheduledEvent());
+    expect(published()).toEqual([]);
+    expect(recorded()).toEqual([]);
+    expect(run.lines().find(l => l.message === 'could not read why drains wait; a later pass tries again')).toBeDefined();
   });
 });
 
