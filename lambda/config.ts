@@ -18,9 +18,6 @@ export interface ControllerConfig {
   readonly diagnoseDrainsAfterSeconds: number;
 }
 
-/** The default of diagnoseDrainsAfterSeconds (the construct's `diagnoseDrainsAfter`). */
-export const DEFAULT_DIAGNOSE_DRAINS_AFTER_SECONDS = 600;
-
 /** Reads and checks the configuration; a missing or malformed variable is a deployment bug. */
 export function readConfig(env: NodeJS.ProcessEnv): ControllerConfig {
   const required = (name: string): string => {
@@ -60,7 +57,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ControllerConfig {
     metricsNamespace: required(ENV.METRICS_NAMESPACE),
     eventBusName: env[ENV.EVENT_BUS_NAME] || undefined,
     stopTasksBeforeDeadlineSeconds: env[ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS] ? positiveNumber(ENV.STOP_TASKS_BEFORE_DEADLINE_SECONDS) : undefined,
-    diagnoseDrainsAfterSeconds: env[ENV.DIAGNOSE_DRAINS_AFTER_SECONDS]
-      ? positiveNumber(ENV.DIAGNOSE_DRAINS_AFTER_SECONDS) : DEFAULT_DIAGNOSE_DRAINS_AFTER_SECONDS,
+    diagnoseDrainsAfterSeconds: positiveNumber(ENV.DIAGNOSE_DRAINS_AFTER_SECONDS),
   };
 }

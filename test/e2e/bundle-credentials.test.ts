@@ -30,6 +30,7 @@ function invokeBundle(credentials: boolean): string {
     [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: 'true',
     [ENV.DRAIN_ON_SPOT_INTERRUPTION]: 'true',
     [ENV.METRICS_NAMESPACE]: 'N',
+    [ENV.DIAGNOSE_DRAINS_AFTER_SECONDS]: '600',
     AWS_REGION: 'us-east-1',
     // Nothing listens on port 9 of loopback: a call that gets as far as sending is refused there.
     AWS_ENDPOINT_URL_ECS: 'http://127.0.0.1:9',

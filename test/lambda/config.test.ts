@@ -15,6 +15,7 @@ function validEnv(): Record<string, string> {
     [ENV.DRAIN_ON_SPOT_INTERRUPTION]: 'false',
     [ENV.METRICS_NAMESPACE]: 'EcsDrainHook',
     [ENV.EVENT_BUS_NAME]: 'drains',
+    [ENV.DIAGNOSE_DRAINS_AFTER_SECONDS]: '600',
   };
 }
 
@@ -33,6 +34,7 @@ describe('readConfig', () => {
       drainOnSpotInterruption: false,
       metricsNamespace: 'EcsDrainHook',
       eventBusName: 'drains',
+      diagnoseDrainsAfterSeconds: 600,
     });
   });
 
@@ -62,6 +64,7 @@ describe('readConfig', () => {
     [ENV.DRAIN_TIMEOUT_SECONDS, '-5'],
     [ENV.HEARTBEAT_TIMEOUT_SECONDS, 'Infinity'],
     [ENV.HEARTBEAT_TIMEOUT_SECONDS, ' '],
+    [ENV.DIAGNOSE_DRAINS_AFTER_SECONDS, '0'],
     [ENV.FORCE_DEREGISTER_ON_TIMEOUT, 'yes'],
     [ENV.DRAIN_ON_SPOT_INTERRUPTION, 'TRUE'],
     [ENV.AUTO_SCALING_GROUP_NAMES, '"asg-a"'],

@@ -15,6 +15,7 @@ const ENVIRONMENT = {
   [ENV.FORCE_DEREGISTER_ON_TIMEOUT]: 'true',
   [ENV.DRAIN_ON_SPOT_INTERRUPTION]: 'true',
   [ENV.METRICS_NAMESPACE]: 'EcsDrainHook',
+  [ENV.DIAGNOSE_DRAINS_AFTER_SECONDS]: '600',
 };
 
 type Entrypoint = typeof import('../../lambda/drain-controller.lambda');
