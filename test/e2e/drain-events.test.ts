@@ -55,13 +55,19 @@ test('a drain that ends on its own: Started, then Completed, one drain id, nothi
   expect(operators).toEqual([]);
 }, 180_000);
 
-test('a drain held by a job that never ends: Started, then Forced at the deadline, and the operators told in words', async () => {
+test('a drain held by a job that never ends: Started, Waiting (blocked by a standalone task) after 10 minutes, then Forced at the deadline, and the operators told in words', async () => {
   const { terminated, caught, operators } = await scaleInOne(synthesizeExample({ drainHook: { drainTimeout: Duration.minutes(20) } }), true);
-  expect(caught.map(c => c.detailType)).toEqual([DRAIN_EVENT.STARTED, DRAIN_EVENT.FORCED]);
-  const forced = caught[1].detail;
+  expect(caught.map(c => c.detailType)).toEqual([DRAIN_EVENT.STARTED, DRAIN_EVENT.WAITING, DRAIN_EVENT.FORCED]);
+  const waiting = caught[1].detail;
+  expect(waiting).toMatchObject({ ec2InstanceId: terminated, blocked: true, drainId: caught[0].detail.drainId });
+  expect(waiting.waitReasons?.map(r => r.cause)).toContain('standalone-task');
+  const forced = caught[2].detail;
   expect(forced).toMatchObject({ ec2InstanceId: terminated, tasksLeft: { running: 1 } });
   expect(forced.reason).toMatch(/deadline .* passed/);
-  expect(operators).toHaveLength(1);
-  expect(operators[0]).toContain(`${DRAIN_EVENT.FORCED}: instance ${terminated} of group`);
-  expect(operators[0]).toContain('Tasks counted when it ended: 1 running, 0 pending');
+  expect(forced.waitedFor).toContain('standalone-task');
+  expect(operators).toHaveLength(2);
+  expect(operators[0]).toContain(`${DRAIN_EVENT.WAITING}: instance ${terminated} of group`);
+  expect(operators[0]).toContain('Tasks counted now');
+  expect(operators[1]).toContain(`${DRAIN_EVENT.FORCED}: instance ${terminated} of group`);
+  expect(operators[1]).toContain('Tasks counted when it ended: 1 running, 0 pending');
 }, 180_000);
