@@ -13,7 +13,8 @@
 import { ClusterApi } from './aws';
 import type { ControllerConfig } from './config';
 import {
-  causesMask, diagnoseWait, diagnosisDue, keepsRegistration, maskBlocked, planTermination, serviceOf, WAIT_STATES, waitingTransition, WaitReason,
+  causesMask, diagnoseWait, diagnosisDue, isDrainable, keepsRegistration, maskBlocked, planTermination, serviceOf, WAIT_STATES, waitingTransition,
+  WaitReason,
 } from './decide';
 import { drainEvent, DrainEventEntry } from './drain-events';
 import { formatDrainRecord } from './drain-record';
@@ -50,9 +51,9 @@ function startOf(view: InstanceView): number | undefined {
   return starts.length > 0 ? Math.min(...starts) : undefined;
 }
 
-/** Whether the drain's registrations kept a cause that will not resolve itself. */
-function recordedBlocked(view: InstanceView): boolean {
-  return maskBlocked(view.containerInstances.find(ci => ci.record?.waits !== undefined)?.record?.waits);
+/** The causes the drain's records kept (every registration of one drain keeps the same). */
+function recordedWaits(view: InstanceView): number | undefined {
+  return view.containerInstances.find(ci => ci.record?.waits !== undefined)?.record?.waits;
 }
 
 export class WaitDiagnosis {
@@ -94,18 +95,18 @@ export class WaitDiagnosis {
         this.telemetry.log('warn', 'could not read why drains wait; a later pass tries again', { error: (error as Error).message });
       }
     }
-    const blocked = recorded.filter(v => blockedNow.get(v.instanceId) ?? recordedBlocked(v)).length;
+    const blocked = recorded.filter(v => blockedNow.get(v.instanceId) ?? maskBlocked(recordedWaits(v))).length;
     this.telemetry.metric(METRIC.DRAINS_BLOCKED, blocked);
   }
 
   private async diagnose(api: ClusterApi, due: readonly InstanceView[], now: number): Promise<Map<string, WaitReason[]>> {
-    const drainable = (v: InstanceView) => v.containerInstances.filter(ci => ci.status === 'ACTIVE' || ci.status === 'DRAINING');
-    const tasks = await api.tasksLeftOn(due.flatMap(v => drainable(v).map(ci => ci.containerInstanceArn)), this.stoppedTasks);
+    const registrations = due.flatMap(v => v.containerInstances.filter(isDrainable).map(ci => ci.containerInstanceArn));
+    const tasks = await api.tasksLeftOn(registrations, this.stoppedTasks);
     const names = [...tasks.values()].flat().map(serviceOf).filter((n): n is string => n !== undefined);
     const services: Map<string, ServiceView> = names.length > 0 ? await api.services(names) : new Map();
 
     const result = new Map<string, WaitReason[]>();
-    const changed: { view: InstanceView; reasons: WaitReason[]; waits: number; recordedWaits?: number }[] = [];
+    const changed: { view: InstanceView; reasons: WaitReason[]; waits: number; before?: number }[] = [];
     for (const view of due) {
       this.memory.diagnosed(view.instanceId, now);
       const read: InstanceView = {
@@ -116,11 +117,11 @@ export class WaitDiagnosis {
       const reasons = diagnoseWait(read.containerInstances, services, startOf(view)!);
       result.set(view.instanceId, reasons);
       const waits = causesMask(reasons.map(r => r.cause));
-      const recordedWaits = view.containerInstances.find(ci => ci.record?.waits !== undefined)?.record?.waits;
+      const recorded = recordedWaits(view);
       this.telemetry.log('info', 'drain waits', {
         instanceId: view.instanceId, groupName: view.groupName, blocked: reasons.some(r => !r.resolvesItself), reasons: reasons.map(r => r.text),
       });
-      if (waits !== recordedWaits) changed.push({ view: read, reasons, waits, recordedWaits });
+      if (waits !== recorded) changed.push({ view: read, reasons, waits, before: recorded });
     }
     // The record keeps the causes announced; deadline, start and hook clock are written as read.
     // A heartbeat written meanwhile by another run may be overwritten with the older hook clock:
@@ -130,9 +131,9 @@ export class WaitDiagnosis {
       .map(ci => ({ containerInstanceArn: ci.containerInstanceArn, value: formatDrainRecord({ ...ci.record!, waits }) })));
     const errors = writes.length > 0 ? await api.putDrainAttributes(writes) : new Map();
     const entries: DrainEventEntry[] = [];
-    for (const { view, reasons, waits, recordedWaits } of changed) {
+    for (const { view, reasons, waits, before } of changed) {
       const written = view.containerInstances.filter(ci => ci.record !== undefined).every(ci => !errors.has(ci.containerInstanceArn));
-      const transition = waitingTransition({ recordedWaits, waits, written });
+      const transition = waitingTransition({ recordedWaits: before, waits, written });
       if (transition === undefined) continue;
       const announced: InstanceView = {
         ...view, containerInstances: view.containerInstances.map(ci => (ci.record ? { ...ci, record: { ...ci.record, waits } } : ci)),

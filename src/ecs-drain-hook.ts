@@ -28,7 +28,7 @@ import { drainEventRule, DrainEventType, NOTIFIED_EVENT_TYPES, notificationTarge
 import { DrainMetrics, createDrainAlarms, createDrainDashboard } from './drain-monitoring';
 import {
   LIFECYCLE_HOOK_NAME_MAX_LENGTH, describeGroup, groupKey, heartbeatTimeoutFor, sameResolvedName, truncate,
-  validateDiagnoseDrainsAfter, validateDrainTimeout, validateLifecycleHookName, validateStopTasksBeforeDeadline,
+  validateDrainTimeout, validateLifecycleHookName, validateWithinDrain,
 } from './helpers';
 import { acknowledgeNagFindingsAtSynthesis } from './nag-acknowledgements';
 import { warnAboutOtherDrains } from './synthesis-warnings';
@@ -248,8 +248,8 @@ export class EcsDrainHook extends Construct {
     this.heartbeatTimeout = heartbeatTimeoutFor(this.drainTimeout);
     this.lifecycleHookName = props.lifecycleHookName ?? Names.uniqueResourceName(this, { maxLength: LIFECYCLE_HOOK_NAME_MAX_LENGTH, separator: '-' });
     validateLifecycleHookName(this.lifecycleHookName);
-    if (props.stopTasksBeforeDeadline) validateStopTasksBeforeDeadline(props.stopTasksBeforeDeadline, this.drainTimeout);
-    if (props.diagnoseDrainsAfter) validateDiagnoseDrainsAfter(props.diagnoseDrainsAfter, this.drainTimeout);
+    if (props.stopTasksBeforeDeadline) validateWithinDrain('stopTasksBeforeDeadline', props.stopTasksBeforeDeadline, this.drainTimeout);
+    if (props.diagnoseDrainsAfter) validateWithinDrain('diagnoseDrainsAfter', props.diagnoseDrainsAfter, this.drainTimeout);
     // A drain timeout below the default: diagnosed only if it is still waiting at its deadline, i.e. never.
     const diagnoseDrainsAfter = props.diagnoseDrainsAfter ?? (Token.isUnresolved(this.drainTimeout.toSeconds())
       || this.drainTimeout.toSeconds() >= DEFAULT_DIAGNOSE_DRAINS_AFTER.toSeconds() ? DEFAULT_DIAGNOSE_DRAINS_AFTER : this.drainTimeout);

@@ -42,25 +42,18 @@ export function validateDrainTimeout(drainTimeout: Duration): void {
   }
 }
 
-/** stopTasksBeforeDeadline: at least a minute, and less than the drain timeout (else every drain would stop its tasks at once). */
-export function validateStopTasksBeforeDeadline(before: Duration, drainTimeout: Duration): void {
-  const seconds = before.toSeconds();
+/**
+ * A duration measured within a drain (`stopTasksBeforeDeadline`, `diagnoseDrainsAfter`): at least
+ * a minute (the reconcile pass's period), and less than the drain timeout (else it would act on
+ * every drain at once, or never).
+ */
+export function validateWithinDrain(propName: string, duration: Duration, drainTimeout: Duration): void {
+  const seconds = duration.toSeconds();
   const timeout = drainTimeout.toSeconds();
   if (Token.isUnresolved(seconds) || Token.isUnresolved(timeout)) return;
-  if (seconds < 60) throw new Error(`stopTasksBeforeDeadline must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
+  if (seconds < 60) throw new Error(`${propName} must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
   if (seconds >= timeout) {
-    throw new Error(`stopTasksBeforeDeadline must be less than drainTimeout (${inHoursAndMinutes(timeout)}); got ${inHoursAndMinutes(seconds)}`);
-  }
-}
-
-/** `diagnoseDrainsAfter`: at least the reconcile pass's period, and within the drain. */
-export function validateDiagnoseDrainsAfter(after: Duration, drainTimeout: Duration): void {
-  const seconds = after.toSeconds();
-  const timeout = drainTimeout.toSeconds();
-  if (Token.isUnresolved(seconds) || Token.isUnresolved(timeout)) return;
-  if (seconds < 60) throw new Error(`diagnoseDrainsAfter must be at least 1 minute; got ${inHoursAndMinutes(seconds)}`);
-  if (seconds >= timeout) {
-    throw new Error(`diagnoseDrainsAfter must be less than drainTimeout (${inHoursAndMinutes(timeout)}); got ${inHoursAndMinutes(seconds)}`);
+    throw new Error(`${propName} must be less than drainTimeout (${inHoursAndMinutes(timeout)}); got ${inHoursAndMinutes(seconds)}`);
   }
 }
 

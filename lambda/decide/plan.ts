@@ -53,6 +53,11 @@ const IN_SERVICE_STATES = new Set(['Pending', 'Pending:Wait', 'Pending:Proceed',
 
 /** Statuses of a registration that can run tasks (ECS API reference, ContainerInstance.status). */
 const DRAINABLE = new Set(['ACTIVE', 'DRAINING']);
+
+/** Whether a registration can run tasks (ACTIVE or DRAINING). */
+export function isDrainable(ci: Pick<ContainerInstanceView, 'status'>): boolean {
+  return DRAINABLE.has(ci.status);
+}
 export type Outcome =
   /** The instance is not the controller's to touch. */
   | 'left-alone'
