@@ -29,6 +29,12 @@ export const ECS_THROTTLING_GROUPS: Record<string, GroupSpec> = {
     refillPerSecond: 20,
     operations: ['DescribeContainerInstances', 'DescribeTasks', 'ListAttributes', 'ListContainerInstances', 'ListTasks'],
   },
+  // "Service read" actions of the same page: bucket 100, refill 20 per second.
+  'service-read': {
+    capacity: 100,
+    refillPerSecond: 20,
+    operations: ['DescribeServices', 'ListServices'],
+  },
   'cluster-resource-modify': {
     capacity: 100,
     refillPerSecond: 40,
