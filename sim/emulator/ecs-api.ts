@@ -8,7 +8,7 @@ import { BackgroundChurn } from './background-churn';
 import { customAttributeCount, MAX_CUSTOM_ATTRIBUTES, validateAttribute } from './ecs-attributes';
 import { containerOf, EcsWorld, LATEST_AGENT_VERSION, resources, versionInfo } from './ecs-world';
 import { ApiError, ecsErrors } from './errors';
-import { AnyTask, Cluster, ContainerInstance } from './model';
+import { AnyTask, Cluster, ContainerInstance, Service } from './model';
 import { decodePageToken, encodePageToken } from './paging';
 import { ContainerInstanceView, StaleReads, TaskView } from './stale-reads';
 import { EcsStaleReadOperation } from './unkind';
@@ -42,6 +42,7 @@ export class EcsApi {
     PutAttributes: (i, c) => this.putAttributes(i, c),
     DeleteAttributes: (i, c) => this.deleteAttributes(i, c),
     ListAttributes: i => this.listAttributes(i),
+    DescribeServices: i => this.describeServices(i),
   };
 
   constructor(
@@ -288,6 +289,29 @@ export class EcsApi {
     return { task: this.describeTask(task) };
   }
 
+  // ---- services ---------------------------------------------------------------------------
+
+  /**
+   * ECS API reference, DescribeServices: up to 10 services of one cluster, each by name or ARN;
+   * `include: ['TAGS']` adds their tags (the emulator's services have none). A service the cluster
+   * does not have is a failure with reason MISSING (ECS developer guide, "Amazon ECS API failure
+   * reasons": the specified service wasn't found). Answers for now: the option staleReads does not
+   * cover this operation.
+   */
+  private describeServices(input: Json): Json {
+    const cluster = this.ecs.cluster(input.cluster);
+    const refs = this.requireList(input.services, 'services', 10);
+    const withTags = Array.isArray(input.include) && input.include.includes('TAGS');
+    const services: Json[] = [];
+    const failures: Json[] = [];
+    for (const ref of refs) {
+      const service = typeof ref === 'string' ? this.ecs.findService(cluster, ref) : undefined;
+      if (service) services.push(this.describeService(service, withTags));
+      else failures.push({ arn: this.serviceArn(cluster, String(ref)), reason: 'MISSING' });
+    }
+    return { services, failures };
+  }
+
   // ---- attributes -------------------------------------------------------------------------
 
   /**
@@ -418,6 +442,39 @@ export class EcsApi {
     };
   }
 
+  /**
+   * ECS API reference, Service data type: the fields the emulator models. runningCount and
+   * pendingCount: its tasks in RUNNING and PENDING (tasks told to stop are no longer counted);
+   * desiredCount of a DAEMON service: the tasks its scheduler keeps (one per ACTIVE container
+   * instance with room). `events`: the service event messages, newest first (ServiceEvent).
+   */
+  private describeService(service: Service, withTags: boolean): Json {
+    const o = service.options;
+    let runningCount = 0;
+    let pendingCount = 0;
+    for (const task of service.activeTasks) {
+      if (task.lastStatus === 'RUNNING') runningCount++;
+      else if (task.lastStatus === 'PENDING') pendingCount++;
+    }
+    return {
+      serviceArn: service.arn,
+      serviceName: service.name,
+      clusterArn: service.cluster.arn,
+      status: 'ACTIVE',
+      launchType: 'EC2',
+      schedulingStrategy: o.daemon ? 'DAEMON' : 'REPLICA',
+      desiredCount: o.daemon ? service.activeTasks.size : o.desiredCount,
+      runningCount,
+      pendingCount,
+      // The task definition the service's tasks carry (ecs-world.ts, createTask).
+      taskDefinition: service.arn.replace(/:service\/.*$/, `:task-definition/${service.name}:1`),
+      deploymentConfiguration: { minimumHealthyPercent: o.minimumHealthyPercent, maximumPercent: o.maximumPercent },
+      createdAt: service.createdAt / 1000,
+      events: service.events.map(e => ({ id: e.id, createdAt: e.createdAt / 1000, message: e.message })),
+      ...(withTags ? { tags: [] } : {}),
+    };
+  }
+
   /** The instant a read answers for (option staleReads); undefined: now. */
   private readTime(operation: EcsStaleReadOperation): number | undefined {
     return this.staleReads?.readTime('ecs', operation);
@@ -441,6 +498,11 @@ export class EcsApi {
   private containerInstanceArn(cluster: Cluster, ref: string): string {
     if (ref.startsWith('arn:')) return ref;
     return cluster.arn.replace(/:cluster\/.*$/, `:container-instance/${cluster.name}/${ref}`);
+  }
+
+  private serviceArn(cluster: Cluster, ref: string): string {
+    if (ref.startsWith('arn:')) return ref;
+    return cluster.arn.replace(/:cluster\/.*$/, `:service/${cluster.name}/${ref}`);
   }
 
   /** maxResults 1–100 (default 100), opaque nextToken (ECS API reference, List* actions). */

@@ -46,6 +46,15 @@ const AGENT_UPDATE_STEP_MS = 5_000;
  * names the statuses but not their duration.
  */
 const TRUNK_ATTACHMENT_MS = 20_000;
+/** ECS API reference, Service.events: "A maximum of 100 of the latest events are displayed". */
+export const SERVICE_EVENTS_KEPT = 100;
+/**
+ * ECS developer guide, "Viewing Amazon ECS service event messages": duplicate task placement
+ * messages of the service scheduler are omitted until their cause is resolved or six hours pass;
+ * an unresolved cause then gets another message. The page says so of the events the console shows;
+ * the emulator applies it where the scheduler records them, so DescribeServices shows the same.
+ */
+const DUPLICATE_SERVICE_EVENT_MS = 6 * 60 * 60 * 1000;
 
 /**
  * Which changes of a registration emit "ECS Container Instance State Change" and bump its version
@@ -197,6 +206,8 @@ export class EcsWorld {
   private readonly progressing = new Set<Service>();
   /** The last instant each service found no room for a draining task's replacement (counted once per instant). */
   private readonly unplaceableAt = new Map<Service, number>();
+  /** Service event ids come from a counter, not `random`: recording them changes none of the world's draws. */
+  private serviceEventCount = 0;
 
   constructor(
     private readonly clock: SimClock,
@@ -398,13 +409,17 @@ export class EcsWorld {
             replacing.add(task.service);
           }
         }
-        for (const service of replacing) this.progressDrain(service);
+        for (const service of replacing) {
+          this.progressDrain(service);
+          this.checkSteady(service);
+        }
         this.stopDaemonTasksIfReplicasGone(ci);
       } else {
         // Back to ACTIVE: its tasks need no replacement any more.
         for (const task of ci.tasks) task.service?.replacing.delete(task);
         this.placeDaemonTasks(ci);
         this.rebalanceServices(ci.cluster);
+        for (const service of ci.cluster.services.values()) this.checkSteady(service);
       }
     });
   }
@@ -754,12 +769,16 @@ export class EcsWorld {
         daemon: options.daemon ?? false,
         cpu: options.cpu ?? 256,
         memory: options.memory ?? 512,
-        minimumHealthyPercent: options.minimumHealthyPercent ?? 100,
-        maximumPercent: options.maximumPercent ?? 200,
+        // ECS API reference, DeploymentConfiguration: the defaults are 100 and 200 for REPLICA, 0 and 100 for DAEMON.
+        minimumHealthyPercent: options.minimumHealthyPercent ?? (options.daemon ? 0 : 100),
+        maximumPercent: options.maximumPercent ?? (options.daemon ? 100 : 200),
       },
       activeTasks: new Set(),
       replacing: new Set(),
       healthy: 0,
+      createdAt: this.clock.now(),
+      events: [],
+      steady: false,
     };
     cluster.services.set(service.name, service);
     this.batch(() => {
@@ -767,9 +786,19 @@ export class EcsWorld {
         for (const ci of cluster.containerInstances) this.placeDaemonTasks(ci);
       } else {
         this.ensureServiceTasks(service);
+        this.checkSteady(service);
       }
     });
     return service;
+  }
+
+  /** A service of the cluster by name or ARN (`…:service/CLUSTER/NAME`, or the older `…:service/NAME`); undefined if unknown. */
+  findService(cluster: Cluster, ref: string): Service | undefined {
+    if (!ref.startsWith('arn:')) return cluster.services.get(ref);
+    const arn = /^arn:[^:]+:ecs:([^:]*):([^:]*):service\/(?:([^/]+)\/)?([^/]+)$/.exec(ref);
+    if (!arn || arn[1] !== this.region || arn[2] !== this.accountId) return undefined;
+    if (arn[3] !== undefined && arn[3] !== cluster.name) return undefined;
+    return cluster.services.get(arn[4]);
   }
 
   runStandaloneTask(clusterName: string, containerInstanceArn: string, options: StandaloneTaskOptions = {}): Task {
@@ -995,6 +1024,7 @@ export class EcsWorld {
         service.healthy++;
         // A replacement is healthy (RUNNING, no load balancer health modelled): a draining task may stop.
         if (service.replacing.size > 0) this.progressDrain(service);
+        this.checkSteady(service);
       }
     });
     return task;
@@ -1106,13 +1136,15 @@ export class EcsWorld {
       const o = service.options;
       const minimumHealthy = Math.ceil(o.desiredCount * o.minimumHealthyPercent / 100);
       const maximum = Math.floor(o.desiredCount * o.maximumPercent / 100);
+      let unplaceable = false;
       for (let changed = true; changed;) {
         changed = false;
         const wanted = Math.min(maximum, o.desiredCount + service.replacing.size);
         while (service.activeTasks.size < wanted) {
           const ci = this.choosePlacement(service);
           if (!ci) {
-            this.noteUnplaceable(service);
+            this.noteUnplaceable(service, 'drain');
+            unplaceable = true;
             break;
           }
           this.createServiceTask(ci, service);
@@ -1124,17 +1156,86 @@ export class EcsWorld {
           changed = true;
         }
       }
+      if (!unplaceable) this.placementResolved(service);
     } finally {
       this.progressing.delete(service);
     }
   }
 
-  /** ECS would send a service event ("Draining Amazon ECS container instances"); the emulator counts, once per instant. */
-  private noteUnplaceable(service: Service): void {
+  // ---- service event messages -----------------------------------------------------------------
+
+  /**
+   * A replica service found no container instance for a task it needs: a draining task's
+   * replacement (`drain`: "If there isn't enough container instance capacity, a service event
+   * message will be sent indicating the issue", ECS developer guide, "Draining Amazon ECS container
+   * instances"; also counted in stats, once per instant) or a task short of its desiredCount
+   * (`desired`). Its service event message, unless it repeats the last one within six hours
+   * (DUPLICATE_SERVICE_EVENT_MS).
+   */
+  private noteUnplaceable(service: Service, need: 'drain' | 'desired'): void {
     const now = this.clock.now();
-    if (this.unplaceableAt.get(service) === now) return;
-    this.unplaceableAt.set(service, now);
-    this.options.unkindStats.drainReplacementsUnplaceable++;
+    if (need === 'drain' && this.unplaceableAt.get(service) !== now) {
+      this.unplaceableAt.set(service, now);
+      this.options.unkindStats.drainReplacementsUnplaceable++;
+    }
+    const message = this.unplaceableMessage(service);
+    const cause = service.placementCause;
+    if (cause && cause.message === message && now - cause.at < DUPLICATE_SERVICE_EVENT_MS) return;
+    service.placementCause = { message, at: now };
+    this.recordServiceEvent(service, message);
+  }
+
+  /** Every task the service needed is placed: the cause of its last placement message is resolved. */
+  private placementResolved(service: Service): void {
+    service.placementCause = undefined;
+  }
+
+  /**
+   * ECS developer guide, "Amazon ECS service event messages": "service (service-name) was unable to
+   * place a task because no container instance met all of its requirements." and, when the closest
+   * matching container instance lacks CPU, the same followed by "The closest matching
+   * container-instance container-instance-id has insufficient CPU units available." The page gives
+   * no such follow-up for memory (short memory is one of the causes it lists for the first message),
+   * so a memory shortage gets the first message alone. Which instance ECS takes as the closest match
+   * is not documented: the emulator takes the placeable one with the most CPU left (its placement
+   * order, choosePlacement). No placeable instance at all: the first message alone ("No container
+   * instances were found in your cluster", same page).
+   */
+  private unplaceableMessage(service: Service): string {
+    const message = `service (${service.name}) was unable to place a task because no container instance met all of its requirements.`;
+    let closest: ContainerInstance | undefined;
+    for (const ci of service.cluster.placeable) {
+      const cpuLeft = ci.registeredCpu - ci.usedCpu;
+      const bestLeft = closest ? closest.registeredCpu - closest.usedCpu : -Infinity;
+      if (cpuLeft > bestLeft || (cpuLeft === bestLeft && ci.registrationIndex < closest!.registrationIndex)) closest = ci;
+    }
+    if (closest && closest.registeredCpu - closest.usedCpu < service.options.cpu) {
+      return `${message} The closest matching container-instance ${closest.id} has insufficient CPU units available.`;
+    }
+    return message;
+  }
+
+  /**
+   * ECS developer guide, "Amazon ECS service event messages": "service (service-name) has reached a
+   * steady state." when the service "is healthy and at the desired number of tasks". The emulator
+   * takes that as desiredCount tasks RUNNING, none PENDING or on a DRAINING container instance
+   * awaiting replacement (the conditions of TaskSet.stabilityStatus, ECS API reference), and records
+   * it when the service becomes steady. The page adds that the scheduler reports the status
+   * periodically; the period is not documented, so no repeat is promised. Replica services only.
+   */
+  private checkSteady(service: Service): void {
+    if (service.options.daemon) return;
+    const desired = service.options.desiredCount;
+    const steady = service.healthy === desired && service.activeTasks.size === desired && service.replacing.size === 0;
+    if (steady && !service.steady) this.recordServiceEvent(service, `service (${service.name}) has reached a steady state.`);
+    service.steady = steady;
+  }
+
+  /** Newest first; the oldest beyond SERVICE_EVENTS_KEPT are dropped. `id`: a UUID, as ServiceEvent.id has. */
+  private recordServiceEvent(service: Service, message: string): void {
+    const id = `00000000-0000-4000-8000-${(++this.serviceEventCount).toString(16).padStart(12, '0')}`;
+    service.events.unshift({ id, createdAt: this.clock.now(), message });
+    if (service.events.length > SERVICE_EVENTS_KEPT) service.events.length = SERVICE_EVENTS_KEPT;
   }
 
   /** The task's desired status is no longer RUNNING (or ECS forgot it): out of the service's counts. */
@@ -1143,6 +1244,7 @@ export class EcsWorld {
     if (!service || !service.activeTasks.delete(task)) return;
     if (task.lastStatus === 'RUNNING') service.healthy--;
     service.replacing.delete(task);
+    this.checkSteady(service);
   }
 
   /** Gives the task's CPU and memory back to its container instance, once; true if it did now. */
@@ -1159,9 +1261,13 @@ export class EcsWorld {
   private ensureServiceTasks(service: Service): void {
     while (service.activeTasks.size < service.options.desiredCount) {
       const ci = this.choosePlacement(service);
-      if (!ci) return;
+      if (!ci) {
+        this.noteUnplaceable(service, 'desired');
+        return;
+      }
       this.createServiceTask(ci, service);
     }
+    this.placementResolved(service);
   }
 
   /**

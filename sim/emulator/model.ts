@@ -205,6 +205,26 @@ export interface Service {
   readonly replacing: Set<Task>;
   /** Tasks whose desiredStatus and lastStatus are RUNNING (healthy, for minimumHealthyPercent). */
   healthy: number;
+  readonly createdAt: number;
+  /**
+   * Its service event messages, newest first, at most SERVICE_EVENTS_KEPT (ECS API reference,
+   * Service.events: the latest 100). Written by the world (ecs-world.ts, "service event messages").
+   */
+  readonly events: ServiceEvent[];
+  /**
+   * The last "unable to place" message recorded and when: a repeat of it is omitted until its cause
+   * is resolved or six hours pass (ECS developer guide, "Viewing Amazon ECS service event messages").
+   */
+  placementCause?: { readonly message: string; readonly at: number };
+  /** Whether the last "has reached a steady state" message still holds (emitted on the change to steady). */
+  steady: boolean;
+}
+
+/** ECS API reference, ServiceEvent data type. `createdAt` in virtual ms. */
+export interface ServiceEvent {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly message: string;
 }
 
 /** Auto Scaling API reference, Instance.LifecycleState (the Warmed:* states belong to a warm pool). */

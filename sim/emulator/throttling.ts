@@ -29,6 +29,14 @@ export const ECS_THROTTLING_GROUPS: Record<string, GroupSpec> = {
     refillPerSecond: 20,
     operations: ['DescribeContainerInstances', 'DescribeTasks', 'ListAttributes', 'ListContainerInstances', 'ListTasks'],
   },
+  // "Service read" actions of the same page: bucket 100, refill 20 per second. The stored copy of the
+  // page consulted when this was added did not show its table: to be checked against the page (the
+  // refill of 20 per second for DescribeServices agrees with the figure a public ECS service-discovery client quotes from that page).
+  'service-read': {
+    capacity: 100,
+    refillPerSecond: 20,
+    operations: ['DescribeServices', 'ListServices'],
+  },
   'cluster-resource-modify': {
     capacity: 100,
     refillPerSecond: 40,

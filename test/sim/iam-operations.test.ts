@@ -69,6 +69,13 @@ describe('ECS', () => {
       });
     });
 
+  test('DescribeServices: every service ARN (names completed with the cluster), with ecs:cluster', () => {
+    const service = (name: string) => `${ECS}:service/prod/${name}`;
+    expect(request('DescribeServices', { cluster: 'prod', services: ['web', service('api')] })).toEqual({
+      action: 'ecs:DescribeServices', resources: [service('web'), service('api')], context: inCluster, namesResource: true,
+    });
+  });
+
   test('DescribeTasks: every task ARN (ids completed with the cluster), with ecs:cluster', () => {
     expect(request('DescribeTasks', { cluster: 'prod', tasks: ['t1', task('t2')] })).toEqual({
       action: 'ecs:DescribeTasks', resources: [task('t1'), task('t2')], context: inCluster, namesResource: true,

@@ -2,7 +2,7 @@
  * What IAM authorizes for each operation the emulator serves: the action, the resource ARN(s) and
  * the service's condition keys, from the Service Authorization Reference:
  * - "Actions, resources, and condition keys for Amazon Elastic Container Service" (ECS): the
- *   resource type of each action (`cluster`, `container-instance`, `task`) and, for the actions
+ *   resource type of each action (`cluster`, `container-instance`, `task`, `service`) and, for the actions
  *   that list it, the condition key `ecs:cluster` (the ARN of the request's cluster);
  * - "Actions, resources, and condition keys for Amazon EC2 Auto Scaling": `autoScalingGroup` for
  *   the group's writes; no resource type at all for `Describe*`, which then authorize on `*`.
@@ -14,7 +14,7 @@
  * any request that names no resource of its action's type.
  *
  * Calls naming several resources (DescribeContainerInstances, UpdateContainerInstancesState,
- * DescribeTasks, PutAttributes, DeleteAttributes) are authorized for each of them.
+ * DescribeTasks, DescribeServices, PutAttributes, DeleteAttributes) are authorized for each of them.
  *
  * - "Actions, resources, and condition keys for Amazon EventBridge": `events:PutEvents` on resource
  *   type `event-bus` (`arn:aws:events:<region>:<account>:event-bus/<name>`), with the condition keys
@@ -79,6 +79,10 @@ class EcsRequest {
     return this.child('task', ref);
   }
 
+  service(ref: unknown): string | undefined {
+    return this.child('service', ref);
+  }
+
   /** `ecs:cluster`: "Filters access by the ARN of an Amazon ECS cluster". */
   get clusterContext(): ContextKeys {
     return { 'ecs:cluster': this.clusterArn };
@@ -125,6 +129,8 @@ export const ECS_AUTHORIZATION: Readonly<Record<string, EcsAuthorizationRule>> =
   ListTasks: inCluster((input, ecs) => [ecs.containerInstance(input.containerInstance)]),
   DescribeTasks: inCluster((input, ecs) => list(input.tasks).map(r => ecs.task(r))),
   StopTask: inCluster((input, ecs) => [ecs.task(input.task)]),
+  // Resource type `service` (arn:aws:ecs:<region>:<account>:service/<cluster>/<name>), each one named, with `ecs:cluster`.
+  DescribeServices: inCluster((input, ecs) => list(input.services).map(r => ecs.service(r))),
   // The attributes' targets (container instances: the only target type ECS accepts).
   PutAttributes: inCluster((input, ecs) => list(input.attributes).map(a => ecs.containerInstance((a as Json)?.targetId))),
   DeleteAttributes: inCluster((input, ecs) => list(input.attributes).map(a => ecs.containerInstance((a as Json)?.targetId))),
